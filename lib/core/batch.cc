@@ -15,7 +15,7 @@ BatchRef Batch::create(std::string tag, RecordFormat format, size_t reserve_byte
 Batch::~Batch() {
   if (finalizer_) {
     auto f = std::move(finalizer_);
-    f(*this, BatchOutcome::kFailed);
+    f(BatchOutcome::kFailed);
   }
 }
 
@@ -23,7 +23,7 @@ void Batch::expectOutputs(uint32_t n) {
   if (n == 0) {
     if (finalizer_) {
       auto f = std::move(finalizer_);
-      f(*this, BatchOutcome::kDelivered);
+      f(BatchOutcome::kDelivered);
     }
     return;
   }
@@ -38,7 +38,7 @@ void Batch::resolveOutput(BatchOutcome outcome) {
   // acq_rel: the last output to resolve must see the outcomes the others stored above.
   if (pending_outputs_.fetch_sub(1, std::memory_order_acq_rel) == 1 && finalizer_) {
     auto f = std::move(finalizer_);
-    f(*this, static_cast<BatchOutcome>(worst_.load(std::memory_order_relaxed)));
+    f(static_cast<BatchOutcome>(worst_.load(std::memory_order_relaxed)));
   }
 }
 

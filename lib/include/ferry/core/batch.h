@@ -41,11 +41,10 @@ enum class BatchOutcome : uint8_t {
   kFailed = 2,    // some output gave up (retry budget, shutdown) (counted)
 };
 
-class Batch;
-
 // Called once, when every output the batch went to has resolved it (a Vector-style
 // finalizer). Sources use it to ack: tail saves its position, storage frees its segment.
-using BatchFinalizer = std::move_only_function<void(const Batch&, BatchOutcome)>;
+// It captures what it needs (offsets, chunk ids); the batch may be gone when it runs.
+using BatchFinalizer = std::move_only_function<void(BatchOutcome)>;
 
 class BatchRef;
 
@@ -96,6 +95,8 @@ public:
 
   // ---- Acknowledgement -------------------------------------------------------------
   void setFinalizer(BatchFinalizer f) { finalizer_ = std::move(f); }
+  // Moves the finalizer out (a filter that replaces a batch hands it to the new one).
+  BatchFinalizer takeFinalizer() { return std::move(finalizer_); }
   // The router announces how many outputs will resolve this batch, before handing it to
   // any of them. Zero resolves it at once as delivered (nothing wanted it).
   void expectOutputs(uint32_t n);

@@ -1,0 +1,219 @@
+// `ferry run` and `ferry validate`: choose the config source, load and check it, then run
+// the pipeline until SIGTERM/SIGINT (or until every finite input has finished), flushing
+// within the grace period.
+#include "commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "ferry/app/pipeline.h"
+#include "ferry/app/registry.h"
+#include "ferry/config/config.h"
+#include "ferry/obs/log.h"
+#include "ferry/obs/metrics.h"
+#include "ferry/output/plugin_host.h"
+
+namespace ferry::daemon {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;
+constexpr int kExitRuntime = 2;
+
+struct CommonArgs {
+  std::optional<std::string> config_path;
+  bool dry_run = false;
+  bool help = false;
+  std::string error;
+};
+
+CommonArgs parseArgs(const std::vector<std::string>& args, bool allow_dry_run) {
+  CommonArgs out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-c" || a == "--config") {
+      if (i + 1 >= args.size()) {
+        out.error = a + " needs a file name";
+        return out;
+      }
+      out.config_path = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      out.config_path = a.substr(9);
+    } else if (a == "--dry-run" && allow_dry_run) {
+      out.dry_run = true;
+    } else if (a == "-h" || a == "--help") {
+      out.help = true;
+    } else {
+      out.error = "unknown argument '" + a + "'";
+      return out;
+    }
+  }
+  return out;
+}
+
+// The plugin directory must be known before the config is validated (output option tables
+// come from the plugins), so service.plugin_dir is read ahead of the full load.
+std::string pluginDirFor(const config::ConfigSource& source) {
+  if (const char* env = std::getenv("FERRY_PLUGIN_DIR"); env && *env) return env;
+  try {
+    YAML::Node root = YAML::Load(source.text);
+    if (root.IsMap() && root["service"] && root["service"].IsMap() && root["service"]["plugin_dir"] &&
+        root["service"]["plugin_dir"].IsScalar()) {
+      const std::string dir = root["service"]["plugin_dir"].as<std::string>();
+      if (!dir.empty() && dir.find('$') == std::string::npos) return dir;
+    }
+  } catch (const std::exception&) {
+    // The full load reports the YAML error with its line.
+  }
+  return output::PluginHost::defaultDirectory();
+}
+
+struct Loaded {
+  config::Config config;
+  std::unique_ptr<output::PluginHost> plugins;
+};
+
+// Loads and validates; prints every diagnostic and returns nullopt on failure.
+std::optional<Loaded> loadConfig(const std::optional<std::string>& path) {
+  const auto env = config::processEnv();
+  try {
+    const config::ConfigSource source = config::chooseSource(path, env);
+    auto plugins = std::make_unique<output::PluginHost>(pluginDirFor(source));
+    std::vector<std::string> plugin_errors;
+    const config::TableLookup tables = [&](const std::string& kind,
+                                           const std::string& type) -> const config::OptionTable* {
+      if (kind == "input") {
+        const auto* t = app::findInputType(type);
+        return t ? t->options : nullptr;
+      }
+      if (kind == "filter") {
+        const auto* t = app::findFilterType(type);
+        return t ? t->options : nullptr;
+      }
+      auto api = plugins->load(type);
+      if (!api) {
+        plugin_errors.push_back(api.error());
+        return nullptr;
+      }
+      return &(*api)->options;
+    };
+    Loaded loaded{config::load(source, tables, env), std::move(plugins)};
+    return loaded;
+  } catch (const config::ConfigError& e) {
+    for (const auto& d : e.diagnostics()) std::fprintf(stderr, "ferry: %s\n", d.format().c_str());
+    std::fprintf(stderr, "ferry: configuration has %zu error(s)\n", e.diagnostics().size());
+  }
+  return std::nullopt;
+}
+
+void applyLogging(const config::ServiceConfig& service) {
+  obs::LogLevel level;
+  if (obs::parseLogLevel(service.log_level, level)) obs::setLogLevel(level);
+  obs::setLogFormat(service.log_format == "json" ? obs::LogFormat::kJson : obs::LogFormat::kText);
+}
+
+} // namespace
+
+int validateCommand(const std::vector<std::string>& args) {
+  const CommonArgs a = parseArgs(args, false);
+  if (a.help) {
+    std::puts("Usage: ferry validate [-c FILE]\n\nParses, interpolates and checks the config, then "
+              "prints it resolved with secrets masked.\nExit 0 when valid, 1 otherwise.");
+    return kExitOk;
+  }
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "ferry validate: %s\n", a.error.c_str());
+    return kExitConfig;
+  }
+  auto loaded = loadConfig(a.config_path);
+  if (!loaded) return kExitConfig;
+  std::fputs(config::renderResolved(loaded->config).c_str(), stdout);
+  std::fprintf(stderr, "ferry: configuration %s is valid\n", loaded->config.source.c_str());
+  return kExitOk;
+}
+
+int runCommand(const std::vector<std::string>& args) {
+  const CommonArgs a = parseArgs(args, true);
+  if (a.help) {
+    std::puts("Usage: ferry run [-c FILE] [--dry-run]\n\nRuns the daemon. SIGTERM/SIGINT stop it "
+              "after flushing within service.grace_period;\n--dry-run loads the config and "
+              "initialises every output, then exits.");
+    return kExitOk;
+  }
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "ferry run: %s\n", a.error.c_str());
+    return kExitConfig;
+  }
+  // Signals are taken synchronously by the main thread: block them before any thread
+  // starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto loaded = loadConfig(a.config_path);
+  if (!loaded) return kExitConfig;
+  applyLogging(loaded->config.service);
+  obs::Metrics& metrics = obs::Metrics::global();
+  auto pipeline = std::make_unique<app::Pipeline>(loaded->config, *loaded->plugins, metrics);
+  try {
+    if (a.dry_run) {
+      // Outputs are initialised by start(); inputs are not needed for a dry run, so build a
+      // pipeline without them.
+      config::Config outputs_only = loaded->config;
+      outputs_only.inputs.clear();
+      app::Pipeline dry(outputs_only, *loaded->plugins, metrics);
+      dry.start();
+      dry.stop(std::chrono::milliseconds(0));
+      std::fprintf(stderr, "ferry: dry run OK (%zu inputs, %zu outputs)\n", loaded->config.inputs.size(),
+                   loaded->config.outputs.size());
+      return kExitOk;
+    }
+    pipeline->start();
+  } catch (const std::exception& e) {
+    FERRY_LOG_ERROR("ferry", "cannot start: {}", e.what());
+    pipeline->stop(std::chrono::milliseconds(0));
+    return kExitRuntime;
+  }
+  FERRY_LOG_INFO("ferry", "started ({}): {} inputs, {} outputs", loaded->config.source,
+                 loaded->config.inputs.size(), loaded->config.outputs.size());
+
+  const timespec tick{0, 50'000'000};
+  for (;;) {
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      FERRY_LOG_INFO("ferry", "{} received: stopping, grace period {} ms",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", loaded->config.service.grace_period_ms);
+      break;
+    }
+    if (sig == SIGHUP) {
+      FERRY_LOG_WARN("ferry", "SIGHUP received: configuration reload is not supported yet, ignored");
+    }
+    if (pipeline->inputsFinished()) {
+      FERRY_LOG_DEBUG("ferry", "every input has finished: flushing and stopping");
+      break;
+    }
+  }
+  const auto report = pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+  if (report.records_lost > 0) {
+    FERRY_LOG_ERROR("ferry", "stopped: {} records could not be delivered within the grace period and are lost",
+                    report.records_lost);
+  } else {
+    FERRY_LOG_INFO("ferry", "stopped: everything delivered");
+  }
+  return kExitOk;
+}
+
+} // namespace ferry::daemon

@@ -1,0 +1,12 @@
+// The ferry subcommands. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ferry::daemon {
+
+int runCommand(const std::vector<std::string>& args);
+int validateCommand(const std::vector<std::string>& args);
+
+} // namespace ferry::daemon

@@ -1,0 +1,59 @@
+// The `ferry` executable: command line, signal handling, wiring. Exit codes (SPEC.md):
+// 0 clean stop, 1 bad config or usage (message names file, line and key), 2 runtime failure.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "ferry/plugin.h"
+
+namespace {
+
+const char* kUsage = R"(ferry — log shipping daemon
+
+Usage:
+  ferry run [-c FILE] [--dry-run]     run the daemon (the default command)
+  ferry validate [-c FILE]            check the config and print it resolved, secrets masked
+  ferry version                       print the version
+  ferry COMMAND --help                help for one command
+
+Config source, first that is set wins: -c FILE; $FERRY_CONFIG (a path);
+$FERRY_CONFIG_YAML (the YAML itself); the embedded default.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command = "run";
+  if (!args.empty() && args[0].rfind('-', 0) != 0) {
+    command = args[0];
+    args.erase(args.begin());
+  } else if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  } else if (!args.empty() && args[0] == "--version") {
+    command = "version";
+    args.erase(args.begin());
+  }
+  if (command == "run") return ferry::daemon::runCommand(args);
+  if (command == "validate") return ferry::daemon::validateCommand(args);
+  if (command == "version") {
+    std::printf("ferry %s (plugin ABI %d.%d)\n", FERRY_VERSION, FERRY_PLUGIN_ABI_MAJOR,
+                FERRY_PLUGIN_ABI_MINOR);
+    return 0;
+  }
+  if (command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "ferry: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 1;
+}

@@ -1,0 +1,53 @@
+// Router: filters in order, then fan-out by reference to every matching output.
+#include "ferry/core/router.h"
+
+#include "ferry/core/glob.h"
+
+namespace ferry::core {
+
+void Router::addFilter(std::string match, std::unique_ptr<Filter> filter) {
+  filters_.push_back({std::move(match), std::move(filter)});
+}
+
+void Router::addOutput(std::string match, OutputQueue* output) {
+  outputs_.push_back({std::move(match), output});
+  route_cache_.clear();
+}
+
+const std::vector<OutputQueue*>& Router::outputsFor(const std::string& tag) {
+  auto it = route_cache_.find(tag);
+  if (it != route_cache_.end()) return it->second;
+  if (route_cache_.size() > 65536) route_cache_.clear(); // bound memory on tag explosions
+  std::vector<OutputQueue*> targets;
+  for (const auto& o : outputs_) {
+    if (globMatch(o.match, tag)) targets.push_back(o.queue);
+  }
+  return route_cache_.emplace(tag, std::move(targets)).first->second;
+}
+
+size_t Router::route(BatchRef batch) {
+  for (auto& f : filters_) {
+    if (!globMatch(f.match, batch->tag())) continue;
+    BatchRef original = batch;
+    batch = f.filter->apply(std::move(batch));
+    if (batch.get() == original.get()) continue;
+    if (!batch) {
+      original->expectOutputs(0); // filtered out: resolved, not lost
+      return 0;
+    }
+    // A replacement batch carries the original's acknowledgement and origin.
+    batch->setFinalizer(original->takeFinalizer());
+    batch->setInputId(original->inputId());
+  }
+  if (batch->empty()) {
+    batch->expectOutputs(0);
+    return 0;
+  }
+  const auto& targets = outputsFor(batch->tag());
+  // Announce the count before the first hand-over: an output may resolve its share at once.
+  batch->expectOutputs(static_cast<uint32_t>(targets.size()));
+  for (OutputQueue* q : targets) q->enqueue(batch);
+  return targets.size();
+}
+
+} // namespace ferry::core

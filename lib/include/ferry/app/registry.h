@@ -1,0 +1,35 @@
+// The built-in component types (inputs and filters are part of libferry; outputs are
+// plugins): their option tables and factories, looked up by the `type:` users write.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/config/options.h"
+#include "ferry/core/router.h"
+#include "ferry/input/input.h"
+
+namespace ferry::app {
+
+struct InputType {
+  std::string name;
+  std::string description;
+  const config::OptionTable* options;
+  std::function<input::InputPtr(const config::Section&)> make;
+};
+
+struct FilterType {
+  std::string name;
+  std::string description;
+  const config::OptionTable* options;
+  std::function<std::unique_ptr<core::Filter>(const config::Section&)> make;
+};
+
+const std::vector<InputType>& inputTypes();
+const std::vector<FilterType>& filterTypes();
+const InputType* findInputType(const std::string& name);
+const FilterType* findFilterType(const std::string& name);
+
+} // namespace ferry::app

@@ -1,0 +1,228 @@
+// The C++ side of a sink plugin: implement ferry::sdk::Sink, declare the option table, and
+// FERRY_PLUGIN_DEFINE generates every ferry_on_* export with the boundary rules applied once
+// for all plugins (no exception crosses it; errors become codes and messages).
+// Only plugin sources include this file.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "ferry/plugin.h"
+
+namespace ferry::sdk {
+
+// Base of a plugin's requests; the host only ever sees the pointer.
+class Request {
+public:
+  virtual ~Request() = default;
+};
+using RequestPtr = std::unique_ptr<Request>;
+
+// Logging and counters through the host.
+class Host {
+public:
+  explicit Host(const ferry_host_api* api) : api_(api) {}
+  template <typename... Args>
+  void log(ferry_log_level level, fmt::format_string<Args...> f, Args&&... args) const {
+    const std::string s = fmt::format(f, std::forward<Args>(args)...);
+    api_->log(api_->host_context, level, s.data(), s.size());
+  }
+  void count(const char* name, uint64_t n = 1) const { api_->counter_add(api_->host_context, name, n); }
+
+private:
+  const ferry_host_api* api_;
+};
+
+// Typed access to the validated options the host passes to ferry_on_init.
+class Options {
+public:
+  explicit Options(const rapidjson::Document& doc) : doc_(doc) {}
+  bool has(const char* key) const { return doc_.IsObject() && doc_.HasMember(key); }
+  std::string string(const char* key, std::string fallback = "") const {
+    if (!has(key) || !doc_[key].IsString()) return fallback;
+    return {doc_[key].GetString(), doc_[key].GetStringLength()};
+  }
+  int64_t integer(const char* key, int64_t fallback = 0) const {
+    if (!has(key) || !doc_[key].IsInt64()) return fallback;
+    return doc_[key].GetInt64();
+  }
+  bool boolean(const char* key, bool fallback = false) const {
+    if (!has(key) || !doc_[key].IsBool()) return fallback;
+    return doc_[key].GetBool();
+  }
+  const rapidjson::Value* value(const char* key) const { return has(key) ? &doc_[key] : nullptr; }
+
+private:
+  const rapidjson::Document& doc_;
+};
+
+inline void setMessage(ferry_plugin_verdict& v, std::string_view text) {
+  const size_t n = std::min(text.size(), sizeof v.message - 1);
+  std::memcpy(v.message, text.data(), n);
+  v.message[n] = '\0';
+}
+
+inline void setError(char* error, size_t cap, std::string_view text) {
+  if (error == nullptr || cap == 0) return;
+  const size_t n = std::min(text.size(), cap - 1);
+  std::memcpy(error, text.data(), n);
+  error[n] = '\0';
+}
+
+class Sink {
+public:
+  virtual ~Sink() = default;
+  // Encodes a prefix of `records` (sets consumed >= 1, and dropped for unencodable ones).
+  virtual std::expected<RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
+                                                        size_t& consumed, size_t& dropped) = 0;
+  // HTTP sinks: describe the next attempt.
+  virtual std::expected<void, std::string> httpRequest(Request&, ferry_http_request&) {
+    return std::unexpected("not an HTTP sink");
+  }
+  virtual void httpResponse(Request&, const ferry_http_response&, ferry_plugin_verdict& v) {
+    v.kind = FERRY_VERDICT_DROP;
+    setMessage(v, "not an HTTP sink");
+  }
+  // Local sinks: deliver.
+  virtual void deliver(Request&, ferry_plugin_verdict& v) {
+    v.kind = FERRY_VERDICT_DROP;
+    setMessage(v, "not a local sink");
+  }
+};
+
+using SinkFactory = std::expected<std::unique_ptr<Sink>, std::string> (*)(
+    const Host& host, const Options& options, ferry_plugin_limits& limits);
+
+// What the exports hold per instance.
+struct Instance {
+  Host host;
+  std::unique_ptr<Sink> sink;
+};
+
+} // namespace ferry::sdk
+
+// Generates the ABI exports for a plugin. `descriptor` is a ferry_plugin_descriptor with
+// static storage; `factory` a ferry::sdk::SinkFactory.
+#define FERRY_PLUGIN_DEFINE(descriptor, factory)                                                  \
+  extern "C" {                                                                                    \
+  FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor* ferry_on_describe(void) { return &(descriptor); } \
+  FERRY_PLUGIN_EXPORT int ferry_on_init(const ferry_host_api* host, const char* config_json,      \
+                                        size_t config_len, ferry_plugin_instance** instance,      \
+                                        ferry_plugin_limits* limits, char* error,                 \
+                                        size_t error_cap) {                                       \
+    try {                                                                                         \
+      if (host == nullptr || host->abi_major != FERRY_PLUGIN_ABI_MAJOR) {                        \
+        ::ferry::sdk::setError(error, error_cap, "host speaks another plugin ABI");              \
+        return 1;                                                                                 \
+      }                                                                                           \
+      rapidjson::Document doc;                                                                    \
+      doc.Parse(config_json, config_len);                                                         \
+      if (doc.HasParseError() || !doc.IsObject()) {                                               \
+        ::ferry::sdk::setError(error, error_cap, "options are not a JSON object");               \
+        return 1;                                                                                 \
+      }                                                                                           \
+      auto inst = std::make_unique<::ferry::sdk::Instance>(::ferry::sdk::Instance{               \
+          ::ferry::sdk::Host(host), nullptr});                                                    \
+      *limits = ferry_plugin_limits{};                                                            \
+      auto sink = (factory)(inst->host, ::ferry::sdk::Options(doc), *limits);                     \
+      if (!sink) {                                                                                \
+        ::ferry::sdk::setError(error, error_cap, sink.error());                                   \
+        return 1;                                                                                 \
+      }                                                                                           \
+      inst->sink = std::move(*sink);                                                              \
+      *instance = reinterpret_cast<ferry_plugin_instance*>(inst.release());                      \
+      return 0;                                                                                   \
+    } catch (const std::exception& e) {                                                           \
+      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
+      return 1;                                                                                   \
+    } catch (...) {                                                                               \
+      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
+      return 1;                                                                                   \
+    }                                                                                             \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT void ferry_on_destroy(ferry_plugin_instance* instance) {                   \
+    delete reinterpret_cast<::ferry::sdk::Instance*>(instance);                                   \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT int ferry_on_encode(ferry_plugin_instance* instance,                       \
+                                          const ferry_plugin_record* records, size_t count,       \
+                                          size_t* consumed, size_t* dropped,                      \
+                                          ferry_plugin_request** request, char* error,            \
+                                          size_t error_cap) {                                     \
+    try {                                                                                         \
+      auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
+      *consumed = 0;                                                                              \
+      *dropped = 0;                                                                               \
+      auto r = inst->sink->encode(std::span(records, count), *consumed, *dropped);               \
+      if (!r) {                                                                                   \
+        ::ferry::sdk::setError(error, error_cap, r.error());                                      \
+        return 1;                                                                                 \
+      }                                                                                           \
+      *request = reinterpret_cast<ferry_plugin_request*>(r->release());                           \
+      return 0;                                                                                   \
+    } catch (const std::exception& e) {                                                           \
+      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
+      return 1;                                                                                   \
+    } catch (...) {                                                                               \
+      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
+      return 1;                                                                                   \
+    }                                                                                             \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT int ferry_on_http_request(ferry_plugin_instance* instance,                 \
+                                                ferry_plugin_request* request,                    \
+                                                ferry_http_request* out, char* error,             \
+                                                size_t error_cap) {                               \
+    try {                                                                                         \
+      auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
+      auto r = inst->sink->httpRequest(*reinterpret_cast<::ferry::sdk::Request*>(request), *out); \
+      if (!r) {                                                                                   \
+        ::ferry::sdk::setError(error, error_cap, r.error());                                      \
+        return 1;                                                                                 \
+      }                                                                                           \
+      return 0;                                                                                   \
+    } catch (const std::exception& e) {                                                           \
+      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
+      return 1;                                                                                   \
+    } catch (...) {                                                                               \
+      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
+      return 1;                                                                                   \
+    }                                                                                             \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT void ferry_on_http_response(ferry_plugin_instance* instance,               \
+                                                  ferry_plugin_request* request,                  \
+                                                  const ferry_http_response* response,            \
+                                                  ferry_plugin_verdict* verdict) {                \
+    try {                                                                                         \
+      auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
+      inst->sink->httpResponse(*reinterpret_cast<::ferry::sdk::Request*>(request), *response,    \
+                               *verdict);                                                         \
+    } catch (...) {                                                                               \
+      verdict->kind = FERRY_VERDICT_RETRY;                                                        \
+      ::ferry::sdk::setMessage(*verdict, "plugin error while judging the response");             \
+    }                                                                                             \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT void ferry_on_deliver(ferry_plugin_instance* instance,                     \
+                                            ferry_plugin_request* request,                        \
+                                            ferry_plugin_verdict* verdict) {                      \
+    try {                                                                                         \
+      auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
+      inst->sink->deliver(*reinterpret_cast<::ferry::sdk::Request*>(request), *verdict);         \
+    } catch (...) {                                                                               \
+      verdict->kind = FERRY_VERDICT_RETRY;                                                        \
+      ::ferry::sdk::setMessage(*verdict, "plugin error while delivering");                       \
+    }                                                                                             \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT void ferry_on_request_free(ferry_plugin_instance*,                         \
+                                                 ferry_plugin_request* request) {                 \
+    delete reinterpret_cast<::ferry::sdk::Request*>(request);                                     \
+  }                                                                                               \
+  }

@@ -1,0 +1,147 @@
+// The output runner: the host side of one sink. It owns everything every sink needs — the
+// queue and its byte budget, batching records into requests by the plugin's limits, a
+// flush interval, requests in flight (adaptive), retry with backoff and jitter, delivery
+// bookkeeping (each batch's finalizer) and metrics — so a plugin only encodes and judges.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ferry/config/config.h"
+#include "ferry/core/router.h"
+#include "ferry/obs/metrics.h"
+#include "ferry/output/plugin_host.h"
+#include "ferry/output/retry.h"
+
+namespace ferry::net {
+class HttpClient;
+struct HttpResponse;
+} // namespace ferry::net
+
+namespace ferry::output {
+
+struct OutputHealth {
+  bool healthy = true;
+  std::string reason; // why not, for /health
+};
+
+class OutputRunner : public core::OutputQueue {
+public:
+  // Host defaults where the plugin leaves a limit at 0.
+  static constexpr uint32_t kDefaultMaxRecords = 1000;
+  static constexpr uint64_t kDefaultMaxRequestBytes = 4ull << 20;
+  static constexpr uint64_t kDefaultFlushIntervalMs = 1000;
+  static constexpr uint64_t kDefaultRequestTimeoutMs = 30000;
+
+  OutputRunner(const PluginApi& api, config::OutputSection config, obs::Metrics& metrics,
+               uint64_t unhealthy_after_ms = 60000);
+  ~OutputRunner() override;
+
+  // Creates the plugin instance (ferry_on_init). Error text names the output.
+  std::expected<void, std::string> init();
+  void start();
+
+  // core::OutputQueue
+  void enqueue(core::BatchRef batch) override;
+  bool overBudget() const override {
+    return buffered_bytes_.load(std::memory_order_relaxed) > config_.common.buffer_max_bytes;
+  }
+
+  // Sends everything held at once (no flush interval), retrying until `deadline`; then
+  // gives up on what is left: those records are counted as failed and their batches
+  // resolved as kFailed. The thread ends when nothing is left. Call after the router has
+  // stopped feeding this runner.
+  void finish(std::chrono::steady_clock::time_point deadline);
+  void join();
+
+  const std::string& name() const { return config_.section.name; }
+  const std::string& match() const { return config_.section.match; }
+  OutputHealth health() const;
+  uint64_t bufferedBytes() const { return buffered_bytes_.load(std::memory_order_relaxed); }
+  // Records given up at shutdown or after the retry budget (the "lost" report).
+  uint64_t failedRecords() const { return records_failed_->value(); }
+  uint64_t pendingRecords() const { return pending_records_.load(std::memory_order_relaxed); }
+
+private:
+  struct PendingBatch;
+  struct Slice;
+  struct Request;
+  using PendingPtr = std::shared_ptr<PendingBatch>;
+  using RequestPtr = std::unique_ptr<Request>;
+
+  void run();
+  void absorbIncoming();
+  bool readyToEncode(std::chrono::steady_clock::time_point now) const;
+  RequestPtr encodeNext();
+  std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
+                                       size_t max_records);
+  void dispatch(RequestPtr request);
+  void handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
+                     std::chrono::microseconds latency);
+  void resolve(Request& request, core::BatchOutcome outcome);
+  void scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why);
+  void giveUpAll();
+  void onHttpResponse(net::HttpResponse& response);
+  void pluginLog(uint32_t level, std::string_view message);
+  void setHealth(bool unhealthy, std::string reason);
+  size_t untakenRecords() const;
+
+  const PluginApi& api_;
+  config::OutputSection config_;
+  obs::Metrics& metrics_;
+  uint64_t unhealthy_after_ms_;
+  ferry_host_api host_api_{};
+  ferry_plugin_instance* instance_ = nullptr;
+  ferry_plugin_limits limits_{};
+  uint64_t flush_interval_ms_ = kDefaultFlushIntervalMs;
+
+  // Incoming batches from the router (the only cross-thread hand-over).
+  std::mutex incoming_mu_;
+  std::condition_variable incoming_cv_;
+  std::vector<core::BatchRef> incoming_;
+  bool sleeping_ = false;
+
+  // Runner-thread state.
+  std::deque<PendingPtr> untaken_; // batches with records not yet in a request
+  size_t untaken_records_ = 0;
+  uint64_t untaken_bytes_ = 0;
+  std::deque<RequestPtr> retry_queue_; // ordered by not_before
+  std::unordered_map<uint64_t, RequestPtr> in_flight_;
+  uint64_t next_request_id_ = 1;
+  std::unique_ptr<net::HttpClient> http_;
+  Backoff backoff_;
+  ConcurrencyLimit concurrency_;
+
+  std::thread thread_;
+  std::atomic<bool> finishing_{false};
+  std::atomic<int64_t> deadline_ns_{0};
+
+  std::atomic<uint64_t> buffered_bytes_{0};
+  std::atomic<uint64_t> pending_records_{0};
+  mutable std::mutex health_mu_;
+  bool auth_unhealthy_ = false;
+  std::string health_reason_;
+  std::atomic<int64_t> last_success_ns_{0};
+
+  obs::Counter* records_sent_;
+  obs::Counter* records_dropped_;
+  obs::Counter* records_failed_;
+  obs::Counter* retries_;
+  obs::Counter* requests_ok_;
+  obs::Counter* requests_failed_;
+  obs::Gauge* buffer_gauge_;
+  obs::Gauge* in_flight_gauge_;
+  obs::Gauge* concurrency_gauge_;
+};
+
+using OutputRunnerPtr = std::unique_ptr<OutputRunner>;
+
+} // namespace ferry::output

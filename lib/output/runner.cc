@@ -1,0 +1,588 @@
+// Output runner: one thread per output. Batches arrive from the router; records are taken
+// in order into requests of at most the plugin's limits; requests go out (HTTP through one
+// libcurl multi handle, or the plugin's own local delivery), and each verdict decides:
+// resolve, retry after backoff, split, or drop. A batch is resolved for this output when
+// every one of its records is resolved.
+#include "ferry/output/runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ferry/net/http_client.h"
+#include "ferry/obs/log.h"
+
+namespace ferry::output {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+void hostLog(void* ctx, uint32_t level, const char* message, size_t len);
+void hostCounterAdd(void* ctx, const char* name, uint64_t value);
+
+} // namespace
+
+// One batch as this output sees it.
+struct OutputRunner::PendingBatch {
+  core::BatchRef batch;
+  uint32_t next = 0;       // first record not yet taken into a request
+  uint32_t unresolved = 0; // records not yet resolved for this output
+  core::BatchOutcome worst = core::BatchOutcome::kDelivered;
+  Clock::time_point arrived;
+};
+
+struct OutputRunner::Slice {
+  PendingPtr pending;
+  uint32_t begin;
+  uint32_t count;
+};
+
+struct OutputRunner::Request {
+  uint64_t id = 0;
+  ferry_plugin_request* handle = nullptr;
+  std::vector<Slice> slices;
+  uint64_t records = 0;
+  uint64_t resolved_records = 0; // by PARTIAL verdicts so far
+  core::BatchOutcome worst = core::BatchOutcome::kDelivered;
+  uint32_t attempts = 0; // failed attempts so far
+  Clock::time_point not_before;
+  Clock::time_point started;
+  ferry_http_request http{}; // the attempt in flight
+};
+
+namespace {
+
+void hostLog(void* ctx, uint32_t level, const char* message, size_t len) {
+  auto* runner = static_cast<OutputRunner*>(ctx);
+  obs::logMessage(static_cast<obs::LogLevel>(std::min<uint32_t>(level, 3)), runner->name(),
+                  std::string_view(message, len));
+}
+
+void hostCounterAdd(void* ctx, const char* name, uint64_t value) {
+  auto* runner = static_cast<OutputRunner*>(ctx);
+  std::string n(name);
+  for (char c : n) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return;
+  }
+  obs::Metrics::global().counter("ferry_output_" + n + "_total", {{"output", runner->name()}}).add(value);
+}
+
+} // namespace
+
+OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
+                           obs::Metrics& metrics, uint64_t unhealthy_after_ms)
+    : api_(api), config_(std::move(config)), metrics_(metrics),
+      unhealthy_after_ms_(unhealthy_after_ms), backoff_(config_.common.retry),
+      concurrency_(config_.common.concurrency, 0) {
+  const obs::Labels out{{"output", name()}};
+  auto records = [&](const char* result) {
+    return &metrics_.counter("ferry_output_records_total", {{"output", name()}, {"result", result}},
+                             "Records resolved by each output: sent, dropped (refused for good), failed (given up)");
+  };
+  records_sent_ = records("sent");
+  records_dropped_ = records("dropped");
+  records_failed_ = records("failed");
+  retries_ = &metrics_.counter("ferry_output_retries_total", out, "Request attempts that will be retried");
+  requests_ok_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "ok"}});
+  requests_failed_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "error"}});
+  buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out, "Bytes held by each output");
+  in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out);
+  concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out);
+  host_api_.abi_major = FERRY_PLUGIN_ABI_MAJOR;
+  host_api_.abi_minor = FERRY_PLUGIN_ABI_MINOR;
+  host_api_.host_context = this;
+  host_api_.log = hostLog;
+  host_api_.counter_add = hostCounterAdd;
+  last_success_ns_.store(nowNs());
+}
+
+OutputRunner::~OutputRunner() {
+  if (thread_.joinable()) {
+    finish(Clock::now());
+    join();
+  }
+  for (auto& [id, r] : in_flight_) api_.request_free(instance_, r->handle);
+  for (auto& r : retry_queue_) api_.request_free(instance_, r->handle);
+  if (instance_) api_.destroy(instance_);
+}
+
+std::expected<void, std::string> OutputRunner::init() {
+  const std::string json = config_.section.toJson();
+  char error[512] = {0};
+  const int rc = api_.init(&host_api_, json.data(), json.size(), &instance_, &limits_, error,
+                           sizeof error);
+  if (rc != 0 || instance_ == nullptr) {
+    return std::unexpected(fmt::format("output {} ({}): {}", name(), config_.section.type,
+                                       error[0] ? error : "initialisation failed"));
+  }
+  if (limits_.max_records == 0) limits_.max_records = kDefaultMaxRecords;
+  if (limits_.max_request_bytes == 0) limits_.max_request_bytes = kDefaultMaxRequestBytes;
+  if (limits_.request_timeout_ms == 0) limits_.request_timeout_ms = kDefaultRequestTimeoutMs;
+  flush_interval_ms_ = config_.common.flush_interval_ms   ? config_.common.flush_interval_ms
+                       : limits_.flush_interval_ms ? limits_.flush_interval_ms
+                                                   : kDefaultFlushIntervalMs;
+  const uint32_t max_conc = limits_.transport == FERRY_TRANSPORT_LOCAL ? 1 : limits_.max_concurrency;
+  concurrency_ = ConcurrencyLimit(limits_.transport == FERRY_TRANSPORT_LOCAL ? 1 : config_.common.concurrency,
+                                  max_conc);
+  if (limits_.transport == FERRY_TRANSPORT_HTTP) http_ = std::make_unique<net::HttpClient>();
+  return {};
+}
+
+void OutputRunner::start() { thread_ = std::thread([this] { run(); }); }
+
+void OutputRunner::enqueue(core::BatchRef batch) {
+  const uint64_t bytes = batch->byteSize();
+  buffered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  pending_records_.fetch_add(batch->size(), std::memory_order_relaxed);
+  bool wake;
+  {
+    std::lock_guard lock(incoming_mu_);
+    incoming_.push_back(std::move(batch));
+    wake = sleeping_;
+  }
+  if (wake) {
+    incoming_cv_.notify_one();
+    if (http_) http_->wakeup();
+  }
+}
+
+void OutputRunner::finish(Clock::time_point deadline) {
+  deadline_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count());
+  finishing_.store(true);
+  {
+    std::lock_guard lock(incoming_mu_);
+  }
+  incoming_cv_.notify_one();
+  if (http_) http_->wakeup();
+}
+
+void OutputRunner::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+OutputHealth OutputRunner::health() const {
+  std::lock_guard lock(health_mu_);
+  if (auth_unhealthy_) return {false, health_reason_};
+  const int64_t since = nowNs() - last_success_ns_.load();
+  if (pending_records_.load() > 0 && since > static_cast<int64_t>(unhealthy_after_ms_) * 1'000'000) {
+    return {false, fmt::format("no successful delivery for {} s while records wait{}", since / 1'000'000'000,
+                               health_reason_.empty() ? "" : ": " + health_reason_)};
+  }
+  return {true, ""};
+}
+
+void OutputRunner::setHealth(bool unhealthy, std::string reason) {
+  std::lock_guard lock(health_mu_);
+  auth_unhealthy_ = unhealthy;
+  health_reason_ = std::move(reason);
+}
+
+void OutputRunner::absorbIncoming() {
+  std::vector<core::BatchRef> batches;
+  {
+    std::lock_guard lock(incoming_mu_);
+    batches.swap(incoming_);
+  }
+  const auto now = Clock::now();
+  for (auto& b : batches) {
+    auto p = std::make_shared<PendingBatch>();
+    p->unresolved = static_cast<uint32_t>(b->size());
+    p->arrived = now;
+    untaken_records_ += b->size();
+    untaken_bytes_ += b->byteSize();
+    p->batch = std::move(b);
+    if (p->unresolved == 0) {
+      buffered_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
+      p->batch->resolveOutput(core::BatchOutcome::kDelivered);
+      continue;
+    }
+    untaken_.push_back(std::move(p));
+  }
+}
+
+size_t OutputRunner::untakenRecords() const { return untaken_records_; }
+
+bool OutputRunner::readyToEncode(Clock::time_point now) const {
+  if (untaken_.empty()) return false;
+  if (finishing_.load(std::memory_order_relaxed)) return true;
+  if (untaken_records_ >= limits_.max_records || untaken_bytes_ >= limits_.max_request_bytes) return true;
+  return now - untaken_.front()->arrived >= std::chrono::milliseconds(flush_interval_ms_);
+}
+
+std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vector<Slice>& slices,
+                                                                uint32_t attempts, size_t max_records) {
+  std::vector<ferry_plugin_record> views;
+  std::vector<std::pair<size_t, uint32_t>> origin; // (slice index, record index)
+  for (size_t s = 0; s < slices.size(); ++s) {
+    const auto& sl = slices[s];
+    const core::Batch& b = *sl.pending->batch;
+    for (uint32_t i = sl.begin; i < sl.begin + sl.count; ++i) {
+      const core::RecordView r = b.record(i);
+      views.push_back({r.timestamp_ns, b.tag().data(), b.tag().size(),
+                       reinterpret_cast<const uint8_t*>(r.data.data()), r.data.size(),
+                       static_cast<uint32_t>(b.format())});
+      origin.emplace_back(s, i);
+    }
+  }
+  std::vector<RequestPtr> out;
+  size_t pos = 0;
+  while (pos < views.size()) {
+    const size_t offer = std::min(max_records, views.size() - pos);
+    size_t consumed = 0, dropped = 0;
+    ferry_plugin_request* handle = nullptr;
+    char error[256] = {0};
+    const int rc = api_.encode(instance_, views.data() + pos, offer, &consumed, &dropped, &handle,
+                               error, sizeof error);
+    if (rc != 0 || consumed == 0 || consumed > offer) {
+      // The plugin could not encode even one record: drop that record, counted, and go on.
+      FERRY_LOG_WARN(name(), "cannot encode a record, dropping it: {}", error[0] ? error : "encoder failed");
+      if (handle) api_.request_free(instance_, handle);
+      consumed = 1;
+      dropped = 1;
+      handle = nullptr;
+    }
+    auto req = std::make_unique<Request>();
+    req->id = next_request_id_++;
+    req->handle = handle;
+    req->attempts = attempts;
+    req->records = consumed;
+    for (size_t k = pos; k < pos + consumed; ++k) {
+      const auto [s, i] = origin[k];
+      if (!req->slices.empty() && req->slices.back().pending == slices[s].pending &&
+          req->slices.back().begin + req->slices.back().count == i) {
+        ++req->slices.back().count;
+      } else {
+        req->slices.push_back({slices[s].pending, i, 1});
+      }
+    }
+    if (dropped > 0) {
+      // Records the encoder refused outright are resolved as dropped now; the request keeps
+      // carrying them only for bookkeeping, so count them here and mark the request.
+      records_dropped_->add(dropped);
+      req->resolved_records = dropped;
+      req->worst = core::BatchOutcome::kDropped;
+    }
+    if (handle == nullptr) {
+      resolve(*req, core::BatchOutcome::kDropped);
+    } else {
+      out.push_back(std::move(req));
+    }
+    pos += consumed;
+  }
+  return out;
+}
+
+OutputRunner::RequestPtr OutputRunner::encodeNext() {
+  // Take up to the plugin's limits from the untaken batches, in arrival order.
+  std::vector<Slice> slices;
+  size_t records = 0;
+  uint64_t bytes = 0;
+  while (!untaken_.empty() && records < limits_.max_records && bytes < limits_.max_request_bytes) {
+    PendingPtr& p = untaken_.front();
+    const core::Batch& b = *p->batch;
+    uint32_t take = 0;
+    while (p->next + take < b.size() && records < limits_.max_records &&
+           (bytes < limits_.max_request_bytes || records == 0)) {
+      bytes += b.entry(p->next + take).length;
+      ++records;
+      ++take;
+    }
+    if (take == 0) break;
+    slices.push_back({p, p->next, take});
+    p->next += take;
+    untaken_records_ -= take;
+    if (p->next == b.size()) {
+      untaken_bytes_ -= b.byteSize();
+      untaken_.pop_front();
+    }
+  }
+  if (slices.empty()) return nullptr;
+  auto reqs = encodeSlices(slices, 0, records);
+  if (reqs.empty()) return nullptr;
+  // The plugin may cover fewer records than offered: later requests go to the retry queue
+  // head, ready now, so order is kept as far as possible.
+  for (size_t i = reqs.size(); i-- > 1;) {
+    reqs[i]->not_before = Clock::now();
+    retry_queue_.push_front(std::move(reqs[i]));
+  }
+  return std::move(reqs.front());
+}
+
+void OutputRunner::resolve(Request& request, core::BatchOutcome outcome) {
+  if (static_cast<int>(request.worst) > static_cast<int>(outcome)) outcome = request.worst;
+  for (auto& sl : request.slices) {
+    PendingBatch& p = *sl.pending;
+    if (static_cast<int>(outcome) > static_cast<int>(p.worst)) p.worst = outcome;
+    p.unresolved -= sl.count;
+    pending_records_.fetch_sub(sl.count, std::memory_order_relaxed);
+    if (p.unresolved == 0) {
+      buffered_bytes_.fetch_sub(p.batch->byteSize(), std::memory_order_relaxed);
+      p.batch->resolveOutput(p.worst);
+    }
+  }
+  request.slices.clear();
+}
+
+void OutputRunner::dispatch(RequestPtr request) {
+  request->started = Clock::now();
+  if (limits_.transport == FERRY_TRANSPORT_LOCAL) {
+    ferry_plugin_verdict verdict{};
+    api_.deliver(instance_, request->handle, &verdict);
+    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request->started);
+    handleVerdict(std::move(request), verdict, latency);
+    return;
+  }
+  char error[256] = {0};
+  request->http = {};
+  if (api_.http_request(instance_, request->handle, &request->http, error, sizeof error) != 0) {
+    scheduleRetry(std::move(request), 0, error[0] ? error : "request not ready");
+    return;
+  }
+  net::HttpRequest hr;
+  hr.id = request->id;
+  hr.method = request->http.method ? request->http.method : "POST";
+  hr.url = request->http.url ? request->http.url : "";
+  for (size_t i = 0; i < request->http.header_count; ++i) hr.headers.emplace_back(request->http.headers[i]);
+  hr.body = request->http.body;
+  hr.body_len = request->http.body_len;
+  hr.timeout_ms = limits_.request_timeout_ms;
+  http_->start(hr);
+  in_flight_.emplace(request->id, std::move(request));
+}
+
+void OutputRunner::onHttpResponse(net::HttpResponse& response) {
+  auto it = in_flight_.find(response.id);
+  if (it == in_flight_.end()) return;
+  RequestPtr request = std::move(it->second);
+  in_flight_.erase(it);
+  std::vector<const char*> headers;
+  headers.reserve(response.headers.size());
+  for (const auto& h : response.headers) headers.push_back(h.c_str());
+  ferry_http_response r{};
+  r.status = response.status;
+  r.headers = headers.data();
+  r.header_count = headers.size();
+  r.body = reinterpret_cast<const uint8_t*>(response.body.data());
+  r.body_len = response.body.size();
+  r.error = response.status == 0 ? response.error.c_str() : nullptr;
+  ferry_plugin_verdict verdict{};
+  api_.http_response(instance_, request->handle, &r, &verdict);
+  handleVerdict(std::move(request), verdict, std::chrono::microseconds(response.elapsed_us));
+}
+
+void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
+                                 std::chrono::microseconds latency) {
+  const char* message = verdict.message[0] ? verdict.message : "";
+  switch (verdict.kind) {
+  case FERRY_VERDICT_DELIVERED: {
+    requests_ok_->add();
+    records_sent_->add(request->records - request->resolved_records);
+    last_success_ns_.store(nowNs());
+    if (verdict.unhealthy == 0) setHealth(false, "");
+    concurrency_.onSuccess(latency, static_cast<uint32_t>(in_flight_.size()));
+    resolve(*request, core::BatchOutcome::kDelivered);
+    api_.request_free(instance_, request->handle);
+    return;
+  }
+  case FERRY_VERDICT_DROP: {
+    requests_failed_->add();
+    const uint64_t n = request->records - request->resolved_records;
+    records_dropped_->add(n);
+    FERRY_LOG_WARN(name(), "sink refused {} records for good, dropped: {}", n, message);
+    resolve(*request, core::BatchOutcome::kDropped);
+    api_.request_free(instance_, request->handle);
+    return;
+  }
+  case FERRY_VERDICT_PARTIAL: {
+    records_sent_->add(verdict.records_delivered);
+    records_dropped_->add(verdict.records_dropped);
+    request->resolved_records += verdict.records_delivered + verdict.records_dropped;
+    if (verdict.records_dropped) request->worst = core::BatchOutcome::kDropped;
+    if (verdict.records_delivered) last_success_ns_.store(nowNs());
+    if (request->resolved_records >= request->records) {
+      resolve(*request, core::BatchOutcome::kDelivered);
+      api_.request_free(instance_, request->handle);
+      return;
+    }
+    if (verdict.throttled) concurrency_.onBackpressure();
+    scheduleRetry(std::move(request), verdict.retry_after_ms, message);
+    return;
+  }
+  case FERRY_VERDICT_SPLIT: {
+    requests_failed_->add();
+    if (request->records - request->resolved_records <= 1) {
+      records_dropped_->add(request->records - request->resolved_records);
+      FERRY_LOG_WARN(name(), "a single record is too large for the sink, dropped: {}", message);
+      resolve(*request, core::BatchOutcome::kDropped);
+      api_.request_free(instance_, request->handle);
+      return;
+    }
+    // Encode the same records again in halves; each half keeps the attempt count.
+    api_.request_free(instance_, request->handle);
+    request->handle = nullptr;
+    const size_t half = (request->records + 1) / 2;
+    auto parts = encodeSlices(request->slices, request->attempts, half);
+    request->slices.clear(); // ownership of the records moved to the parts
+    for (size_t i = parts.size(); i-- > 0;) {
+      parts[i]->not_before = Clock::now();
+      retry_queue_.push_front(std::move(parts[i]));
+    }
+    return;
+  }
+  case FERRY_VERDICT_CONTINUE:
+    dispatch(std::move(request));
+    return;
+  case FERRY_VERDICT_RETRY:
+  default:
+    requests_failed_->add();
+    if (verdict.unhealthy) setHealth(true, message);
+    if (verdict.throttled || verdict.kind == FERRY_VERDICT_RETRY) concurrency_.onBackpressure();
+    scheduleRetry(std::move(request), verdict.retry_after_ms, message);
+    return;
+  }
+}
+
+void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why) {
+  ++request->attempts;
+  if (backoff_.exhausted(request->attempts)) {
+    const uint64_t n = request->records - request->resolved_records;
+    records_failed_->add(n);
+    FERRY_LOG_ERROR(name(), "giving up on {} records after {} attempts: {}", n, request->attempts, why);
+    resolve(*request, core::BatchOutcome::kFailed);
+    api_.request_free(instance_, request->handle);
+    return;
+  }
+  retries_->add();
+  auto delay = backoff_.delay(request->attempts);
+  if (std::chrono::milliseconds(retry_after_ms) > delay) delay = std::chrono::milliseconds(retry_after_ms);
+  FERRY_LOG_WARN(name(), "request failed ({}), retrying in {} ms (attempt {})", why[0] ? why : "error",
+                 delay.count(), request->attempts + 1);
+  request->not_before = Clock::now() + delay;
+  auto pos = std::upper_bound(retry_queue_.begin(), retry_queue_.end(), request->not_before,
+                              [](Clock::time_point t, const RequestPtr& r) { return t < r->not_before; });
+  retry_queue_.insert(pos, std::move(request));
+}
+
+void OutputRunner::giveUpAll() {
+  std::vector<net::HttpResponse> aborted;
+  if (http_) http_->abortAll(aborted);
+  std::vector<RequestPtr> all;
+  for (auto& [id, r] : in_flight_) all.push_back(std::move(r));
+  in_flight_.clear();
+  for (auto& r : retry_queue_) all.push_back(std::move(r));
+  retry_queue_.clear();
+  uint64_t lost = 0;
+  for (auto& r : all) {
+    const uint64_t n = r->records - r->resolved_records;
+    lost += n;
+    resolve(*r, core::BatchOutcome::kFailed);
+    api_.request_free(instance_, r->handle);
+  }
+  for (auto& p : untaken_) {
+    const uint32_t n = static_cast<uint32_t>(p->batch->size()) - p->next;
+    lost += n;
+    Request fake;
+    fake.slices.push_back({p, p->next, n});
+    resolve(fake, core::BatchOutcome::kFailed);
+  }
+  untaken_.clear();
+  untaken_records_ = 0;
+  untaken_bytes_ = 0;
+  absorbIncoming(); // anything that raced in
+  for (auto& p : untaken_) {
+    lost += p->batch->size();
+    Request fake;
+    fake.slices.push_back({p, 0, static_cast<uint32_t>(p->batch->size())});
+    resolve(fake, core::BatchOutcome::kFailed);
+  }
+  untaken_.clear();
+  if (lost) {
+    records_failed_->add(lost);
+    FERRY_LOG_ERROR(name(), "shutdown deadline reached: {} records could not be delivered", lost);
+  }
+}
+
+void OutputRunner::run() {
+  for (;;) {
+    absorbIncoming();
+    const auto now = Clock::now();
+    const bool finishing = finishing_.load();
+    if (finishing) {
+      const auto deadline = Clock::time_point(std::chrono::nanoseconds(deadline_ns_.load()));
+      if (untaken_.empty() && retry_queue_.empty() && in_flight_.empty()) {
+        std::lock_guard lock(incoming_mu_);
+        if (incoming_.empty()) break;
+        continue;
+      }
+      if (now >= deadline) {
+        giveUpAll();
+        break;
+      }
+    }
+    // Start what we may: due retries first (they are older), then new requests.
+    while (in_flight_.size() < concurrency_.current()) {
+      RequestPtr next;
+      if (!retry_queue_.empty() && (retry_queue_.front()->not_before <= now || finishing)) {
+        next = std::move(retry_queue_.front());
+        retry_queue_.pop_front();
+      } else if (readyToEncode(now)) {
+        next = encodeNext();
+        if (!next) continue;
+      } else {
+        break;
+      }
+      dispatch(std::move(next));
+    }
+    buffer_gauge_->set(static_cast<int64_t>(buffered_bytes_.load()));
+    in_flight_gauge_->set(static_cast<int64_t>(in_flight_.size()));
+    concurrency_gauge_->set(concurrency_.current());
+
+    // Sleep until the next thing to do: a response, a retry coming due, the flush interval
+    // of the oldest untaken batch, or new batches.
+    const bool can_send_more = in_flight_.size() < concurrency_.current();
+    auto wake = now + std::chrono::milliseconds(200);
+    if (can_send_more && !retry_queue_.empty()) wake = std::min(wake, retry_queue_.front()->not_before);
+    if (can_send_more && !untaken_.empty()) {
+      wake = std::min(wake, untaken_.front()->arrived + std::chrono::milliseconds(flush_interval_ms_));
+    }
+    if (finishing) {
+      wake = std::min(wake, Clock::time_point(std::chrono::nanoseconds(deadline_ns_.load())));
+    }
+    const auto wait_ms = std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count());
+    if (http_ && !in_flight_.empty()) {
+      {
+        std::lock_guard lock(incoming_mu_);
+        sleeping_ = true;
+        if (!incoming_.empty() && can_send_more) {
+          sleeping_ = false;
+          continue;
+        }
+      }
+      std::vector<net::HttpResponse> done;
+      http_->poll(static_cast<int>(std::min<int64_t>(wait_ms, 200)), done);
+      {
+        std::lock_guard lock(incoming_mu_);
+        sleeping_ = false;
+      }
+      for (auto& r : done) onHttpResponse(r);
+    } else {
+      std::unique_lock lock(incoming_mu_);
+      if (!incoming_.empty() || wait_ms == 0) continue;
+      sleeping_ = true;
+      incoming_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+        return !incoming_.empty() || finishing_.load() != finishing;
+      });
+      sleeping_ = false;
+    }
+  }
+  buffer_gauge_->set(static_cast<int64_t>(buffered_bytes_.load()));
+  in_flight_gauge_->set(0);
+}
+
+} // namespace ferry::output

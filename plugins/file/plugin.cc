@@ -1,0 +1,103 @@
+// The `file` sink: JSON lines appended to a path. When logrotate moves the file away (or
+// deletes it), the next write notices the path no longer names our inode and reopens it.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ferry/output/local_sink.h"
+
+namespace {
+
+using namespace ferry;
+
+class FileSink : public sdk::Sink {
+public:
+  FileSink(std::string path, output::LineEncoding enc, int mode)
+      : path_(std::move(path)), enc_(std::move(enc)), mode_(mode) {}
+  ~FileSink() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  std::expected<void, std::string> open() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode_);
+    if (fd_ < 0) return std::unexpected("cannot open " + path_ + ": " + std::strerror(errno));
+    return {};
+  }
+
+  std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
+                                                     size_t& consumed, size_t& dropped) override {
+    return output::encodeLines(records, enc_, consumed, dropped);
+  }
+
+  void deliver(sdk::Request& request, ferry_plugin_verdict& v) override {
+    auto& r = static_cast<output::LinesRequest&>(request);
+    if (auto ok = reopenIfMoved(); !ok) {
+      v.kind = FERRY_VERDICT_RETRY;
+      sdk::setMessage(v, ok.error());
+      return;
+    }
+    const int err = output::writeAll(fd_, r.bytes.data(), r.bytes.size());
+    if (err == 0) {
+      v.kind = FERRY_VERDICT_DELIVERED;
+      return;
+    }
+    ::close(fd_);
+    fd_ = -1; // reopen on the next attempt (disk full, file system remounted, ...)
+    v.kind = FERRY_VERDICT_RETRY;
+    sdk::setMessage(v, "write to " + path_ + " failed: " + std::strerror(err));
+  }
+
+private:
+  std::expected<void, std::string> reopenIfMoved() {
+    if (fd_ < 0) return open();
+    struct stat by_path{}, by_fd{};
+    if (::stat(path_.c_str(), &by_path) != 0 || ::fstat(fd_, &by_fd) != 0 ||
+        by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev) {
+      return open();
+    }
+    return {};
+  }
+
+  std::string path_;
+  output::LineEncoding enc_;
+  int mode_;
+  int fd_ = -1;
+};
+
+const ferry_plugin_option kOptions[] = {
+    {"path", FERRY_OPTION_STRING, nullptr, 1, 0, nullptr, 1, 0, "File to append JSON lines to (created if missing)."},
+    {"file_mode", FERRY_OPTION_STRING, "0640", 0, 0, nullptr, 1, 0, "Permissions of a file ferry creates (octal)."},
+    FERRY_LOCAL_SINK_OPTIONS,
+};
+
+const ferry_plugin_descriptor kDescriptor = {
+    FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "file",
+    "Appends records to a file as JSON lines; follows logrotate by reopening the path.", kOptions,
+    sizeof kOptions / sizeof kOptions[0]};
+
+std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options& options,
+                                                                ferry_plugin_limits& limits) {
+  auto enc = output::lineEncodingFromOptions(options);
+  if (!enc) return std::unexpected(enc.error());
+  const std::string mode_text = options.string("file_mode", "0640");
+  char* end = nullptr;
+  const long mode = std::strtol(mode_text.c_str(), &end, 8);
+  if (end == mode_text.c_str() || *end != '\0' || mode < 0 || mode > 07777) {
+    return std::unexpected("file_mode: expected an octal mode like 0640, got '" + mode_text + "'");
+  }
+  auto sink = std::make_unique<FileSink>(options.string("path"), std::move(*enc), static_cast<int>(mode));
+  if (auto ok = sink->open(); !ok) return std::unexpected("path: " + ok.error());
+  limits.transport = FERRY_TRANSPORT_LOCAL;
+  limits.max_records = 8192;
+  limits.max_request_bytes = 4 << 20;
+  limits.flush_interval_ms = 200;
+  return sink;
+}
+
+} // namespace
+
+FERRY_PLUGIN_DEFINE(kDescriptor, makeSink)

@@ -1,0 +1,35 @@
+// The `null` sink: counts records and discards them. Used by benchmarks to measure
+// everything but the sink.
+#include "ferry/output/plugin_sdk.h"
+
+namespace {
+
+using namespace ferry;
+
+class CountRequest : public sdk::Request {};
+
+class NullSink : public sdk::Sink {
+public:
+  std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
+                                                     size_t& consumed, size_t&) override {
+    consumed = records.size();
+    return std::make_unique<CountRequest>();
+  }
+  void deliver(sdk::Request&, ferry_plugin_verdict& v) override { v.kind = FERRY_VERDICT_DELIVERED; }
+};
+
+const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "null",
+                                             "Counts records and discards them (benchmarks).", nullptr, 0};
+
+std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options&,
+                                                                ferry_plugin_limits& limits) {
+  limits.transport = FERRY_TRANSPORT_LOCAL;
+  limits.max_records = 65536;
+  limits.max_request_bytes = 64 << 20;
+  limits.flush_interval_ms = 100;
+  return std::make_unique<NullSink>();
+}
+
+} // namespace
+
+FERRY_PLUGIN_DEFINE(kDescriptor, makeSink)
