@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (README's two commands):
+#   scripts/dev.sh run    install what is needed, build, run ferry on its embedded default config
+#   scripts/dev.sh test   install what is needed, build, run the whole test suite (CI runs this)
+#   scripts/dev.sh bench  build (Release) and run bench/e2e
+# Idempotent: packages already present are not reinstalled, builds are incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${JOBS:-$(nproc)}
+
+APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates curl procps time python3
+  libyaml-cpp-dev rapidjson-dev libmsgpack-cxx-dev libfmt-dev libcurl4-openssl-dev zlib1g-dev
+  libzstd-dev libdeflate-dev libssl-dev libre2-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_deps() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  # Node.js and npm run the real protocol peers of the end-to-end tests.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "dev.sh: installing ${missing[*]}"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+install_npm() {
+  if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package.json -nt tests/e2e/node_modules ]; then
+    (cd tests/e2e && npm install --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+}
+
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja "$@"
+  fi
+  cmake --build "$dir" -j "$JOBS"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  run)
+    install_deps
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    shift
+    exec build/bin/ferry run "$@"
+    ;;
+  test)
+    install_deps
+    install_npm
+    start=$(date +%s)
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    (cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
+    # Unit tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=address,undefined -DFERRY_BUILD_BENCH=OFF
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -L unit --timeout 600)
+    # The ring and the router under ThreadSanitizer.
+    if [ ! -f build-tsan/build.ninja ]; then
+      cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=thread \
+        -DFERRY_BUILD_BENCH=OFF -DFERRY_CORE_TESTS_ONLY=ON
+    fi
+    cmake --build build-tsan -j "$JOBS" --target ferry_core_tests
+    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L core --timeout 600)
+    echo "dev.sh: all test stages passed in $(( $(date +%s) - start )) s"
+    ;;
+  bench)
+    install_deps
+    install_npm
+    build build-release -DCMAKE_BUILD_TYPE=Release -DFERRY_BUILD_TESTS=OFF
+    shift
+    exec bash bench/e2e/run.sh build-release "$@"
+    ;;
+  *)
+    echo "usage: scripts/dev.sh run|test|bench" >&2
+    exit 1
+    ;;
+esac

@@ -1,0 +1,43 @@
+# Shared helpers for the end-to-end tests (sourced). Every test runs the real ferry binary,
+# bounds its own time, and cleans up only the processes it started.
+set -euo pipefail
+: "${FERRY_BIN:?FERRY_BIN must point at the ferry binary}"
+: "${FERRY_SOURCE_DIR:?}"
+export FERRY_PLUGIN_DIR="${FERRY_PLUGIN_DIR:-$(dirname "$FERRY_BIN")/../lib/ferry/plugins}"
+E2E_DIR="$FERRY_SOURCE_DIR/tests/e2e"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# wait_for TIMEOUT_S COMMAND... : polls COMMAND every 50 ms until it succeeds.
+wait_for() {
+  local timeout=$1; shift
+  local end=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.05
+  done
+}
+
+# wait_exit PID TIMEOUT_S : waits for a child to exit, prints its status; fails on timeout.
+wait_exit() {
+  local pid=$1 timeout=$2
+  local end=$(( $(date +%s) + timeout ))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$(date +%s)" -ge "$end" ]; then
+      kill -9 "$pid" 2>/dev/null || true
+      fail "process $pid did not exit within ${timeout}s"
+    fi
+    sleep 0.05
+  done
+  local rc=0
+  wait "$pid" || rc=$?
+  echo "$rc"
+}

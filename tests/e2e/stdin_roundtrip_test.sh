@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# stdin → stdout and stdin → file: 100,000 lines (quotes, backslashes, tabs, control
+# characters, multi-byte UTF-8, empty and long lines) arrive complete, in order, unchanged;
+# invalid UTF-8 arrives as valid JSON with U+FFFD. ferry exits 0 at end of input.
+source "$(dirname "$0")/lib.sh"
+
+python3 - "$WORK/in.txt" <<'PY'
+import sys, random
+rnd = random.Random(7)
+specials = ['say "hi"', 'back\\slash', 'tab\there', 'bell\x07 and esc\x1b[0m', 'caf\u00e9 \u6771\u4eac \U0001F680',
+            '', '{"json":"inside","n":1}', 'x' * 5000, '   leading and trailing   ']
+with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
+    for i in range(100000):
+        if i % 1000 == 0:
+            f.write(specials[(i // 1000) % len(specials)] + '\n')
+        else:
+            f.write('line %d %s\n' % (i, 'abcdefghij' * rnd.randint(0, 20)))
+PY
+
+check() { # check OUTPUT_FILE LABEL
+  python3 - "$WORK/in.txt" "$1" "$2" <<'PY'
+import sys, json
+expected = open(sys.argv[1], encoding='utf-8', newline='\n').read().split('\n')[:-1]
+got = []
+for n, line in enumerate(open(sys.argv[2], encoding='utf-8'), 1):
+    rec = json.loads(line)
+    assert set(rec) == {'date', 'log'}, f'line {n}: unexpected fields {sorted(rec)}'
+    assert rec['date'].endswith('Z') and len(rec['date']) == 30, f'line {n}: bad date {rec["date"]}'
+    got.append(rec['log'])
+label = sys.argv[3]
+assert len(got) == len(expected), f'{label}: {len(got)} records, expected {len(expected)}'
+for i, (a, b) in enumerate(zip(expected, got)):
+    assert a == b, f'{label}: record {i} changed: {a[:60]!r} -> {b[:60]!r}'
+print(f'{label}: {len(got)} records unchanged and in order')
+PY
+}
+
+cat > "$WORK/stdout.yaml" <<'YAML'
+inputs:
+  - type: stdin
+outputs:
+  - type: stdout
+YAML
+rc=0
+timeout 120 "$FERRY_BIN" run -c "$WORK/stdout.yaml" < "$WORK/in.txt" > "$WORK/out-stdout.jsonl" 2> "$WORK/err1.txt" || rc=$?
+[ "$rc" = 0 ] || { cat "$WORK/err1.txt"; fail "stdin → stdout exited $rc"; }
+check "$WORK/out-stdout.jsonl" "stdin → stdout" || fail "stdin → stdout lost or changed records"
+
+cat > "$WORK/file.yaml" <<YAML
+inputs:
+  - type: stdin
+    tag: app
+outputs:
+  - type: file
+    match: app
+    path: $WORK/out-file.jsonl
+YAML
+rc=0
+timeout 120 "$FERRY_BIN" run -c "$WORK/file.yaml" < "$WORK/in.txt" 2> "$WORK/err2.txt" || rc=$?
+[ "$rc" = 0 ] || { cat "$WORK/err2.txt"; fail "stdin → file exited $rc"; }
+check "$WORK/out-file.jsonl" "stdin → file" || fail "stdin → file lost or changed records"
+
+# Invalid UTF-8 and a final line without newline.
+printf 'ok\n\xff\xfe bad \xc3\x28 end\nlast-no-newline' > "$WORK/bad.txt"
+"$FERRY_BIN" run -c "$WORK/stdout.yaml" < "$WORK/bad.txt" > "$WORK/bad.jsonl" 2>/dev/null || fail "invalid UTF-8 run failed"
+python3 - "$WORK/bad.jsonl" <<'PY' || fail "invalid UTF-8 was not replaced correctly"
+import sys, json
+recs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
+assert [r['log'] for r in recs] == ['ok', '\ufffd\ufffd bad \ufffd( end', 'last-no-newline'], recs
+PY
+pass "stdin round trips (stdout, file), invalid UTF-8, final line without newline"

@@ -1,0 +1,321 @@
+// Output runner against a scripted in-process plugin (LOCAL transport): batching by the
+// plugin's limits, verdict handling (retry, drop, split, partial), retry budget, shutdown
+// deadline, finalizers and the byte budget.
+#include "ferry/output/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "test_support.h"
+
+namespace ferry::output {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The script: one verdict per deliver() call, taken in order; DELIVERED when it runs out.
+struct Script {
+  std::mutex mu;
+  std::deque<ferry_plugin_verdict> verdicts;
+  std::vector<std::vector<std::string>> delivered; // record payloads of each delivered request
+  std::vector<size_t> attempt_sizes;               // records in each attempt
+  uint32_t max_records = 100;
+  uint64_t max_request_bytes = 1 << 20;
+  size_t encode_cap = 0; // > 0: encode consumes at most this many records
+};
+
+Script* g_script = nullptr;
+
+struct TestRequest {
+  std::vector<std::string> records;
+};
+
+const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "scripted",
+                                             "test", nullptr, 0};
+
+int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
+             ferry_plugin_limits* limits, char*, size_t) {
+  *inst = reinterpret_cast<ferry_plugin_instance*>(g_script);
+  limits->transport = FERRY_TRANSPORT_LOCAL;
+  limits->max_records = g_script->max_records;
+  limits->max_request_bytes = g_script->max_request_bytes;
+  limits->flush_interval_ms = 20;
+  return 0;
+}
+void testDestroy(ferry_plugin_instance*) {}
+int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_t count, size_t* consumed,
+               size_t* dropped, ferry_plugin_request** out, char*, size_t) {
+  size_t n = g_script->encode_cap ? std::min(count, g_script->encode_cap) : count;
+  auto* r = new TestRequest;
+  for (size_t i = 0; i < n; ++i) {
+    r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
+  }
+  *consumed = n;
+  *dropped = 0;
+  *out = reinterpret_cast<ferry_plugin_request*>(r);
+  return 0;
+}
+void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin_verdict* v) {
+  auto* r = reinterpret_cast<TestRequest*>(req);
+  std::lock_guard lock(g_script->mu);
+  g_script->attempt_sizes.push_back(r->records.size());
+  if (!g_script->verdicts.empty()) {
+    *v = g_script->verdicts.front();
+    g_script->verdicts.pop_front();
+  } else {
+    v->kind = FERRY_VERDICT_DELIVERED;
+  }
+  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(r->records);
+  if (v->kind == FERRY_VERDICT_PARTIAL) {
+    // Narrow the request to what was not accepted.
+    r->records.erase(r->records.begin(),
+                     r->records.begin() + static_cast<long>(v->records_delivered + v->records_dropped));
+  }
+}
+void testFree(ferry_plugin_instance*, ferry_plugin_request* req) { delete reinterpret_cast<TestRequest*>(req); }
+int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request*, ferry_http_request*, char*, size_t) { return 1; }
+void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request*, const ferry_http_response*,
+                      ferry_plugin_verdict*) {}
+
+PluginApi testApi() {
+  PluginApi api;
+  api.path = "<in-process>";
+  api.descriptor = &kDescriptor;
+  api.init = testInit;
+  api.destroy = testDestroy;
+  api.encode = testEncode;
+  api.deliver = testDeliver;
+  api.request_free = testFree;
+  api.http_request = testHttpRequest;
+  api.http_response = testHttpResponse;
+  return api;
+}
+
+ferry_plugin_verdict verdict(ferry_verdict_kind kind) {
+  ferry_plugin_verdict v{};
+  v.kind = kind;
+  return v;
+}
+
+class RunnerTest : public ::testing::Test {
+protected:
+  void SetUp() override { g_script = &script_; }
+  void TearDown() override { g_script = nullptr; }
+
+  std::unique_ptr<OutputRunner> makeRunner(config::RetryPolicy retry = {1, 1, 5},
+                                           uint64_t budget = 256ull << 20) {
+    config::OutputSection cfg;
+    cfg.section.kind = "output";
+    cfg.section.type = "scripted";
+    cfg.section.name = "scripted";
+    cfg.section.match = "*";
+    cfg.common.retry = retry;
+    cfg.common.buffer_max_bytes = budget;
+    auto r = std::make_unique<OutputRunner>(api_, cfg, metrics_);
+    auto ok = r->init();
+    EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error());
+    return r;
+  }
+
+  // Routes a batch to the runner the way the router does (one output).
+  core::BatchRef send(OutputRunner& r, size_t n, std::string prefix, core::BatchOutcome* outcome,
+                      int* calls) {
+    auto b = test::makeLineBatch("t", n, prefix);
+    b->setFinalizer([outcome, calls](core::BatchOutcome o) {
+      if (outcome) *outcome = o;
+      if (calls) ++*calls;
+    });
+    b->expectOutputs(1);
+    r.enqueue(b);
+    return b;
+  }
+
+  uint64_t count(const char* result) {
+    return metrics_.counterValue("ferry_output_records_total", {{"output", "scripted"}, {"result", result}});
+  }
+
+  Script script_;
+  PluginApi api_ = testApi();
+  obs::Metrics metrics_;
+};
+
+TEST_F(RunnerTest, DeliversEverythingInOrderWithinThePluginLimits) {
+  script_.max_records = 7;
+  auto r = makeRunner();
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kFailed;
+  int calls = 0;
+  send(*r, 20, "a", &outcome, &calls);
+  send(*r, 5, "b", nullptr, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(outcome, core::BatchOutcome::kDelivered);
+  std::vector<std::string> all;
+  for (auto& req : script_.delivered) {
+    EXPECT_LE(req.size(), 7u) << "a request exceeded the plugin's max_records";
+    all.insert(all.end(), req.begin(), req.end());
+  }
+  ASSERT_EQ(all.size(), 25u);
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(all[i], "a" + std::to_string(i));
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(all[20 + i], "b" + std::to_string(i));
+  EXPECT_EQ(count("sent"), 25u);
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+}
+
+TEST_F(RunnerTest, FlushIntervalSendsAPartialRequestWithoutShutdown) {
+  auto r = makeRunner();
+  r->start();
+  int calls = 0;
+  send(*r, 3, "x", nullptr, &calls);
+  for (int i = 0; i < 200 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(calls, 1) << "3 records below max_records were never flushed";
+  r->finish(std::chrono::steady_clock::now() + 1s);
+  r->join();
+}
+
+TEST_F(RunnerTest, RetriesUntilDeliveredAndCountsRetries) {
+  script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY)};
+  auto r = makeRunner({0, 1, 5});
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kFailed;
+  send(*r, 4, "r", &outcome, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(outcome, core::BatchOutcome::kDelivered);
+  EXPECT_EQ(script_.attempt_sizes.size(), 3u);
+  EXPECT_EQ(metrics_.counterValue("ferry_output_retries_total", {{"output", "scripted"}}), 2u);
+  EXPECT_EQ(count("sent"), 4u);
+}
+
+TEST_F(RunnerTest, DropVerdictDropsOnlyThatRequestAndCountsIt) {
+  script_.max_records = 5;
+  script_.verdicts = {verdict(FERRY_VERDICT_DROP)};
+  auto r = makeRunner();
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
+  send(*r, 10, "d", &outcome, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(count("dropped"), 5u);
+  EXPECT_EQ(count("sent"), 5u);
+  EXPECT_EQ(outcome, core::BatchOutcome::kDropped);
+  EXPECT_EQ(script_.attempt_sizes.size(), 2u) << "a dropped request must never be retried";
+}
+
+TEST_F(RunnerTest, SplitVerdictResendsTheRecordsInHalves) {
+  script_.max_records = 8;
+  script_.verdicts = {verdict(FERRY_VERDICT_SPLIT)};
+  auto r = makeRunner();
+  r->start();
+  send(*r, 8, "s", nullptr, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  ASSERT_EQ(script_.attempt_sizes.size(), 3u);
+  EXPECT_EQ(script_.attempt_sizes[0], 8u);
+  EXPECT_EQ(script_.attempt_sizes[1], 4u);
+  EXPECT_EQ(script_.attempt_sizes[2], 4u);
+  ASSERT_EQ(script_.delivered.size(), 2u);
+  EXPECT_EQ(script_.delivered[0].front(), "s0");
+  EXPECT_EQ(script_.delivered[1].front(), "s4");
+  EXPECT_EQ(count("sent"), 8u);
+}
+
+TEST_F(RunnerTest, SplitOfASingleRecordDropsIt) {
+  script_.verdicts = {verdict(FERRY_VERDICT_SPLIT)};
+  auto r = makeRunner();
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
+  send(*r, 1, "big", &outcome, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(count("dropped"), 1u);
+  EXPECT_EQ(outcome, core::BatchOutcome::kDropped);
+}
+
+TEST_F(RunnerTest, PartialVerdictResendsOnlyTheRest) {
+  auto v = verdict(FERRY_VERDICT_PARTIAL);
+  v.records_delivered = 7;
+  script_.verdicts = {v};
+  auto r = makeRunner();
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kFailed;
+  send(*r, 10, "p", &outcome, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  ASSERT_EQ(script_.attempt_sizes.size(), 2u);
+  EXPECT_EQ(script_.attempt_sizes[1], 3u) << "the resend must carry only the failed records";
+  EXPECT_EQ(count("sent"), 10u);
+  EXPECT_EQ(outcome, core::BatchOutcome::kDelivered);
+}
+
+TEST_F(RunnerTest, RetryBudgetExhaustedFailsAndCounts) {
+  script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY)};
+  auto r = makeRunner({2, 1, 2});
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
+  send(*r, 3, "f", &outcome, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(script_.attempt_sizes.size(), 2u);
+  EXPECT_EQ(count("failed"), 3u);
+  EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
+}
+
+TEST_F(RunnerTest, ShutdownDeadlineGivesUpAndReportsExactlyWhatIsLost) {
+  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  script_.max_records = 4;
+  auto r = makeRunner({0, 50, 50});
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
+  int calls = 0;
+  send(*r, 10, "l", &outcome, &calls);
+  std::this_thread::sleep_for(50ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  r->finish(t0 + 300ms);
+  r->join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "finish overran its deadline";
+  EXPECT_EQ(count("failed"), 10u);
+  EXPECT_EQ(r->failedRecords(), 10u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
+}
+
+TEST_F(RunnerTest, EncoderCoveringFewerRecordsStillDeliversAllInOrder) {
+  script_.max_records = 10;
+  script_.encode_cap = 3;
+  auto r = makeRunner();
+  r->start();
+  send(*r, 10, "c", nullptr, nullptr);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  std::vector<std::string> all;
+  for (auto& req : script_.delivered) all.insert(all.end(), req.begin(), req.end());
+  ASSERT_EQ(all.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(all[i], "c" + std::to_string(i));
+}
+
+TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
+  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  auto r = makeRunner({0, 20, 20}, 100);
+  r->start();
+  EXPECT_FALSE(r->overBudget());
+  send(*r, 50, "b", nullptr, nullptr);
+  EXPECT_TRUE(r->overBudget()) << "50 records exceed a 100-byte budget";
+  {
+    std::lock_guard lock(script_.mu);
+    script_.verdicts.clear();
+  }
+  for (int i = 0; i < 300 && r->overBudget(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(r->overBudget());
+  r->finish(std::chrono::steady_clock::now() + 5s);
+  r->join();
+  EXPECT_EQ(count("sent"), 50u);
+}
+
+} // namespace
+} // namespace ferry::output
