@@ -18,6 +18,8 @@
 #include "ferry/app/pipeline.h"
 #include "ferry/app/registry.h"
 #include "ferry/config/config.h"
+#include "ferry/codec/json.h"
+#include "ferry/obs/http_server.h"
 #include "ferry/obs/log.h"
 #include "ferry/obs/metrics.h"
 #include "ferry/output/plugin_host.h"
@@ -115,6 +117,30 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path) {
   return std::nullopt;
 }
 
+// GET /health and GET /metrics (SPEC.md "HTTP endpoint").
+obs::HttpReply statusReply(const app::Pipeline& pipeline, const std::string& path) {
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4", obs::Metrics::global().renderPrometheus()};
+  }
+  if (path == "/health") {
+    core::ByteBuffer failing;
+    for (const auto& o : pipeline.outputs()) {
+      const auto h = o->health();
+      if (h.healthy) continue;
+      failing.append(failing.empty() ? "" : ",");
+      failing.append("{\"name\":");
+      codec::appendJsonString(failing, o->name());
+      failing.append(",\"reason\":");
+      codec::appendJsonString(failing, h.reason);
+      failing.push_back('}');
+    }
+    if (failing.empty()) return {200, "application/json", "{\"status\":\"ok\"}\n"};
+    return {503, "application/json",
+            "{\"status\":\"unhealthy\",\"outputs\":[" + std::string(failing.view()) + "]}\n"};
+  }
+  return {404, "text/plain", "not found: try /health or /metrics\n"};
+}
+
 void applyLogging(const config::ServiceConfig& service) {
   obs::LogLevel level;
   if (obs::parseLogLevel(service.log_level, level)) obs::setLogLevel(level);
@@ -186,6 +212,20 @@ int runCommand(const std::vector<std::string>& args) {
     FERRY_LOG_ERROR("ferry", "cannot start: {}", e.what());
     pipeline->stop(std::chrono::milliseconds(0));
     return kExitRuntime;
+  }
+  metrics.gauge("ferry_build_info", {{"version", FERRY_VERSION}}, "Version of the running ferry").set(1);
+  std::unique_ptr<obs::StatusServer> status;
+  if (loaded->config.service.http_listen) {
+    status = std::make_unique<obs::StatusServer>(
+        *loaded->config.service.http_listen,
+        [&pipeline](const std::string& path) { return statusReply(*pipeline, path); });
+    try {
+      status->start();
+    } catch (const std::exception& e) {
+      FERRY_LOG_ERROR("ferry", "cannot start: {}", e.what());
+      pipeline->stop(std::chrono::milliseconds(0));
+      return kExitRuntime;
+    }
   }
   FERRY_LOG_INFO("ferry", "started ({}): {} inputs, {} outputs", loaded->config.source,
                  loaded->config.inputs.size(), loaded->config.outputs.size());

@@ -101,12 +101,16 @@ void Pipeline::start() {
   }
   router_thread_ = std::thread([this] { routerLoop(); });
   started_ = true;
+  InputEnvironment env;
+  env.state_dir = config_.service.storage_path ? *config_.service.storage_path
+                  : !config_.config_dir.empty()  ? config_.config_dir
+                                                 : ".";
   for (size_t i = 0; i < config_.inputs.size(); ++i) {
     const auto& s = config_.inputs[i];
     const InputType* type = findInputType(s.type);
     if (type == nullptr) throw std::runtime_error(fmt::format("unknown input type '{}'", s.type));
     contexts_.push_back(std::make_unique<Context>(*this, static_cast<uint32_t>(i), s.name));
-    inputs_.push_back(type->make(s));
+    inputs_.push_back(type->make(s, env));
   }
   for (size_t i = 0; i < inputs_.size(); ++i) {
     try {

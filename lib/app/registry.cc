@@ -8,7 +8,8 @@ namespace ferry::app {
 const std::vector<InputType>& inputTypes() {
   static const std::vector<InputType> types = {
       {"stdin", "Lines of standard input, one record each (field log).",
-       &input::stdinInputOptions(), input::makeStdinInput},
+       &input::stdinInputOptions(),
+       [](const config::Section& s, const InputEnvironment&) { return input::makeStdinInput(s); }},
   };
   return types;
 }

@@ -24,8 +24,9 @@ const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGI
 std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options&,
                                                                 ferry_plugin_limits& limits) {
   limits.transport = FERRY_TRANSPORT_LOCAL;
-  limits.max_records = 65536;
-  limits.max_request_bytes = 64 << 20;
+  // Small requests keep the records held at once (and so the RSS) low.
+  limits.max_records = 8192;
+  limits.max_request_bytes = 2 << 20;
   limits.flush_interval_ms = 100;
   return std::make_unique<NullSink>();
 }

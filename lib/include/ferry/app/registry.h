@@ -13,11 +13,18 @@
 
 namespace ferry::app {
 
+// What an input may need beyond its own section.
+struct InputEnvironment {
+  // Where inputs keep state (tail.db): service.storage.path when set, else the config
+  // file's directory, else the current directory.
+  std::string state_dir;
+};
+
 struct InputType {
   std::string name;
   std::string description;
   const config::OptionTable* options;
-  std::function<input::InputPtr(const config::Section&)> make;
+  std::function<input::InputPtr(const config::Section&, const InputEnvironment&)> make;
 };
 
 struct FilterType {
