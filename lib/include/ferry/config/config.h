@@ -92,6 +92,8 @@ ConfigSource chooseSource(const std::optional<std::string>& cli_path, const EnvL
 // The embedded default (forward on the unix socket and TCP 24224, stdin when it is not a
 // terminal, stdout output); its socket path depends on what is writable.
 std::string embeddedDefault(const EnvLookup& env, bool stdin_is_terminal);
+// The same with the writability of /var/run given (for tests; the above asks access(2)).
+std::string embeddedDefault(const EnvLookup& env, bool stdin_is_terminal, bool var_run_writable);
 
 // Parses, interpolates, validates. Throws ConfigError with every problem found.
 Config load(const ConfigSource& source, const TableLookup& tables, const EnvLookup& env);

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/plugin.h"
@@ -41,6 +42,14 @@ using OptionTable = std::vector<OptionSpec>;
 
 // The option table a plugin declared through the C ABI.
 OptionTable tableFromPlugin(const ferry_plugin_descriptor& descriptor);
+
+// Keys that are secret whatever their table says: api_key, shared_key,
+// aws_secret_access_key, aws_session_token.
+bool isSecretKey(std::string_view name);
+// spec.secret, or a secret key name. Secret values are never printed, logged or exported.
+bool isSecretOption(const OptionSpec& spec);
+// The spec named `name` in `table`, or nullptr.
+const OptionSpec* findOption(const OptionTable& table, std::string_view name);
 
 // A value after interpolation, type checking and defaults.
 struct OptionValue {
