@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -135,7 +136,8 @@ private:
   }
 
   static std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+      s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
       s.remove_suffix(1);
     }
@@ -144,14 +146,22 @@ private:
 
   static const char* reason(int status) {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 500: return "Internal Server Error";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Status";
     }
   }
 
@@ -180,15 +190,16 @@ private:
     while (line_end != std::string_view::npos && line_end < head.size()) {
       const size_t start = line_end + 2;
       line_end = head.find("\r\n", start);
-      const std::string_view line = head.substr(start, line_end == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : line_end - start);
+      const std::string_view line = head.substr(
+          start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
       const size_t colon = line.find(':');
       if (colon == std::string_view::npos) continue;
       request.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
     }
     size_t content_length = 0;
-    if (auto cl = request.header("Content-Length")) content_length = std::stoul(*cl);
+    if (auto cl = request.header("Content-Length")) {
+      content_length = std::strtoul(cl->c_str(), nullptr, 10);
+    }
     if (auto expect = request.header("Expect"); expect && *expect == "100-continue") {
       sendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
     }
@@ -204,12 +215,18 @@ private:
       requests_.push_back(request);
       handler = handler_;
     }
-    const HttpTestResponse response = handler ? handler(request) : HttpTestResponse{404};
+    HttpTestResponse response;
+    if (handler) {
+      response = handler(request);
+    } else {
+      response.status = 404;
+    }
     std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                       reason(response.status) + "\r\nContent-Type: " + response.content_type +
                       "\r\nContent-Length: " + std::to_string(response.body.size()) +
                       "\r\nConnection: close\r\n";
-    for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : response.headers)
+      out += k + ": " + v + "\r\n";
     out += "\r\n";
     out += response.body;
     sendAll(fd, out);
