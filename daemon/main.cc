@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "tail_command.h"
 #include "ferry/plugin.h"
 
 namespace {
@@ -21,6 +22,8 @@ const char* kUsage = R"(ferry — log shipping daemon
 Usage:
   ferry run [-c FILE] [--dry-run]     run the daemon (the default command)
   ferry validate [-c FILE]            check the config and print it resolved, secrets masked
+  ferry tail [--json] [--parser P] [--from-head] PATH...
+                                      follow files and print their records in the terminal
   ferry version                       print the version
   ferry COMMAND --help                help for one command
 
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return ferry::daemon::runCommand(args);
   if (command == "validate") return ferry::daemon::validateCommand(args);
+  if (command == "tail") return ferry::daemon::tailCommand(args);
   if (command == "version") {
     std::printf("ferry %s (plugin ABI %d.%d)\n", FERRY_VERSION, FERRY_PLUGIN_ABI_MAJOR,
                 FERRY_PLUGIN_ABI_MINOR);

@@ -1,0 +1,549 @@
+// The tail input against real files in a temp dir and a fake InputContext: following,
+// rotation by rename, copytruncate, deletion, re-creation, discovery by glob, restarts that
+// resume exactly, failed batches read again, idle flush, parsers, multiline, polling and
+// backpressure.
+#include "ferry/input/tail.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "ferry/input/tail_position.h"
+#include "test_support.h"
+
+namespace ferry::input {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+void print(std::ostringstream& ss, const msgpack::object& o) {
+  if (o.type == msgpack::type::MAP) {
+    ss << '{';
+    for (uint32_t i = 0; i < o.via.map.size; ++i) {
+      if (i) ss << ',';
+      print(ss, o.via.map.ptr[i].key);
+      ss << ':';
+      print(ss, o.via.map.ptr[i].val);
+    }
+    ss << '}';
+  } else if (o.type == msgpack::type::STR) {
+    ss << '"' << std::string_view(o.via.str.ptr, o.via.str.size) << '"';
+  } else {
+    ss << o;
+  }
+}
+
+// Records what the input pushes. kDeliver resolves each batch as delivered; kFail lets it
+// go unresolved (its finalizer then reports kFailed); a closed gate blocks push().
+class FakeContext : public InputContext {
+public:
+  enum class Mode { kDeliver, kFail };
+  explicit FakeContext(Mode mode = Mode::kDeliver) : mode_(mode) {}
+
+  bool push(core::BatchRef batch) override {
+    std::unique_lock lock(mu_);
+    ++pushes_in_progress_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return gate_open_; });
+    --pushes_in_progress_;
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const auto r = batch->record(i);
+      if (batch->format() == core::RecordFormat::kLine) {
+        records_.emplace_back(r.data);
+      } else {
+        auto oh = msgpack::unpack(r.data.data(), r.data.size());
+        std::ostringstream ss;
+        print(ss, oh.get());
+        records_.push_back(ss.str());
+      }
+      tags_.push_back(batch->tag());
+    }
+    ++batches_;
+    cv_.notify_all();
+    lock.unlock();
+    if (mode_ == Mode::kDeliver) batch->expectOutputs(0);
+    return true;
+  }
+  bool paused() const override { return false; }
+  const std::string& name() const override { return name_; }
+  uint32_t id() const override { return 7; }
+  obs::Metrics& metrics() override { return metrics_; }
+
+  std::vector<std::string> records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  std::vector<std::string> tags() {
+    std::lock_guard lock(mu_);
+    return tags_;
+  }
+  // Waits until at least n records arrived; returns them.
+  std::vector<std::string> waitFor(size_t n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return records_.size() >= n; });
+    return records_;
+  }
+  void setGate(bool open) {
+    std::lock_guard lock(mu_);
+    gate_open_ = open;
+    cv_.notify_all();
+  }
+  bool waitBlocked(std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return pushes_in_progress_ > 0; });
+  }
+  uint64_t counter(const std::string& metric) {
+    return metrics_.counterValue(metric, {{"input", name_}});
+  }
+  int64_t gauge(const std::string& metric) {
+    return metrics_.gaugeValue(metric, {{"input", name_}});
+  }
+
+private:
+  Mode mode_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> records_;
+  std::vector<std::string> tags_;
+  size_t batches_ = 0;
+  bool gate_open_ = true;
+  int pushes_in_progress_ = 0;
+  std::string name_ = "tail.test";
+  obs::Metrics metrics_;
+};
+
+void append(const fs::path& p, std::string_view text) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+}
+
+std::string lines(const std::string& prefix, int from, int to) {
+  std::string out;
+  for (int i = from; i < to; ++i)
+    out += prefix + std::to_string(i) + "\n";
+  return out;
+}
+
+std::vector<std::string> names(const std::string& prefix, int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i)
+    out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 5s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return ok();
+}
+
+class TailInputTest : public ::testing::Test {
+protected:
+  TailInputConfig config(const std::string& glob = "app.log") {
+    TailInputConfig c;
+    c.paths = {(dir_ / glob).string()};
+    c.db_path = (dir_ / "tail.db").string();
+    c.refresh_interval = 50ms;
+    c.rotate_wait = 200ms;
+    c.idle_flush = 200ms;
+    return c;
+  }
+  // Stops the input and waits until the saved positions include everything delivered.
+  static void stop(std::unique_ptr<TailInput>& input) {
+    input->stop();
+    input->join();
+    input.reset();
+  }
+  uint64_t savedOffset() {
+    auto loaded = loadPositions((dir_ / "tail.db").string());
+    EXPECT_TRUE(loaded);
+    uint64_t max = 0;
+    for (const auto& e : loaded->entries)
+      max = std::max(max, e.offset);
+    return max;
+  }
+
+  test::TempDir dir_;
+  fs::path log_ = dir_ / "app.log";
+};
+
+TEST_F(TailInputTest, FirstStartReadsFromTheEndThenFollows) {
+  append(log_, "old1\nold2\n");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  EXPECT_EQ(ctx.gauge("ferry_input_files_watched"), 1);
+  append(log_, "new1\nnew2\n");
+  EXPECT_EQ(ctx.waitFor(2), (std::vector<std::string>{"new1", "new2"}));
+  stop(input);
+  EXPECT_EQ(ctx.records().size(), 2u);
+  EXPECT_EQ(ctx.tags(), (std::vector<std::string>{"tail", "tail"}));
+  EXPECT_EQ(savedOffset(), fs::file_size(log_));
+}
+
+TEST_F(TailInputTest, ReadFromHead) {
+  append(log_, "old1\nold2\n");
+  FakeContext ctx;
+  auto c = config();
+  c.read_from_head = true;
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(log_, "new1\n");
+  EXPECT_EQ(ctx.waitFor(3), (std::vector<std::string>{"old1", "old2", "new1"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, RestartResumesExactlyWhereDeliveryEnded) {
+  append(log_, "before-first-start\n");
+  {
+    FakeContext ctx;
+    auto input = std::make_unique<TailInput>(config());
+    input->start(ctx);
+    append(log_, lines("a", 0, 100));
+    EXPECT_EQ(ctx.waitFor(100).size(), 100u);
+    stop(input);
+  }
+  EXPECT_EQ(savedOffset(), fs::file_size(log_));
+  append(log_, lines("b", 0, 50)); // written while stopped
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, lines("c", 0, 5));
+  auto expected = names("b", 0, 50);
+  for (auto& s : names("c", 0, 5))
+    expected.push_back(s);
+  EXPECT_EQ(ctx.waitFor(55), expected);
+  stop(input);
+}
+
+TEST_F(TailInputTest, FailedBatchesAreReadAgainAfterRestart) {
+  append(log_, "x\n");
+  {
+    FakeContext failing(FakeContext::Mode::kFail);
+    auto input = std::make_unique<TailInput>(config());
+    input->start(failing);
+    append(log_, lines("f", 0, 20));
+    EXPECT_EQ(failing.waitFor(20).size(), 20u);
+    stop(input);
+  }
+  EXPECT_EQ(savedOffset(), 2u) << "nothing past the failed batches";
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  EXPECT_EQ(ctx.waitFor(20), names("f", 0, 20));
+  stop(input);
+  EXPECT_EQ(savedOffset(), fs::file_size(log_));
+}
+
+TEST_F(TailInputTest, RotationByRename) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, lines("a", 0, 3));
+  ctx.waitFor(3);
+  fs::rename(log_, dir_ / "app.log.1");
+  append(dir_ / "app.log.1", "a3\n"); // the writer has not reopened yet
+  append(log_, lines("b", 0, 2));
+  auto got = ctx.waitFor(6);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"a0", "a1", "a2", "a3", "b0", "b1"}));
+  EXPECT_TRUE(eventually([&] { return ctx.gauge("ferry_input_files_watched") == 1; }))
+      << "the old file is closed after rotate_wait";
+  EXPECT_EQ(ctx.counter("ferry_input_rotations_total"), 1u);
+  append(log_, "b2\n");
+  EXPECT_EQ(ctx.waitFor(7).back(), "b2");
+  stop(input);
+  EXPECT_EQ(ctx.records().size(), 7u);
+}
+
+TEST_F(TailInputTest, CopyTruncate) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, lines("long-line-before-truncation-", 0, 3));
+  ctx.waitFor(3);
+  fs::copy_file(log_, dir_ / "app.log.1");
+  fs::resize_file(log_, 0);
+  append(log_, "d0\nd1\n"); // shorter than what was read: seen as a truncation
+  const auto got = ctx.waitFor(5);
+  EXPECT_EQ(std::vector<std::string>(got.begin() + 3, got.end()),
+            (std::vector<std::string>{"d0", "d1"}));
+  EXPECT_EQ(ctx.counter("ferry_input_truncations_total"), 1u);
+  stop(input);
+  EXPECT_EQ(savedOffset(), 6u);
+}
+
+TEST_F(TailInputTest, DeletedFileIsReadToItsEndThenClosed) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, "one\n");
+  ctx.waitFor(1);
+  fs::remove(log_);
+  EXPECT_TRUE(eventually([&] { return ctx.gauge("ferry_input_files_watched") == 0; }));
+  EXPECT_EQ(ctx.counter("ferry_input_rotations_total"), 0u) << "a deletion is not a rotation";
+  // Re-created under the same name: a new file, read from its start.
+  append(log_, "again\n");
+  EXPECT_EQ(ctx.waitFor(2), (std::vector<std::string>{"one", "again"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, ReplacedByANewFileWithTheSameName) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, "old\n");
+  ctx.waitFor(1);
+  test::writeFile(dir_ / "app.log.tmp", "new0\nnew1\n");
+  fs::rename(dir_ / "app.log.tmp", log_);
+  EXPECT_EQ(ctx.waitFor(3), (std::vector<std::string>{"old", "new0", "new1"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, NewFilesAreDiscoveredByGlobAndTaggedByPath) {
+  fs::create_directory(dir_ / "logs");
+  append(dir_ / "logs" / "a.log", "a-old\n");
+  append(dir_ / "logs" / "skip.gz", "");
+  FakeContext ctx;
+  auto c = config("logs/*");
+  c.exclude_paths = {"*.gz"};
+  c.tag = "app.*";
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(dir_ / "logs" / "b.log", "b0\nb1\n"); // appeared later: read from its start
+  append(dir_ / "logs" / "skip.gz", "zzz\n");
+  EXPECT_EQ(ctx.waitFor(2), (std::vector<std::string>{"b0", "b1"}));
+  std::string flat = (dir_ / "logs" / "b.log").string().substr(1);
+  std::replace(flat.begin(), flat.end(), '/', '.');
+  EXPECT_EQ(ctx.tags().at(0), "app." + flat);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(ctx.records().size(), 2u) << "excluded files are not read";
+  stop(input);
+}
+
+TEST_F(TailInputTest, HeldLastLineGoesOutAfterIdleFlush) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, "whole\npartial");
+  EXPECT_EQ(ctx.waitFor(1), (std::vector<std::string>{"whole"}));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(ctx.records().size(), 1u) << "held while it may still be completed";
+  EXPECT_EQ(ctx.waitFor(2), (std::vector<std::string>{"whole", "partial"}));
+  append(log_, " rest\r\n");
+  EXPECT_EQ(ctx.waitFor(3).back(), " rest");
+  stop(input);
+}
+
+TEST_F(TailInputTest, CompletedLineIsOneRecord) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  append(log_, "hel");
+  std::this_thread::sleep_for(60ms);
+  append(log_, "lo\r\n");
+  EXPECT_EQ(ctx.waitFor(1), (std::vector<std::string>{"hello"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, LongLinesAreSplitAndCounted) {
+  append(log_, "");
+  FakeContext ctx;
+  auto c = config();
+  c.max_line_bytes = 16;
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(log_, std::string(40, 'x') + "\nshort\n");
+  EXPECT_EQ(ctx.waitFor(4), (std::vector<std::string>{std::string(16, 'x'), std::string(16, 'x'),
+                                                      std::string(8, 'x'), "short"}));
+  EXPECT_EQ(ctx.counter("ferry_input_lines_split_total"), 2u);
+  stop(input);
+}
+
+TEST_F(TailInputTest, VeryLongLinesInBothReadModes) {
+  for (const bool parsed : {false, true}) {
+    test::TempDir dir;
+    const fs::path log = dir / "long.log";
+    append(log, "");
+    FakeContext ctx;
+    auto c = config();
+    c.paths = {log.string()};
+    c.db_path = (dir / "tail.db").string();
+    c.max_line_bytes = 4 << 20;
+    if (parsed) {
+      c.multiline.start = "^S"; // joined records take the copying path
+      c.multiline.timeout = 100ms;
+    }
+    auto input = std::make_unique<TailInput>(c);
+    input->start(ctx);
+    const std::string big = "S" + std::string(3 << 20, 'y');
+    for (size_t at = 0; at < big.size(); at += 200000)
+      append(log, big.substr(at, 200000));
+    append(log, "\nS after\n");
+    const auto got = ctx.waitFor(2, 10s);
+    ASSERT_EQ(got.size(), 2u) << (parsed ? "parsed" : "in place");
+    EXPECT_TRUE(got[0] == big) << "a 3 MiB line arrives whole, " << got[0].size() << " bytes";
+    EXPECT_EQ(got[1], "S after");
+    stop(input);
+  }
+}
+
+TEST_F(TailInputTest, JsonParserWithPathKey) {
+  append(log_, "");
+  FakeContext ctx;
+  auto c = config();
+  c.parser.type = "json";
+  c.parser.time_key = "time";
+  c.path_key = "file";
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(log_, "{\"time\":\"2024-05-01T12:00:00Z\",\"msg\":\"hi\"}\nnot json\n");
+  const auto got = ctx.waitFor(2);
+  EXPECT_EQ(got.at(0), "{\"time\":\"2024-05-01T12:00:00Z\",\"msg\":\"hi\",\"file\":\"" +
+                           log_.string() + "\"}");
+  EXPECT_EQ(got.at(1), "{\"log\":\"not json\",\"file\":\"" + log_.string() + "\"}");
+  EXPECT_EQ(ctx.counter("ferry_input_parse_errors_total"), 1u);
+  stop(input);
+}
+
+TEST_F(TailInputTest, PathKeyWithoutParserMakesMaps) {
+  append(log_, "");
+  FakeContext ctx;
+  auto c = config();
+  c.path_key = "path";
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(log_, "plain\n");
+  EXPECT_EQ(ctx.waitFor(1).at(0), "{\"log\":\"plain\",\"path\":\"" + log_.string() + "\"}");
+  stop(input);
+}
+
+TEST_F(TailInputTest, MultilineRecordsAndTheirPosition) {
+  append(log_, "");
+  auto c = config();
+  c.multiline.preset = "java";
+  c.multiline.timeout = 150ms;
+  {
+    FakeContext ctx;
+    auto input = std::make_unique<TailInput>(c);
+    input->start(ctx);
+    append(log_, "ERROR boom\njava.lang.RuntimeException: x\n\tat a.B.c(B.java:1)\nINFO next\n");
+    EXPECT_EQ(ctx.waitFor(1).at(0),
+              "ERROR boom\njava.lang.RuntimeException: x\n\tat a.B.c(B.java:1)");
+    EXPECT_EQ(ctx.waitFor(2).at(1), "INFO next") << "the pending record goes out after the timeout";
+    append(log_, "WARN pending\n\tat x.Y.z(Y.java:2)\n");
+    std::this_thread::sleep_for(30ms);
+    stop(input); // the pending record is not sent: it will be read again
+    EXPECT_EQ(ctx.records().size(), 2u);
+  }
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  EXPECT_EQ(ctx.waitFor(1), (std::vector<std::string>{"WARN pending\n\tat x.Y.z(Y.java:2)"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, PollingWithoutInotify) {
+  append(log_, "");
+  FakeContext ctx;
+  auto c = config();
+  c.inotify = false;
+  auto input = std::make_unique<TailInput>(c);
+  input->start(ctx);
+  append(log_, "polled\n");
+  EXPECT_EQ(ctx.waitFor(1), (std::vector<std::string>{"polled"}));
+  fs::rename(log_, dir_ / "app.log.1");
+  append(log_, "after\n");
+  EXPECT_EQ(ctx.waitFor(2).back(), "after");
+  stop(input);
+}
+
+TEST_F(TailInputTest, BackpressureStopsReadingAndLosesNothing) {
+  append(log_, "");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  ctx.setGate(false);
+  append(log_, lines("p", 0, 20000));
+  ASSERT_TRUE(ctx.waitBlocked());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ctx.records().size(), 0u);
+  ctx.setGate(true);
+  EXPECT_EQ(ctx.waitFor(20000), names("p", 0, 20000));
+  stop(input);
+  EXPECT_EQ(savedOffset(), fs::file_size(log_));
+}
+
+TEST_F(TailInputTest, ExitOnEofFinishesWithEverything) {
+  append(log_, lines("e", 0, 5000) + "no-newline");
+  FakeContext ctx;
+  auto c = config();
+  c.read_from_head = true;
+  c.exit_on_eof = true;
+  auto input = std::make_unique<TailInput>(c);
+  EXPECT_TRUE(input->finite());
+  input->start(ctx);
+  EXPECT_TRUE(eventually([&] { return input->finished(); }));
+  auto expected = names("e", 0, 5000);
+  expected.push_back("no-newline");
+  EXPECT_EQ(ctx.records(), expected);
+  stop(input);
+}
+
+TEST_F(TailInputTest, RotatedWhileStoppedIsReadToItsEnd) {
+  append(log_, "");
+  {
+    FakeContext ctx;
+    auto input = std::make_unique<TailInput>(config());
+    input->start(ctx);
+    append(log_, "r0\n");
+    ctx.waitFor(1);
+    stop(input);
+  }
+  append(log_, "r1\n");                 // written while stopped...
+  fs::rename(log_, dir_ / "app.log.1"); // ...then rotated while stopped
+  append(log_, "n0\n");
+  FakeContext ctx;
+  auto input = std::make_unique<TailInput>(config());
+  input->start(ctx);
+  auto got = ctx.waitFor(2);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"n0", "r1"}));
+  stop(input);
+}
+
+TEST_F(TailInputTest, BadSettingsAreRefusedAtConstruction) {
+  auto c = config();
+  c.parser.type = "regex";
+  c.parser.regex = "(unclosed";
+  EXPECT_THROW(TailInput{c}, std::invalid_argument);
+  c = config();
+  c.multiline.preset = "cobol";
+  EXPECT_THROW(TailInput{c}, std::invalid_argument);
+  c = config();
+  c.paths.clear();
+  EXPECT_THROW(TailInput{c}, std::invalid_argument);
+}
+
+} // namespace
+} // namespace ferry::input
