@@ -1,0 +1,75 @@
+// Datadog sink options: the declared option table, validation, the intake URL per site and
+// the default hostname (ECS task id or gethostname). Vendor limits of the Logs HTTP intake
+// v2 (1,000 entries, 5 MB uncompressed per request, 1 MB per entry) clamp user settings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/codec/compress.h"
+#include "ferry/output/plugin_sdk.h"
+#include "ferry/plugin.h"
+
+namespace ferry::datadog {
+
+// Datadog Logs intake v2 limits (MB = 10^6 bytes, as the API documents them).
+inline constexpr size_t kMaxEntries = 1000;           // array entries per request
+inline constexpr size_t kMaxPayloadBytes = 5'000'000; // uncompressed JSON per request
+inline constexpr size_t kMaxEntryBytes = 1'000'000;   // one serialised entry
+// The smallest request budget a user may set: one entry must always fit.
+inline constexpr size_t kMinPayloadBytes = 4096;
+// Requests in flight: the runner's adaptive concurrency grows up to this.
+inline constexpr uint32_t kMaxConcurrency = 64;
+inline constexpr uint64_t kDefaultTimeoutMs = 30'000;
+// The ECS task metadata lookup happens once at start-up and must not hold it up for long.
+inline constexpr uint64_t kEcsMetadataTimeoutMs = 2'000;
+
+// The `type: datadog` descriptor (type name, description, option table).
+extern const ferry_plugin_descriptor kDescriptor;
+
+struct DatadogConfig {
+  std::string api_key; // secret: never logged, never in an error message
+  std::string url;     // the intake endpoint (from `url`, else from `site`)
+  std::string service;
+  std::string source;
+  std::string tags;
+  std::string hostname; // empty: resolve with defaultHostname()
+  std::string message_key = "log";
+  codec::Compression compression = codec::Compression::kGzip;
+  int compression_level = 0; // 0 = the codec's default
+  uint64_t timeout_ms = kDefaultTimeoutMs;
+  bool parse_json_message = false;
+  size_t max_entries = kMaxEntries;
+  size_t max_payload_bytes = kMaxPayloadBytes;
+};
+
+// "datadoghq.eu" → "https://http-intake.logs.datadoghq.eu/api/v2/logs". Accepts the
+// documented sites (case-insensitive, with or without the "app." prefix); anything else is
+// an error listing them.
+std::expected<std::string, std::string> intakeUrlForSite(std::string_view site);
+
+// Validates the options the host passes (already type-checked against kDescriptor) and
+// applies the vendor limits. Errors name the option.
+std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& options);
+
+// The task id (last path segment of TaskARN) from the body of ECS's `${uri}/task`.
+std::optional<std::string> taskIdFromMetadata(std::string_view task_json);
+
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+// GET url with a timeout; the body on HTTP 200, nullopt otherwise.
+using MetadataFetch =
+    std::function<std::optional<std::string>(const std::string& url, uint64_t timeout_ms)>;
+
+// The ECS task id when ECS_CONTAINER_METADATA_URI_V4 is set and answers, else the host's
+// name (gethostname), else "unknown".
+std::string defaultHostname(const EnvLookup& env, const MetadataFetch& fetch);
+// The same with the process environment and ferry::net::httpFetch.
+std::string defaultHostname();
+
+} // namespace ferry::datadog

@@ -1,0 +1,95 @@
+// The `datadog` sink: the ABI exports only. Options and limits live in config.cc, the JSON
+// body in encoder.cc, the status → verdict table in response.cc.
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "encoder.h"
+#include "ferry/output/plugin_sdk.h"
+#include "response.h"
+
+namespace {
+
+using namespace ferry;
+using namespace ferry::datadog;
+
+class DatadogSink : public sdk::Sink {
+public:
+  DatadogSink(const sdk::Host& host, DatadogConfig config, std::string hostname)
+      : host_(host), config_(std::move(config)),
+        encoder_(EncoderSettings::fromConfig(config_, std::move(hostname))),
+        headers_(requestHeaders(config_)) {
+    for (const auto& h : headers_)
+      header_ptrs_.push_back(h.c_str());
+  }
+
+  std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
+                                                     size_t& consumed, size_t& dropped) override {
+    EncodeStats stats;
+    auto request = encodeRequest(encoder_, config_.compression, config_.compression_level, records,
+                                 json_, stats);
+    if (!request) return std::unexpected(request.error());
+    consumed = stats.consumed;
+    dropped = stats.dropped;
+    if (stats.truncated > 0) {
+      host_.count("truncated", stats.truncated);
+      host_.log(FERRY_LOG_WARN, "{} entries over {} bytes had their message truncated",
+                stats.truncated, encoder_.settings().max_entry_bytes);
+    }
+    if (stats.dropped > 0) {
+      host_.log(FERRY_LOG_WARN,
+                "dropped {} records: malformed, or over {} bytes without their message",
+                stats.dropped, encoder_.settings().max_entry_bytes);
+    }
+    return sdk::RequestPtr(std::move(*request));
+  }
+
+  std::expected<void, std::string> httpRequest(sdk::Request& request,
+                                               ferry_http_request& out) override {
+    auto& r = static_cast<DatadogRequest&>(request);
+    out.method = "POST";
+    out.url = config_.url.c_str();
+    out.headers = header_ptrs_.data();
+    out.header_count = header_ptrs_.size();
+    out.body = reinterpret_cast<const uint8_t*>(r.body.data());
+    out.body_len = r.body.size();
+    return {};
+  }
+
+  void httpResponse(sdk::Request&, const ferry_http_response& response,
+                    ferry_plugin_verdict& verdict) override {
+    judgeResponse(response, verdict);
+  }
+
+private:
+  sdk::Host host_;
+  DatadogConfig config_;
+  DatadogEncoder encoder_;
+  core::ByteBuffer json_; // the uncompressed body, reused between requests
+  // Built once: every request sends the same headers. Owned here, so the pointers handed to
+  // the host stay valid for the instance's lifetime.
+  std::vector<std::string> headers_;
+  std::vector<const char*> header_ptrs_;
+};
+
+std::expected<std::unique_ptr<sdk::Sink>, std::string>
+makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
+  auto config = parseConfig(options);
+  if (!config) return std::unexpected(config.error());
+  std::string hostname = config->hostname.empty() ? defaultHostname() : config->hostname;
+  limits.transport = FERRY_TRANSPORT_HTTP;
+  limits.max_records = static_cast<uint32_t>(config->max_entries);
+  // Record bytes offered per encode: JSON adds escaping and the reserved attributes, so
+  // offer somewhat less than the payload limit; the encoder stops at the limit anyway and
+  // the runner offers the rest again.
+  limits.max_request_bytes = config->max_payload_bytes / 5 * 4;
+  limits.max_concurrency = kMaxConcurrency;
+  limits.request_timeout_ms = config->timeout_ms;
+  host.log(FERRY_LOG_INFO, "datadog: sending to {} ({}), hostname {}", config->url,
+           codec::compressionName(config->compression), hostname);
+  return std::make_unique<DatadogSink>(host, std::move(*config), std::move(hostname));
+}
+
+} // namespace
+
+FERRY_PLUGIN_DEFINE(ferry::datadog::kDescriptor, makeSink)

@@ -1,0 +1,266 @@
+// Datadog options: defaults, validation (site, url, compression, level, api_key), the
+// vendor limits clamping user settings, the intake URL per site, and the default hostname
+// (ECS task id from the task metadata endpoint, else gethostname).
+#include "datadog/config.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "http_test_server.h"
+#include "test_support.h"
+
+namespace ferry::datadog {
+namespace {
+
+constexpr const char* kKey = "0123456789abcdef0123456789abcdef";
+
+std::expected<DatadogConfig, std::string> parseJson(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << json;
+  return parseConfig(sdk::Options(doc));
+}
+
+std::string withKey(const std::string& more = "") {
+  return std::string("{\"api_key\":\"") + kKey + "\"" + (more.empty() ? "" : "," + more) + "}";
+}
+
+std::string localHostname() {
+  char name[256] = {0};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+TEST(DatadogConfigTest, DefaultsFromTheKeyAlone) {
+  auto c = parseJson(withKey());
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->url, "https://http-intake.logs.datadoghq.com/api/v2/logs");
+  EXPECT_EQ(c->compression, codec::Compression::kGzip);
+  EXPECT_EQ(c->compression_level, 0);
+  EXPECT_EQ(c->message_key, "log");
+  EXPECT_EQ(c->timeout_ms, 30'000u);
+  EXPECT_FALSE(c->parse_json_message);
+  EXPECT_EQ(c->max_entries, kMaxEntries);
+  EXPECT_EQ(c->max_payload_bytes, kMaxPayloadBytes);
+  EXPECT_TRUE(c->service.empty());
+  EXPECT_TRUE(c->hostname.empty());
+}
+
+TEST(DatadogConfigTest, EveryOptionIsRead) {
+  auto c = parseJson(withKey(
+      R"("site":"datadoghq.eu","service":"web","source":"nginx","tags":" env:prod,team:x ",)"
+      R"("hostname":"h1","message_key":"msg","compression":"zstd","compression_level":19,)"
+      R"("timeout":5000,"parse_json_message":true,"batch_max_entries":200,)"
+      R"("batch_max_bytes":1000000)"));
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->url, "https://http-intake.logs.datadoghq.eu/api/v2/logs");
+  EXPECT_EQ(c->service, "web");
+  EXPECT_EQ(c->source, "nginx");
+  EXPECT_EQ(c->tags, "env:prod,team:x");
+  EXPECT_EQ(c->hostname, "h1");
+  EXPECT_EQ(c->message_key, "msg");
+  EXPECT_EQ(c->compression, codec::Compression::kZstd);
+  EXPECT_EQ(c->compression_level, 19);
+  EXPECT_EQ(c->timeout_ms, 5000u);
+  EXPECT_TRUE(c->parse_json_message);
+  EXPECT_EQ(c->max_entries, 200u);
+  EXPECT_EQ(c->max_payload_bytes, 1'000'000u);
+}
+
+TEST(DatadogConfigTest, IntakeUrlForEverySite) {
+  const std::vector<std::pair<std::string, std::string>> sites = {
+      {"datadoghq.com", "http-intake.logs.datadoghq.com"},
+      {"datadoghq.eu", "http-intake.logs.datadoghq.eu"},
+      {"us3.datadoghq.com", "http-intake.logs.us3.datadoghq.com"},
+      {"us5.datadoghq.com", "http-intake.logs.us5.datadoghq.com"},
+      {"ap1.datadoghq.com", "http-intake.logs.ap1.datadoghq.com"},
+      {"ap2.datadoghq.com", "http-intake.logs.ap2.datadoghq.com"},
+      {"uk1.datadoghq.com", "http-intake.logs.uk1.datadoghq.com"},
+      {"ddog-gov.com", "http-intake.logs.ddog-gov.com"},
+      {"us2.ddog-gov.com", "http-intake.logs.us2.ddog-gov.com"},
+      {"app.datadoghq.eu", "http-intake.logs.datadoghq.eu"},
+      {" DatadogHQ.com ", "http-intake.logs.datadoghq.com"},
+  };
+  for (const auto& [site, host] : sites) {
+    auto url = intakeUrlForSite(site);
+    ASSERT_TRUE(url.has_value()) << site << ": " << url.error();
+    EXPECT_EQ(*url, "https://" + host + "/api/v2/logs") << site;
+  }
+}
+
+TEST(DatadogConfigTest, UnknownSiteIsAnErrorListingTheKnownOnes) {
+  for (const char* site : {"datadoghq.org", "us4.datadoghq.com", "evil.com/x"}) {
+    auto c = parseJson(withKey(std::string("\"site\":\"") + site + "\""));
+    ASSERT_FALSE(c.has_value()) << site;
+    EXPECT_EQ(c.error().rfind("site:", 0), 0u) << c.error();
+    EXPECT_NE(c.error().find("datadoghq.eu"), std::string::npos) << c.error();
+  }
+}
+
+TEST(DatadogConfigTest, UrlOverridesSite) {
+  auto c = parseJson(withKey(R"("url":"http://127.0.0.1:8080/api/v2/logs","site":"nowhere")"));
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->url, "http://127.0.0.1:8080/api/v2/logs");
+  auto empty_site = parseJson(withKey(R"("site":"")"));
+  ASSERT_TRUE(empty_site.has_value()) << empty_site.error();
+  EXPECT_EQ(empty_site->url, "https://http-intake.logs.datadoghq.com/api/v2/logs");
+  for (const char* bad :
+       {"ftp://x/y", "127.0.0.1:8080", "http://", "http:///path", "http://host/a b"}) {
+    auto e = parseJson(withKey(std::string("\"url\":\"") + bad + "\""));
+    ASSERT_FALSE(e.has_value()) << bad;
+    EXPECT_EQ(e.error().rfind("url:", 0), 0u) << e.error();
+  }
+}
+
+TEST(DatadogConfigTest, BadCompressionAndLevelsAreErrors) {
+  auto c = parseJson(withKey(R"("compression":"brotli")"));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().rfind("compression:", 0), 0u) << c.error();
+  auto gz = parseJson(withKey(R"("compression":"gzip","compression_level":13)"));
+  ASSERT_FALSE(gz.has_value());
+  EXPECT_EQ(gz.error().rfind("compression_level:", 0), 0u) << gz.error();
+  EXPECT_TRUE(parseJson(withKey(R"("compression":"gzip","compression_level":12)")).has_value());
+  EXPECT_TRUE(parseJson(withKey(R"("compression":"zstd","compression_level":22)")).has_value());
+  EXPECT_FALSE(parseJson(withKey(R"("compression":"zstd","compression_level":-1)")).has_value());
+  EXPECT_TRUE(parseJson(withKey(R"("compression":"none")")).has_value());
+}
+
+TEST(DatadogConfigTest, ApiKeyIsRequiredCleanAndNeverEchoed) {
+  auto missing = parseJson("{}");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().rfind("api_key:", 0), 0u);
+  EXPECT_FALSE(parseJson(R"({"api_key":"  "})").has_value());
+  auto injected = parseJson(R"({"api_key":"secret-abc\r\nX-Evil: 1"})");
+  ASSERT_FALSE(injected.has_value());
+  EXPECT_EQ(injected.error().find("secret-abc"), std::string::npos) << injected.error();
+  auto c = parseJson(R"({"api_key":" padded-key \n"})");
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->api_key, "padded-key") << "a trailing newline from a secret file is trimmed";
+  auto other = parseJson(withKey(R"("site":"bad")"));
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().find(kKey), std::string::npos) << other.error();
+}
+
+TEST(DatadogConfigTest, VendorLimitsClampUserSettings) {
+  auto c = parseJson(withKey(R"("batch_max_entries":5000,"batch_max_bytes":9000000)"));
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->max_entries, kMaxEntries);
+  EXPECT_EQ(c->max_payload_bytes, kMaxPayloadBytes);
+  EXPECT_FALSE(parseJson(withKey(R"("batch_max_entries":0)")).has_value());
+  EXPECT_FALSE(parseJson(withKey(R"("batch_max_bytes":100)")).has_value());
+  EXPECT_FALSE(parseJson(withKey(R"("message_key":"")")).has_value());
+}
+
+TEST(DatadogConfigTest, DescriptorDeclaresTheOptionTable) {
+  EXPECT_STREQ(kDescriptor.type_name, "datadog");
+  EXPECT_EQ(kDescriptor.abi_major, static_cast<uint32_t>(FERRY_PLUGIN_ABI_MAJOR));
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kDescriptor.option_count; ++i) {
+    const ferry_plugin_option& o = kDescriptor.options[i];
+    names.emplace_back(o.name);
+    EXPECT_NE(o.doc, nullptr);
+    if (names.back() == "api_key") {
+      EXPECT_TRUE(o.required);
+      EXPECT_TRUE(o.secret);
+    } else {
+      EXPECT_FALSE(o.secret) << o.name;
+    }
+  }
+  for (size_t i = 0; i < kDescriptor.option_count; ++i) {
+    const ferry_plugin_option& o = kDescriptor.options[i];
+    if (std::string(o.name) != "site") continue;
+    // The enum lets `ferry validate` refuse an unknown site; it must list every known one.
+    ASSERT_EQ(o.type, static_cast<uint32_t>(FERRY_OPTION_ENUM));
+    const std::string values = std::string("|") + o.enum_values + "|";
+    for (const char* site : {"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com",
+                             "datadoghq.eu", "ap1.datadoghq.com", "ap2.datadoghq.com",
+                             "uk1.datadoghq.com", "ddog-gov.com", "us2.ddog-gov.com"}) {
+      EXPECT_NE(values.find(std::string("|") + site + "|"), std::string::npos) << site;
+      EXPECT_TRUE(intakeUrlForSite(site).has_value()) << site;
+    }
+  }
+  for (const char* want :
+       {"api_key", "site", "url", "service", "source", "tags", "hostname", "message_key",
+        "compression", "compression_level", "timeout", "parse_json_message"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  }
+}
+
+TEST(DatadogConfigTest, ReadmeListsEveryOption) {
+  const std::string readme =
+      test::readFile(std::string(FERRY_TEST_DATA_DIR) + "/../../plugins/datadog/README.md");
+  ASSERT_FALSE(readme.empty());
+  for (size_t i = 0; i < kDescriptor.option_count; ++i) {
+    const std::string row = std::string("| `") + kDescriptor.options[i].name + "` |";
+    EXPECT_NE(readme.find(row), std::string::npos) << "README.md lacks a row for " << row;
+  }
+}
+
+TEST(DatadogConfigTest, TaskIdFromEcsMetadata) {
+  EXPECT_EQ(taskIdFromMetadata(R"({"Cluster":"c","TaskARN":"arn:aws:ecs:us-west-2:111122223333:)"
+                               R"(task/default/158d1c8083dd49d6b527399fd6414f5c","Family":"f"})"),
+            "158d1c8083dd49d6b527399fd6414f5c");
+  EXPECT_EQ(taskIdFromMetadata(R"({"TaskARN":"arn:aws:ecs:us-east-1:1:task/abc"})"), "abc");
+  EXPECT_EQ(taskIdFromMetadata(R"({"TaskARN":"arn:aws:ecs:us-east-1:1:task/"})"), std::nullopt);
+  EXPECT_EQ(taskIdFromMetadata(R"({"TaskARN":42})"), std::nullopt);
+  EXPECT_EQ(taskIdFromMetadata("not json"), std::nullopt);
+  EXPECT_EQ(taskIdFromMetadata("{}"), std::nullopt);
+}
+
+TEST(DatadogConfigTest, DefaultHostnamePrefersTheEcsTaskId) {
+  std::string asked;
+  uint64_t timeout = 0;
+  const MetadataFetch fetch = [&](const std::string& url,
+                                  uint64_t t) -> std::optional<std::string> {
+    asked = url;
+    timeout = t;
+    return R"({"TaskARN":"arn:aws:ecs:eu-west-1:1:task/prod/feedbeef"})";
+  };
+  const EnvLookup ecs = [](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "ECS_CONTAINER_METADATA_URI_V4") return "http://169.254.170.2/v4/abc/";
+    return std::nullopt;
+  };
+  EXPECT_EQ(defaultHostname(ecs, fetch), "feedbeef");
+  EXPECT_EQ(asked, "http://169.254.170.2/v4/abc/task");
+  EXPECT_EQ(timeout, kEcsMetadataTimeoutMs);
+
+  const MetadataFetch failing = [](const std::string&, uint64_t) -> std::optional<std::string> {
+    return std::nullopt;
+  };
+  EXPECT_EQ(defaultHostname(ecs, failing), localHostname());
+  const EnvLookup no_ecs = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  bool fetched = false;
+  const MetadataFetch unexpected = [&](const std::string&, uint64_t) -> std::optional<std::string> {
+    fetched = true;
+    return std::nullopt;
+  };
+  EXPECT_EQ(defaultHostname(no_ecs, unexpected), localHostname());
+  EXPECT_FALSE(fetched);
+}
+
+TEST(DatadogConfigTest, DefaultHostnameAsksARealMetadataEndpoint) {
+  test::HttpTestServer server([](const test::HttpTestRequest& req) {
+    test::HttpTestResponse resp;
+    if (req.method == "GET" && req.path == "/v4/xyz/task") {
+      resp.content_type = "application/json";
+      resp.body = R"({"TaskARN":"arn:aws:ecs:us-east-1:1:task/cluster/0a1b2c"})";
+    } else {
+      resp.status = 404;
+    }
+    return resp;
+  });
+  ::setenv("ECS_CONTAINER_METADATA_URI_V4", (server.url() + "/v4/xyz").c_str(), 1);
+  const std::string from_ecs = defaultHostname();
+  ::setenv("ECS_CONTAINER_METADATA_URI_V4", (server.url() + "/v4/missing").c_str(), 1);
+  const std::string fallback = defaultHostname();
+  ::unsetenv("ECS_CONTAINER_METADATA_URI_V4");
+  EXPECT_EQ(from_ecs, "0a1b2c");
+  EXPECT_EQ(fallback, localHostname());
+}
+
+} // namespace
+} // namespace ferry::datadog
