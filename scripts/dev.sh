@@ -32,7 +32,7 @@ install_deps() {
 
 install_npm() {
   if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package.json -nt tests/e2e/node_modules ]; then
-    (cd tests/e2e && npm install --no-audit --no-fund --loglevel=error && touch node_modules)
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
   fi
 }
 

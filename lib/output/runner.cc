@@ -410,7 +410,10 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
       return;
     }
     if (verdict.throttled) concurrency_.onBackpressure();
-    scheduleRetry(std::move(request), verdict.retry_after_ms, message);
+    // An attempt that got records through is progress, not a failure: it does not use up
+    // the retry budget (the request shrinks every time, so this cannot loop forever).
+    const bool progressed = verdict.records_delivered + verdict.records_dropped > 0;
+    scheduleRetry(std::move(request), verdict.retry_after_ms, message, !progressed);
     return;
   }
   case FERRY_VERDICT_SPLIT: {
@@ -447,9 +450,10 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
   }
 }
 
-void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why) {
-  ++request->attempts;
-  if (backoff_.exhausted(request->attempts)) {
+void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why,
+                                 bool count_attempt) {
+  if (count_attempt) ++request->attempts;
+  if (count_attempt && backoff_.exhausted(request->attempts)) {
     const uint64_t n = request->records - request->resolved_records;
     records_failed_->add(n);
     FERRY_LOG_ERROR(name(), "giving up on {} records after {} attempts: {}", n, request->attempts, why);
@@ -524,10 +528,12 @@ void OutputRunner::run() {
         break;
       }
     }
-    // Start what we may: due retries first (they are older), then new requests.
+    // Start what we may: due retries first (they are older), then new requests. Backoff is
+    // honoured while finishing too: hammering a failing sink would not make it recover
+    // sooner, and what is still waiting at the deadline is given up and reported.
     while (in_flight_.size() < concurrency_.current()) {
       RequestPtr next;
-      if (!retry_queue_.empty() && (retry_queue_.front()->not_before <= now || finishing)) {
+      if (!retry_queue_.empty() && retry_queue_.front()->not_before <= now) {
         next = std::move(retry_queue_.front());
         retry_queue_.pop_front();
       } else if (readyToEncode(now)) {

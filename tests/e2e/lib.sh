@@ -26,7 +26,10 @@ wait_for() {
   done
 }
 
-# wait_exit PID TIMEOUT_S : waits for a child to exit, prints its status; fails on timeout.
+# wait_exit PID TIMEOUT_S : waits for a child of this shell to exit and sets RC to its exit
+# status; kills it and fails on timeout. Call it directly, never in $(...): `wait` only
+# works in the shell that started the child.
+RC=
 wait_exit() {
   local pid=$1 timeout=$2
   local end=$(( $(date +%s) + timeout ))
@@ -37,7 +40,6 @@ wait_exit() {
     fi
     sleep 0.05
   done
-  local rc=0
-  wait "$pid" || rc=$?
-  echo "$rc"
+  RC=0
+  wait "$pid" || RC=$?
 }

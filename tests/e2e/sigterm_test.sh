@@ -28,7 +28,7 @@ sleep 1
 lines_before=$(wc -l < "$WORK/out.jsonl" 2>/dev/null || echo 0)
 [ "$lines_before" -lt "$N" ] || fail "records were not in flight at SIGTERM (all $lines_before already written)"
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 30)
+wait_exit "$pid" 30; rc=$RC
 exec 3>&-
 [ "$rc" = 0 ] || { cat "$WORK/err.txt"; fail "exit code $rc after SIGTERM"; }
 python3 - "$WORK/out.jsonl" "$N" <<'PY' || fail "records lost or duplicated on SIGTERM"
@@ -62,7 +62,7 @@ head -n 1000 "$WORK/in.txt" >&4
 sleep 1
 t0=$(date +%s)
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 30)
+wait_exit "$pid" 30; rc=$RC
 exec 4>&-
 [ "$rc" = 0 ] || { cat "$WORK/err2.txt"; fail "exit code $rc with a dead sink"; }
 [ $(( $(date +%s) - t0 )) -le 6 ] || fail "stop overran the 2 s grace period"

@@ -55,7 +55,7 @@ public:
     return buffered_bytes_.load(std::memory_order_relaxed) > config_.common.buffer_max_bytes;
   }
 
-  // Sends everything held at once (no flush interval), retrying until `deadline`; then
+  // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`; then
   // gives up on what is left: those records are counted as failed and their batches
   // resolved as kFailed. The thread ends when nothing is left. Call after the router has
   // stopped feeding this runner.
@@ -87,7 +87,8 @@ private:
   void handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                      std::chrono::microseconds latency);
   void resolve(Request& request, core::BatchOutcome outcome);
-  void scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why);
+  void scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why,
+                     bool count_attempt = true);
   void giveUpAll();
   void onHttpResponse(net::HttpResponse& response);
   void pluginLog(uint32_t level, std::string_view message);
