@@ -11,13 +11,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
+#ifdef FERRY_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "ferry/app/pipeline.h"
 #include "ferry/app/registry.h"
 #include "ferry/config/config.h"
+#include "ferry/config/fluent_bit.h"
 #include "ferry/codec/json.h"
 #include "ferry/obs/http_server.h"
 #include "ferry/obs/log.h"
@@ -33,6 +38,7 @@ constexpr int kExitRuntime = 2;
 
 struct CommonArgs {
   std::optional<std::string> config_path;
+  std::optional<std::string> fluent_bit_config; // --fluent-bit-config FILE
   bool dry_run = false;
   bool help = false;
   std::string error;
@@ -50,6 +56,14 @@ CommonArgs parseArgs(const std::vector<std::string>& args, bool allow_dry_run) {
       out.config_path = args[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       out.config_path = a.substr(9);
+    } else if (a == "--fluent-bit-config") {
+      if (i + 1 >= args.size()) {
+        out.error = a + " needs a file name";
+        return out;
+      }
+      out.fluent_bit_config = args[++i];
+    } else if (a.rfind("--fluent-bit-config=", 0) == 0) {
+      out.fluent_bit_config = a.substr(20);
     } else if (a == "--dry-run" && allow_dry_run) {
       out.dry_run = true;
     } else if (a == "-h" || a == "--help") {
@@ -59,7 +73,24 @@ CommonArgs parseArgs(const std::vector<std::string>& args, bool allow_dry_run) {
       return out;
     }
   }
+  if (out.config_path && out.fluent_bit_config) {
+    out.error = "-c and --fluent-bit-config exclude each other";
+  }
   return out;
+}
+
+void printDiagnostics(const config::ConfigError& e) {
+  for (const auto& d : e.diagnostics()) std::fprintf(stderr, "ferry: %s\n", d.format().c_str());
+  std::fprintf(stderr, "ferry: configuration has %zu error(s)\n", e.diagnostics().size());
+}
+
+// --fluent-bit-config: the Fluent Bit file converted to ferry YAML (config/fluent_bit.h).
+config::ConfigSource fluentBitSource(const std::string& path) {
+  config::ConfigSource source;
+  source.name = path + " (converted from Fluent Bit)";
+  source.dir = std::filesystem::path(path).parent_path().string();
+  source.text = config::convertFluentBitFile(path);
+  return source;
 }
 
 // The plugin directory must be known before the config is validated (output option tables
@@ -85,10 +116,12 @@ struct Loaded {
 };
 
 // Loads and validates; prints every diagnostic and returns nullopt on failure.
-std::optional<Loaded> loadConfig(const std::optional<std::string>& path) {
+std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
+                                 const std::optional<std::string>& fluent_bit_path = std::nullopt) {
   const auto env = config::processEnv();
   try {
-    const config::ConfigSource source = config::chooseSource(path, env);
+    const config::ConfigSource source =
+        fluent_bit_path ? fluentBitSource(*fluent_bit_path) : config::chooseSource(path, env);
     auto plugins = std::make_unique<output::PluginHost>(pluginDirFor(source));
     std::vector<std::string> plugin_errors;
     const config::TableLookup tables = [&](const std::string& kind,
@@ -111,8 +144,7 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path) {
     Loaded loaded{config::load(source, tables, env), std::move(plugins)};
     return loaded;
   } catch (const config::ConfigError& e) {
-    for (const auto& d : e.diagnostics()) std::fprintf(stderr, "ferry: %s\n", d.format().c_str());
-    std::fprintf(stderr, "ferry: configuration has %zu error(s)\n", e.diagnostics().size());
+    printDiagnostics(e);
   }
   return std::nullopt;
 }
@@ -134,11 +166,21 @@ obs::HttpReply statusReply(const app::Pipeline& pipeline, const std::string& pat
       codec::appendJsonString(failing, h.reason);
       failing.push_back('}');
     }
-    if (failing.empty()) return {200, "application/json", "{\"status\":\"ok\"}\n"};
+    if (failing.empty()) return {200, "application/json", "{\"status\":\"ok\"}"};
     return {503, "application/json",
-            "{\"status\":\"unhealthy\",\"outputs\":[" + std::string(failing.view()) + "]}\n"};
+            "{\"status\":\"unhealthy\",\"outputs\":[" + std::string(failing.view()) + "]}"};
   }
   return {404, "text/plain", "not found: try /health or /metrics\n"};
+}
+
+// systemd's Type=notify protocol (sd_notify(3)): READY=1 once the inputs listen, STOPPING=1
+// when the flush starts. A no-op outside systemd (NOTIFY_SOCKET unset) or without libsystemd.
+void notifyServiceManager(const std::string& state) {
+#ifdef FERRY_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#else
+  (void)state;
+#endif
 }
 
 void applyLogging(const config::ServiceConfig& service) {
@@ -152,7 +194,7 @@ void applyLogging(const config::ServiceConfig& service) {
 int validateCommand(const std::vector<std::string>& args) {
   const CommonArgs a = parseArgs(args, false);
   if (a.help) {
-    std::puts("Usage: ferry validate [-c FILE]\n\nParses, interpolates and checks the config, then "
+    std::puts("Usage: ferry validate [-c FILE | --fluent-bit-config FILE]\n\nParses, interpolates and checks the config, then "
               "prints it resolved with secrets masked.\nExit 0 when valid, 1 otherwise.");
     return kExitOk;
   }
@@ -160,7 +202,7 @@ int validateCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "ferry validate: %s\n", a.error.c_str());
     return kExitConfig;
   }
-  auto loaded = loadConfig(a.config_path);
+  auto loaded = loadConfig(a.config_path, a.fluent_bit_config);
   if (!loaded) return kExitConfig;
   std::fputs(config::renderResolved(loaded->config).c_str(), stdout);
   std::fprintf(stderr, "ferry: configuration %s is valid\n", loaded->config.source.c_str());
@@ -170,7 +212,8 @@ int validateCommand(const std::vector<std::string>& args) {
 int runCommand(const std::vector<std::string>& args) {
   const CommonArgs a = parseArgs(args, true);
   if (a.help) {
-    std::puts("Usage: ferry run [-c FILE] [--dry-run]\n\nRuns the daemon. SIGTERM/SIGINT stop it "
+    std::puts("Usage: ferry run [-c FILE | --fluent-bit-config FILE] [--dry-run]\n\nRuns the daemon "
+              "(--fluent-bit-config: from a Fluent Bit classic config, as FireLens writes it). SIGTERM/SIGINT stop it "
               "after flushing within service.grace_period;\n--dry-run loads the config and "
               "initialises every output, then exits.");
     return kExitOk;
@@ -189,7 +232,7 @@ int runCommand(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto loaded = loadConfig(a.config_path);
+  auto loaded = loadConfig(a.config_path, a.fluent_bit_config);
   if (!loaded) return kExitConfig;
   applyLogging(loaded->config.service);
   obs::Metrics& metrics = obs::Metrics::global();
@@ -229,6 +272,8 @@ int runCommand(const std::vector<std::string>& args) {
   }
   FERRY_LOG_INFO("ferry", "started ({}): {} inputs, {} outputs", loaded->config.source,
                  loaded->config.inputs.size(), loaded->config.outputs.size());
+  notifyServiceManager(fmt::format("READY=1\nSTATUS=running: {} inputs, {} outputs",
+                                   loaded->config.inputs.size(), loaded->config.outputs.size()));
 
   const timespec tick{0, 50'000'000};
   for (;;) {
@@ -245,13 +290,39 @@ int runCommand(const std::vector<std::string>& args) {
       FERRY_LOG_DEBUG("ferry", "every input has finished: flushing and stopping");
       break;
     }
+    obs::sweepLogRepeats();
   }
+  notifyServiceManager("STOPPING=1\nSTATUS=flushing outputs");
   const auto report = pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
   if (report.records_lost > 0) {
     FERRY_LOG_ERROR("ferry", "stopped: {} records could not be delivered within the grace period and are lost",
                     report.records_lost);
+  } else if (report.records_persisted > 0) {
+    FERRY_LOG_INFO("ferry", "stopped: {} records persisted in storage for later delivery",
+                   report.records_persisted);
   } else {
     FERRY_LOG_INFO("ferry", "stopped: everything delivered");
+  }
+  obs::flushLogRepeats();
+  return kExitOk;
+}
+
+int convertCommand(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "-h" || args[0] == "--help")) {
+    std::puts("Usage: ferry convert FILE\n\nPrints the ferry YAML equivalent to a Fluent Bit "
+              "classic config (as FireLens writes it).\nExit 1, naming file, line and key, when "
+              "something has no ferry equivalent.");
+    return kExitOk;
+  }
+  if (args.size() != 1 || args[0].empty() || args[0][0] == '-') {
+    std::fprintf(stderr, "ferry convert: expected one Fluent Bit config file\n");
+    return kExitConfig;
+  }
+  try {
+    std::fputs(config::convertFluentBitFile(args[0]).c_str(), stdout);
+  } catch (const config::ConfigError& e) {
+    printDiagnostics(e);
+    return kExitConfig;
   }
   return kExitOk;
 }

@@ -8,5 +8,7 @@ namespace ferry::daemon {
 
 int runCommand(const std::vector<std::string>& args);
 int validateCommand(const std::vector<std::string>& args);
+// `ferry convert FILE`: Fluent Bit classic config → ferry YAML on stdout.
+int convertCommand(const std::vector<std::string>& args);
 
 } // namespace ferry::daemon

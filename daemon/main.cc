@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "options_command.h"
 #include "tail_command.h"
 #include "ferry/plugin.h"
 
@@ -21,9 +22,13 @@ const char* kUsage = R"(ferry — log shipping daemon
 
 Usage:
   ferry run [-c FILE] [--dry-run]     run the daemon (the default command)
+  ferry run --fluent-bit-config FILE  run from a Fluent Bit classic config (FireLens)
   ferry validate [-c FILE]            check the config and print it resolved, secrets masked
+  ferry convert FILE                  print the ferry YAML equivalent to a Fluent Bit config
   ferry tail [--json] [--parser P] [--from-head] PATH...
                                       follow files and print their records in the terminal
+  ferry options [--markdown] [TYPE...]
+                                      every input, filter and output option, with defaults
   ferry version                       print the version
   ferry COMMAND --help                help for one command
 
@@ -48,7 +53,9 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return ferry::daemon::runCommand(args);
   if (command == "validate") return ferry::daemon::validateCommand(args);
+  if (command == "convert") return ferry::daemon::convertCommand(args);
   if (command == "tail") return ferry::daemon::tailCommand(args);
+  if (command == "options") return ferry::daemon::optionsCommand(args);
   if (command == "version") {
     std::printf("ferry %s (plugin ABI %d.%d)\n", FERRY_VERSION, FERRY_PLUGIN_ABI_MAJOR,
                 FERRY_PLUGIN_ABI_MINOR);

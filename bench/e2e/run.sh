@@ -2,7 +2,7 @@
 # End-to-end throughput harness: runs each scenario with the real ferry binary on the
 # reference data set (shared/bench/gen_logs.py: 2,000,000 JSON lines, ~214 bytes each) and
 # prints records/s, MB/s and peak RSS (/usr/bin/time -v). Usage:
-#   bench/e2e/run.sh BUILD_DIR [SCENARIO...] [--runs N]
+#   [RUNS=N] bench/e2e/run.sh BUILD_DIR [SCENARIO...]   (RUNS default 5)
 # Scenarios are the functions named scenario_* below; each prints one result line per run,
 # then the median. Later issues add their scenarios here, so one command prints them all.
 set -euo pipefail
@@ -24,24 +24,35 @@ if [ ! -f "$DATA" ]; then
 fi
 BYTES=$(stat -c %s "$DATA")
 
-# measure NAME COMMAND... : runs COMMAND under /usr/bin/time, prints one result line.
+# report NAME SECONDS RSS_KB [EXTRA] : prints one result line for LINES records of BYTES.
+report() {
+  python3 - "$1" "$2" "$LINES_RUN" "$BYTES_RUN" "$3" "${4:-}" <<'PY'
+import sys
+name, el, lines, size, rss, extra = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+print(f"{name}: {lines/el:,.0f} records/s  {size/el/1e6:,.1f} MB/s  peak RSS {rss/1024:.1f} MiB  ({el:.2f} s){'  ' + extra if extra else ''}")
+PY
+}
+
+# measure NAME COMMAND... : runs COMMAND (ferry, exiting by itself) under /usr/bin/time and
+# prints one result line. EXTRA_CMD, when set, is run afterwards and its output appended.
 measure() {
   local name=$1; shift
   local tfile="$WORK/time.txt"
   local t0 t1
   t0=$(date +%s.%N)
-  /usr/bin/time -v -o "$tfile" "$@" >/dev/null 2>"$WORK/stderr.txt" || {
-    echo "$name: FAILED"; cat "$WORK/stderr.txt" >&2; return 1; }
+  timeout "$RUN_TIMEOUT" /usr/bin/time -v -o "$tfile" "$@" >/dev/null 2>"$WORK/stderr.txt" || {
+    echo "$name: FAILED"; tail -5 "$WORK/stderr.txt" >&2; return 0; }
   t1=$(date +%s.%N)
   local rss_kb
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tfile")
-  python3 - "$name" "$t0" "$t1" "$LINES" "$BYTES" "$rss_kb" <<'PY'
-import sys
-name, t0, t1, lines, size, rss = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-el = t1 - t0
-print(f"{name}: {lines/el:,.0f} records/s  {size/el/1e6:,.1f} MB/s  peak RSS {rss/1024:.1f} MiB  ({el:.2f} s)")
-PY
+  report "$name" "$(python3 -c "print($t1 - $t0)")" "$rss_kb" "$(${EXTRA_CMD:-true})"
 }
+
+LINES_RUN=$LINES
+BYTES_RUN=$BYTES
+RUN_TIMEOUT=${RUN_TIMEOUT:-300}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 scenario_stdin_null() {
   cat > "$WORK/stdin-null.yaml" <<YAML
@@ -52,8 +63,131 @@ outputs:
   - type: "null"
     match: "*"
 YAML
-  measure stdin_null bash -c "'$FERRY' run -c '$WORK/stdin-null.yaml' < '$DATA'"
+  measure stdin_null bash -c "exec '$FERRY' run -c '$WORK/stdin-null.yaml' < '$DATA'"
 }
+
+# tail_config PARSER OUTPUT_YAML: a tail input that reads the data file from its head and
+# finishes at its end (exit_on_eof); the position db lives in $WORK and is removed first.
+tail_config() {
+  rm -f "$WORK/tail.db"
+  cat <<YAML
+inputs:
+  - type: tail
+    path: $DATA
+    tag: bench
+    parser: $1
+    read_from_head: true
+    exit_on_eof: true
+    db: $WORK/tail.db
+outputs:
+$2
+YAML
+}
+
+NULL_OUTPUT='  - type: "null"
+    match: "*"'
+
+scenario_tail_null() {
+  tail_config none "$NULL_OUTPUT" > "$WORK/tail-null.yaml"
+  measure tail_null "$FERRY" run -c "$WORK/tail-null.yaml"
+}
+
+scenario_tail_json_null() {
+  tail_config json "$NULL_OUTPUT" > "$WORK/tail-json-null.yaml"
+  measure tail_json_null "$FERRY" run -c "$WORK/tail-json-null.yaml"
+}
+
+# forward → null: ferry listens on TCP; bench/e2e/forward_load (built beside ferry) sends the
+# data set as PackedForward frames of 1,000 FireLens-shaped records and polls /metrics until
+# the null output has counted them all. FORWARD_ACK=1 adds `chunk` and waits for the acks.
+scenario_forward_null() {
+  local load="$ROOT/$BUILD/bin/forward_load"
+  [ -x "$load" ] || load="$ROOT/$BUILD/bench/forward_load"
+  local http; http=$(free_port)
+  cat > "$WORK/forward-null.yaml" <<YAML
+service:
+  http: { listen: 127.0.0.1:$http }
+inputs:
+  - type: forward
+    listen: tcp://127.0.0.1:0
+outputs:
+$NULL_OUTPUT
+YAML
+  "$FERRY" run -c "$WORK/forward-null.yaml" 2> "$WORK/ferry.err" &
+  local pid=$!
+  local port=""
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on tcp port \([0-9]*\).*/\1/p' "$WORK/ferry.err" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  local ack=(); [ "${FORWARD_ACK:-0}" = 1 ] && ack=(--ack)
+  local out
+  if ! out=$("$load" --file "$DATA" --port "$port" --batch 1000 "${ack[@]}" \
+      --metrics-port "$http" --expect "$LINES" --timeout "$RUN_TIMEOUT"); then
+    echo "forward_null: FAILED"; kill "$pid"; wait "$pid" || true; return 0
+  fi
+  local rss_kb; rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" || true
+  local secs wire
+  secs=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["total_seconds"])' "$out")
+  wire=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%.0f wire B/record" % (r["wire_bytes"]/r["records"]))' "$out")
+  report "forward_null${FORWARD_ACK:+_ack}" "$secs" "$rss_kb" "$wire"
+}
+
+# Datadog: bench/e2e/datadog_counting_intake.js counts what arrives; INTAKE_LATENCY_MS delays
+# each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
+INTAKE_PID=""
+start_intake() {
+  rm -f "$WORK/intake.port"
+  node "$ROOT/bench/e2e/datadog_counting_intake.js" --port-file "$WORK/intake.port" \
+    --latency-ms "${INTAKE_LATENCY_MS:-0}" ${INTAKE_WORKERS:+--workers "$INTAKE_WORKERS"} 2> "$WORK/intake.err" &
+  INTAKE_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/intake.port" ] && break; sleep 0.05; done
+  INTAKE_PORT=$(cat "$WORK/intake.port")
+}
+stop_intake() { kill "$INTAKE_PID" 2>/dev/null || true; wait "$INTAKE_PID" 2>/dev/null || true; }
+intake_stats() {
+  python3 - "http://127.0.0.1:$INTAKE_PORT/stats" "$LINES_RUN" <<'PY'
+import sys, json, urllib.request
+s = json.loads(urllib.request.urlopen(sys.argv[1], timeout=5).read())
+n = max(s["records"], 1)
+flag = "" if s["records"] == int(sys.argv[2]) and not s["errors"] else f" MISMATCH: {s['records']} records, {s['errors']} errors"
+print(f"{s['compressed_bytes']/n:.1f} wire B/record ({s['json_bytes']/n:.0f} JSON), {s['requests']} requests{flag}")
+PY
+}
+datadog_run() {
+  local name=$1 compression=$2 concurrency=$3
+  start_intake
+  tail_config none "  - type: datadog
+    match: \"*\"
+    api_key: bench-key-0123456789abcdef0123456
+    url: http://127.0.0.1:$INTAKE_PORT/api/v2/logs
+    service: bench
+    source: ferry
+    tags: env:bench
+    hostname: bench-host
+    compression: $compression
+    concurrency: $concurrency" > "$WORK/$name.yaml"
+  EXTRA_CMD=intake_stats measure "$name" "$FERRY" run -c "$WORK/$name.yaml"
+  stop_intake
+}
+scenario_tail_datadog_gzip() { datadog_run tail_datadog_gzip gzip "${DD_CONCURRENCY:-auto}"; }
+scenario_tail_datadog_zstd() { datadog_run tail_datadog_zstd zstd "${DD_CONCURRENCY:-auto}"; }
+
+# Concurrency: the intake answers each request after 100 ms, as a far-away Datadog would;
+# the first DD_CONC_LINES records of the data set (default 100,000 = 100 requests), gzip,
+# with concurrency 1, 2, 4, 8 and auto (scenarios datadog_100ms_c1 ... datadog_100ms_cauto;
+# CONC_RUNS runs each, default 3).
+datadog_concurrency() {
+  local lines=${DD_CONC_LINES:-100000}
+  [ -f "$WORK/conc.jsonl" ] || head -n "$lines" "$DATA" > "$WORK/conc.jsonl"
+  DATA="$WORK/conc.jsonl"; LINES_RUN=$lines; BYTES_RUN=$(stat -c %s "$DATA")
+  INTAKE_LATENCY_MS=100 datadog_run "datadog_100ms_c$1" gzip "$1"
+}
+for c in 1 2 4 8 auto; do
+  eval "scenario_datadog_100ms_c$c() { datadog_concurrency $c; }"
+done
 
 median() { # reads result lines, prints the one with the median records/s
   sort -t: -k2 -n | python3 -c '
@@ -71,7 +205,9 @@ fi
 echo "ferry bench/e2e: $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | xargs), $LINES lines ($BYTES bytes), $RUNS runs each"
 for s in "${scenarios[@]}"; do
   results=""
-  for _ in $(seq "$RUNS"); do
+  runs=$RUNS
+  case $s in datadog_100ms_*) runs=${CONC_RUNS:-3} ;; esac
+  for _ in $(seq "$runs"); do
     line=$("scenario_$s")
     echo "  $line"
     results+="$line"$'\n'

@@ -1,14 +1,19 @@
 // Pipeline wiring and the shutdown sequence. Backpressure: the router remembers which
 // outputs each input's batches went to (a bit mask); an input is paused while any of those
 // outputs is over its byte budget, so a dead sink pauses only the inputs that feed it.
+// With storage on, inputs pause only when the disk buffer is full (when_full: pause).
 #include "ferry/app/pipeline.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "ferry/app/registry.h"
+#include "ferry/filter/filters.h"
 #include "ferry/obs/log.h"
 
 namespace ferry::app {
@@ -24,6 +29,7 @@ public:
 
   bool push(core::BatchRef batch) override {
     if (batch->empty()) return true;
+    if (pipeline_.store_) return pushStored(std::move(batch));
     // Backpressure: wait while an output we feed is over budget. When the daemon stops,
     // what the input still holds is taken anyway (the ring has room; outputs then decide
     // within the grace period).
@@ -43,6 +49,7 @@ public:
   }
 
   bool paused() const override {
+    if (pipeline_.store_) return pipeline_.storageFullPause();
     const uint64_t mask = output_mask_.load(std::memory_order_relaxed);
     if (mask == 0) return false;
     const auto& outs = pipeline_.outputs_;
@@ -63,6 +70,51 @@ public:
   }
 
 private:
+  void waitWhilePaused() {
+    if (!paused()) return;
+    paused_gauge_->set(1);
+    while (paused() && !pipeline_.stopping_.load(std::memory_order_relaxed)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    paused_gauge_->set(0);
+  }
+
+  // Storage on: the batch is on disk (synced per policy) before this returns, so the
+  // input's acknowledgement (forward ack, tail position) may follow at once.
+  bool pushStored(core::BatchRef batch) {
+    waitWhilePaused();
+    batch->setInputId(id_);
+    core::BatchFinalizer ack = batch->takeFinalizer();
+    const size_t records = batch->size(), bytes = batch->buffer().size();
+    bool stored = false;
+    {
+      std::lock_guard lock(pipeline_.append_mu_);
+      auto& store = *pipeline_.store_;
+      if (store.full() && store.options().when_full == storage::WhenFull::kDropOldest) {
+        const uint64_t dropped = store.dropOldest();
+        pipeline_.storage_dropped_->add(dropped);
+        FERRY_LOG_WARN("storage", "disk buffer full: dropped the oldest segment ({} records)", dropped);
+      }
+      auto seq = store.append(*batch);
+      if (seq) {
+        stored = true;
+        std::lock_guard seq_lock(pipeline_.seq_mu_);
+        pipeline_.ring_seq_.emplace(batch.get(), *seq);
+      } else {
+        // Disk trouble: this batch travels in memory only and acks on delivery, as without
+        // storage (at-least-once still holds, crash safety does not).
+        pipeline_.storage_errors_->add();
+        FERRY_LOG_ERROR("storage", "cannot store a batch, keeping it in memory: {}", seq.error());
+        batch->setFinalizer(std::move(ack));
+      }
+      records_->add(records);
+      bytes_->add(bytes);
+      pipeline_.ring_.push(batch.release());
+    }
+    if (stored && ack) ack(core::BatchOutcome::kDelivered);
+    return true;
+  }
+
   Pipeline& pipeline_;
   uint32_t id_;
   std::string name_;
@@ -70,6 +122,34 @@ private:
   obs::Counter* bytes_;
   obs::Gauge* paused_gauge_;
   std::atomic<uint64_t> output_mask_{0};
+};
+
+// What the router (live) or the disk reader (from_disk) hands one output, storage on.
+class Pipeline::Feed : public core::OutputQueue {
+public:
+  Feed(Pipeline& p, size_t output, bool from_disk) : pipeline_(p), output_(output), from_disk_(from_disk) {}
+  void enqueue(core::BatchRef batch) override { pipeline_.feedEnqueue(output_, std::move(batch), from_disk_); }
+  // The disk absorbs what memory cannot hold: an output never pauses inputs itself.
+  bool overBudget() const override { return false; }
+
+private:
+  Pipeline& pipeline_;
+  size_t output_;
+  bool from_disk_;
+};
+
+// One output's view of the disk buffer.
+struct Pipeline::OutputStore {
+  std::unique_ptr<Feed> live_feed;
+  std::unique_ptr<Feed> disk_feed;
+  core::Router disk_router; // the filters again, and this output only
+  bool live = false;        // feed_mu_: batches come from the router, not from disk
+  uint64_t resume_from = 0; // feed_mu_: where reading from disk starts when it stops being live
+  std::optional<storage::StoreReader> reader; // storage thread only
+  uint64_t reading_seq = UINT64_MAX;          // storage thread: entry being fed from disk
+  std::mutex mu;
+  std::set<uint64_t> outstanding;                            // entries handed over, unresolved
+  std::unordered_map<const core::Batch*, uint64_t> seq_of; // batch handed over → its entry
 };
 
 Pipeline::Pipeline(const config::Config& config, output::PluginHost& plugins, obs::Metrics& metrics)
@@ -90,16 +170,23 @@ void Pipeline::start() {
     if (auto ok = runner->init(); !ok) throw std::runtime_error(ok.error());
     outputs_.push_back(std::move(runner));
   }
-  for (auto& r : outputs_) {
-    router_.addOutput(r->match(), r.get());
-    r->start();
+  if (config_.service.storage_path) openStorage();
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    queues_.push_back(store_ ? static_cast<core::OutputQueue*>(output_stores_[i]->live_feed.get())
+                             : outputs_[i].get());
+    router_.addOutput(outputs_[i]->match(), queues_.back());
+    outputs_[i]->start();
   }
-  for (const auto& f : config_.filters) {
+  // Filters: the configured ones, plus concat_partial for forward inputs (filter/filters.h).
+  for (const auto& f : filter::effectiveFilters(config_)) {
     const FilterType* type = findFilterType(f.type);
     if (type == nullptr) throw std::runtime_error(fmt::format("unknown filter type '{}'", f.type));
     router_.addFilter(f.match, type->make(f));
+    for (auto& os : output_stores_) os->disk_router.addFilter(f.match, type->make(f));
   }
   router_thread_ = std::thread([this] { routerLoop(); });
+  // The backlog goes first: outputs start by reading from disk, new batches wait behind it.
+  if (store_) storage_thread_ = std::thread([this] { storageLoop(); });
   started_ = true;
   InputEnvironment env;
   env.state_dir = config_.service.storage_path ? *config_.service.storage_path
@@ -133,15 +220,20 @@ bool Pipeline::inputsFinished() const {
 void Pipeline::routerLoop() {
   auto& slots_used = metrics_.gauge("ferry_ring_slots_used", {}, "Occupied slots in the ingestion ring");
   std::unordered_map<const core::OutputQueue*, uint64_t> bit;
-  for (size_t i = 0; i < outputs_.size() && i < 64; ++i) bit[outputs_[i].get()] = 1ull << i;
+  for (size_t i = 0; i < queues_.size() && i < 64; ++i) bit[queues_[i]] = 1ull << i;
   for (;;) {
     core::Batch* raw = nullptr;
     if (!ring_.popWait(raw, std::chrono::milliseconds(100))) {
       slots_used.set(static_cast<int64_t>(ring_.sizeApprox()));
       if (router_stop_.load()) {
-        // Stop only once the ring is empty: inputs have all been joined by now.
-        if (!ring_.tryPop(raw)) break;
+        // Stop only once the ring is empty: inputs have all been joined by now. Filters
+        // holding records (concat_partial) release them first.
+        if (!ring_.tryPop(raw)) {
+          pollFilters(true);
+          break;
+        }
       } else {
+        pollFilters(false); // idle: held records whose timeout has passed go on
         continue;
       }
     }
@@ -152,7 +244,23 @@ void Pipeline::routerLoop() {
       for (auto* q : router_.outputsFor(batch->tag())) mask |= bit[q];
       contexts_[input]->noteOutputs(mask);
     }
-    router_.route(std::move(batch));
+    if (store_) {
+      uint64_t seq = UINT64_MAX; // none: the batch could not be stored
+      {
+        std::lock_guard lock(seq_mu_);
+        if (auto it = ring_seq_.find(batch.get()); it != ring_seq_.end()) {
+          seq = it->second;
+          ring_seq_.erase(it);
+        }
+      }
+      std::lock_guard lock(feed_mu_);
+      routing_seq_ = seq;
+      router_.route(std::move(batch));
+      if (seq != UINT64_MAX) routed_end_.store(seq + 1);
+      routing_seq_ = UINT64_MAX;
+    } else {
+      router_.route(std::move(batch));
+    }
     slots_used.set(static_cast<int64_t>(ring_.sizeApprox()));
   }
 }
@@ -168,15 +276,234 @@ ShutdownReport Pipeline::stop(std::chrono::milliseconds grace) {
   router_stop_.store(true);
   ring_.notifyConsumer();
   if (router_thread_.joinable()) router_thread_.join();
+  if (storage_thread_.joinable()) {
+    // Let outputs catch up with their disk backlog while the grace period lasts; what is
+    // left then stays on disk for the next start.
+    for (;;) {
+      bool all_live = true;
+      {
+        std::lock_guard lock(feed_mu_);
+        for (auto& os : output_stores_) all_live = all_live && os->live;
+      }
+      if (all_live || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    storage_stop_.store(true);
+    storage_thread_.join();
+  }
   uint64_t failed_before = 0;
   for (auto& o : outputs_) failed_before += o->failedRecords();
   for (auto& o : outputs_) o->finish(deadline);
   for (auto& o : outputs_) o->join();
   uint64_t failed_after = 0;
   for (auto& o : outputs_) failed_after += o->failedRecords();
+  if (store_) {
+    // Given-up batches kept their outputs' cursors back: they are still on disk, not lost.
+    saveCursors();
+    if (auto ok = store_->sync(); !ok) FERRY_LOG_ERROR("storage", "{}", ok.error());
+    uint64_t min_cursor = UINT64_MAX;
+    for (size_t i = 0; i < outputs_.size(); ++i) min_cursor = std::min(min_cursor, store_->cursor(outputs_[i]->name()));
+    report.records_persisted = min_cursor == UINT64_MAX ? 0 : store_->countRecords(min_cursor);
+    report.clean = report.records_persisted == 0;
+    if (report.records_persisted > 0) {
+      FERRY_LOG_WARN("storage", "{} records could not be delivered within the grace period: kept in {} "
+                     "and shipped after the next start", report.records_persisted, store_->directory());
+    }
+    return report;
+  }
   report.records_lost = failed_after - failed_before;
   report.clean = report.records_lost == 0;
   return report;
+}
+
+// ---- Storage ----------------------------------------------------------------------------
+
+void Pipeline::openStorage() {
+  storage::StoreOptions opts;
+  opts.path = *config_.service.storage_path;
+  opts.max_bytes = config_.service.storage_max_bytes;
+  opts.sync = storage::parseSyncPolicy(config_.service.storage_sync).value_or(storage::SyncPolicy::kInterval);
+  opts.when_full = config_.service.storage_when_full == "drop_oldest" ? storage::WhenFull::kDropOldest
+                                                                      : storage::WhenFull::kPause;
+  std::vector<std::string> names;
+  for (const auto& o : outputs_) names.push_back(o->name());
+  auto store = storage::SegmentStore::open(opts, names);
+  if (!store) throw std::runtime_error(fmt::format("storage: {}", store.error()));
+  store_ = std::move(*store);
+  const auto& rec = store_->recovery();
+  metrics_.counter("ferry_storage_corrupt_entries_total", {}, "Torn or corrupt segment tails truncated on start")
+      .add(rec.corrupt_entries);
+  metrics_.counter("ferry_storage_truncated_bytes_total", {}, "Bytes cut off damaged segments on start")
+      .add(rec.truncated_bytes);
+  storage_dropped_ = &metrics_.counter("ferry_storage_dropped_records_total", {},
+                                       "Records dropped from a full disk buffer (when_full: drop_oldest)");
+  storage_errors_ = &metrics_.counter("ferry_storage_errors_total", {}, "Disk buffer read/write failures");
+  storage_bytes_ = &metrics_.gauge("ferry_storage_bytes", {}, "Bytes held in the disk buffer");
+  if (rec.corrupt_entries > 0) {
+    FERRY_LOG_WARN("storage", "{}: truncated {} damaged segment tail(s), {} bytes", store_->directory(),
+                   rec.corrupt_entries, rec.truncated_bytes);
+  }
+  if (rec.records > 0) {
+    FERRY_LOG_INFO("storage", "{}: {} records in {} segments from the last run", store_->directory(),
+                   rec.records, rec.segments);
+  }
+  const uint64_t head = store_->nextSeq();
+  routed_end_.store(head); // everything already on disk is read back, never routed again
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    auto os = std::make_unique<OutputStore>();
+    os->live_feed = std::make_unique<Feed>(*this, i, false);
+    os->disk_feed = std::make_unique<Feed>(*this, i, true);
+    os->disk_router.addOutput(outputs_[i]->match(), os->disk_feed.get());
+    os->resume_from = store_->cursor(outputs_[i]->name());
+    os->live = os->resume_from >= head;
+    outputs_[i]->setResolvedHook(
+        [this, i](const core::Batch& b, core::BatchOutcome outcome) { onOutputResolved(i, b, outcome); });
+    output_stores_.push_back(std::move(os));
+  }
+}
+
+void Pipeline::pollFilters(bool all) {
+  if (!store_) {
+    router_.poll(all);
+    return;
+  }
+  // Records a filter held (concat_partial) leave untracked by any entry: feed_mu_ keeps
+  // the outputs' live/disk state still while they go.
+  std::lock_guard lock(feed_mu_);
+  routing_seq_ = UINT64_MAX;
+  router_.poll(all);
+}
+
+bool Pipeline::storageFullPause() const {
+  return store_->options().when_full == storage::WhenFull::kPause && store_->full();
+}
+
+void Pipeline::feedEnqueue(size_t output, core::BatchRef batch, bool from_disk) {
+  OutputStore& os = *output_stores_[output];
+  output::OutputRunner& runner = *outputs_[output];
+  uint64_t seq;
+  if (from_disk) {
+    seq = os.reading_seq;
+  } else {
+    // Router thread, feed_mu_ held.
+    seq = routing_seq_;
+    if (seq != UINT64_MAX && !os.live) {
+      batch->resolveOutput(core::BatchOutcome::kDelivered); // on disk: read from there later
+      return;
+    }
+    if (seq != UINT64_MAX && runner.overBudget()) {
+      // Memory budget full: this output reads from disk from here on, the inputs go on.
+      os.live = false;
+      os.resume_from = seq;
+      batch->resolveOutput(core::BatchOutcome::kDelivered);
+      return;
+    }
+  }
+  if (seq != UINT64_MAX) {
+    std::lock_guard lock(os.mu);
+    os.outstanding.insert(seq);
+    os.seq_of[batch.get()] = seq;
+  }
+  runner.enqueue(std::move(batch));
+}
+
+void Pipeline::onOutputResolved(size_t output, const core::Batch& batch, core::BatchOutcome outcome) {
+  OutputStore& os = *output_stores_[output];
+  std::lock_guard lock(os.mu);
+  auto it = os.seq_of.find(&batch);
+  if (it == os.seq_of.end()) return; // not stored
+  const uint64_t seq = it->second;
+  os.seq_of.erase(it);
+  // Given up at shutdown: keep the cursor before it, so it ships after the next start.
+  if (outcome == core::BatchOutcome::kFailed && stopping_.load()) return;
+  os.outstanding.erase(seq);
+}
+
+uint64_t Pipeline::outputCursor(size_t output) {
+  OutputStore& os = *output_stores_[output];
+  std::lock_guard feed_lock(feed_mu_);
+  std::lock_guard lock(os.mu);
+  if (!os.outstanding.empty()) return *os.outstanding.begin();
+  if (os.live) return routed_end_.load();
+  return os.reader ? os.reader->position() : os.resume_from;
+}
+
+void Pipeline::saveCursors() {
+  for (size_t i = 0; i < outputs_.size(); ++i) store_->setCursor(outputs_[i]->name(), outputCursor(i));
+  if (auto ok = store_->persistCursors(); !ok) {
+    storage_errors_->add();
+    FERRY_LOG_ERROR("storage", "{}", ok.error());
+  }
+  store_->collect();
+  storage_bytes_->set(static_cast<int64_t>(store_->bytes()));
+}
+
+bool Pipeline::feedFromDisk(size_t output) {
+  OutputStore& os = *output_stores_[output];
+  output::OutputRunner& runner = *outputs_[output];
+  for (;;) {
+    uint64_t limit;
+    {
+      std::lock_guard lock(feed_mu_);
+      if (os.live) {
+        os.reader.reset();
+        return true;
+      }
+      if (!os.reader || os.reader->position() < os.resume_from) os.reader.emplace(*store_, os.resume_from);
+      limit = routed_end_.load();
+      if (os.reader->position() >= limit) {
+        os.live = true; // caught up: the router hands this output new batches again
+        os.reader.reset();
+        return true;
+      }
+    }
+    // Half the budget: leave room for the router's batches once this output is live again.
+    if (runner.bufferedBytes() * 2 > config_.outputs[output].common.buffer_max_bytes) return false;
+    auto entry = os.reader->next(limit - 1);
+    if (!entry) {
+      storage_errors_->add();
+      FERRY_LOG_ERROR("storage", "output {}: {}; skipping to the newest entries", runner.name(), entry.error());
+      std::lock_guard lock(feed_mu_);
+      os.live = true;
+      os.reader.reset();
+      return true;
+    }
+    if (!*entry) {
+      os.disk_router.poll();
+      // Nothing readable below the limit (lost to drop_oldest): live, unless more was routed.
+      std::lock_guard lock(feed_mu_);
+      if (routed_end_.load() == limit) {
+        os.live = true;
+        os.reader.reset();
+        return true;
+      }
+      continue;
+    }
+    os.reading_seq = (*entry)->seq;
+    os.disk_router.route(std::move((*entry)->batch));
+    os.reading_seq = UINT64_MAX;
+  }
+}
+
+void Pipeline::storageLoop() {
+  const bool interval_sync = store_->options().sync == storage::SyncPolicy::kInterval;
+  auto next_sync = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!storage_stop_.load()) {
+    bool idle = true;
+    for (size_t i = 0; i < outputs_.size(); ++i) idle = feedFromDisk(i) && idle;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_sync) {
+      next_sync = now + std::chrono::seconds(1);
+      if (interval_sync) {
+        if (auto ok = store_->sync(); !ok) {
+          storage_errors_->add();
+          FERRY_LOG_ERROR("storage", "{}", ok.error());
+        }
+      }
+      saveCursors();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle ? 20 : 2));
+  }
 }
 
 } // namespace ferry::app

@@ -1,6 +1,7 @@
 // Registry of built-in inputs and filters.
 #include "ferry/app/registry.h"
 
+#include "ferry/filter/filters.h"
 #include "ferry/input/forward.h"
 #include "ferry/input/stdin_input.h"
 #include "ferry/input/tail.h"
@@ -25,7 +26,23 @@ const std::vector<InputType>& inputTypes() {
 }
 
 const std::vector<FilterType>& filterTypes() {
-  static const std::vector<FilterType> types = {};
+  static const std::vector<FilterType> types = {
+      {"add_fields", "Adds fields (static values or ${VAR}).", &filter::addFieldsOptions(),
+       filter::makeAddFields},
+      {"remove_fields", "Removes top-level fields.", &filter::removeFieldsOptions(),
+       filter::makeRemoveFields},
+      {"rename_fields", "Renames top-level fields.", &filter::renameFieldsOptions(),
+       filter::makeRenameFields},
+      {"grep", "Keeps or drops records by an RE2 regex on a field.", &filter::grepOptions(),
+       filter::makeGrep},
+      {"parse", "Parses a field (json, logfmt, regex) into fields.", &filter::parseOptions(),
+       filter::makeParse},
+      {"sample", "Keeps one record in N.", &filter::sampleOptions(), filter::makeSample},
+      {"concat_partial", "Reassembles Docker/containerd partial records (16 KiB splits).",
+       &filter::concatPartialOptions(), filter::makeConcatPartial},
+      {"ecs_metadata", "Adds ECS task metadata (cluster, task ARN, definition, region, AZ).",
+       &filter::ecsMetadataOptions(), filter::makeEcsMetadata},
+  };
   return types;
 }
 

@@ -26,7 +26,24 @@ const std::vector<OutputQueue*>& Router::outputsFor(const std::string& tag) {
 }
 
 size_t Router::route(BatchRef batch) {
-  for (auto& f : filters_) {
+  // Filters holding records get their timeouts honoured under load too, not only when idle.
+  if (!filters_.empty() && std::chrono::steady_clock::now() >= next_poll_) poll(false);
+  return routeFrom(std::move(batch), 0);
+}
+
+void Router::poll(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  next_poll_ = now + std::chrono::milliseconds(100);
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    for (BatchRef& b : filters_[i].filter->release(now, all)) {
+      if (b) routeFrom(std::move(b), i + 1);
+    }
+  }
+}
+
+size_t Router::routeFrom(BatchRef batch, size_t first_filter) {
+  for (size_t i = first_filter; i < filters_.size(); ++i) {
+    auto& f = filters_[i];
     if (!globMatch(f.match, batch->tag())) continue;
     BatchRef original = batch;
     batch = f.filter->apply(std::move(batch));
@@ -35,8 +52,9 @@ size_t Router::route(BatchRef batch) {
       original->expectOutputs(0); // filtered out: resolved, not lost
       return 0;
     }
-    // A replacement batch carries the original's acknowledgement and origin.
-    batch->setFinalizer(original->takeFinalizer());
+    // A replacement batch carries the original's acknowledgement and origin (unless the
+    // filter took it over itself).
+    if (auto finalizer = original->takeFinalizer()) batch->setFinalizer(std::move(finalizer));
     batch->setInputId(original->inputId());
   }
   if (batch->empty()) {

@@ -72,6 +72,14 @@ void hostCounterAdd(void* ctx, const char* name, uint64_t value) {
   obs::Metrics::global().counter("ferry_output_" + n + "_total", {{"output", runner->name()}}).add(value);
 }
 
+// Every finished attempt (whatever its verdict) is one observation: slow failures are what
+// an operator looks for. Looked up by name (one hash under the registry's lock, once per
+// request, not per record).
+obs::Histogram& requestDuration(obs::Metrics& metrics, const std::string& output) {
+  return metrics.histogram("ferry_output_request_duration_seconds", {{"output", output}},
+                           "Duration of each request attempt to the sink (HTTP round trip or local delivery)");
+}
+
 } // namespace
 
 OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
@@ -93,6 +101,7 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out, "Bytes held by each output");
   in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out);
   concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out);
+  requestDuration(metrics_, name()); // exported (all zero) before the first request
   host_api_.abi_major = FERRY_PLUGIN_ABI_MAJOR;
   host_api_.abi_minor = FERRY_PLUGIN_ABI_MINOR;
   host_api_.host_context = this;
@@ -198,6 +207,7 @@ void OutputRunner::absorbIncoming() {
     p->batch = std::move(b);
     if (p->unresolved == 0) {
       buffered_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
+      if (resolved_hook_) resolved_hook_(*p->batch, core::BatchOutcome::kDelivered);
       p->batch->resolveOutput(core::BatchOutcome::kDelivered);
       continue;
     }
@@ -322,6 +332,7 @@ void OutputRunner::resolve(Request& request, core::BatchOutcome outcome) {
     pending_records_.fetch_sub(sl.count, std::memory_order_relaxed);
     if (p.unresolved == 0) {
       buffered_bytes_.fetch_sub(p.batch->byteSize(), std::memory_order_relaxed);
+      if (resolved_hook_) resolved_hook_(*p.batch, p.worst);
       p.batch->resolveOutput(p.worst);
     }
   }
@@ -378,6 +389,7 @@ void OutputRunner::onHttpResponse(net::HttpResponse& response) {
 void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                                  std::chrono::microseconds latency) {
   const char* message = verdict.message[0] ? verdict.message : "";
+  requestDuration(metrics_, name()).observe(static_cast<double>(latency.count()) / 1e6);
   switch (verdict.kind) {
   case FERRY_VERDICT_DELIVERED: {
     requests_ok_->add();

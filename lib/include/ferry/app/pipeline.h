@@ -1,14 +1,19 @@
 // The assembled data path: inputs → ring → router (filters, fan-out) → output runners.
 // Owns start-up order, backpressure between outputs and inputs, and the shutdown sequence
 // (stop inputs, drain the ring, flush outputs within the grace period, report losses).
+// With service.storage, every batch is appended to disk before its input is acknowledged;
+// each output has a cursor, reads its backlog from disk first after a restart, and falls
+// back to reading from disk whenever its memory budget is full (so it never pauses inputs).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/config/config.h"
@@ -19,12 +24,14 @@
 #include "ferry/obs/metrics.h"
 #include "ferry/output/plugin_host.h"
 #include "ferry/output/runner.h"
+#include "ferry/storage/segment_store.h"
 
 namespace ferry::app {
 
 struct ShutdownReport {
-  uint64_t records_lost = 0; // given up by outputs during shutdown (counted as failed)
-  bool clean = true;         // every output emptied within the grace period
+  uint64_t records_lost = 0;      // given up by outputs during shutdown (counted as failed)
+  uint64_t records_persisted = 0; // storage on: left on disk for the next start
+  bool clean = true;              // every output emptied within the grace period
 };
 
 class Pipeline {
@@ -43,9 +50,24 @@ public:
   const std::vector<output::OutputRunnerPtr>& outputs() const { return outputs_; }
   size_t ringSlotsUsed() const { return ring_.sizeApprox(); }
 
+  storage::SegmentStore* store() const { return store_.get(); }
+
 private:
   class Context;
+  class Feed;
+  struct OutputStore;
   void routerLoop();
+  void pollFilters(bool all);
+  // ---- storage on ----
+  void openStorage();
+  void storageLoop();
+  // Moves batches from disk to one output while it has room; true when it caught up.
+  bool feedFromDisk(size_t output);
+  void feedEnqueue(size_t output, core::BatchRef batch, bool from_disk);
+  void onOutputResolved(size_t output, const core::Batch& batch, core::BatchOutcome outcome);
+  uint64_t outputCursor(size_t output);
+  void saveCursors();
+  bool storageFullPause() const;
 
   const config::Config& config_;
   output::PluginHost& plugins_;
@@ -58,6 +80,23 @@ private:
   std::thread router_thread_;
   std::atomic<bool> router_stop_{false};
   std::atomic<bool> stopping_{false};
+  std::vector<core::OutputQueue*> queues_; // what the router hands batches to, per output
+
+  storage::SegmentStorePtr store_;
+  std::mutex append_mu_; // appends and ring pushes happen in the same (sequence) order
+  std::mutex seq_mu_;
+  std::unordered_map<const core::Batch*, uint64_t> ring_seq_; // batch in the ring → its entry
+  std::mutex feed_mu_;            // the router routing vs an output switching back to live
+  std::atomic<uint64_t> routed_end_{0}; // every entry below it has been routed (feed_mu_)
+  uint64_t routing_seq_ = UINT64_MAX;   // entry being routed (router thread, feed_mu_)
+  std::vector<std::unique_ptr<OutputStore>> output_stores_;
+  std::thread storage_thread_;
+  std::atomic<bool> storage_stop_{false};
+  std::atomic<bool> feeding_{true};
+  obs::Counter* storage_dropped_ = nullptr;
+  obs::Counter* storage_errors_ = nullptr;
+  obs::Gauge* storage_bytes_ = nullptr;
+
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,12 @@ public:
   uint64_t failedRecords() const { return records_failed_->value(); }
   uint64_t pendingRecords() const { return pending_records_.load(std::memory_order_relaxed); }
 
+  // Called on the runner thread each time this output has resolved a whole batch, just
+  // before the batch learns it: disk storage advances this output's cursor with it. Set it
+  // before start().
+  using ResolvedHook = std::function<void(const core::Batch&, core::BatchOutcome)>;
+  void setResolvedHook(ResolvedHook hook) { resolved_hook_ = std::move(hook); }
+
 private:
   struct PendingBatch;
   struct Slice;
@@ -103,6 +110,7 @@ private:
   ferry_plugin_instance* instance_ = nullptr;
   ferry_plugin_limits limits_{};
   uint64_t flush_interval_ms_ = kDefaultFlushIntervalMs;
+  ResolvedHook resolved_hook_;
 
   // Incoming batches from the router (the only cross-thread hand-over).
   std::mutex incoming_mu_;

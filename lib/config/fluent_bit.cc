@@ -1,0 +1,880 @@
+// Fluent Bit classic config → ferry YAML. Two steps: read the files (sections, @INCLUDE,
+// @SET; keys are case-insensitive, a key may repeat) and map each section to ferry's
+// components. Every key is either mapped, accepted as a Fluent Bit internal (listed as a
+// comment in the output), or reported as an error with its file and line.
+#include "ferry/config/fluent_bit.h"
+
+#include <glob.h>
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace ferry::config {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+struct Entry {
+  std::string key;   // as written
+  std::string lower; // for lookups
+  std::string value;
+  std::string file;
+  int line = 0;
+};
+
+struct FbSection {
+  std::string kind; // upper case: SERVICE, INPUT, FILTER, OUTPUT, PARSER, ...
+  std::string file;
+  int line = 0;
+  std::vector<Entry> entries;
+
+  std::string plugin() const {
+    for (const auto& e : entries) {
+      if (e.lower == "name") return lower(e.value);
+    }
+    return {};
+  }
+  std::string title() const {
+    const std::string p = plugin();
+    return p.empty() ? "[" + kind + "]" : "[" + kind + " " + p + "]";
+  }
+};
+
+// ---- Reading -------------------------------------------------------------------------
+
+constexpr int kMaxIncludeDepth = 16;
+
+class Reader {
+public:
+  std::deque<FbSection> sections; // a deque: includes append while a section is referenced
+  std::vector<Diagnostic> errors;
+  std::map<std::string, std::string> vars; // @SET
+
+  void readFile(const std::string& path, int depth, const std::string& from_file, int from_line) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      errors.push_back({from_file.empty() ? path : from_file, from_line, "@INCLUDE",
+                        fmt::format("cannot read {}", path)});
+      return;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    readText(path, std::filesystem::path(path).parent_path().string(), text.str(), depth);
+  }
+
+  void readText(const std::string& name, const std::string& dir, const std::string& text,
+                int depth) {
+    std::istringstream in(text);
+    std::string raw;
+    int line = 0;
+    FbSection* current = nullptr;
+    while (std::getline(in, raw)) {
+      ++line;
+      std::string_view l = trim(raw);
+      if (l.empty() || l.front() == '#' || l.front() == ';') continue;
+      if (l.front() == '[') {
+        if (l.back() != ']') {
+          errors.push_back({name, line, "", "a section header must end with ']'"});
+          current = nullptr;
+          continue;
+        }
+        std::string kind(trim(l.substr(1, l.size() - 2)));
+        for (char& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        sections.push_back({kind, name, line, {}});
+        current = &sections.back();
+        continue;
+      }
+      if (l.front() == '@') {
+        const size_t sp = l.find_first_of(" \t");
+        const std::string directive = lower(l.substr(0, sp));
+        const std::string_view arg = sp == std::string_view::npos ? "" : trim(l.substr(sp));
+        if (directive == "@include") {
+          include(std::string(arg), dir, depth, name, line);
+          current = nullptr; // an include ends the section being read
+        } else if (directive == "@set") {
+          const size_t eq = arg.find('=');
+          if (eq == std::string_view::npos || trim(arg.substr(0, eq)).empty()) {
+            errors.push_back({name, line, "@SET", "expected @SET NAME=VALUE"});
+          } else {
+            vars[std::string(trim(arg.substr(0, eq)))] = substitute(trim(arg.substr(eq + 1)));
+          }
+        } else {
+          errors.push_back({name, line, std::string(directive), "unknown directive"});
+        }
+        continue;
+      }
+      if (current == nullptr) {
+        errors.push_back({name, line, "", "a key outside of any [SECTION]"});
+        continue;
+      }
+      const size_t sp = l.find_first_of(" \t");
+      Entry e;
+      e.key = std::string(l.substr(0, sp));
+      e.lower = lower(e.key);
+      e.value = sp == std::string_view::npos ? "" : substitute(trim(l.substr(sp)));
+      e.file = name;
+      e.line = line;
+      current->entries.push_back(std::move(e));
+    }
+  }
+
+private:
+  void include(const std::string& pattern, const std::string& dir, int depth,
+               const std::string& from, int line) {
+    if (pattern.empty()) {
+      errors.push_back({from, line, "@INCLUDE", "needs a file name"});
+      return;
+    }
+    if (depth >= kMaxIncludeDepth) {
+      errors.push_back({from, line, "@INCLUDE", "includes nested too deeply (a loop?)"});
+      return;
+    }
+    const std::string full =
+        pattern.front() == '/' || dir.empty() ? pattern : (std::filesystem::path(dir) / pattern).string();
+    if (full.find_first_of("*?[") == std::string::npos) {
+      readFile(full, depth + 1, from, line);
+      return;
+    }
+    glob_t g{};
+    if (::glob(full.c_str(), 0, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) readFile(g.gl_pathv[i], depth + 1, from, line);
+    }
+    globfree(&g);
+  }
+
+  // ${NAME} defined by @SET is replaced now; any other ${NAME} is left for ferry to take from
+  // the environment when the config is loaded (an unset one is then an error naming it).
+  std::string substitute(std::string_view value) const {
+    std::string out;
+    size_t i = 0;
+    while (i < value.size()) {
+      if (value[i] == '$' && i + 1 < value.size() && value[i + 1] == '{') {
+        const size_t close = value.find('}', i + 2);
+        if (close != std::string_view::npos) {
+          const std::string name(value.substr(i + 2, close - i - 2));
+          if (auto it = vars.find(name); it != vars.end()) {
+            out += it->second;
+            i = close + 1;
+            continue;
+          }
+          out.append(value.substr(i, close + 1 - i));
+          i = close + 1;
+          continue;
+        }
+      }
+      out.push_back(value[i++]);
+    }
+    return out;
+  }
+};
+
+// ---- Values ----------------------------------------------------------------------------
+
+std::optional<bool> fbBool(std::string_view v) {
+  const std::string l = lower(trim(v));
+  if (l == "on" || l == "true" || l == "yes" || l == "1") return true;
+  if (l == "off" || l == "false" || l == "no" || l == "0") return false;
+  return std::nullopt;
+}
+
+// Fluent Bit sizes: a number with K, M or G (optionally followed by B), decimal (1K = 1000).
+std::optional<uint64_t> fbSize(std::string_view v) {
+  v = trim(v);
+  size_t digits = 0;
+  while (digits < v.size() && (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  double number = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
+  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
+  const std::string unit = lower(v.substr(digits));
+  double scale = 1;
+  if (unit == "k" || unit == "kb") scale = 1e3;
+  else if (unit == "m" || unit == "mb") scale = 1e6;
+  else if (unit == "g" || unit == "gb") scale = 1e9;
+  else if (!unit.empty()) return std::nullopt;
+  return static_cast<uint64_t>(std::llround(number * scale));
+}
+
+// Fluent Bit durations: a number of seconds, or with s, m, h or d.
+std::optional<std::string> fbDuration(std::string_view v) {
+  v = trim(v);
+  size_t digits = 0;
+  while (digits < v.size() && (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  double number = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
+  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
+  const std::string unit = lower(v.substr(digits));
+  double seconds = number;
+  if (unit == "m") seconds *= 60;
+  else if (unit == "h") seconds *= 3600;
+  else if (unit == "d") seconds *= 86400;
+  else if (!unit.empty() && unit != "s") return std::nullopt;
+  const auto ms = static_cast<uint64_t>(std::llround(seconds * 1000));
+  return ms % 1000 == 0 ? fmt::format("{}s", ms / 1000) : fmt::format("{}ms", ms);
+}
+
+// ---- Mapping ---------------------------------------------------------------------------
+
+// One section's keys as the mapping consumes them: whatever is left over is an error.
+class Keys {
+public:
+  Keys(const FbSection& s, std::vector<Diagnostic>& errors, std::vector<std::string>& notes)
+      : s_(s), used_(s.entries.size(), false), errors_(errors), notes_(notes) {
+    take("name");
+  }
+  // The last value of `key` (keys may repeat; the last one wins, as in Fluent Bit).
+  const Entry* take(const std::string& key) {
+    const Entry* found = nullptr;
+    for (size_t i = 0; i < s_.entries.size(); ++i) {
+      if (s_.entries[i].lower == key) {
+        used_[i] = true;
+        found = &s_.entries[i];
+      }
+    }
+    return found;
+  }
+  // Accepted, but it only tunes Fluent Bit (or ferry does it its own way): said in a comment.
+  void internal(const std::string& key, const std::string& why) {
+    if (const Entry* e = take(key)) {
+      notes_.push_back(fmt::format("{}:{}: {} {}: ignored{}{}", e->file, e->line, s_.title(),
+                                   e->key, why.empty() ? "" : ", ", why));
+    }
+  }
+  void error(const Entry& e, const std::string& message) {
+    errors_.push_back({e.file, e.line, fmt::format("{} {}", s_.title(), e.key), message});
+  }
+  void error(const std::string& message) {
+    errors_.push_back({s_.file, s_.line, s_.title(), message});
+  }
+  // Every key not consumed is an error.
+  void finish() {
+    for (size_t i = 0; i < s_.entries.size(); ++i) {
+      if (!used_[i]) error(s_.entries[i], "has no ferry equivalent");
+    }
+  }
+  const FbSection& section() const { return s_; }
+  std::vector<bool>& used() { return used_; }
+
+private:
+  const FbSection& s_;
+  std::vector<bool> used_;
+  std::vector<Diagnostic>& errors_;
+  std::vector<std::string>& notes_;
+};
+
+class Converter {
+public:
+  Converter(Reader& reader) : r_(reader) {}
+
+  std::string run(const std::string& name) {
+    YAML::Node service(YAML::NodeType::Map);
+    // By index: reading a Parsers_File appends sections.
+    for (size_t i = 0; i < r_.sections.size(); ++i) {
+      if (r_.sections[i].kind == "SERVICE") convertService(r_.sections[i], service);
+    }
+    for (size_t i = 0; i < r_.sections.size(); ++i) {
+      const FbSection& s = r_.sections[i];
+      if (s.kind == "SERVICE" || s.kind == "PARSER") continue;
+      if (s.kind == "INPUT") convertInput(s);
+      else if (s.kind == "FILTER") convertFilter(s);
+      else if (s.kind == "OUTPUT") convertOutput(s);
+      else r_.errors.push_back({s.file, s.line, "[" + s.kind + "]", "section type not supported by ferry"});
+    }
+    if (!r_.errors.empty()) throw ConfigError(r_.errors);
+
+    YAML::Node root(YAML::NodeType::Map);
+    if (service.size() > 0) root["service"] = service;
+    root["inputs"] = inputs_;
+    if (filters_.size() > 0) root["filters"] = filters_;
+    root["outputs"] = outputs_;
+    YAML::Emitter emitter;
+    emitter << root;
+    std::string out = fmt::format("# Converted from the Fluent Bit config {} by `ferry convert`.\n", name);
+    for (const auto& n : notes_) out += "# note: " + n + "\n";
+    out += emitter.c_str();
+    out += "\n";
+    return out;
+  }
+
+private:
+  // ---- [SERVICE]
+  void convertService(const FbSection& s, YAML::Node& service) {
+    Keys k(s, r_.errors, notes_);
+    if (const Entry* e = k.take("flush")) {
+      if (auto d = fbDuration(e->value)) flush_ = *d;
+      else k.error(*e, "expected seconds");
+    }
+    if (const Entry* e = k.take("grace")) {
+      if (auto d = fbDuration(e->value)) service["grace_period"] = *d;
+      else k.error(*e, "expected seconds");
+    }
+    if (const Entry* e = k.take("log_level")) {
+      const std::string l = lower(e->value);
+      if (l == "error" || l == "off") service["log_level"] = "error";
+      else if (l == "warn" || l == "warning") service["log_level"] = "warn";
+      else if (l == "info") service["log_level"] = "info";
+      else if (l == "debug" || l == "trace") service["log_level"] = "debug";
+      else k.error(*e, "expected error, warning, info, debug or trace");
+    }
+    const Entry* http = k.take("http_server");
+    const Entry* listen = k.take("http_listen");
+    const Entry* port = k.take("http_port");
+    if (http && fbBool(http->value).value_or(false)) {
+      service["http"]["listen"] = fmt::format("{}:{}", listen ? listen->value : "0.0.0.0",
+                                              port ? port->value : "2020");
+    }
+    if (const Entry* e = k.take("storage.path")) service["storage"]["path"] = e->value;
+    if (const Entry* e = k.take("storage.sync")) {
+      if (!service["storage"]) k.error(*e, "storage.sync without storage.path");
+      else service["storage"]["sync"] = lower(e->value) == "full" ? "always" : "interval";
+    }
+    if (const Entry* e = k.take("parsers_file")) {
+      // Its [PARSER] sections serve the parser filter.
+      const std::string dir = std::filesystem::path(e->file).parent_path().string();
+      const std::string path = e->value.front() == '/' || dir.empty()
+                                   ? e->value
+                                   : (std::filesystem::path(dir) / e->value).string();
+      if (std::filesystem::exists(path)) {
+        r_.readFile(path, 1, e->file, e->line);
+      } else {
+        notes_.push_back(fmt::format("{}:{}: [SERVICE] Parsers_File {} does not exist here; only "
+                                     "the parsers json, docker and logfmt are known",
+                                     e->file, e->line, e->value));
+      }
+    }
+    if (const Entry* e = k.take("daemon"); e && fbBool(e->value).value_or(false)) {
+      k.error(*e, "ferry runs in the foreground (use systemd or the container runtime)");
+    }
+    for (const char* key : {"storage.metrics", "storage.max_chunks_up", "storage.backlog.mem_limit",
+                            "storage.checksum", "storage.delete_irrecoverable_chunks",
+                            "health_check", "hc_errors_count", "hc_retry_failure_count",
+                            "hc_period", "coro_stack_size", "scheduler.cap", "scheduler.base",
+                            "hot_reload", "log_file"}) {
+      k.internal(key, std::string(key) == "log_file" ? "ferry logs to stderr"
+                                                    : "ferry sizes and checks itself");
+    }
+    k.finish();
+  }
+
+  // ---- [INPUT]
+  void convertInput(const FbSection& s) {
+    Keys k(s, r_.errors, notes_);
+    const std::string plugin = s.plugin();
+    if (plugin == "tcp") {
+      // The health-check input the ECS agent adds for FireLens: ferry's /health serves it.
+      const Entry* tag = k.take("tag");
+      if (tag && tag->value == "firelens-healthcheck") {
+        notes_.push_back(fmt::format("{}:{}: [INPUT tcp] firelens-healthcheck: not needed, "
+                                     "use service.http and GET /health", s.file, s.line));
+        return;
+      }
+      k.error("the tcp input has no ferry equivalent (use forward)");
+      return;
+    }
+    if (plugin != "forward") {
+      k.error(plugin.empty() ? "missing Name" : "input '" + plugin + "' has no ferry equivalent");
+      return;
+    }
+    YAML::Node in(YAML::NodeType::Map);
+    in["type"] = "forward";
+    if (const Entry* e = k.take("alias")) in["name"] = e->value;
+    const Entry* unix_path = k.take("unix_path");
+    const Entry* listen = k.take("listen");
+    const Entry* port = k.take("port");
+    if (unix_path) {
+      in["listen"] = "unix://" + unix_path->value;
+      if (listen || port) {
+        notes_.push_back(fmt::format("{}:{}: [INPUT forward] Listen/Port: unused with unix_path "
+                                     "(as in Fluent Bit)", s.file, s.line));
+      }
+    } else {
+      std::string host = listen ? listen->value : "0.0.0.0";
+      if (host.find(':') != std::string::npos) host = "[" + host + "]";
+      in["listen"] = fmt::format("tcp://{}:{}", host, port ? port->value : "24224");
+    }
+    if (const Entry* e = k.take("unix_perm")) in["socket_mode"] = e->value;
+    if (const Entry* e = k.take("tag_prefix")) in["tag_prefix"] = e->value;
+    if (const Entry* e = k.take("shared_key")) in["shared_key"] = e->value;
+    if (const Entry* e = k.take("self_hostname")) in["self_hostname"] = e->value;
+    for (const char* key : {"buffer_chunk_size", "buffer_max_size"}) {
+      if (const Entry* e = k.take(key)) {
+        if (auto n = fbSize(e->value)) in[key] = std::to_string(*n);
+        else k.error(*e, "expected a size (e.g. 32KB, 6M)");
+      }
+    }
+    const Entry* tls = k.take("tls");
+    const Entry* crt = k.take("tls.crt_file");
+    const Entry* key = k.take("tls.key_file");
+    if (tls && fbBool(tls->value).value_or(false)) {
+      if (!crt || !key) k.error(*tls, "tls On needs tls.crt_file and tls.key_file");
+      else {
+        in["tls_cert"] = crt->value;
+        in["tls_key"] = key->value;
+      }
+    }
+    k.internal("mem_buf_limit", "ferry bounds memory per output (buffer.max_bytes)");
+    k.internal("storage.type", "ferry buffers on disk when service.storage is set");
+    k.internal("threaded", "ferry's inputs always have their own thread");
+    k.internal("routable", "");
+    k.finish();
+    inputs_.push_back(in);
+  }
+
+  // ---- [FILTER]
+  static std::string matchOf(Keys& k) {
+    if (const Entry* e = k.take("match")) return e->value;
+    return {};
+  }
+
+  // A record key as Fluent Bit writes it: "log" or "$log"; nested accessors do not map.
+  std::optional<std::string> recordKey(Keys& k, const Entry& e, std::string_view key) {
+    if (!key.empty() && key.front() == '$') key.remove_prefix(1);
+    if (key.empty() || key.find_first_of("[]'\"") != std::string_view::npos) {
+      k.error(e, fmt::format("'{}': only top-level keys are supported", key));
+      return std::nullopt;
+    }
+    return std::string(key);
+  }
+
+  // "KEY REST..." → (KEY, REST)
+  static std::pair<std::string, std::string> split2(const std::string& v) {
+    const size_t sp = v.find_first_of(" \t");
+    if (sp == std::string::npos) return {v, ""};
+    return {v.substr(0, sp), std::string(trim(std::string_view(v).substr(sp)))};
+  }
+
+  YAML::Node filterNode(const std::string& type, const std::string& match, const Entry* alias) {
+    YAML::Node f(YAML::NodeType::Map);
+    f["type"] = type;
+    if (alias) f["name"] = alias->value + (filters_from_section_ ? fmt::format(".{}", filters_from_section_) : "");
+    f["match"] = match;
+    ++filters_from_section_;
+    return f;
+  }
+
+  bool checkRegex(Keys& k, const Entry& e, const std::string& regex) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    RE2 re(regex, options);
+    if (re.ok()) return true;
+    k.error(e, fmt::format("regex not supported by RE2 (ferry's linear-time engine): {}", re.error()));
+    return false;
+  }
+
+  void convertFilter(const FbSection& s) {
+    Keys k(s, r_.errors, notes_);
+    const std::string plugin = s.plugin();
+    const std::string match = matchOf(k);
+    const Entry* alias = k.take("alias");
+    filters_from_section_ = 0;
+    if (k.take("match_regex")) k.error("Match_Regex has no ferry equivalent (use Match globs)");
+    if (match.empty()) {
+      k.error("missing Match");
+      return;
+    }
+    if (plugin == "record_modifier") {
+      YAML::Node fields(YAML::NodeType::Map);
+      YAML::Node remove(YAML::NodeType::Sequence);
+      for (size_t i = 0; i < s.entries.size(); ++i) {
+        const Entry& e = s.entries[i];
+        if (e.lower == "record") {
+          k.used()[i] = true;
+          auto [key, value] = split2(e.value);
+          if (value.empty()) k.error(e, "expected Record KEY VALUE");
+          else fields[key] = value;
+        } else if (e.lower == "remove_key") {
+          k.used()[i] = true;
+          remove.push_back(e.value);
+        }
+      }
+      if (fields.size() > 0) {
+        YAML::Node f = filterNode("add_fields", match, alias);
+        f["fields"] = fields;
+        filters_.push_back(f);
+      }
+      if (remove.size() > 0) {
+        YAML::Node f = filterNode("remove_fields", match, alias);
+        f["fields"] = remove;
+        filters_.push_back(f);
+      }
+    } else if (plugin == "grep") {
+      if (const Entry* op = k.take("logical_op"); op && lower(op->value) != "legacy" &&
+                                                    lower(op->value) != "and") {
+        k.error(*op, "only legacy/AND maps (each rule becomes one grep filter)");
+      }
+      for (size_t i = 0; i < s.entries.size(); ++i) {
+        const Entry& e = s.entries[i];
+        if (e.lower != "regex" && e.lower != "exclude") continue;
+        k.used()[i] = true;
+        auto [key, regex] = split2(e.value);
+        auto field = recordKey(k, e, key);
+        if (!field) continue;
+        if (regex.empty()) {
+          k.error(e, "expected KEY REGEX");
+          continue;
+        }
+        if (!checkRegex(k, e, regex)) continue;
+        YAML::Node f = filterNode("grep", match, alias);
+        YAML::Node rule(YAML::NodeType::Map);
+        rule["field"] = *field;
+        rule["regex"] = regex;
+        f[e.lower == "regex" ? "include" : "exclude"] = rule;
+        filters_.push_back(f);
+      }
+    } else if (plugin == "modify") {
+      convertModify(s, k, match, alias);
+    } else if (plugin == "parser") {
+      convertParser(k, match, alias);
+    } else if (plugin == "nest") {
+      k.error("the nest filter has no ferry equivalent (records keep their shape)");
+      return;
+    } else {
+      k.error(plugin.empty() ? "missing Name" : "filter '" + plugin + "' has no ferry equivalent");
+      return;
+    }
+    k.finish();
+  }
+
+  void convertModify(const FbSection& s, Keys& k, const std::string& match, const Entry* alias) {
+    // Rules apply in order; consecutive rules of one kind share a ferry filter.
+    std::string kind;
+    std::optional<YAML::Node> current;
+    std::set<std::string> keys; // of the current add_fields
+    auto flush = [&] {
+      if (current) filters_.push_back(*current);
+      current.reset();
+      keys.clear();
+      kind.clear();
+    };
+    for (size_t i = 0; i < s.entries.size(); ++i) {
+      const Entry& e = s.entries[i];
+      const std::string& r = e.lower;
+      if (r == "match" || r == "alias" || r == "name") continue;
+      k.used()[i] = true;
+      auto [key, value] = split2(e.value);
+      if (r == "set" || r == "add") {
+        if (value.empty()) {
+          k.error(e, "expected KEY VALUE");
+          continue;
+        }
+        if (kind != r || keys.contains(key)) {
+          flush();
+          kind = r;
+          current.emplace(filterNode("add_fields", match, alias));
+          if (r == "add") (*current)["overwrite"] = false;
+        }
+        keys.insert(key);
+        (*current)["fields"][key] = value;
+      } else if (r == "remove") {
+        if (kind != r) {
+          flush();
+          kind = r;
+          current.emplace(filterNode("remove_fields", match, alias));
+        }
+        (*current)["fields"].push_back(key);
+      } else if (r == "rename" || r == "hard_rename") {
+        if (value.empty()) {
+          k.error(e, "expected KEY NEW_KEY");
+          continue;
+        }
+        // One filter per rename: renames may chain (a→b, b→c).
+        flush();
+        YAML::Node f = filterNode("rename_fields", match, alias);
+        f["fields"][key] = value;
+        f["overwrite"] = r == "hard_rename";
+        filters_.push_back(f);
+      } else {
+        k.error(e, "this modify rule has no ferry equivalent");
+      }
+    }
+    flush();
+  }
+
+  void convertParser(Keys& k, const std::string& match, const Entry* alias) {
+    const Entry* key = k.take("key_name");
+    const Entry* parser = k.take("parser");
+    const Entry* reserve = k.take("reserve_data");
+    const Entry* preserve = k.take("preserve_key");
+    if (!key || !parser) {
+      k.error("the parser filter needs Key_Name and Parser");
+      return;
+    }
+    if (!reserve || !fbBool(reserve->value).value_or(false)) {
+      k.error(reserve ? *reserve : *parser,
+              "Reserve_Data Off (the default) drops the record's other fields; ferry's parse "
+              "keeps them: set Reserve_Data On to convert");
+      return;
+    }
+    YAML::Node f = filterNode("parse", match, alias);
+    f["field"] = key->value;
+    const std::string name = parser->value;
+    const FbSection* def = nullptr;
+    for (const auto& s : r_.sections) {
+      if (s.kind != "PARSER") continue;
+      for (const auto& e : s.entries) {
+        if (e.lower == "name" && e.value == name) def = &s;
+      }
+    }
+    if (def == nullptr) {
+      if (name == "json" || name == "logfmt") {
+        f["format"] = name;
+      } else if (name == "docker") {
+        f["format"] = "json";
+        f["time_key"] = "time";
+        f["time_format"] = "iso8601";
+      } else {
+        k.error(*parser, fmt::format("parser '{}' is not defined (Parsers_File)", name));
+        return;
+      }
+    } else {
+      Keys p(*def, r_.errors, notes_);
+      const Entry* format = p.take("format");
+      const std::string fmt_name = format ? lower(format->value) : "";
+      if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
+        p.error(format ? *format : def->entries.front(), "only json, logfmt and regex parsers map");
+        return;
+      }
+      f["format"] = fmt_name;
+      if (const Entry* e = p.take("regex")) {
+        if (!checkRegex(p, *e, e->value)) return;
+        // Onigmo's (?<name>) is RE2's (?P<name>).
+        std::string re = e->value;
+        for (size_t pos = 0; (pos = re.find("(?<", pos)) != std::string::npos; pos += 4) {
+          if (pos + 3 < re.size() && re[pos + 3] != '=' && re[pos + 3] != '!') re.insert(pos + 2, "P");
+        }
+        f["regex"] = re;
+      }
+      if (const Entry* e = p.take("time_key")) f["time_key"] = e->value;
+      if (const Entry* e = p.take("time_format")) f["time_format"] = e->value;
+      p.internal("time_keep", "ferry keeps the time field");
+      p.internal("decode_field_as", "");
+      p.finish();
+    }
+    if (preserve) f["keep_original"] = fbBool(preserve->value).value_or(false);
+    filters_.push_back(f);
+  }
+
+  // ---- [OUTPUT]
+  void convertOutput(const FbSection& s) {
+    Keys k(s, r_.errors, notes_);
+    const std::string plugin = s.plugin();
+    YAML::Node out(YAML::NodeType::Map);
+    const std::string match = matchOf(k);
+    if (k.take("match_regex")) k.error("Match_Regex has no ferry equivalent (use Match globs)");
+    if (match.empty()) k.error("missing Match");
+    if (plugin == "datadog") out["type"] = "datadog";
+    else if (plugin == "kinesis_firehose" || plugin == "firehose") out["type"] = "firehose";
+    else if (plugin == "s3") out["type"] = "s3";
+    else if (plugin == "null") out["type"] = "null";
+    else if (plugin == "stdout") out["type"] = "stdout";
+    else {
+      k.error(plugin.empty() ? "missing Name" : "output '" + plugin + "' has no ferry equivalent");
+      return;
+    }
+    if (const Entry* e = k.take("alias")) out["name"] = e->value;
+    out["match"] = match;
+    if (const Entry* e = k.take("retry_limit")) {
+      const std::string v = lower(e->value);
+      uint64_t n = 0;
+      if (v == "no_limits" || v == "false" || v == "off") out["retry"]["max_attempts"] = 0;
+      else if (v == "no_retries") out["retry"]["max_attempts"] = 1;
+      else if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) {
+        out["retry"]["max_attempts"] = n + 1; // Fluent Bit counts retries, ferry attempts
+      } else k.error(*e, "expected a number, no_limits or no_retries");
+    }
+    if (!flush_.empty() && plugin != "null") out["flush_interval"] = flush_;
+    k.internal("workers", "ferry adapts concurrency (concurrency: auto)");
+    k.internal("storage.total_limit_size", "see buffer.max_bytes and service.storage.max_bytes");
+    k.internal("log_level", "ferry has one log level (service.log_level)");
+    if (plugin == "datadog") datadog(k, out);
+    else if (plugin == "kinesis_firehose" || plugin == "firehose") firehose(k, out);
+    else if (plugin == "s3") s3(k, out);
+    else if (plugin == "stdout") stdoutOutput(k, out);
+    k.finish();
+    outputs_.push_back(out);
+  }
+
+  void copy(Keys& k, YAML::Node& out, const char* fb, const char* ferry) {
+    if (const Entry* e = k.take(fb)) out[ferry] = e->value;
+  }
+
+  void datadog(Keys& k, YAML::Node& out) {
+    copy(k, out, "apikey", "api_key");
+    copy(k, out, "dd_service", "service");
+    copy(k, out, "dd_source", "source");
+    copy(k, out, "dd_tags", "tags");
+    copy(k, out, "dd_message_key", "message_key");
+    copy(k, out, "dd_hostname", "hostname");
+    const Entry* host = k.take("host");
+    const Entry* port = k.take("port");
+    const Entry* tls = k.take("tls");
+    const bool use_tls = tls ? fbBool(tls->value).value_or(false) : false;
+    if (host) {
+      constexpr std::string_view kIntake = "http-intake.logs.";
+      if (host->value.starts_with(kIntake) && !port) {
+        out["site"] = host->value.substr(kIntake.size());
+        if (!use_tls) {
+          notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] TLS Off: ferry sends to the "
+                                       "Datadog site over HTTPS", host->file, host->line));
+        }
+      } else {
+        const std::string p = port ? ":" + port->value : "";
+        out["url"] = fmt::format("{}://{}{}/api/v2/logs", use_tls ? "https" : "http", host->value, p);
+      }
+    }
+    if (const Entry* e = k.take("compress")) {
+      const std::string v = lower(e->value);
+      if (v == "gzip") out["compression"] = "gzip";
+      else if (v == "none" || v == "off" || v.empty()) out["compression"] = "none";
+      else k.error(*e, "expected gzip");
+    }
+    if (const Entry* e = k.take("provider")) {
+      notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] provider {}: ferry sends ecs_* and "
+                                   "container fields as log attributes", e->file, e->line, e->value));
+    }
+    if (const Entry* e = k.take("json_date_key"); e && e->value != "timestamp") {
+      k.error(*e, "ferry always sends the time as `timestamp`");
+    }
+    if (const Entry* e = k.take("include_tag_key"); e && fbBool(e->value).value_or(false)) {
+      k.error(*e, "ferry does not add the tag to Datadog records");
+    }
+    k.take("tag_key");
+    k.internal("tls.verify", "ferry always verifies certificates");
+  }
+
+  void firehose(Keys& k, YAML::Node& out) {
+    copy(k, out, "delivery_stream", "delivery_stream");
+    copy(k, out, "region", "region");
+    if (const Entry* e = k.take("endpoint")) {
+      out["endpoint"] = e->value.find("://") == std::string::npos ? "https://" + e->value : e->value;
+    }
+    if (const Entry* e = k.take("simple_aggregation")) {
+      out["aggregate"] = fbBool(e->value).value_or(false);
+    }
+    copy(k, out, "time_key", "time_key");
+    if (const Entry* e = k.take("compression"); e && lower(e->value) != "none" &&
+                                                !lower(e->value).empty()) {
+      k.error(*e, "ferry's firehose output sends records uncompressed");
+    }
+    k.internal("auto_retry_requests", "ferry retries by its retry policy");
+  }
+
+  void s3(Keys& k, YAML::Node& out) {
+    copy(k, out, "bucket", "bucket");
+    copy(k, out, "region", "region");
+    copy(k, out, "endpoint", "endpoint");
+    copy(k, out, "storage_class", "storage_class");
+    copy(k, out, "content_type", "content_type");
+    copy(k, out, "canned_acl", "acl");
+    copy(k, out, "json_date_key", "json_date_key");
+    if (const Entry* e = k.take("s3_key_format")) {
+      if (e->value.find("$TAG") != std::string::npos || e->value.find("$INDEX") != std::string::npos) {
+        k.error(*e, "$TAG and $INDEX have no ferry equivalent (use ${ENV} values, %Y..., $UUID)");
+      } else {
+        out["key_format"] = e->value;
+      }
+    }
+    for (const auto& [fb, ferry] : {std::pair{"total_file_size", "total_file_size"},
+                                    std::pair{"upload_chunk_size", "part_size"}}) {
+      if (const Entry* e = k.take(fb)) {
+        if (auto n = fbSize(e->value)) out[ferry] = std::to_string(*n);
+        else k.error(*e, "expected a size (e.g. 50M)");
+      }
+    }
+    if (const Entry* e = k.take("upload_timeout")) {
+      if (auto d = fbDuration(e->value)) out["upload_timeout"] = *d;
+      else k.error(*e, "expected a duration (e.g. 10m)");
+    }
+    if (const Entry* e = k.take("compression")) {
+      const std::string v = lower(e->value);
+      if (v == "gzip" || v == "zstd") out["compression"] = v;
+      else if (v == "none" || v == "off") out["compression"] = "none";
+      else k.error(*e, "expected gzip, zstd or none");
+    } else {
+      out["compression"] = "none"; // Fluent Bit's default
+    }
+    if (const Entry* e = k.take("json_date_format")) {
+      const std::string v = lower(e->value);
+      if (v == "iso8601" || v == "epoch") out["json_date_format"] = v;
+      else k.error(*e, "expected iso8601 or epoch");
+    }
+    k.internal("use_put_object", "ferry chooses PutObject or multipart by size");
+    k.internal("store_dir", "ferry buffers in memory or in service.storage");
+    k.internal("store_dir_limit_size", "see service.storage.max_bytes");
+    k.internal("s3_key_format_tag_delimiters", "only used with $TAG");
+    k.internal("preserve_data_ordering", "ferry keeps order per output");
+    k.internal("send_content_md5", "SigV4 signs the payload hash");
+    k.internal("auto_retry_requests", "ferry retries by its retry policy");
+  }
+
+  void stdoutOutput(Keys& k, YAML::Node& out) {
+    if (const Entry* e = k.take("format")) {
+      const std::string v = lower(e->value);
+      if (v != "json_lines" && v != "json" && v != "json_stream") {
+        k.error(*e, "ferry prints JSON lines (format json_lines)");
+      }
+    }
+    copy(k, out, "json_date_key", "time_key");
+    if (const Entry* e = k.take("json_date_format")) {
+      const std::string v = lower(e->value);
+      if (v == "iso8601" || v == "epoch") out["time_format"] = v;
+      else k.error(*e, "expected iso8601 or epoch");
+    }
+  }
+
+  Reader& r_;
+  std::vector<std::string> notes_;
+  std::string flush_;
+  YAML::Node inputs_{YAML::NodeType::Sequence};
+  YAML::Node filters_{YAML::NodeType::Sequence};
+  YAML::Node outputs_{YAML::NodeType::Sequence};
+  int filters_from_section_ = 0;
+};
+
+} // namespace
+
+std::string convertFluentBitText(const std::string& name, const std::string& dir,
+                                 const std::string& text) {
+  Reader reader;
+  reader.readText(name, dir, text, 0);
+  Converter converter(reader);
+  return converter.run(name);
+}
+
+std::string convertFluentBitFile(const std::string& path) {
+  Reader reader;
+  reader.readFile(path, 0, "", 0);
+  if (!reader.errors.empty() && reader.sections.empty()) throw ConfigError(reader.errors);
+  Converter converter(reader);
+  return converter.run(path);
+}
+
+} // namespace ferry::config

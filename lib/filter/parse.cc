@@ -1,0 +1,116 @@
+// parse: reads one field (default `log`) with the json, logfmt or regex line parser of the
+// tail input (codec/parsers) and merges the parsed fields into the record. A value the
+// parser does not accept leaves the record as it was.
+#include <fmt/format.h>
+
+#include "ferry/codec/parsers.h"
+#include "ferry/filter/filters.h"
+#include "ferry/filter/record.h"
+
+namespace ferry::filter {
+namespace {
+
+using config::OptionSpec;
+using config::OptionType;
+
+class ParseFilter final : public core::Filter {
+public:
+  ParseFilter(codec::LineParserPtr parser, std::string field, bool keep_original)
+      : parser_(std::move(parser)), field_(std::move(field)), keep_original_(keep_original) {}
+
+  core::BatchRef apply(core::BatchRef batch) override {
+    if (batch->format() == core::RecordFormat::kLine && field_ != "log") return batch;
+    BatchRewriter rewriter(*batch, core::RecordFormat::kMsgpackMap);
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const core::RecordView r = batch->record(i);
+      int64_t ts = r.timestamp_ns;
+      if (!parseRecord(batch->format(), r.data, ts)) {
+        rewriter.keep(i);
+        continue;
+      }
+      writeMap(rewriter.replace(i), merged_);
+      rewriter.commit(ts);
+    }
+    return rewriter.finish(std::move(batch));
+  }
+
+private:
+  // Fills merged_: the record's other fields, then the parsed ones (which win on a clash).
+  bool parseRecord(core::RecordFormat format, std::string_view data, int64_t& ts) {
+    if (!splitFields(format, data, fields_, stack_)) return false;
+    const Field* source = findField(fields_, field_);
+    std::string_view text;
+    if (source == nullptr || !fieldText(*source, scratch_, text)) return false;
+    parsed_.clear();
+    if (parser_->parse(text, ts, parsed_) == codec::ParseStatus::kNotParsed) return false;
+    if (!splitFields(core::RecordFormat::kMsgpackMap, parsed_.view(), parsed_fields_, stack_)) {
+      return false;
+    }
+    merged_.clear();
+    for (const Field& f : fields_) {
+      if (!keep_original_ && f.key == field_) continue;
+      if (findField(parsed_fields_, f.key) != nullptr) continue;
+      merged_.push_back(f);
+    }
+    merged_.insert(merged_.end(), parsed_fields_.begin(), parsed_fields_.end());
+    return true;
+  }
+
+  codec::LineParserPtr parser_;
+  std::string field_;
+  bool keep_original_;
+  std::vector<Field> fields_, parsed_fields_, merged_;
+  std::vector<uint64_t> stack_;
+  std::string scratch_;
+  core::ByteBuffer parsed_;
+};
+
+} // namespace
+
+const config::OptionTable& parseOptions() {
+  static const config::OptionTable table = {
+      OptionSpec{.name = "field",
+                 .type = OptionType::kString,
+                 .default_value = "log",
+                 .doc = "The field to parse (a string)."},
+      OptionSpec{.name = "format",
+                 .type = OptionType::kEnum,
+                 .required = true,
+                 .enum_values = {"json", "logfmt", "regex"},
+                 .doc = "json (an object), logfmt (key=value pairs) or regex (named groups)."},
+      OptionSpec{.name = "regex",
+                 .type = OptionType::kString,
+                 .doc = "format regex: RE2 pattern whose named groups (?P<name>...) become "
+                        "fields."},
+      OptionSpec{.name = "time_key",
+                 .type = OptionType::kString,
+                 .doc = "A parsed field holding the record's time (kept in the record)."},
+      OptionSpec{.name = "time_format",
+                 .type = OptionType::kString,
+                 .default_value = "iso8601",
+                 .doc = "iso8601, epoch, epoch_ms or a strptime-like pattern (%Y-%m-%d ...)."},
+      OptionSpec{.name = "keep_original",
+                 .type = OptionType::kBool,
+                 .default_value = "false",
+                 .doc = "Keep the parsed field beside the fields parsed from it."},
+  };
+  return table;
+}
+
+FilterPtr makeParse(const config::Section& s) {
+  codec::ParserOptions options;
+  options.type = s.getString("format");
+  options.regex = s.getString("regex");
+  options.time_key = s.getString("time_key");
+  if (s.has("time_format")) options.time_format = s.getString("time_format");
+  if (options.type == "regex" && options.regex.empty()) badOption(s, "regex", "required by format regex");
+  if (options.type != "regex" && !options.regex.empty()) {
+    badOption(s, "regex", "only used with format regex");
+  }
+  auto parser = codec::makeLineParser(options);
+  if (!parser) badOption(s, "format", parser.error());
+  return std::make_unique<ParseFilter>(std::move(*parser), s.getString("field"),
+                                       s.getBool("keep_original"));
+}
+
+} // namespace ferry::filter

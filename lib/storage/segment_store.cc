@@ -1,0 +1,590 @@
+// Segment store: append with CRC32C per entry, repair on open (a torn or corrupt tail is
+// truncated and counted), cursors written by temporary file + rename, segments deleted
+// once every cursor has passed them, and the reader that ships the backlog.
+#include "ferry/storage/segment_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "ferry/storage/crc32c.h"
+
+namespace ferry::storage {
+namespace {
+
+std::string errnoText(std::string_view what, const std::string& path) {
+  return fmt::format("{} {}: {}", what, path, std::strerror(errno));
+}
+
+template <typename T> void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T> T get(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+std::expected<void, std::string> makeDirs(const std::string& path) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    cur = path.substr(0, pos);
+    if (cur.empty()) continue;
+    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) return std::unexpected(errnoText("cannot create", cur));
+  }
+  return {};
+}
+
+void syncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+bool readFull(int fd, void* buf, size_t n, uint64_t offset) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+
+struct Header {
+  uint64_t seq;
+  uint32_t records;
+  uint32_t input_id;
+  uint16_t tag_length;
+  uint8_t format;
+};
+
+Header parseHeader(const char* body) {
+  return {get<uint64_t>(body), get<uint32_t>(body + 8), get<uint32_t>(body + 12), get<uint16_t>(body + 16),
+          static_cast<uint8_t>(body[18])};
+}
+
+// Checks a whole body (after its CRC matched) and rebuilds the batch.
+std::expected<StoredEntry, std::string> decodeBody(std::string_view body) {
+  if (body.size() < SegmentStore::kFixedBodyBytes) return std::unexpected("entry too short");
+  const Header h = parseHeader(body.data());
+  const uint64_t index_bytes = uint64_t{h.records} * sizeof(core::RecordEntry);
+  const uint64_t fixed = SegmentStore::kFixedBodyBytes + h.tag_length + index_bytes;
+  if (fixed > body.size()) return std::unexpected("entry header overruns the entry");
+  if (h.format != static_cast<uint8_t>(core::RecordFormat::kMsgpackMap) &&
+      h.format != static_cast<uint8_t>(core::RecordFormat::kLine)) {
+    return std::unexpected("unknown record format");
+  }
+  const size_t payload = body.size() - fixed;
+  auto batch = core::Batch::create(std::string(body.substr(SegmentStore::kFixedBodyBytes, h.tag_length)),
+                                   static_cast<core::RecordFormat>(h.format), payload, h.records);
+  const char* index = body.data() + SegmentStore::kFixedBodyBytes + h.tag_length;
+  auto& entries = batch->mutableEntries();
+  entries.resize(h.records);
+  std::memcpy(entries.data(), index, index_bytes);
+  for (const auto& e : entries) {
+    if (uint64_t{e.offset} + e.length > payload) return std::unexpected("record overruns the entry");
+  }
+  batch->buffer().append(body.substr(fixed));
+  return StoredEntry{h.seq, std::move(batch)};
+}
+
+struct ScanResult {
+  uint64_t good_bytes = 0; // offset after the last valid entry
+  uint64_t entries = 0;
+  uint64_t records = 0;
+  uint64_t next_seq = 0;
+  bool damaged = false;
+};
+
+// Validates a segment entry by entry; stops at the first bad one.
+ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq) {
+  ScanResult r;
+  r.next_seq = first_seq;
+  std::string body;
+  while (r.good_bytes < file_size) {
+    char prefix[SegmentStore::kPrefixBytes];
+    if (file_size - r.good_bytes < sizeof prefix || !readFull(fd, prefix, sizeof prefix, r.good_bytes)) {
+      r.damaged = true;
+      break;
+    }
+    const uint32_t len = get<uint32_t>(prefix);
+    const uint32_t crc = get<uint32_t>(prefix + 4);
+    if (len < SegmentStore::kFixedBodyBytes || len > file_size - r.good_bytes - sizeof prefix) {
+      r.damaged = true;
+      break;
+    }
+    body.resize(len);
+    if (!readFull(fd, body.data(), len, r.good_bytes + sizeof prefix) || crc32c(body) != crc) {
+      r.damaged = true;
+      break;
+    }
+    const Header h = parseHeader(body.data());
+    if (h.seq != r.next_seq || !decodeBody(body)) {
+      r.damaged = true;
+      break;
+    }
+    r.good_bytes += sizeof prefix + len;
+    r.entries += 1;
+    r.records += h.records;
+    r.next_seq += 1;
+  }
+  return r;
+}
+
+std::string sanitize(const std::string& name) {
+  std::string s = name;
+  for (char& c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-' || c == '_')) {
+      c = '_';
+    }
+  }
+  return s.empty() || s[0] == '.' ? "_" + s : s;
+}
+
+} // namespace
+
+std::optional<SyncPolicy> parseSyncPolicy(std::string_view s) {
+  if (s == "always") return SyncPolicy::kAlways;
+  if (s == "interval") return SyncPolicy::kInterval;
+  if (s == "none") return SyncPolicy::kNone;
+  return std::nullopt;
+}
+
+// ---- SegmentStore ---------------------------------------------------------------------
+
+SegmentStore::SegmentStore(StoreOptions options) : options_(std::move(options)) {
+  dir_ = options_.path + "/" + options_.subdir;
+  if (options_.segment_bytes == 0) {
+    options_.segment_bytes = std::clamp<uint64_t>(options_.max_bytes / 8, 64 << 10, 64 << 20);
+  }
+}
+
+SegmentStore::~SegmentStore() {
+  if (fd_ >= 0) {
+    if (options_.sync != SyncPolicy::kNone && unsynced_) ::fdatasync(fd_);
+    ::close(fd_);
+  }
+}
+
+std::expected<std::unique_ptr<SegmentStore>, std::string>
+SegmentStore::open(StoreOptions options, const std::vector<std::string>& outputs) {
+  std::unique_ptr<SegmentStore> store(new SegmentStore(std::move(options))); // private constructor
+  if (auto ok = store->recover(outputs); !ok) return std::unexpected(ok.error());
+  return store;
+}
+
+std::string SegmentStore::segmentPath(uint64_t first_seq) const {
+  return fmt::format("{}/{:020}.seg", dir_, first_seq);
+}
+
+std::string SegmentStore::cursorPath(const std::string& output) const {
+  return dir_ + "/cursors/" + sanitize(output);
+}
+
+std::expected<void, std::string> SegmentStore::recover(const std::vector<std::string>& outputs) {
+  if (auto ok = makeDirs(dir_ + "/cursors"); !ok) return ok;
+  std::vector<uint64_t> firsts;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string_view n(e->d_name);
+      if (n.size() != 24 || !n.ends_with(".seg")) continue;
+      uint64_t v = 0;
+      auto [p, ec] = std::from_chars(n.data(), n.data() + 20, v);
+      if (ec == std::errc() && p == n.data() + 20) firsts.push_back(v);
+    }
+    ::closedir(d);
+  } else {
+    return std::unexpected(errnoText("cannot read", dir_));
+  }
+  std::sort(firsts.begin(), firsts.end());
+  uint64_t next = 0;
+  for (const uint64_t first : firsts) {
+    const std::string path = segmentPath(first);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(errnoText("cannot open", path));
+    struct stat st{};
+    ::fstat(fd, &st);
+    const auto size = static_cast<uint64_t>(st.st_size);
+    const ScanResult r = scanSegment(fd, size, first);
+    if (r.damaged) {
+      // Whatever follows the first bad entry cannot be trusted: cut it off and count it.
+      recovery_.corrupt_entries += 1;
+      recovery_.truncated_bytes += size - r.good_bytes;
+      if (::ftruncate(fd, static_cast<off_t>(r.good_bytes)) != 0) {
+        ::close(fd);
+        return std::unexpected(errnoText("cannot truncate", path));
+      }
+      ::fsync(fd);
+    }
+    ::close(fd);
+    if (r.entries == 0) {
+      ::unlink(path.c_str());
+      continue;
+    }
+    segments_[first] = {first, r.next_seq, r.good_bytes, r.records};
+    total_bytes_ += r.good_bytes;
+    recovery_.segments += 1;
+    recovery_.entries += r.entries;
+    recovery_.records += r.records;
+    next = std::max(next, r.next_seq);
+  }
+  // Cursors: a cursor file says how far an output got. The next sequence number must not
+  // fall below any of them, or new entries would count as delivered already.
+  for (const auto& o : outputs) {
+    Cursor c;
+    const std::string path = cursorPath(o);
+    bool found = false;
+    if (FILE* f = std::fopen(path.c_str(), "re")) {
+      unsigned long long v = 0;
+      if (std::fscanf(f, "%llu", &v) == 1) {
+        c.seq = v;
+        found = true;
+      }
+      std::fclose(f);
+    }
+    if (!found) c.dirty = true; // written below, so a crash before the first save keeps it
+    cursors_[o] = c;
+  }
+  for (const auto& [o, c] : cursors_) {
+    if (!c.dirty) next = std::max(next, c.seq);
+  }
+  next_seq_ = next;
+  for (auto& [o, c] : cursors_) {
+    if (c.dirty) c.seq = next_seq_; // a new output starts at the end
+    if (!segments_.empty()) c.seq = std::max(c.seq, segments_.begin()->first);
+  }
+  std::lock_guard lock(mu_);
+  if (segments_.empty() || segments_.rbegin()->second.bytes >= options_.segment_bytes ||
+      segments_.rbegin()->second.end_seq != next_seq_) {
+    if (auto ok = startSegmentLocked(next_seq_); !ok) return ok;
+  } else {
+    const std::string path = segmentPath(segments_.rbegin()->first);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) return std::unexpected(errnoText("cannot open", path));
+  }
+  return persistCursors();
+}
+
+std::expected<void, std::string> SegmentStore::startSegmentLocked(uint64_t first_seq) {
+  const std::string path = segmentPath(first_seq);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return std::unexpected(errnoText("cannot create", path));
+  if (fd_ >= 0) {
+    if (options_.sync != SyncPolicy::kNone && unsynced_) ::fdatasync(fd_);
+    ::close(fd_);
+  }
+  unsynced_ = false;
+  fd_ = fd;
+  // An empty segment may exist already (a crash right after creating it): reuse it.
+  auto& seg = segments_[first_seq];
+  seg.first_seq = seg.end_seq = first_seq;
+  total_bytes_ -= seg.bytes;
+  seg.bytes = seg.records = 0;
+  ::ftruncate(fd_, 0);
+  // The new file's name must survive a power failure as well as its data.
+  if (options_.sync == SyncPolicy::kAlways) syncDirectory(dir_);
+  return {};
+}
+
+void SegmentStore::encodeEntry(const core::Batch& batch, uint64_t seq, std::string& out) {
+  const size_t tag_len = std::min<size_t>(batch.tag().size(), UINT16_MAX);
+  out.clear();
+  out.resize(kPrefixBytes); // filled below
+  put<uint64_t>(out, seq);
+  put<uint32_t>(out, static_cast<uint32_t>(batch.size()));
+  put<uint32_t>(out, batch.inputId());
+  put<uint16_t>(out, static_cast<uint16_t>(tag_len));
+  out.push_back(static_cast<char>(batch.format()));
+  out.push_back(0);
+  out.append(batch.tag().data(), tag_len);
+  out.append(reinterpret_cast<const char*>(batch.entries().data()),
+             batch.entries().size() * sizeof(core::RecordEntry));
+  out.append(batch.buffer().view());
+  const std::string_view body(out.data() + kPrefixBytes, out.size() - kPrefixBytes);
+  const auto len = static_cast<uint32_t>(body.size());
+  const uint32_t crc = crc32c(body);
+  std::memcpy(out.data(), &len, 4);
+  std::memcpy(out.data() + 4, &crc, 4);
+}
+
+std::expected<uint64_t, std::string> SegmentStore::append(const core::Batch& batch) {
+  if (batch.buffer().size() + batch.entries().size() * sizeof(core::RecordEntry) + batch.tag().size() >=
+      kMaxBodyBytes - kFixedBodyBytes) {
+    return std::unexpected("batch too large for one storage entry");
+  }
+  thread_local std::string scratch;
+  std::lock_guard lock(mu_);
+  Segment* seg = &segments_.rbegin()->second;
+  if (seg->bytes >= options_.segment_bytes) {
+    if (auto ok = startSegmentLocked(next_seq_); !ok) return std::unexpected(ok.error());
+    seg = &segments_.rbegin()->second;
+  }
+  const uint64_t seq = next_seq_;
+  encodeEntry(batch, seq, scratch);
+  size_t done = 0;
+  while (done < scratch.size()) {
+    const ssize_t w = ::write(fd_, scratch.data() + done, scratch.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const std::string err = errnoText("cannot write", segmentPath(seg->first_seq));
+      // Cut a partial entry off so the next append starts on a boundary.
+      if (done > 0) ::ftruncate(fd_, static_cast<off_t>(seg->bytes));
+      return std::unexpected(err);
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (options_.sync == SyncPolicy::kAlways) {
+    if (::fdatasync(fd_) != 0) return std::unexpected(errnoText("cannot sync", segmentPath(seg->first_seq)));
+  } else {
+    unsynced_ = true;
+  }
+  seg->bytes += scratch.size();
+  seg->records += batch.size();
+  seg->end_seq = seq + 1;
+  total_bytes_ += scratch.size();
+  next_seq_ = seq + 1;
+  return seq;
+}
+
+std::expected<void, std::string> SegmentStore::sync() {
+  std::lock_guard lock(mu_);
+  if (!unsynced_ || fd_ < 0) return {};
+  unsynced_ = false;
+  if (::fdatasync(fd_) != 0) return std::unexpected(errnoText("cannot sync", dir_));
+  return {};
+}
+
+uint64_t SegmentStore::nextSeq() const {
+  std::lock_guard lock(mu_);
+  return next_seq_;
+}
+
+uint64_t SegmentStore::firstSeq() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [first, s] : segments_) {
+    if (s.end_seq > s.first_seq) return first;
+  }
+  return next_seq_;
+}
+
+uint64_t SegmentStore::bytes() const {
+  std::lock_guard lock(mu_);
+  return total_bytes_;
+}
+
+std::optional<SegmentStore::Segment> SegmentStore::segmentFor(uint64_t seq) const {
+  std::lock_guard lock(mu_);
+  auto it = segments_.upper_bound(seq);
+  if (it != segments_.begin()) {
+    auto prev = std::prev(it);
+    if (seq < prev->second.end_seq) return prev->second;
+  }
+  for (; it != segments_.end(); ++it) {
+    if (it->second.end_seq > it->second.first_seq) return it->second;
+  }
+  return std::nullopt;
+}
+
+uint64_t SegmentStore::dropOldest() {
+  Segment victim;
+  {
+    std::lock_guard lock(mu_);
+    if (segments_.size() == 1) {
+      if (segments_.begin()->second.end_seq == segments_.begin()->second.first_seq) return 0;
+      if (!startSegmentLocked(next_seq_)) return 0;
+    }
+    victim = segments_.begin()->second;
+    segments_.erase(segments_.begin());
+    total_bytes_ -= victim.bytes;
+  }
+  ::unlink(segmentPath(victim.first_seq).c_str());
+  {
+    std::lock_guard lock(cursor_mu_);
+    for (auto& [o, c] : cursors_) {
+      if (c.seq < victim.end_seq) {
+        c.seq = victim.end_seq;
+        c.dirty = true;
+      }
+    }
+  }
+  return victim.records;
+}
+
+uint64_t SegmentStore::cursor(const std::string& output) const {
+  std::lock_guard lock(cursor_mu_);
+  auto it = cursors_.find(output);
+  return it == cursors_.end() ? 0 : it->second.seq;
+}
+
+void SegmentStore::setCursor(const std::string& output, uint64_t seq) {
+  std::lock_guard lock(cursor_mu_);
+  Cursor& c = cursors_[output];
+  if (seq > c.seq) {
+    c.seq = seq;
+    c.dirty = true;
+  }
+}
+
+std::expected<void, std::string> SegmentStore::persistCursors() {
+  std::lock_guard persist(persist_mu_);
+  std::vector<std::pair<std::string, uint64_t>> dirty;
+  {
+    std::lock_guard lock(cursor_mu_);
+    for (auto& [o, c] : cursors_) {
+      if (c.dirty) dirty.emplace_back(o, c.seq);
+      c.dirty = false;
+    }
+  }
+  for (const auto& [o, seq] : dirty) {
+    const std::string path = cursorPath(o);
+    const std::string tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    const std::string text = fmt::format("{}\n", seq);
+    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (ok && options_.sync != SyncPolicy::kNone) ok = ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::lock_guard lock(cursor_mu_);
+      cursors_[o].dirty = true; // try again next time
+      return std::unexpected(errnoText("cannot write cursor", path));
+    }
+  }
+  if (!dirty.empty() && options_.sync != SyncPolicy::kNone) syncDirectory(dir_ + "/cursors");
+  return {};
+}
+
+size_t SegmentStore::collect() {
+  uint64_t min_cursor = UINT64_MAX;
+  {
+    std::lock_guard lock(cursor_mu_);
+    for (const auto& [o, c] : cursors_) min_cursor = std::min(min_cursor, c.seq);
+  }
+  std::vector<uint64_t> doomed;
+  {
+    std::lock_guard lock(mu_);
+    while (segments_.size() > 1 && segments_.begin()->second.end_seq <= min_cursor) {
+      doomed.push_back(segments_.begin()->first);
+      total_bytes_ -= segments_.begin()->second.bytes;
+      segments_.erase(segments_.begin());
+    }
+  }
+  for (uint64_t first : doomed) ::unlink(segmentPath(first).c_str());
+  return doomed.size();
+}
+
+uint64_t SegmentStore::countRecords(uint64_t from) const {
+  std::vector<Segment> segs;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [f, s] : segments_) {
+      if (s.end_seq > from) segs.push_back(s);
+    }
+  }
+  uint64_t total = 0;
+  for (const auto& s : segs) {
+    if (s.first_seq >= from) {
+      total += s.records;
+      continue;
+    }
+    // The segment holding `from`: walk its headers.
+    const int fd = ::open(segmentPath(s.first_seq).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    uint64_t off = 0;
+    char head[kPrefixBytes + kFixedBodyBytes];
+    while (off < s.bytes && readFull(fd, head, sizeof head, off)) {
+      const Header h = parseHeader(head + kPrefixBytes);
+      if (h.seq >= from) total += h.records;
+      off += kPrefixBytes + get<uint32_t>(head);
+    }
+    ::close(fd);
+  }
+  return total;
+}
+
+// ---- StoreReader ------------------------------------------------------------------------
+
+StoreReader::StoreReader(StoreReader&& o) noexcept
+    : store_(o.store_), next_(o.next_), fd_(std::exchange(o.fd_, -1)), segment_(o.segment_),
+      offset_(o.offset_), offset_seq_(o.offset_seq_) {}
+
+StoreReader& StoreReader::operator=(StoreReader&& o) noexcept {
+  if (this != &o) {
+    closeFile();
+    store_ = o.store_;
+    next_ = o.next_;
+    fd_ = std::exchange(o.fd_, -1);
+    segment_ = o.segment_;
+    offset_ = o.offset_;
+    offset_seq_ = o.offset_seq_;
+  }
+  return *this;
+}
+
+StoreReader::~StoreReader() { closeFile(); }
+
+void StoreReader::closeFile() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  segment_ = UINT64_MAX;
+}
+
+std::expected<std::optional<StoredEntry>, std::string> StoreReader::next(uint64_t max_seq) {
+  for (;;) {
+    if (next_ > max_seq) return std::nullopt;
+    const auto seg = store_->segmentFor(next_);
+    if (!seg) return std::nullopt;
+    if (seg->first_seq > next_) next_ = seg->first_seq; // dropped or lost to repair: skip
+    if (next_ >= seg->end_seq || next_ > max_seq) return std::nullopt;
+    if (seg->first_seq != segment_) {
+      closeFile();
+      const std::string path = store_->segmentPath(seg->first_seq);
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        if (errno == ENOENT) continue; // deleted under us (drop_oldest): look again
+        return std::unexpected(errnoText("cannot open", path));
+      }
+      segment_ = seg->first_seq;
+      offset_ = 0;
+      offset_seq_ = seg->first_seq;
+    }
+    char prefix[SegmentStore::kPrefixBytes];
+    if (!readFull(fd_, prefix, sizeof prefix, offset_)) {
+      return std::unexpected(fmt::format("short read in segment {}", segment_));
+    }
+    const uint32_t len = get<uint32_t>(prefix);
+    if (offset_seq_ < next_) { // skip to the wanted entry by lengths alone
+      offset_ += sizeof prefix + len;
+      ++offset_seq_;
+      continue;
+    }
+    std::string body(len, '\0');
+    if (len < SegmentStore::kFixedBodyBytes || !readFull(fd_, body.data(), len, offset_ + sizeof prefix) ||
+        crc32c(body) != get<uint32_t>(prefix + 4)) {
+      return std::unexpected(fmt::format("corrupt entry {} in segment {}", next_, segment_));
+    }
+    auto entry = decodeBody(body);
+    if (!entry) return std::unexpected(entry.error());
+    offset_ += sizeof prefix + len;
+    ++offset_seq_;
+    next_ = entry->seq + 1;
+    return std::optional<StoredEntry>(std::move(*entry));
+  }
+}
+
+} // namespace ferry::storage

@@ -1,0 +1,58 @@
+// Firehose sink options: the declared option table, validation, and the endpoint (default
+// https://firehose.<region>.amazonaws.com). Vendor limits of PutRecordBatch (500 records,
+// 4 MiB per call, 1,000 KiB per record) are constants here and clamp the runner.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "ferry/codec/json.h"
+#include "ferry/output/plugin_sdk.h"
+#include "ferry/plugin.h"
+
+namespace ferry::firehose {
+
+// PutRecordBatch limits (docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch).
+inline constexpr size_t kMaxRecordsPerCall = 500;
+// The whole request as sent (JSON, base64 included): the strictest reading of "4 MiB per call".
+inline constexpr size_t kMaxCallBytes = 4 * 1024 * 1024;
+// One record's data before base64 (1,000 KiB).
+inline constexpr size_t kMaxRecordBytes = 1000 * 1024;
+inline constexpr uint32_t kMaxConcurrency = 64;
+inline constexpr uint64_t kDefaultTimeoutMs = 30'000;
+inline constexpr std::string_view kTarget = "Firehose_20150804.PutRecordBatch";
+inline constexpr std::string_view kContentType = "application/x-amz-json-1.1";
+inline constexpr std::string_view kService = "firehose";
+
+// The `type: firehose` descriptor (type name, description, option table).
+extern const ferry_plugin_descriptor kDescriptor;
+
+// Where requests go: the URL as sent, and the parts SigV4 signs.
+struct Endpoint {
+  std::string url;  // "https://firehose.eu-west-1.amazonaws.com/"
+  std::string host; // Host header: "host" or "host:port" when a port is given
+  std::string path = "/";
+};
+
+// "https://h:8443/x", "http://127.0.0.1:9000", or a bare host name (https is assumed, as
+// Fluent Bit's `endpoint` allows). Errors name the option.
+std::expected<Endpoint, std::string> parseEndpoint(std::string_view text);
+// The public endpoint of a region (China regions end in amazonaws.com.cn).
+Endpoint defaultEndpoint(std::string_view region);
+
+struct FirehoseConfig {
+  std::string delivery_stream;
+  std::string region;
+  Endpoint endpoint;
+  bool aggregate = false;
+  codec::RecordJsonOptions json; // time_key / time_format of each record's JSON line
+  uint64_t timeout_ms = kDefaultTimeoutMs;
+};
+
+// Validates the options the host passes (already type-checked against kDescriptor).
+std::expected<FirehoseConfig, std::string> parseConfig(const sdk::Options& options);
+
+} // namespace ferry::firehose

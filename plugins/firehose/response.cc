@@ -1,0 +1,237 @@
+// PutRecordBatch outcomes (API reference: FailedPutCount, RequestResponses[i].ErrorCode;
+// errors ResourceNotFoundException, InvalidArgumentException, InvalidKMSResourceException,
+// ServiceUnavailableException; common errors such as ThrottlingException and
+// UnrecognizedClientException) → the runner's verdict.
+#include "response.h"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "ferry/output/plugin_sdk.h"
+
+namespace ferry::firehose {
+namespace {
+
+constexpr size_t kSnippet = 160;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return s;
+}
+
+// "com.amazonaws.firehose#ResourceNotFoundException" or "X:http://..." → the bare name.
+std::string bareType(std::string_view t) {
+  if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
+  if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
+  return std::string(trim(t));
+}
+
+std::string_view bodyView(const ferry_http_response& r) {
+  if (r.body == nullptr) return {};
+  return {reinterpret_cast<const char*>(r.body), r.body_len};
+}
+
+// The error's own message ("message" or "Message" in the body), printable ASCII, short.
+std::string errorMessage(const ferry_http_response& r) {
+  std::string text;
+  rapidjson::Document doc;
+  const std::string_view body = bodyView(r);
+  doc.Parse(body.data(), body.size());
+  if (!doc.HasParseError() && doc.IsObject()) {
+    for (const char* key : {"message", "Message"}) {
+      if (doc.HasMember(key) && doc[key].IsString()) {
+        text.assign(doc[key].GetString(), doc[key].GetStringLength());
+        break;
+      }
+    }
+  } else {
+    text = std::string(body);
+  }
+  if (text.size() > kSnippet) text = text.substr(0, kSnippet) + "...";
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = ' ';
+  }
+  return std::string(trim(text));
+}
+
+template <size_t N>
+bool isOneOf(std::string_view type, const std::array<std::string_view, N>& names) {
+  return std::find(names.begin(), names.end(), type) != names.end();
+}
+
+// Resending later can succeed; the sink asked us to slow down.
+constexpr std::array<std::string_view, 5> kThrottled = {
+    "ThrottlingException", "ServiceUnavailableException", "LimitExceededException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded"};
+// The credentials or their permissions: an operator must act; keep retrying meanwhile.
+constexpr std::array<std::string_view, 10> kAuth = {
+    "AccessDeniedException",       "UnrecognizedClientException", "InvalidSignatureException",
+    "IncompleteSignature",         "MissingAuthenticationToken",  "InvalidClientTokenId",
+    "ExpiredTokenException",       "SignatureDoesNotMatch",       "NotAuthorized",
+    "MissingAuthenticationTokenException"};
+
+void setRetry(ferry_plugin_verdict& v, std::string_view text) {
+  v.kind = FERRY_VERDICT_RETRY;
+  sdk::setMessage(v, text);
+}
+
+// 200: every record put, or some failed (narrow to those), or an unreadable answer.
+void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
+  rapidjson::Document doc;
+  const std::string_view body = bodyView(r);
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("FailedPutCount") ||
+      !doc["FailedPutCount"].IsUint64()) {
+    // We cannot tell what was put: resending may duplicate, not resending may lose.
+    setRetry(v, "PutRecordBatch answered 200 without a readable FailedPutCount; resending");
+    return;
+  }
+  const uint64_t failed = doc["FailedPutCount"].GetUint64();
+  if (failed == 0) {
+    v.kind = FERRY_VERDICT_DELIVERED;
+    return;
+  }
+  const auto responses = doc.FindMember("RequestResponses");
+  if (responses == doc.MemberEnd() || !responses->value.IsArray() ||
+      responses->value.Size() != request.records.size()) {
+    setRetry(v, fmt::format("FailedPutCount {} but RequestResponses does not match the {} records "
+                            "sent; resending all",
+                            failed, request.records.size()));
+    return;
+  }
+  std::vector<bool> keep(request.records.size(), false);
+  size_t marked = 0;
+  std::string first_code, first_message;
+  bool throttled = false;
+  for (rapidjson::SizeType i = 0; i < responses->value.Size(); ++i) {
+    const auto& entry = responses->value[i];
+    if (!entry.IsObject()) continue;
+    const auto code = entry.FindMember("ErrorCode");
+    if (code == entry.MemberEnd() || code->value.IsNull()) continue;
+    keep[i] = true;
+    ++marked;
+    const std::string type =
+        code->value.IsString() ? bareType({code->value.GetString(), code->value.GetStringLength()}) : "?";
+    if (isOneOf(type, kThrottled)) throttled = true;
+    if (first_code.empty()) {
+      first_code = type;
+      const auto msg = entry.FindMember("ErrorMessage");
+      if (msg != entry.MemberEnd() && msg->value.IsString()) {
+        first_message.assign(msg->value.GetString(), std::min<size_t>(msg->value.GetStringLength(), kSnippet));
+      }
+    }
+  }
+  if (marked == 0) {
+    // FailedPutCount says some failed, yet no entry names an error: trust neither, resend.
+    setRetry(v, fmt::format("FailedPutCount {} but no RequestResponses entry has an ErrorCode; "
+                            "resending all",
+                            failed));
+    return;
+  }
+  const size_t total = request.records.size();
+  v.kind = FERRY_VERDICT_PARTIAL;
+  v.records_delivered = request.retain(keep);
+  v.throttled = throttled ? 1 : 0;
+  sdk::setMessage(v, fmt::format("{} of {} Firehose records failed ({}{}{}); resending only those", marked,
+                                 total, first_code, first_message.empty() ? "" : ": ", first_message));
+}
+
+} // namespace
+
+std::string errorType(const ferry_http_response& r) {
+  rapidjson::Document doc;
+  const std::string_view body = bodyView(r);
+  doc.Parse(body.data(), body.size());
+  if (!doc.HasParseError() && doc.IsObject()) {
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (doc.HasMember(key) && doc[key].IsString()) {
+        const std::string t = bareType({doc[key].GetString(), doc[key].GetStringLength()});
+        if (!t.empty()) return t;
+      }
+    }
+  }
+  for (size_t i = 0; r.headers != nullptr && i < r.header_count; ++i) {
+    if (r.headers[i] == nullptr) continue;
+    const std::string_view h(r.headers[i]);
+    const size_t colon = h.find(':');
+    if (colon != std::string_view::npos && iequals(trim(h.substr(0, colon)), "x-amzn-ErrorType")) {
+      return bareType(h.substr(colon + 1));
+    }
+  }
+  return {};
+}
+
+void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v,
+                   std::string_view region) {
+  const int status = r.status;
+  if (status == 200) {
+    judgeSuccess(request, r, v);
+    return;
+  }
+  if (status == 0) {
+    setRetry(v, fmt::format("transport error: {}", r.error != nullptr ? r.error : "unknown"));
+    return;
+  }
+  const std::string type = errorType(r);
+  const std::string detail = errorMessage(r);
+  auto describe = [&](std::string_view what) {
+    return fmt::format("{} (HTTP {}{}{}){}{}", what, status, type.empty() ? "" : " ", type,
+                       detail.empty() ? "" : ": ", detail);
+  };
+
+  if (status == 429 || isOneOf(type, kThrottled)) {
+    setRetry(v, describe("throttled by Firehose"));
+    v.throttled = 1;
+    return;
+  }
+  if (type == "ResourceNotFoundException") {
+    setRetry(v, describe(fmt::format("delivery stream '{}' not found in region {}; check "
+                                     "delivery_stream and region",
+                                     request.delivery_stream, region)));
+    v.unhealthy = 1;
+    return;
+  }
+  if (status == 401 || status == 403 || isOneOf(type, kAuth)) {
+    setRetry(v, describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)"));
+    v.unhealthy = 1;
+    return;
+  }
+  if (type == "InvalidKMSResourceException") {
+    setRetry(v, describe("the stream's KMS key is unusable"));
+    v.unhealthy = 1;
+    return;
+  }
+  if (status == 413 || type == "RequestEntityTooLargeException") {
+    v.kind = FERRY_VERDICT_SPLIT;
+    sdk::setMessage(v, describe("request too large"));
+    return;
+  }
+  if (status >= 500 || status == 408) {
+    setRetry(v, describe("Firehose error"));
+    return;
+  }
+  if (status >= 400) {
+    // ValidationException, InvalidArgumentException, SerializationException...: resending
+    // the same request cannot succeed.
+    v.kind = FERRY_VERDICT_DROP;
+    sdk::setMessage(v, describe("Firehose refused the request"));
+    return;
+  }
+  // 1xx/2xx other than 200, 3xx: a proxy or a wrong endpoint. Resending loses nothing.
+  setRetry(v, describe("unexpected answer (check endpoint)"));
+  v.unhealthy = 1;
+}
+
+} // namespace ferry::firehose

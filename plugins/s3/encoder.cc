@@ -1,0 +1,48 @@
+// NDJSON object assembly for the S3 sink: one JSON object per line (ferry::codec's record
+// writer: the time field, then the record's fields), compressed chunk by chunk.
+#include "encoder.h"
+
+#include <algorithm>
+
+#include "ferry/core/batch.h"
+
+namespace ferry::s3 {
+
+std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
+                                                    std::span<const ferry_plugin_record> records,
+                                                    core::ByteBuffer& scratch, core::ByteBuffer& body) {
+  ObjectStats stats;
+  body.clear();
+  scratch.clear();
+  const bool plain = settings.compression == codec::Compression::kNone;
+  const size_t chunk = std::max<size_t>(settings.chunk_bytes, 1);
+  auto flush = [&]() -> std::expected<void, std::string> {
+    if (scratch.empty()) return {};
+    auto ok = codec::compress(settings.compression, settings.level, scratch.view(), body);
+    scratch.clear();
+    return ok;
+  };
+  for (const auto& r : records) {
+    // Uploaded size so far; uncompressed bytes count as they are when there is no codec.
+    const uint64_t size = body.size() + (plain ? scratch.size() : 0);
+    if (stats.consumed > 0 && size >= settings.target_bytes) break;
+    const size_t before = scratch.size();
+    const core::RecordView view{r.timestamp_ns,
+                                {reinterpret_cast<const char*>(r.data), r.data_len}};
+    ++stats.consumed;
+    if (!codec::appendRecordJson(scratch, static_cast<core::RecordFormat>(r.format), view, settings.json)) {
+      ++stats.dropped;
+      continue;
+    }
+    scratch.push_back('\n');
+    ++stats.lines;
+    stats.raw_bytes += scratch.size() - before;
+    if (scratch.size() >= chunk) {
+      if (auto ok = flush(); !ok) return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = flush(); !ok) return std::unexpected(ok.error());
+  return stats;
+}
+
+} // namespace ferry::s3

@@ -1,0 +1,121 @@
+// key_format expansion: strftime first (so a '%' in a tag is never read as a conversion),
+// then the $ tokens. UUIDs come from OpenSSL's CSPRNG.
+#include "key_format.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <charconv>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "config.h"
+
+namespace ferry::s3 {
+namespace {
+
+std::string utcStrftime(std::string_view format, std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  // strftime returns 0 both for "too small" and for an empty result; the trailing sentinel
+  // tells them apart.
+  const std::string f = std::string(format) + '\x01';
+  std::vector<char> buf(f.size() * 4 + 64);
+  for (;;) {
+    const size_t n = std::strftime(buf.data(), buf.size(), f.c_str(), &tm);
+    if (n > 0) return std::string(buf.data(), n - 1);
+    if (buf.size() > (1u << 20)) return std::string(format);
+    buf.resize(buf.size() * 2);
+  }
+}
+
+// The n-th dot-separated part of the tag; the whole tag when there is no such part.
+std::string_view tagPart(std::string_view tag, size_t n) {
+  size_t start = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t dot = tag.find('.', start);
+    if (dot == std::string_view::npos) return tag;
+    start = dot + 1;
+  }
+  const size_t end = tag.find('.', start);
+  return tag.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
+} // namespace
+
+std::string formatKey(std::string_view format, const KeyContext& context) {
+  const std::string timed = utcStrftime(format, context.time);
+  std::string out;
+  out.reserve(timed.size() + context.tag.size() + 40);
+  std::string uuid(context.uuid);
+  std::string_view rest = timed;
+  while (!rest.empty()) {
+    const size_t dollar = rest.find('$');
+    out.append(rest.substr(0, dollar));
+    if (dollar == std::string_view::npos) break;
+    rest.remove_prefix(dollar);
+    if (rest.starts_with("$TAG[")) {
+      const size_t close = rest.find(']');
+      size_t n = 0;
+      const auto [end, ec] = std::from_chars(rest.data() + 5, rest.data() + (close == std::string_view::npos ? 5 : close), n);
+      if (close != std::string_view::npos && ec == std::errc() && end == rest.data() + close) {
+        out.append(tagPart(context.tag, n));
+        rest.remove_prefix(close + 1);
+        continue;
+      }
+    }
+    if (rest.starts_with("$TAG")) {
+      out.append(context.tag);
+      rest.remove_prefix(4);
+    } else if (rest.starts_with("$UUID")) {
+      if (uuid.empty()) uuid = uuidV4();
+      out.append(uuid);
+      rest.remove_prefix(5);
+    } else if (rest.starts_with("$INDEX")) {
+      out.append(fmt::format("{}", context.index));
+      rest.remove_prefix(6);
+    } else {
+      out.push_back('$'); // not a token: a literal dollar
+      rest.remove_prefix(1);
+    }
+  }
+  size_t lead = 0;
+  while (lead < out.size() && out[lead] == '/')
+    ++lead;
+  out.erase(0, lead);
+  return out;
+}
+
+std::expected<void, std::string> checkKeyFormat(std::string_view format) {
+  const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
+  if (sample.empty()) return std::unexpected("gives an empty key");
+  if (sample.size() > kMaxKeyBytes) {
+    return std::unexpected(fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
+  }
+  return {};
+}
+
+std::string uuidV4() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    // Never expected; a weaker source still gives unique keys.
+    std::random_device rd;
+    for (auto& c : b)
+      c = static_cast<unsigned char>(rd());
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // RFC variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[b[i] >> 4]);
+    s.push_back(kHex[b[i] & 0x0f]);
+  }
+  return s;
+}
+
+} // namespace ferry::s3

@@ -1,0 +1,212 @@
+// The `s3` sink: the ABI exports and the glue. Options live in config.cc, keys in
+// key_format.cc, the NDJSON object in encoder.cc, the upload steps in upload.cc and the
+// status → verdict table in response.cc.
+//
+// One request = one object. The runner's limits carry the object's boundaries: it offers
+// at most offerBytes() of records per encode (the plugin closes the object earlier once the
+// compressed size reaches total_file_size; the rest becomes the next object) and flushes a
+// partial object after upload_timeout. So records are acknowledged only when the object
+// holding them exists in S3, and a retry re-sends the same key (no duplicate objects).
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "encoder.h"
+#include "ferry/aws/credentials.h"
+#include "ferry/aws/sigv4.h"
+#include "ferry/net/http_client.h"
+#include "ferry/output/plugin_sdk.h"
+#include "key_format.h"
+#include "response.h"
+#include "upload.h"
+
+namespace {
+
+using namespace ferry;
+using namespace ferry::s3;
+
+// Abandoned uploads aborted at the start of each new object, at most this many at once.
+constexpr size_t kOrphanAbortsPerObject = 4;
+// At shutdown, abandoned uploads still listed get a short synchronous abort each.
+constexpr uint64_t kShutdownAbortTimeoutMs = 2000;
+constexpr size_t kShutdownAborts = 8;
+
+std::optional<std::string> processEnv(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+class S3Sink : public sdk::Sink {
+public:
+  S3Sink(const sdk::Host& host, S3Config config, aws::CredentialsProviderPtr credentials)
+      : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
+        orphans_(std::make_shared<OrphanList>()) {
+    settings_.compression = config_.compression;
+    settings_.level = config_.compression_level;
+    settings_.target_bytes = config_.total_file_size;
+    settings_.chunk_bytes = static_cast<size_t>(
+        std::clamp<uint64_t>(config_.total_file_size / 4, 16 * 1024, 1u << 20));
+    settings_.json = config_.json;
+  }
+
+  ~S3Sink() override {
+    for (const auto& o : orphans_->take(kShutdownAborts))
+      abortNow(o);
+  }
+
+  std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
+                                                     size_t& consumed, size_t& dropped) override {
+    core::ByteBuffer body;
+    auto stats = buildObject(settings_, records, scratch_, body);
+    if (!stats) return std::unexpected(stats.error());
+    consumed = stats->consumed;
+    dropped = stats->dropped;
+    if (stats->dropped > 0) {
+      host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats->dropped);
+    }
+    const std::string_view tag(records[0].tag, records[0].tag_len);
+    std::string key = formatKey(config_.key_format, {tag, std::time(nullptr), index_++, ""});
+    if (key.empty() || key.size() > kMaxKeyBytes) {
+      return std::unexpected(fmt::format("key_format gives an unusable key ({} bytes)", key.size()));
+    }
+    auto upload = std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size,
+                                             stats->lines, orphans_,
+                                             orphans_->take(kOrphanAbortsPerObject));
+    if (upload->partCount() > 0) {
+      host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(), upload->bodySize(),
+                upload->partCount());
+    }
+    return sdk::RequestPtr(std::move(upload));
+  }
+
+  std::expected<void, std::string> httpRequest(sdk::Request& request,
+                                               ferry_http_request& out) override {
+    auto& upload = static_cast<S3Upload&>(request);
+    // Never waits on the network: the provider refreshes on its own thread.
+    auto creds = credentials_->current();
+    if (!creds) return std::unexpected("no AWS credentials available yet (see the credentials log)");
+    const S3Call call = upload.call(config_);
+    signInto(call, *creds, upload.payloadHash(call.body), upload.url, upload.header_lines);
+    upload.header_ptrs.clear();
+    for (const auto& h : upload.header_lines)
+      upload.header_ptrs.push_back(h.c_str());
+    out.method = methodName(call.method);
+    out.url = upload.url.c_str();
+    out.headers = upload.header_ptrs.data();
+    out.header_count = upload.header_ptrs.size();
+    // Never a null body: libcurl would then read the body from a callback.
+    out.body = reinterpret_cast<const uint8_t*>(call.body.empty() ? "" : call.body.data());
+    out.body_len = call.body.size();
+    return {};
+  }
+
+  void httpResponse(sdk::Request& request, const ferry_http_response& response,
+                    ferry_plugin_verdict& verdict) override {
+    auto& upload = static_cast<S3Upload&>(request);
+    const Step step = upload.step();
+    const StepEvent ev = upload.onResponse(config_, response, verdict);
+    if (ev.object_done) {
+      host_.count("objects_uploaded");
+      host_.count("object_bytes", upload.bodySize());
+      host_.log(FERRY_LOG_DEBUG, "uploaded s3://{}/{} ({} records, {} bytes)", config_.bucket,
+                upload.key(), upload.records(), upload.bodySize());
+    }
+    if (ev.part_done) host_.count("parts_uploaded");
+    if (ev.upload_aborted) host_.count("uploads_aborted");
+    if (ev.abort_failed) {
+      host_.log(FERRY_LOG_WARN, "{} failed (HTTP {}); an S3 lifecycle rule "
+                "(AbortIncompleteMultipartUpload) removes such uploads", stepName(step), response.status);
+    }
+    if (verdict.kind == FERRY_VERDICT_DROP) host_.count("objects_dropped");
+  }
+
+private:
+  static const char* methodName(const std::string& m) {
+    if (m == "PUT") return "PUT";
+    if (m == "DELETE") return "DELETE";
+    return "POST";
+  }
+
+  // Signs `call` and renders the URL and header lines the host sends.
+  void signInto(const S3Call& call, const aws::Credentials& creds, const std::string& payload_hash,
+                std::string& url, std::vector<std::string>& lines) const {
+    const std::string path = objectPath(config_, call.key);
+    aws::SigV4Request req;
+    req.method = call.method;
+    req.path = path;
+    req.query = call.query;
+    req.headers = call.headers;
+    req.headers.emplace_back("Host", config_.host);
+    req.payload = call.body;
+    req.payload_hash = payload_hash;
+    aws::SigV4Options options;
+    options.s3 = true;
+    const aws::SigV4Result signed_req =
+        aws::sign(req, creds, config_.region, "s3", std::chrono::system_clock::now(), options);
+    url = objectUrl(config_, call.key, call.query);
+    lines.clear();
+    for (const auto& [name, value] : req.headers)
+      lines.push_back(name + ": " + value);
+    for (const auto& [name, value] : signed_req.headers)
+      lines.push_back(name + ": " + value);
+  }
+
+  // Shutdown only: a blocking, short abort of an upload nobody will finish.
+  void abortNow(const OpenUpload& o) const {
+    auto creds = credentials_->current();
+    if (!creds) return;
+    S3Call call;
+    call.method = "DELETE";
+    call.key = o.key;
+    call.query = "uploadId=" + aws::uriEncode(o.upload_id);
+    net::HttpRequest req;
+    req.method = "DELETE";
+    signInto(call, *creds, aws::sha256Hex(""), req.url, req.headers);
+    req.body = reinterpret_cast<const uint8_t*>("");
+    req.timeout_ms = kShutdownAbortTimeoutMs;
+    const net::HttpResponse resp = net::httpFetch(req);
+    if (resp.status < 200 || resp.status >= 300) {
+      host_.log(FERRY_LOG_WARN, "could not abort the multipart upload of s3://{}/{} (HTTP {})",
+                config_.bucket, o.key, resp.status);
+    }
+  }
+
+  sdk::Host host_;
+  S3Config config_;
+  aws::CredentialsProviderPtr credentials_;
+  std::shared_ptr<OrphanList> orphans_;
+  ObjectSettings settings_;
+  core::ByteBuffer scratch_;
+  uint64_t index_ = 0;
+};
+
+std::expected<std::unique_ptr<sdk::Sink>, std::string>
+makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
+  auto config = parseConfig(options, processEnv);
+  if (!config) return std::unexpected(config.error());
+  auto credentials = aws::CredentialsProvider::createDefault();
+  // Start-up resolves the chain once; a failure is not fatal (an ECS role may appear a
+  // moment later): requests wait, retried with backoff, and /health reports it.
+  if (auto first = credentials->initial(); !first) {
+    host.log(FERRY_LOG_WARN, "s3: no AWS credentials yet: {}", first.error());
+  } else {
+    host.log(FERRY_LOG_INFO, "s3: AWS credentials from {}", first->source);
+  }
+  limits.transport = FERRY_TRANSPORT_HTTP;
+  limits.max_records = 1u << 24; // bytes bound an object, not a record count
+  limits.max_request_bytes = offerBytes(*config);
+  limits.flush_interval_ms = config->upload_timeout_ms;
+  limits.max_concurrency = kMaxConcurrency;
+  limits.request_timeout_ms = config->timeout_ms;
+  host.log(FERRY_LOG_INFO, "s3: uploading to bucket {} via {}://{} ({}, region {}, {}), objects of {} bytes",
+           config->bucket, config->scheme, config->host,
+           config->path_style ? "path-style" : "virtual-host style", config->region,
+           codec::compressionName(config->compression), config->total_file_size);
+  return std::make_unique<S3Sink>(host, std::move(*config), std::move(credentials));
+}
+
+} // namespace
+
+FERRY_PLUGIN_DEFINE(ferry::s3::kDescriptor, makeSink)

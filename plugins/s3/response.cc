@@ -1,0 +1,186 @@
+// S3 error responses (docs: "Error responses", the ErrorCode list) → verdicts. S3 puts the
+// reason in an XML body <Error><Code>...</Code><Message>...</Message></Error>; HEAD-style
+// bodiless errors only have the status.
+#include "response.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "ferry/output/plugin_sdk.h"
+
+namespace ferry::s3 {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Codes that mean "your credentials or permissions": retrying may succeed once someone
+// fixes them (or temporary credentials refresh), and /health must say so meanwhile.
+constexpr std::array<std::string_view, 10> kAuthCodes = {
+    "AccessDenied",         "InvalidAccessKeyId",  "SignatureDoesNotMatch", "ExpiredToken",
+    "InvalidToken",         "TokenRefreshRequired", "AccountProblem",       "AllAccessDisabled",
+    "RequestTimeTooSkewed", "InvalidSecurity"};
+// 4xx codes that are transient: the request itself was fine.
+constexpr std::array<std::string_view, 6> kTransientCodes = {
+    "RequestTimeout", "IncompleteBody", "BadDigest", "XAmzContentSHA256Mismatch",
+    "OperationAborted", "RequestTimeTooSkewed"};
+
+template <size_t N>
+bool among(std::string_view code, const std::array<std::string_view, N>& set) {
+  return std::find(set.begin(), set.end(), code) != set.end();
+}
+
+std::string_view bodyView(const ferry_http_response& r) {
+  if (r.body == nullptr) return {};
+  return {reinterpret_cast<const char*>(r.body), r.body_len};
+}
+
+std::string printable(std::string_view s, size_t max) {
+  std::string out;
+  for (const char ch : s.substr(0, max)) {
+    const auto c = static_cast<unsigned char>(ch);
+    out.push_back(c >= 0x20 && c < 0x7f ? ch : ' ');
+  }
+  return out;
+}
+
+} // namespace
+
+std::string xmlText(std::string_view xml, std::string_view element) {
+  const std::string open = "<" + std::string(element) + ">";
+  const std::string close = "</" + std::string(element) + ">";
+  const size_t start = xml.find(open);
+  if (start == std::string_view::npos) return {};
+  const size_t from = start + open.size();
+  const size_t end = xml.find(close, from);
+  if (end == std::string_view::npos) return {};
+  std::string_view raw = xml.substr(from, end - from);
+  std::string out;
+  out.reserve(raw.size());
+  static constexpr std::array<std::pair<std::string_view, char>, 5> kEntities = {
+      {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}}};
+  while (!raw.empty()) {
+    if (raw.front() == '&') {
+      bool matched = false;
+      for (const auto& [name, ch] : kEntities) {
+        if (raw.starts_with(name)) {
+          out.push_back(ch);
+          raw.remove_prefix(name.size());
+          matched = true;
+          break;
+        }
+      }
+      if (matched) continue;
+    }
+    out.push_back(raw.front());
+    raw.remove_prefix(1);
+  }
+  return out;
+}
+
+std::optional<std::string> responseHeader(const ferry_http_response& r, std::string_view name) {
+  if (r.headers == nullptr) return std::nullopt;
+  for (size_t i = 0; i < r.header_count; ++i) {
+    if (r.headers[i] == nullptr) continue;
+    const std::string_view h(r.headers[i]);
+    const size_t colon = h.find(':');
+    if (colon == std::string_view::npos || !iequals(trim(h.substr(0, colon)), name)) continue;
+    return std::string(trim(h.substr(colon + 1)));
+  }
+  return std::nullopt;
+}
+
+bool bodyIsError(const ferry_http_response& r) {
+  const std::string_view body = bodyView(r);
+  return body.find("<Error>") != std::string_view::npos;
+}
+
+S3Error parseError(const ferry_http_response& r) {
+  S3Error e;
+  e.status = r.status;
+  if (r.status == 0) {
+    e.message = r.error != nullptr ? r.error : "transport error";
+    return e;
+  }
+  const std::string_view body = bodyView(r);
+  e.code = printable(xmlText(body, "Code"), 64);
+  e.message = printable(xmlText(body, "Message"), 160);
+  e.region = printable(xmlText(body, "Region"), 32);
+  if (e.region.empty()) {
+    if (auto h = responseHeader(r, "x-amz-bucket-region")) e.region = printable(*h, 32);
+  }
+  return e;
+}
+
+Outcome classify(const S3Error& e) {
+  if (e.status >= 200 && e.status < 300 && e.code.empty()) return Outcome::kDelivered;
+  if (e.status == 0) return Outcome::kRetry;
+  if (e.code == "SlowDown" || e.status == 503 || e.status == 429) return Outcome::kThrottled;
+  if (e.code == "NoSuchUpload") return Outcome::kNoSuchUpload;
+  if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" || e.code == "AuthorizationHeaderMalformed" ||
+      e.status == 301 || e.status == 307) {
+    return Outcome::kUnhealthy;
+  }
+  if (among(e.code, kAuthCodes) || e.status == 401 || e.status == 403) return Outcome::kUnhealthy;
+  if (among(e.code, kTransientCodes) || e.status == 408 || e.status >= 500) return Outcome::kRetry;
+  // A 200 with an <Error> body (CompleteMultipartUpload's late failure): S3 says to retry.
+  if (e.status >= 200 && e.status < 300) return Outcome::kRetry;
+  if (e.status >= 400) return Outcome::kDrop;
+  return Outcome::kUnhealthy; // 1xx/3xx: a proxy or a wrong endpoint; keep the records
+}
+
+void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
+                    std::string_view bucket, ferry_plugin_verdict& v) {
+  std::string text;
+  if (e.status == 0) {
+    text = fmt::format("{}: transport error: {}", what, e.message);
+  } else if (e.code == "NoSuchBucket") {
+    text = fmt::format("{}: bucket '{}' does not exist (NoSuchBucket); create it or fix `bucket`",
+                       what, bucket);
+  } else if (e.code == "PermanentRedirect" || e.code == "AuthorizationHeaderMalformed" ||
+             e.status == 301) {
+    text = fmt::format("{}: bucket '{}' is in another region{}{} (HTTP {} {}); fix `region`", what,
+                       bucket, e.region.empty() ? "" : ": ", e.region, e.status, e.code);
+  } else {
+    text = fmt::format("{}: HTTP {}{}{}{}{}", what, e.status, e.code.empty() ? "" : " ", e.code,
+                       e.message.empty() ? "" : ": ", e.message);
+    if (outcome == Outcome::kUnhealthy && (e.status == 401 || e.status == 403)) {
+      text += " (check the AWS credentials and the bucket policy)";
+    }
+  }
+  sdk::setMessage(v, text);
+  switch (outcome) {
+  case Outcome::kDrop:
+    v.kind = FERRY_VERDICT_DROP;
+    return;
+  case Outcome::kThrottled:
+    v.kind = FERRY_VERDICT_RETRY;
+    v.throttled = 1;
+    return;
+  case Outcome::kUnhealthy:
+    v.kind = FERRY_VERDICT_RETRY;
+    v.unhealthy = 1;
+    return;
+  case Outcome::kDelivered:
+    v.kind = FERRY_VERDICT_DELIVERED;
+    return;
+  case Outcome::kRetry:
+  case Outcome::kNoSuchUpload:
+    v.kind = FERRY_VERDICT_RETRY;
+    return;
+  }
+}
+
+} // namespace ferry::s3

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# stdin → firehose → a strict PutRecordBatch stand-in (tests/e2e/firehose_server.js) that
+# verifies every SigV4 signature with @smithy/signature-v4 and every limit of the service.
+# 20,000 numbered lines arrive exactly once while 10% of the records of every call fail
+# (FailedPutCount): only the failed ones are resent. Through throttling (400
+# ThrottlingException / 503) and a missing stream, every line still arrives once. With
+# aggregate: true, many lines share a Firehose record (far fewer records than lines), each
+# line once. Lines near the 1,000 KiB record limit fit; lines over it are dropped and counted.
+# Config comes from env vars as on Fargate (DELIVERY_STREAM, AWS_REGION, AWS keys).
+source "$(dirname "$0")/lib.sh"
+
+command -v node >/dev/null || fail "node is required for the Firehose stand-in"
+[ -d "$E2E_DIR/node_modules/@smithy/signature-v4" ] || fail "@smithy/signature-v4 missing: run 'npm ci' in tests/e2e"
+
+N=20000
+export DELIVERY_STREAM="ferry-e2e-stream"
+export AWS_REGION="eu-west-1"
+export AWS_ACCESS_KEY_ID="AKIAFERRYE2E0000001"
+export AWS_SECRET_ACCESS_KEY="e2e/secret+key/0123456789abcdefghijklmnop"
+# Nothing else in the credentials chain may answer.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+  AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_WEB_IDENTITY_TOKEN_FILE || true
+
+python3 - "$WORK/in.txt" "$N" <<'PY'
+import sys
+n = int(sys.argv[2])
+with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
+    for i in range(n):
+        extra = ['', ' "quoted"', ' tab\there', ' caf\u00e9 \u6771\u4eac', ' ' + 'x' * 300][i % 5]
+        f.write('rec %06d%s\n' % (i, extra))
+PY
+# Lines of 900 KiB (fit a record alone: 4 per call at most), two over 1,000 KiB, small ones.
+python3 - "$WORK/big.txt" <<'PY'
+import sys
+with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
+    for i in range(300):
+        if i % 30 == 7:
+            f.write('near %03d ' % i + 'n' * (900 * 1024) + '\n')
+        elif i in (100, 200):
+            f.write('over %03d ' % i + 'o' * (1000 * 1024) + '\n')
+        else:
+            f.write('small %03d\n' % i)
+PY
+
+SERVER_PID=""
+# start_server NAME [FAULT OPTIONS...]: starts the stand-in, sets PORT.
+start_server() {
+  local name=$1; shift
+  node "$E2E_DIR/firehose_server.js" --port-file "$WORK/$name.port" --out "$WORK/$name.out" \
+    --stream "$DELIVERY_STREAM" --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
+    --secret-access-key "$AWS_SECRET_ACCESS_KEY" "$@" 2> "$WORK/$name.server-err" &
+  SERVER_PID=$!; PIDS+=("$SERVER_PID")
+  wait_for 10 test -s "$WORK/$name.port" ||
+    { cat "$WORK/$name.server-err"; fail "$name: server did not start"; }
+  PORT=$(cat "$WORK/$name.port")
+  touch "$WORK/$name.out"
+}
+
+stop_server() {
+  python3 - "http://127.0.0.1:$PORT/stats" > "$WORK/$1.stats" <<'PY' ||
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
+PY
+    fail "$1: cannot read the server's stats"
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# run_ferry NAME AGGREGATE INPUT: ships INPUT through the firehose sink; fails unless exit 0.
+run_ferry() {
+  local name=$1 aggregate=$2 input=$3
+  cat > "$WORK/$name.yaml" <<YAML
+service:
+  grace_period: 60s
+inputs:
+  - type: stdin
+    max_line_bytes: 2MiB
+outputs:
+  - type: firehose
+    delivery_stream: \${DELIVERY_STREAM}
+    region: \${AWS_REGION}
+    endpoint: \${FIREHOSE_ENDPOINT}
+    aggregate: $aggregate
+    retry: { initial_backoff: 100ms, max_backoff: 1s }
+YAML
+  local rc=0
+  FIREHOSE_ENDPOINT="http://127.0.0.1:$PORT" timeout 120 "$FERRY_BIN" run -c "$WORK/$name.yaml" \
+    < "$input" > /dev/null 2> "$WORK/$name.err" || rc=$?
+  if [ "$rc" != 0 ]; then
+    tail -20 "$WORK/$name.err"; cat "$WORK/$name.server-err"
+    fail "$name: ferry exited $rc"
+  fi
+  if grep -q "$AWS_SECRET_ACCESS_KEY" "$WORK/$name.err"; then fail "$name: the secret key was logged"; fi
+}
+
+# check NAME INPUT [MAX_LINE_BYTES]: every input line of at most MAX_LINE_BYTES arrived exactly
+# once (longer ones never), as a JSON object with the line in "log" and an ISO 8601 "date";
+# the server never saw an invalid request. Prints the counts.
+check() {
+  python3 - "$1" "$2" "$WORK/$1.out" "$WORK/$1.stats" "${3:-0}" <<'PY'
+import sys, json, collections, re
+name, inp, out, stats_file, max_line = sys.argv[1:]
+max_line = int(max_line)
+stats = json.load(open(stats_file))
+assert stats['invalid_requests'] == 0, f"{name}: invalid requests: {stats['invalid_reasons']}"
+lines = open(inp, encoding='utf-8').read().split('\n')[:-1]
+expected = [l for l in lines if not max_line or len(l.encode()) <= max_line]
+too_big = len(lines) - len(expected)
+want = collections.Counter(expected)
+seen = collections.Counter()
+date = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$')
+for raw in open(out, encoding='utf-8'):
+    obj = json.loads(raw)
+    assert date.match(obj.get('date', '')), f"{name}: bad date {obj.get('date')!r}"
+    m = obj['log']
+    assert m in want, f"{name}: unexpected line {m[:80]!r}"
+    seen[m] += 1
+missing = [l for l in want if seen[l] < want[l]]
+dups = sum(c - want[l] for l, c in seen.items() if c > want[l])
+assert not missing, f'{name}: {len(missing)} lines missing, e.g. {missing[0][:60]!r}'
+assert dups == 0, f'{name}: {dups} duplicates'
+assert stats['lines'] == len(expected), (stats['lines'], len(expected))
+assert stats['max_records_seen'] <= 500 and stats['max_body_seen'] <= 4 * 1024 * 1024
+assert stats['max_record_seen'] <= 1000 * 1024
+print(f"{name}: sent {len(lines)}, received {sum(seen.values())} once each, duplicates {dups}, "
+      f"dropped as too large {too_big}; calls {stats['requests']} (statuses {stats['status']}, "
+      f"errors {stats['errors']}), Firehose records {stats['firehose_records']} "
+      f"(+{stats['failed_records']} failed and resent, {stats['partial_responses']} partial answers), "
+      f"largest call {stats['max_records_seen']} records / {stats['max_body_seen']} bytes, "
+      f"largest record {stats['max_record_seen']} bytes, most lines in a record {stats['max_lines_per_record']}")
+PY
+}
+
+server_stat() {
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$WORK/$1.stats"
+}
+
+# 1. 10% of the records of every call fail: only those are resent; a session token is signed.
+export AWS_SESSION_TOKEN="e2e-session-token/abc+def="
+start_server partial --fail-fraction 0.1 --session-token "$AWS_SESSION_TOKEN"
+run_ferry partial false "$WORK/in.txt"
+stop_server partial
+unset AWS_SESSION_TOKEN
+check partial "$WORK/in.txt" || fail "partial: delivery check failed"
+[ "$(server_stat partial "['partial_responses'] > 10")" = True ] || fail "partial: too few partial failures injected"
+[ "$(server_stat partial "['session_tokens_seen'] > 0")" = True ] ||
+  fail "partial: the session token was not sent"
+pass "partial failures: every record once (${SECONDS}s)"
+
+# 2. Throttled 6 times (ThrottlingException 400 / ServiceUnavailable 503), then the stream is
+#    "missing" twice: ferry keeps retrying, then everything arrives once.
+start_server throttle --throttle-first 6 --not-found-first 2
+run_ferry throttle false "$WORK/in.txt"
+stop_server throttle
+check throttle "$WORK/in.txt" || fail "throttle: delivery check failed"
+[ "$(server_stat throttle "['errors'].get('ThrottlingException', 0)")" = 3 ] || fail "throttle: no throttling seen"
+[ "$(server_stat throttle "['errors'].get('ResourceNotFoundException', 0)")" = 2 ] || fail "throttle: no missing stream seen"
+grep -q "not found in region $AWS_REGION" "$WORK/throttle.err" || fail "throttle: the missing stream was not reported"
+pass "throttling and a missing stream: every record once (${SECONDS}s)"
+
+# 3. aggregate: lines packed into few Firehose records, a third of which fail once.
+start_server aggregate --fail-fraction 0.34
+run_ferry aggregate true "$WORK/in.txt"
+stop_server aggregate
+check aggregate "$WORK/in.txt" || fail "aggregate: delivery check failed"
+[ "$(server_stat aggregate "['firehose_records'] * 20 < $N")" = True ] || fail "aggregate: records were not packed"
+[ "$(server_stat aggregate "['max_lines_per_record'] > 100")" = True ] || fail "aggregate: records were not packed"
+[ "$(server_stat aggregate "['partial_responses'] > 0")" = True ] || fail "aggregate: no partial failure injected"
+pass "aggregate: every record once in far fewer Firehose records (${SECONDS}s)"
+
+# 4. The record limit: 900 KiB lines fit (and fill calls up to 4 MiB), lines over 1,000 KiB
+#    are dropped and counted; with aggregation the small lines are packed around them.
+for agg in false true; do
+  start_server "big-$agg"
+  run_ferry "big-$agg" "$agg" "$WORK/big.txt"
+  stop_server "big-$agg"
+  check "big-$agg" "$WORK/big.txt" $((1000 * 1024 - 64)) || fail "big-$agg: delivery check failed"
+  grep -q "records whose JSON line is over" "$WORK/big-$agg.err" || fail "big-$agg: drop not reported"
+done
+pass "record limit: near-limit lines delivered, oversized ones dropped (${SECONDS}s)"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Storage on, sink dead: 100,000 records read from stdin are on disk when SIGTERM comes; ferry
+# exits 0 within the grace period and says how many it persisted. Restarted with the sink
+# back (and no new input), it ships that backlog first: every record exactly once, in order.
+source "$(dirname "$0")/lib.sh"
+
+N=100000
+python3 -c "
+with open('$WORK/in.txt','w') as f:
+    for i in range($N): f.write('record %d\n' % i)"
+HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# write_config FILE: stdin → file sink at $WORK/sink/out.jsonl, storage in $WORK/store.
+write_config() {
+  cat > "$1" <<YAML
+service:
+  grace_period: 2s
+  http: { listen: 127.0.0.1:$HTTP_PORT }
+  storage: { path: $WORK/store, sync: interval }
+inputs:
+  - type: stdin
+outputs:
+  - type: file
+    path: $WORK/sink/out.jsonl
+    retry: { initial_backoff: 100ms, max_backoff: 200ms }
+YAML
+}
+metric() { # metric NAME_WITH_LABELS: prints its value (0 when absent)
+  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
+vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
+print(int(float(vals[0])) if vals else 0)
+PY
+}
+records_in() { [ "$(metric 'ferry_input_records_total{input="stdin"}')" = "$N" ]; }
+
+# 1. The sink dies after start: its directory becomes a plain file.
+mkdir "$WORK/sink"
+write_config "$WORK/cfg.yaml"
+mkfifo "$WORK/fifo"
+"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
+pid=$!; PIDS+=("$pid")
+exec 3> "$WORK/fifo"          # no end of input: only SIGTERM ends this run
+wait_for 10 metric ferry_ring_capacity || { tail "$WORK/err1.txt"; fail "ferry did not start"; }
+rm -rf "$WORK/sink"; touch "$WORK/sink"
+cat "$WORK/in.txt" >&3
+wait_for 30 records_in || { tail "$WORK/err1.txt"; fail "ferry did not read $N records"; }
+t0=$(date +%s)
+kill -TERM "$pid"
+wait_exit "$pid" 30; rc=$RC
+exec 3>&-
+[ "$rc" = 0 ] || { tail "$WORK/err1.txt"; fail "exit code $rc after SIGTERM with storage on"; }
+[ $(( $(date +%s) - t0 )) -le 6 ] || fail "stop overran the 2 s grace period"
+grep -q "stopped: $N records persisted in storage" "$WORK/err1.txt" ||
+  { tail "$WORK/err1.txt"; fail "the persisted count was not reported"; }
+grep -q "lost" "$WORK/err1.txt" && { tail "$WORK/err1.txt"; fail "records reported lost with storage on"; }
+ls "$WORK"/store/queue/*.seg > /dev/null || fail "no segment on disk"
+pass "dead sink, SIGTERM: exit 0 in $(( $(date +%s) - t0 )) s, $N records persisted"
+
+# 2. The sink is back; no new input. The backlog ships first and ferry exits at end of input.
+rm -f "$WORK/sink"; mkdir "$WORK/sink"
+timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
+  { tail "$WORK/err2.txt"; fail "restart did not exit 0"; }
+python3 - "$WORK/sink/out.jsonl" "$N" <<'PY' || fail "backlog not delivered exactly once"
+import sys, json
+got = [json.loads(l)['log'] for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+assert len(got) == len(set(got)), f'{len(got) - len(set(got))} duplicates'
+assert got == ['record %d' % i for i in range(n)], f'{len(got)} records, expected {n} in order'
+PY
+grep -q "everything delivered" "$WORK/err2.txt" || { tail "$WORK/err2.txt"; fail "restart did not finish clean"; }
+segs=$(ls "$WORK"/store/queue/*.seg | wc -l)
+pass "restart: $N records delivered exactly once, in order; $segs segment(s) left on disk"

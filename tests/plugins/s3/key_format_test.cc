@@ -1,0 +1,60 @@
+// key_format: strftime fields in UTC, $TAG / $TAG[n] / $UUID / $INDEX, literal dollars, the
+// leading slash, and the format checks; UUIDv4 shape and randomness.
+#include "s3/key_format.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+namespace ferry::s3 {
+namespace {
+
+// 2024-03-05 06:07:08 UTC.
+constexpr std::time_t kTime = 1709618828;
+
+TEST(S3KeyFormatTest, StrftimeIsUtc) {
+  setenv("TZ", "America/New_York", 1);
+  tzset();
+  EXPECT_EQ(formatKey("%Y/%m/%d/%H%M%S", {"app", kTime, 0, ""}), "2024/03/05/060708");
+  unsetenv("TZ");
+  tzset();
+}
+
+TEST(S3KeyFormatTest, Tokens) {
+  EXPECT_EQ(formatKey("logs/$TAG/$INDEX-$UUID.gz", {"app.stdout", kTime, 42, "u-u-i-d"}),
+            "logs/app.stdout/42-u-u-i-d.gz");
+  EXPECT_EQ(formatKey("$TAG[0]/$TAG[1]/$TAG[7]", {"ecs.web.stderr", kTime, 0, ""}),
+            "ecs/web/ecs.web.stderr");
+  // The same UUID wherever it appears in one key.
+  const std::string k = formatKey("$UUID/$UUID", {"t", kTime, 0, ""});
+  ASSERT_EQ(k.size(), 73u);
+  EXPECT_EQ(k.substr(0, 36), k.substr(37));
+}
+
+TEST(S3KeyFormatTest, LiteralsAndSlashes) {
+  EXPECT_EQ(formatKey("/a/$$b/$NOPE/%%", {"t", kTime, 0, ""}), "a/$$b/$NOPE/%");
+  // A '%' in the tag is not a strftime conversion.
+  EXPECT_EQ(formatKey("$TAG/%Y", {"x%Y", kTime, 0, ""}), "x%Y/2024");
+  EXPECT_EQ(formatKey("$TAG[", {"t", kTime, 0, ""}), "t[");
+}
+
+TEST(S3KeyFormatTest, Checks) {
+  EXPECT_TRUE(checkKeyFormat("a/$TAG/%Y").has_value());
+  EXPECT_FALSE(checkKeyFormat("/").has_value());
+  EXPECT_FALSE(checkKeyFormat(std::string(1100, 'k')).has_value());
+}
+
+TEST(S3KeyFormatTest, UuidV4) {
+  const std::regex shape("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string u = uuidV4();
+    ASSERT_TRUE(std::regex_match(u, shape)) << u;
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+} // namespace
+} // namespace ferry::s3
