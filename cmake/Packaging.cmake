@@ -53,6 +53,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "log shipping daemon (Fluent forward, tail
 set(CPACK_PACKAGE_DESCRIPTION
     "ferry receives logs over the Fluent forward protocol or tails files, and ships them to\nDatadog, Amazon Kinesis Data Firehose and Amazon S3 with at-least-once delivery,\nbounded memory and an optional disk buffer. A drop-in replacement for Fluent Bit as an\nECS FireLens sidecar and as a host log shipper.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr) # the prefix CPack installs with when CPACK_SET_DESTDIR is on
 # Install with DESTDIR and prefix /usr, so the /etc rule above sees the real prefix.
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)

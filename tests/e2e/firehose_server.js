@@ -11,7 +11,8 @@
 // (FailedPutCount, ErrorCode ServiceUnavailableException per record); --throttle-first N
 // answers the first N valid requests ThrottlingException (400) or ServiceUnavailable (503),
 // alternating; --not-found-first N answers the next N ResourceNotFoundException.
-// Listens on 127.0.0.1, port 0; the port is written to --port-file. GET /stats: counts.
+// Listens on 127.0.0.1, port 0; the port is written to --port-file. GET /stats: counts
+// (also written to --stats-file on SIGTERM).
 'use strict';
 
 const http = require('http');
@@ -22,7 +23,7 @@ const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const usage = `usage: firehose_server.js --port-file F --out F --stream NAME --region R
        --access-key-id K --secret-access-key S [--session-token T]
-       [--fail-fraction F] [--throttle-first N] [--not-found-first N]`;
+       [--fail-fraction F] [--throttle-first N] [--not-found-first N] [--stats-file F]`;
 
 const MAX_RECORDS = 500;
 const MAX_BODY = 4 * 1024 * 1024;
@@ -36,7 +37,7 @@ function parseArgs(argv) {
   const names = {
     '--port-file': 'portFile', '--out': 'out', '--stream': 'stream', '--region': 'region',
     '--access-key-id': 'accessKeyId', '--secret-access-key': 'secretAccessKey',
-    '--session-token': 'sessionToken', '--fail-fraction': 'failFraction',
+    '--session-token': 'sessionToken', '--stats-file': 'statsFile', '--fail-fraction': 'failFraction',
     '--throttle-first': 'throttleFirst', '--not-found-first': 'notFoundFirst',
   };
   const numeric = ['failFraction', 'throttleFirst', 'notFoundFirst'];
@@ -291,4 +292,10 @@ server.listen(0, '127.0.0.1', () => {
   fs.writeFileSync(opts.portFile + '.tmp', String(server.address().port));
   fs.renameSync(opts.portFile + '.tmp', opts.portFile);
 });
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
+// On SIGTERM the counts go to --stats-file (cheaper for a test than another HTTP client).
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    if (opts.statsFile) fs.writeFileSync(opts.statsFile, JSON.stringify(stats));
+    process.exit(0);
+  });
+}

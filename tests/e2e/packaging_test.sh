@@ -174,34 +174,49 @@ fi
 
 # --- 6. the ECS task definition example ------------------------------------------------
 TD=$SRC/packaging/ecs/task-definition.json
-jq -e . "$TD" >/dev/null || fail "task-definition.json is not valid JSON"
-jq -e '[.containerDefinitions[] | select(.firelensConfiguration.type == "fluentbit")] | length == 1' "$TD" >/dev/null ||
-  fail "no log router with firelensConfiguration type fluentbit"
-router='.containerDefinitions[] | select(.firelensConfiguration)'
-jq -e "$router | .image | test(\"ferry\")" "$TD" >/dev/null || fail "the log router does not run the ferry image"
-jq -e '[.containerDefinitions[] | select(.logConfiguration.logDriver == "awsfirelens")] | length >= 1' "$TD" >/dev/null ||
-  fail "no app container with logDriver awsfirelens"
-jq -e "$router | .secrets[] | select(.name == \"DD_API_KEY\") | .valueFrom | test(\"^arn:aws:(secretsmanager|ssm):\")" "$TD" >/dev/null ||
-  fail "DD_API_KEY does not come from Secrets Manager or SSM"
-names=$(jq -r "$router | [.environment[].name, .secrets[].name] | .[]" "$TD")
-for v in DD_SERVICE DD_SOURCE DD_TAGS DELIVERY_STREAM AWS_REGION DD_API_KEY; do
-  grep -qx "$v" <<<"$names" || fail "the log router's environment lacks $v"
-done
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+# Prints the log router's environment as NAME=VALUE lines, secrets as NAME=<secret>, after
+# checking the FireLens shape; exits non-zero with the reason otherwise.
+cat >"$WORK/check_td.py" <<'PY'
+import json, re, sys
+td = json.load(open(sys.argv[1]))  # not valid JSON → traceback, exit 1
+defs = td["containerDefinitions"]
+def need(cond, why):
+    if not cond:
+        sys.exit("task-definition.json: " + why)
+routers = [c for c in defs if c.get("firelensConfiguration", {}).get("type") == "fluentbit"]
+need(len(routers) == 1, "no single log router with firelensConfiguration type fluentbit")
+r = routers[0]
+need("ferry" in r.get("image", ""), "the log router does not run the ferry image")
+need(any(c.get("logConfiguration", {}).get("logDriver") == "awsfirelens" for c in defs),
+     "no app container with logDriver awsfirelens")
+secrets = {x["name"]: x["valueFrom"] for x in r.get("secrets", [])}
+need(re.match(r"^arn:aws:(secretsmanager|ssm):", secrets.get("DD_API_KEY", "")),
+     "DD_API_KEY does not come from Secrets Manager or SSM")
+env = {x["name"]: x["value"] for x in r.get("environment", [])}
+for v in ["DD_SERVICE", "DD_SOURCE", "DD_TAGS", "DELIVERY_STREAM", "AWS_REGION"]:
+    need(v in env, "the log router's environment lacks " + v)
+need("127.0.0.1:2020/health" in " ".join(r.get("healthCheck", {}).get("command", [])),
+     "no container health check on /health")
+need(r.get("stopTimeout", 30) > 25, "stopTimeout must exceed the 25 s grace period")
+for k, v in env.items():
+    print(f"{k}={v}")
+for k in secrets:
+    print(f"{k}=<secret>")
+PY
+"$PYTHON" "$WORK/check_td.py" "$TD" >"$WORK/td_env" 2>"$WORK/td_err" || fail "$(tail -1 "$WORK/td_err")"
 # Every variable the baked config requires is provided.
 for v in $(grep -o '\${[A-Z_]*:?' "$SRC/config/firelens-datadog-firehose.yaml" | tr -d '${:?'); do
-  grep -qx "$v" <<<"$names" || fail "the baked config requires $v, which the task definition does not set"
+  grep -q "^$v=" "$WORK/td_env" || fail "the baked config requires $v, which the task definition does not set"
 done
-jq -e "$router | .healthCheck.command | join(\" \") | test(\"127.0.0.1:2020/health\")" "$TD" >/dev/null ||
-  fail "no container health check on /health"
 grep -q '127.0.0.1:2020' "$SRC/config/firelens-datadog-firehose.yaml" || fail "the baked config does not listen where the health check asks"
-jq -e "$router | .stopTimeout > 25" "$TD" >/dev/null || fail "stopTimeout must exceed the 25 s grace period"
 pass "task-definition.json: FireLens router on ferry, awsfirelens app, DD_API_KEY secret, env, /health check"
 
 # The baked config validates with exactly the task definition's environment (a dummy key
 # for the secret), when its plugins are built.
 if [ -f "$STAGE/lib/ferry/plugins/firehose.so" ]; then
-  mapfile -t envs < <(jq -r "$router | .environment[] | \"\(.name)=\(.value)\"" "$TD")
-  out=$(env -i PATH="$PATH" "${envs[@]}" DD_API_KEY=dummy "$STAGE/bin/ferry" validate \
+  mapfile -t envs < <(sed 's/=<secret>$/=dummy/' "$WORK/td_env")
+  out=$(env -i PATH="$PATH" "${envs[@]}" "$STAGE/bin/ferry" validate \
     -c "$SRC/config/firelens-datadog-firehose.yaml" 2>&1) || fail "baked config with the task definition's env: $out"
   pass "the baked config validates with the task definition's environment"
 else

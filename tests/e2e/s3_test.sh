@@ -29,12 +29,11 @@ with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
 PY
 # Large, barely compressible lines for the multipart case (~20 MB).
 python3 - "$WORK/big.txt" "$N" <<'PY'
-import sys, random
-rnd = random.Random(7)
+import sys, os
 n = int(sys.argv[2])
 with open(sys.argv[1], 'w') as f:
     for i in range(n):
-        f.write('big %06d %s\n' % (i, ''.join(rnd.choice('abcdefghijklmnopqrstuvwxyz0123456789') for _ in range(380))))
+        f.write('big %06d %s\n' % (i, os.urandom(190).hex()))
 PY
 
 mkdir -p "$WORK/store"
@@ -59,10 +58,7 @@ stop_proxy() {
   kill "$PROXY_PID" 2>/dev/null || true
   wait "$PROXY_PID" 2>/dev/null || true
 }
-proxy_stats() {
-  python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-    "http://127.0.0.1:$PORT/__stats"
-}
+proxy_stats() { curl -sf --max-time 5 "http://127.0.0.1:$PORT/__stats"; }
 stat() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$WORK/$1.stats"; }
 
 # write_config NAME OUTPUT_OPTIONS...: a stdin → s3 config through the proxy.
@@ -153,16 +149,11 @@ echo "multipart: proxy saw $(stat multipart "['ops']"), statuses $(stat multipar
 
 # metric VALUE_REGEX: reads ferry's /metrics.
 metric() {
-  python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())' \
-    "http://$HTTP/metrics" | grep -E "$1" | awk '{s+=$2} END {print s+0}'
+  curl -sf --max-time 2 "http://$HTTP/metrics" | grep -E "$1" | awk '{s+=$2} END {print s+0}'
 }
-health() {
-  python3 -c '
-import sys, urllib.request, urllib.error
-try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=2); print(r.status, r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())' "http://$HTTP/health"
+health() { # prints "<status> <body>"
+  curl -s --max-time 2 -o "$WORK/health.body" -w '%{http_code} ' "http://$HTTP/health" &&
+    cat "$WORK/health.body"
 }
 health_says() { health | grep -q "$1"; }
 log_says() { grep -q "$2" "$WORK/$1.err"; }
@@ -195,8 +186,7 @@ wait_for 10 health_says '^503 .*403' ||
 echo "badkey: /health says: $(health | cut -c1-200)"
 [ "$(metric 'ferry_output_records_total\{.*result="dropped"')" = 0 ] || fail "badkey: records were dropped"
 [ "$(metric 'ferry_output_retries_total')" -gt 0 ] || fail "badkey: no retries counted"
-python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=5)' \
-  "http://127.0.0.1:$PORT/__secret?value=not-the-secret"
+curl -sf --max-time 5 "http://127.0.0.1:$PORT/__secret?value=not-the-secret"
 wait_for 30 health_says '^200' ||
   { health; fail "badkey: never healthy after the key was accepted"; }
 kill -TERM "$FPID"; wait_exit "$FPID" 40

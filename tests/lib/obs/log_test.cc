@@ -44,7 +44,7 @@ TEST_F(LogTest, TextLineHasTimeLevelComponentAndMessage) {
   EXPECT_EQ(l[4], '-');
   EXPECT_EQ(l[10], 'T');
   EXPECT_EQ(l[23], 'Z');
-  EXPECT_EQ(l.substr(24), "WARN  forward: connection from 10.0.0.1 closed: bad gzip\n");
+  EXPECT_EQ(l.substr(25), "WARN  forward: connection from 10.0.0.1 closed: bad gzip\n");
 }
 
 TEST_F(LogTest, LevelFiltersBelowThreshold) {
