@@ -24,12 +24,14 @@ if [ ! -f "$DATA" ]; then
 fi
 BYTES=$(stat -c %s "$DATA")
 
-# report NAME SECONDS RSS_KB [EXTRA] : prints one result line for LINES records of BYTES.
+# report NAME SECONDS RSS_KB CPU_SECONDS [EXTRA] : prints one result line for LINES_RUN records
+# of BYTES_RUN. CPU is ferry's user+system time: on a shared machine, records per CPU-second
+# says more about ferry than the wall clock does.
 report() {
-  python3 - "$1" "$2" "$LINES_RUN" "$BYTES_RUN" "$3" "${4:-}" <<'PY'
+  python3 - "$1" "$2" "$LINES_RUN" "$BYTES_RUN" "$3" "$4" "${5:-}" <<'PY'
 import sys
-name, el, lines, size, rss, extra = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-print(f"{name}: {lines/el:,.0f} records/s  {size/el/1e6:,.1f} MB/s  peak RSS {rss/1024:.1f} MiB  ({el:.2f} s){'  ' + extra if extra else ''}")
+name, el, lines, size, rss, cpu, extra = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
+print(f"{name}: {lines/el:,.0f} records/s  {size/el/1e6:,.1f} MB/s  peak RSS {rss/1024:.1f} MiB  ({el:.2f} s, ferry CPU {cpu:.2f} s = {lines/max(cpu, 1e-3):,.0f} records/CPU-s){'  ' + extra if extra else ''}")
 PY
 }
 
@@ -43,9 +45,10 @@ measure() {
   timeout "$RUN_TIMEOUT" /usr/bin/time -v -o "$tfile" "$@" >/dev/null 2>"$WORK/stderr.txt" || {
     echo "$name: FAILED"; tail -5 "$WORK/stderr.txt" >&2; return 0; }
   t1=$(date +%s.%N)
-  local rss_kb
+  local rss_kb cpu
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tfile")
-  report "$name" "$(python3 -c "print($t1 - $t0)")" "$rss_kb" "$(${EXTRA_CMD:-true})"
+  cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$tfile")
+  report "$name" "$(python3 -c "print($t1 - $t0)")" "$rss_kb" "$cpu" "$(${EXTRA_CMD:-true})"
 }
 
 LINES_RUN=$LINES
@@ -127,16 +130,21 @@ YAML
       --metrics-port "$http" --expect "$LINES" --timeout "$RUN_TIMEOUT"); then
     echo "forward_null: FAILED"; kill "$pid"; wait "$pid" || true; return 0
   fi
-  local rss_kb; rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  local rss_kb cpu
+  rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat")
   kill -TERM "$pid"; wait "$pid" || true
   local secs wire
   secs=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["total_seconds"])' "$out")
   wire=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%.0f wire B/record" % (r["wire_bytes"]/r["records"]))' "$out")
-  report "forward_null${FORWARD_ACK:+_ack}" "$secs" "$rss_kb" "$wire"
+  report "forward_null${FORWARD_ACK:+_ack}" "$secs" "$rss_kb" "$cpu" "$wire"
 }
 
 # Datadog: bench/e2e/datadog_counting_intake.js counts what arrives; INTAKE_LATENCY_MS delays
 # each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
+# The output's buffer is capped at DD_BUFFER (default 32MiB, as Fluent Bit's figures with
+# mem_buf_limit): tail reads faster than any sink, so with the default 256MiB the buffer fills
+# and peak RSS measures the budget, not the pipeline.
 INTAKE_PID=""
 start_intake() {
   rm -f "$WORK/intake.port"
@@ -168,7 +176,8 @@ datadog_run() {
     tags: env:bench
     hostname: bench-host
     compression: $compression
-    concurrency: $concurrency" > "$WORK/$name.yaml"
+    concurrency: $concurrency
+    buffer: { max_bytes: ${DD_BUFFER:-32MiB} }" > "$WORK/$name.yaml"
   EXTRA_CMD=intake_stats measure "$name" "$FERRY" run -c "$WORK/$name.yaml"
   stop_intake
 }

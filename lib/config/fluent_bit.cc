@@ -774,7 +774,9 @@ private:
     copy(k, out, "delivery_stream", "delivery_stream");
     copy(k, out, "region", "region");
     if (const Entry* e = k.take("endpoint")) {
-      out["endpoint"] = e->value.find("://") == std::string::npos ? "https://" + e->value : e->value;
+      // Fluent Bit takes a bare host name here; ferry a URL (a ${VAR} is left as it is).
+      const bool bare = e->value.find("://") == std::string::npos && e->value.find("${") == std::string::npos;
+      out["endpoint"] = bare ? "https://" + e->value : e->value;
     }
     if (const Entry* e = k.take("simple_aggregation")) {
       out["aggregate"] = fbBool(e->value).value_or(false);

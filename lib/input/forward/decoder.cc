@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -152,7 +153,10 @@ void ForwardDecoder::feed(std::string_view bytes) {
 }
 
 void ForwardDecoder::trim(size_t keep_bytes) {
-  if (buffered() == 0 && buffer_.capacity() > keep_bytes) {
+  // A busy client's frames (a FireLens PackedForward of 1,000 records is ~350 KiB) would
+  // otherwise make the buffer be freed and faulted in again for every frame; up to
+  // kKeepScratchBytes it is kept, as the scratch buffers below are.
+  if (buffered() == 0 && buffer_.capacity() > std::max(keep_bytes, kKeepScratchBytes)) {
     buffer_ = core::ByteBuffer();
     head_ = 0;
   }

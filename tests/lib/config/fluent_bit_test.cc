@@ -1,0 +1,184 @@
+// Fluent Bit classic config import: FireLens-generated configs (with the user's @INCLUDE),
+// @SET and ${VAR}, value conversions, and errors that name file, line, section and key.
+#include "ferry/config/fluent_bit.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "ferry/app/registry.h"
+#include "test_support.h"
+
+namespace ferry::config {
+namespace {
+
+const std::string kData = std::string(FERRY_TEST_DATA_DIR) + "/fluent-bit";
+
+// The generated config as ECS writes it, its @INCLUDE pointed at the test data directory.
+std::string firelensText() {
+  std::string text = test::readFile(kData + "/firelens-generated.conf");
+  const std::string from = "/fluent-bit/etc/";
+  text.replace(text.find(from), from.size(), kData + "/");
+  return text;
+}
+
+YAML::Node convert(const std::string& text) {
+  return YAML::Load(convertFluentBitText("fluent-bit.conf", kData, text));
+}
+
+std::vector<Diagnostic> errorsOf(const std::string& text) {
+  try {
+    convertFluentBitText("fluent-bit.conf", kData, text);
+  } catch (const ConfigError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+
+TEST(FluentBitImport, FireLensGeneratedConfig) {
+  const std::string yaml = convertFluentBitText("fluent-bit.conf", kData, firelensText());
+  const YAML::Node c = YAML::Load(yaml);
+  // The health-check tcp input is dropped with a note, both forward inputs kept.
+  ASSERT_EQ(c["inputs"].size(), 2u);
+  EXPECT_EQ(c["inputs"][0]["listen"].as<std::string>(), "unix:///var/run/fluent.sock");
+  EXPECT_EQ(c["inputs"][1]["listen"].as<std::string>(), "tcp://127.0.0.1:24224");
+  EXPECT_NE(yaml.find("firelens-healthcheck: not needed"), std::string::npos);
+  // record_modifier → add_fields, grep → grep, the included modify → three filters.
+  const YAML::Node f = c["filters"];
+  ASSERT_EQ(f.size(), 5u);
+  EXPECT_EQ(f[0]["type"].as<std::string>(), "add_fields");
+  EXPECT_EQ(f[0]["match"].as<std::string>(), "*");
+  EXPECT_EQ(f[0]["fields"]["ecs_task_definition"].as<std::string>(), "checkout-api:42");
+  EXPECT_EQ(f[1]["type"].as<std::string>(), "grep");
+  EXPECT_EQ(f[1]["exclude"]["field"].as<std::string>(), "log");
+  EXPECT_EQ(f[1]["exclude"]["regex"].as<std::string>(), "^GET /health");
+  EXPECT_EQ(f[2]["type"].as<std::string>(), "rename_fields");
+  EXPECT_FALSE(f[2]["overwrite"].as<bool>());
+  EXPECT_EQ(f[3]["type"].as<std::string>(), "add_fields");
+  EXPECT_FALSE(f[3]["overwrite"].as<bool>());
+  EXPECT_EQ(f[4]["fields"][0].as<std::string>(), "password");
+  // Outputs in file order: the included firehose comes before the generated ones.
+  const YAML::Node o = c["outputs"];
+  ASSERT_EQ(o.size(), 3u);
+  EXPECT_EQ(o[0]["type"].as<std::string>(), "firehose");
+  EXPECT_EQ(o[0]["delivery_stream"].as<std::string>(), "checkout-logs"); // from @SET
+  EXPECT_EQ(o[0]["region"].as<std::string>(), "${AWS_REGION}");         // left for ferry
+  EXPECT_EQ(o[0]["retry"]["max_attempts"].as<int>(), 6);
+  EXPECT_EQ(o[0]["flush_interval"].as<std::string>(), "1s");
+  EXPECT_EQ(o[1]["type"].as<std::string>(), "null");
+  EXPECT_EQ(o[1]["match"].as<std::string>(), "firelens-healthcheck");
+  EXPECT_EQ(o[2]["type"].as<std::string>(), "datadog");
+  EXPECT_EQ(o[2]["site"].as<std::string>(), "datadoghq.eu");
+  EXPECT_EQ(o[2]["api_key"].as<std::string>(), "${DD_API_KEY}");
+  EXPECT_EQ(o[2]["service"].as<std::string>(), "checkout-api");
+  EXPECT_EQ(o[2]["tags"].as<std::string>(), "env:prod,team:payments");
+  EXPECT_EQ(c["service"]["http"]["listen"].as<std::string>(), "0.0.0.0:2020");
+  EXPECT_EQ(c["service"]["grace_period"].as<std::string>(), "20s");
+}
+
+TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
+  const std::string yaml = convertFluentBitText("fluent-bit.conf", kData, firelensText());
+  static const OptionTable kAnything = {};
+  std::vector<std::string> output_types;
+  const TableLookup tables = [&](const std::string& kind, const std::string& type) -> const OptionTable* {
+    if (kind == "input") return app::findInputType(type) ? app::findInputType(type)->options : nullptr;
+    if (kind == "filter") return app::findFilterType(type) ? app::findFilterType(type)->options : nullptr;
+    output_types.push_back(type);
+    return &kAnything;
+  };
+  // Output options are the plugins' to check; strip them to validate the rest here.
+  YAML::Node root = YAML::Load(yaml);
+  for (auto o : root["outputs"]) {
+    YAML::Node slim;
+    slim["type"] = o["type"];
+    slim["match"] = o["match"];
+    o = slim;
+  }
+  YAML::Emitter e;
+  e << root;
+  const auto env = [](const std::string&) -> std::optional<std::string> { return "x"; };
+  Config c = load({"converted.yaml", "", e.c_str()}, tables, env);
+  EXPECT_EQ(c.inputs.size(), 2u);
+  EXPECT_EQ(c.filters.size(), 5u);
+  EXPECT_EQ(output_types, (std::vector<std::string>{"firehose", "null", "datadog"}));
+}
+
+TEST(FluentBitImport, S3ParserStdoutAndValueConversions) {
+  const YAML::Node c = YAML::Load(convertFluentBitFile(kData + "/s3-and-stdout.conf"));
+  EXPECT_EQ(c["inputs"][0]["listen"].as<std::string>(), "tcp://0.0.0.0:24224");
+  EXPECT_EQ(c["inputs"][0]["buffer_max_size"].as<std::string>(), "6000000"); // 6M = 6×10^6
+  EXPECT_EQ(c["service"]["storage"]["sync"].as<std::string>(), "always");
+  EXPECT_EQ(c["filters"][0]["type"].as<std::string>(), "parse");
+  EXPECT_EQ(c["filters"][0]["format"].as<std::string>(), "json");
+  const YAML::Node s3 = c["outputs"][0];
+  EXPECT_EQ(s3["total_file_size"].as<std::string>(), "50000000");
+  EXPECT_EQ(s3["upload_timeout"].as<std::string>(), "600s");
+  EXPECT_EQ(s3["key_format"].as<std::string>(), "/app/%Y/%m/%d/%H%M%S-$UUID.gz");
+  EXPECT_EQ(s3["flush_interval"].as<std::string>(), "5s");
+  EXPECT_EQ(c["outputs"][1]["type"].as<std::string>(), "stdout");
+}
+
+TEST(FluentBitImport, UnmappableKeysAreErrorsNamingFileLineAndKey) {
+  const auto errors = errorsOf(test::readFile(kData + "/unmappable.conf"));
+  ASSERT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors[0].line, 4);
+  EXPECT_EQ(errors[0].key, "[INPUT forward] Tag");
+  EXPECT_EQ(errors[1].key, "[FILTER nest]");
+  EXPECT_EQ(errors[2].key, "[OUTPUT cloudwatch_logs]");
+  EXPECT_EQ(errors[3].key, "[OUTPUT s3] s3_key_format");
+  EXPECT_EQ(errors[4].key, "[OUTPUT s3] role_arn");
+  EXPECT_EQ(errors[4].line, 22);
+  EXPECT_EQ(errors[4].file, "fluent-bit.conf");
+}
+
+TEST(FluentBitImport, ModifyRulesKeepTheirOrder) {
+  const YAML::Node c = convert(
+      "[INPUT]\n  Name forward\n[FILTER]\n  Name modify\n  Match *\n  Set a 1\n  Set b two words\n"
+      "  Remove c\n  Hard_rename d e\n  Set a 3\n[OUTPUT]\n  Name null\n  Match *\n");
+  const YAML::Node f = c["filters"];
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0]["fields"]["b"].as<std::string>(), "two words");
+  EXPECT_EQ(f[1]["type"].as<std::string>(), "remove_fields");
+  EXPECT_TRUE(f[2]["overwrite"].as<bool>());
+  EXPECT_EQ(f[3]["fields"]["a"].as<std::string>(), "3");
+}
+
+TEST(FluentBitImport, GrepRulesBecomeOneFilterEach) {
+  const YAML::Node c = convert(
+      "[INPUT]\n  Name forward\n[FILTER]\n  Name grep\n  Match app*\n  Regex $log ERROR\n"
+      "  Regex level ^(warn|error)$\n  Exclude path ^/health\n[OUTPUT]\n  Name null\n  Match *\n");
+  ASSERT_EQ(c["filters"].size(), 3u);
+  EXPECT_EQ(c["filters"][0]["include"]["field"].as<std::string>(), "log");
+  EXPECT_EQ(c["filters"][2]["exclude"]["field"].as<std::string>(), "path");
+  EXPECT_EQ(errorsOf("[INPUT]\n  Name forward\n[FILTER]\n  Name grep\n  Match *\n"
+                     "  Regex log (?=lookahead)\n[OUTPUT]\n  Name null\n  Match *\n")
+                .size(),
+            1u);
+}
+
+TEST(FluentBitImport, DirectivesAndSyntaxErrors) {
+  EXPECT_EQ(errorsOf("@INCLUDE does-not-exist.conf\n").size(), 1u);
+  EXPECT_EQ(errorsOf("  Name forward\n").size(), 1u); // a key outside a section
+  EXPECT_EQ(errorsOf("[INPUT\n").size(), 1u);
+  EXPECT_EQ(errorsOf("@SET nothing\n").size(), 1u);
+  const YAML::Node c = convert("@SET PORT=24225\n[INPUT]\n  Name forward\n  Port ${PORT}\n"
+                               "[OUTPUT]\n  Name datadog\n  Match *\n  Host intake.example\n"
+                               "  Port 8443\n  TLS On\n  apikey ${KEY}\n");
+  EXPECT_EQ(c["inputs"][0]["listen"].as<std::string>(), "tcp://0.0.0.0:24225");
+  EXPECT_EQ(c["outputs"][0]["url"].as<std::string>(), "https://intake.example:8443/api/v2/logs");
+  EXPECT_EQ(c["outputs"][0]["api_key"].as<std::string>(), "${KEY}");
+}
+
+TEST(FluentBitImport, IncludeGlobsAndLoops) {
+  test::TempDir dir;
+  test::writeFile(dir / "a.conf", "[OUTPUT]\n  Name null\n  Match a\n");
+  test::writeFile(dir / "b.conf", "[OUTPUT]\n  Name null\n  Match b\n");
+  test::writeFile(dir / "loop.conf", "@INCLUDE loop.conf\n");
+  const YAML::Node c = YAML::Load(convertFluentBitText(
+      "main.conf", dir.path().string(), "[INPUT]\n  Name forward\n@INCLUDE ?.conf\n"));
+  ASSERT_EQ(c["outputs"].size(), 2u);
+  EXPECT_EQ(c["outputs"][1]["match"].as<std::string>(), "b");
+  EXPECT_THROW(convertFluentBitFile((dir / "loop.conf").string()), ConfigError);
+}
+
+} // namespace
+} // namespace ferry::config

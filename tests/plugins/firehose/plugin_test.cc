@@ -1,0 +1,160 @@
+// The built firehose.so through its C ABI, as the runner drives it: init (limits, option
+// errors), encode, an attempt refused while no AWS credentials exist and signed once they
+// appear (picked up by the provider's background refresh), and a partial failure narrowing the
+// request.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "ferry/output/plugin_host.h"
+
+namespace ferry::firehose {
+namespace {
+
+void ignoreLog(void*, uint32_t, const char*, size_t) {}
+void ignoreCounter(void*, const char*, uint64_t) {}
+
+// Points every source of the AWS chain at nothing, and restores the environment afterwards.
+class ScopedAwsEnvironment {
+public:
+  ScopedAwsEnvironment() {
+    for (const char* name : kNames) {
+      const char* v = std::getenv(name);
+      saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
+      ::unsetenv(name);
+    }
+    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    ::setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ferry-test/credentials", 1);
+    ::setenv("AWS_CONFIG_FILE", "/nonexistent/ferry-test/config", 1);
+  }
+  ~ScopedAwsEnvironment() {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        ::setenv(name, value->c_str(), 1);
+      } else {
+        ::unsetenv(name);
+      }
+    }
+  }
+
+private:
+  static constexpr const char* kNames[] = {
+      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+      "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_EC2_METADATA_DISABLED",
+      "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"};
+  std::vector<std::pair<const char*, std::optional<std::string>>> saved_;
+};
+
+class FirehosePluginTest : public testing::Test {
+protected:
+  void SetUp() override {
+    auto api = host_.load("firehose");
+    ASSERT_TRUE(api.has_value()) << api.error();
+    api_ = *api;
+    host_api_ = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, nullptr, ignoreLog, ignoreCounter};
+  }
+  void TearDown() override {
+    if (instance_ != nullptr) api_->destroy(instance_);
+  }
+  int init(const std::string& json, std::string* error_out = nullptr) {
+    char error[512] = {0};
+    const int rc = api_->init(&host_api_, json.data(), json.size(), &instance_, &limits_, error, sizeof error);
+    if (error_out != nullptr) *error_out = error;
+    return rc;
+  }
+
+  ScopedAwsEnvironment env_;
+  output::PluginHost host_{FERRY_PLUGIN_DIR};
+  const output::PluginApi* api_ = nullptr;
+  ferry_host_api host_api_{};
+  ferry_plugin_instance* instance_ = nullptr;
+  ferry_plugin_limits limits_{};
+};
+
+TEST_F(FirehosePluginTest, InitSetsTheVendorLimits) {
+  ASSERT_EQ(init(R"({"delivery_stream":"s","region":"eu-west-1","timeout":7000})"), 0);
+  EXPECT_EQ(limits_.transport, static_cast<uint32_t>(FERRY_TRANSPORT_HTTP));
+  EXPECT_EQ(limits_.max_records, 500u);
+  EXPECT_LT(limits_.max_request_bytes, 4u * 1024 * 1024);
+  EXPECT_EQ(limits_.request_timeout_ms, 7000u);
+  api_->destroy(instance_);
+  instance_ = nullptr;
+  // Aggregated: many log records per Firehose record, so many more offered per call.
+  ASSERT_EQ(init(R"({"delivery_stream":"s","region":"eu-west-1","aggregate":true})"), 0);
+  EXPECT_GT(limits_.max_records, 500u);
+}
+
+TEST_F(FirehosePluginTest, InitRefusesBadOptionsNamingThem) {
+  std::string error;
+  EXPECT_NE(init(R"({"delivery_stream":"s","region":"eu-west-1","endpoint":"ftp://x"})", &error), 0);
+  EXPECT_NE(error.find("endpoint"), std::string::npos) << error;
+  EXPECT_NE(init(R"({"delivery_stream":"","region":"eu-west-1"})", &error), 0);
+  EXPECT_NE(error.find("delivery_stream"), std::string::npos) << error;
+}
+
+TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailure) {
+  ASSERT_EQ(init(R"({"delivery_stream":"orders","region":"eu-west-1","endpoint":"http://127.0.0.1:9"})"), 0);
+  const std::vector<std::string> lines = {"one", "two", "three"};
+  std::vector<ferry_plugin_record> records;
+  for (const auto& l : lines) {
+    records.push_back({1'000'000'000, "t", 1, reinterpret_cast<const uint8_t*>(l.data()), l.size(),
+                       FERRY_RECORD_LINE});
+  }
+  size_t consumed = 0, dropped = 0;
+  ferry_plugin_request* request = nullptr;
+  char error[256] = {0};
+  ASSERT_EQ(api_->encode(instance_, records.data(), records.size(), &consumed, &dropped, &request, error,
+                         sizeof error),
+            0)
+      << error;
+  EXPECT_EQ(consumed, 3u);
+  ASSERT_NE(request, nullptr);
+
+  ferry_http_request http{};
+  EXPECT_NE(api_->http_request(instance_, request, &http, error, sizeof error), 0);
+  EXPECT_NE(std::string(error).find("credentials"), std::string::npos) << error;
+
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDPLUGINTEST", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int rc = 1;
+  while ((rc = api_->http_request(instance_, request, &http, error, sizeof error)) != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(rc, 0) << error;
+  EXPECT_STREQ(http.url, "http://127.0.0.1:9/");
+  const std::vector<std::string> headers(http.headers, http.headers + http.header_count);
+  EXPECT_NE(std::find(headers.begin(), headers.end(), "X-Amz-Target: Firehose_20150804.PutRecordBatch"),
+            headers.end());
+  bool signed_ok = false;
+  for (const auto& h : headers) {
+    if (h.starts_with("Authorization: AWS4-HMAC-SHA256 Credential=AKIDPLUGINTEST/")) signed_ok = true;
+  }
+  EXPECT_TRUE(signed_ok);
+
+  const std::string partial = R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
+                              R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"x"},{"RecordId":"c"}]})";
+  ferry_http_response response{200, nullptr, 0, reinterpret_cast<const uint8_t*>(partial.data()), partial.size(),
+                               nullptr};
+  ferry_plugin_verdict verdict{};
+  api_->http_response(instance_, request, &response, &verdict);
+  EXPECT_EQ(verdict.kind, static_cast<uint32_t>(FERRY_VERDICT_PARTIAL));
+  EXPECT_EQ(verdict.records_delivered, 2u);
+
+  ASSERT_EQ(api_->http_request(instance_, request, &http, error, sizeof error), 0) << error;
+  const std::string body(reinterpret_cast<const char*>(http.body), http.body_len);
+  EXPECT_EQ(body.find("\"Records\":[{\"Data\":\""), body.find("\"Records\""));
+  EXPECT_EQ(std::count(body.begin(), body.end(), '{'), 2) << body; // the body and one record
+  api_->request_free(instance_, request);
+}
+
+} // namespace
+} // namespace ferry::firehose
