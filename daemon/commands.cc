@@ -327,4 +327,51 @@ int convertCommand(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// `ferry replay [-c FILE] [--output NAME]`: resends what outputs gave up on after
+// retry.max_attempts (kept in storage's dead-letter queues), within grace_period each.
+int replayCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> rest;
+  std::string only;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--output" && i + 1 < args.size()) {
+      only = args[++i];
+    } else if (args[i] == "--output") {
+      std::fprintf(stderr, "ferry replay: --output needs an output name\n");
+      return kExitConfig;
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  const CommonArgs a = parseArgs(rest, false);
+  if (a.help) {
+    std::puts("Usage: ferry replay [-c FILE] [--output NAME]\n\nResends the records outputs gave up on "
+              "after retry.max_attempts\n(kept in service.storage.path/dead-letter/<output>/). A queue "
+              "is removed once\nall of it was delivered. Exit 0 when everything went, 2 otherwise.");
+    return kExitOk;
+  }
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "ferry replay: %s\n", a.error.c_str());
+    return kExitConfig;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  auto loaded = loadConfig(a.config_path, a.fluent_bit_config);
+  if (!loaded) return kExitConfig;
+  applyLogging(loaded->config.service);
+  try {
+    const auto results = app::replayDeadLetters(loaded->config, *loaded->plugins, obs::Metrics::global(), only,
+                                                std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+    bool complete = true;
+    for (const auto& r : results) {
+      FERRY_LOG_INFO("ferry", "replay {}: {} of {} records delivered{}", r.output, r.delivered, r.records,
+                     r.complete ? "" : "; the queue is kept");
+      complete = complete && r.complete;
+    }
+    if (results.empty()) FERRY_LOG_INFO("ferry", "replay: no dead-letter queue");
+    return complete ? kExitOk : kExitRuntime;
+  } catch (const std::exception& e) {
+    FERRY_LOG_ERROR("ferry", "replay: {}", e.what());
+    return kExitRuntime;
+  }
+}
+
 } // namespace ferry::daemon

@@ -24,6 +24,8 @@ Usage:
   ferry run [-c FILE] [--dry-run]     run the daemon (the default command)
   ferry run --fluent-bit-config FILE  run from a Fluent Bit classic config (FireLens)
   ferry validate [-c FILE]            check the config and print it resolved, secrets masked
+  ferry replay [-c FILE] [--output NAME]
+                                      resend what outputs gave up on (storage dead letters)
   ferry convert FILE                  print the ferry YAML equivalent to a Fluent Bit config
   ferry tail [--json] [--parser P] [--from-head] PATH...
                                       follow files and print their records in the terminal
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return ferry::daemon::runCommand(args);
   if (command == "validate") return ferry::daemon::validateCommand(args);
+  if (command == "replay") return ferry::daemon::replayCommand(args);
   if (command == "convert") return ferry::daemon::convertCommand(args);
   if (command == "tail") return ferry::daemon::tailCommand(args);
   if (command == "options") return ferry::daemon::optionsCommand(args);

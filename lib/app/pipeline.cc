@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -338,6 +341,8 @@ void Pipeline::openStorage() {
   storage_dropped_ = &metrics_.counter("ferry_storage_dropped_records_total", {},
                                        "Records dropped from a full disk buffer (when_full: drop_oldest)");
   storage_errors_ = &metrics_.counter("ferry_storage_errors_total", {}, "Disk buffer read/write failures");
+  dead_lettered_ = &metrics_.counter("ferry_storage_dead_letter_records_total", {},
+                                     "Records given up after retry.max_attempts and kept for `ferry replay`");
   storage_bytes_ = &metrics_.gauge("ferry_storage_bytes", {}, "Bytes held in the disk buffer");
   if (rec.corrupt_entries > 0) {
     FERRY_LOG_WARN("storage", "{}: truncated {} damaged segment tail(s), {} bytes", store_->directory(),
@@ -416,7 +421,101 @@ void Pipeline::onOutputResolved(size_t output, const core::Batch& batch, core::B
   os.seq_of.erase(it);
   // Given up at shutdown: keep the cursor before it, so it ships after the next start.
   if (outcome == core::BatchOutcome::kFailed && stopping_.load()) return;
+  // Given up after retry.max_attempts: kept aside for `ferry replay`.
+  if (outcome == core::BatchOutcome::kFailed) deadLetter(output, batch);
   os.outstanding.erase(seq);
+}
+
+std::string deadLetterSubdir(const std::string& output) {
+  return "dead-letter/" + storage::SegmentStore::fileNameFor(output);
+}
+
+void Pipeline::deadLetter(size_t output, const core::Batch& batch) {
+  std::lock_guard lock(dead_letter_mu_);
+  auto& dlq = dead_letters_[output];
+  if (!dlq) {
+    storage::StoreOptions opts = store_->options();
+    opts.subdir = deadLetterSubdir(outputs_[output]->name());
+    opts.when_full = storage::WhenFull::kPause; // never drops: it has no size limit of its own
+    opts.max_bytes = UINT64_MAX;
+    auto opened = storage::SegmentStore::open(opts, {"replay"});
+    if (!opened) {
+      storage_errors_->add();
+      FERRY_LOG_ERROR("storage", "cannot open the dead-letter queue of {}: {}", outputs_[output]->name(),
+                      opened.error());
+      return;
+    }
+    dlq = std::move(*opened);
+  }
+  if (auto seq = dlq->append(batch); !seq) {
+    storage_errors_->add();
+    FERRY_LOG_ERROR("storage", "cannot keep {} given-up records of {}: {}", batch.size(),
+                    outputs_[output]->name(), seq.error());
+    return;
+  }
+  dlq->sync();
+  dead_lettered_->add(batch.size());
+  FERRY_LOG_WARN("storage", "{} records given up by {} kept in {} (resend with `ferry replay`)", batch.size(),
+                 outputs_[output]->name(), dlq->directory());
+}
+
+std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output::PluginHost& plugins,
+                                            obs::Metrics& metrics, const std::string& only,
+                                            std::chrono::milliseconds budget) {
+  std::vector<ReplayResult> results;
+  if (!config.service.storage_path) throw std::runtime_error("service.storage is not configured");
+  bool matched = false;
+  for (const auto& o : config.outputs) {
+    if (!only.empty() && o.section.name != only) continue;
+    matched = true;
+    storage::StoreOptions opts;
+    opts.path = *config.service.storage_path;
+    opts.subdir = deadLetterSubdir(o.section.name);
+    opts.max_bytes = UINT64_MAX;
+    const std::string dir = opts.path + "/" + opts.subdir;
+    if (::access(dir.c_str(), F_OK) != 0) continue; // nothing given up
+    auto store = storage::SegmentStore::open(opts, {"replay"});
+    if (!store) throw std::runtime_error(store.error());
+    auto api = plugins.load(o.section.type);
+    if (!api) throw std::runtime_error(api.error());
+    output::OutputRunner runner(**api, o, metrics, config.service.http_unhealthy_after_ms);
+    if (auto ok = runner.init(); !ok) throw std::runtime_error(ok.error());
+    runner.start();
+    ReplayResult r{o.section.name};
+    std::atomic<uint64_t> delivered{0};
+    runner.setResolvedHook([&delivered](const core::Batch& b, core::BatchOutcome outcome) {
+      if (outcome != core::BatchOutcome::kFailed) delivered.fetch_add(b.size());
+    });
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    storage::StoreReader reader(**store, (*store)->cursor("replay"));
+    bool read_all = true;
+    for (;;) {
+      while (runner.overBudget() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      auto e = reader.next();
+      if (!e) throw std::runtime_error(e.error());
+      if (!*e) break;
+      r.records += (*e)->batch->size();
+      (*e)->batch->expectOutputs(1);
+      runner.enqueue(std::move((*e)->batch));
+      if (std::chrono::steady_clock::now() >= deadline) {
+        read_all = false;
+        break;
+      }
+    }
+    runner.finish(deadline);
+    runner.join();
+    r.delivered = delivered.load();
+    r.complete = read_all && r.delivered == r.records;
+    store->reset();
+    // All or nothing: a partly replayed queue is kept whole (resending it may repeat records,
+    // never lose them).
+    if (r.complete) std::filesystem::remove_all(dir);
+    results.push_back(std::move(r));
+  }
+  if (!only.empty() && !matched) throw std::runtime_error(fmt::format("no output named '{}'", only));
+  return results;
 }
 
 uint64_t Pipeline::outputCursor(size_t output) {

@@ -42,20 +42,28 @@ std::function<Clock::time_point()> g_clock;
 
 const char* levelName(LogLevel l, bool upper) {
   switch (l) {
-  case LogLevel::kDebug: return upper ? "DEBUG" : "debug";
-  case LogLevel::kInfo: return upper ? "INFO" : "info";
-  case LogLevel::kWarn: return upper ? "WARN" : "warn";
-  case LogLevel::kError: return upper ? "ERROR" : "error";
+  case LogLevel::kDebug:
+    return upper ? "DEBUG" : "debug";
+  case LogLevel::kInfo:
+    return upper ? "INFO" : "info";
+  case LogLevel::kWarn:
+    return upper ? "WARN" : "warn";
+  case LogLevel::kError:
+    return upper ? "ERROR" : "error";
   }
   return "info";
 }
 
 const char* levelNoun(LogLevel l) {
   switch (l) {
-  case LogLevel::kDebug: return "debug message";
-  case LogLevel::kInfo: return "message";
-  case LogLevel::kWarn: return "warning";
-  case LogLevel::kError: return "error";
+  case LogLevel::kDebug:
+    return "debug message";
+  case LogLevel::kInfo:
+    return "message";
+  case LogLevel::kWarn:
+    return "warning";
+  case LogLevel::kError:
+    return "error";
   }
   return "message";
 }
@@ -74,11 +82,21 @@ std::string groupThousands(uint64_t n) {
 void appendJsonEscaped(std::string& out, std::string_view s) {
   for (unsigned char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       if (c < 0x20 || c == 0x7f) {
         out += fmt::format("\\u{:04x}", c);
@@ -115,7 +133,9 @@ std::string nowIso() {
   return buf;
 }
 
-Clock::time_point now() { return g_clock ? g_clock() : Clock::now(); }
+Clock::time_point now() {
+  return g_clock ? g_clock() : Clock::now();
+}
 
 // Caller holds g_mu. `repeated` > 0 marks a summary line.
 void writeLine(LogLevel level, std::string_view component, std::string_view message,
@@ -171,23 +191,37 @@ void sweep(Clock::time_point t, bool force) {
 
 } // namespace
 
-void setLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
-void setLogFormat(LogFormat format) { g_format.store(static_cast<int>(format)); }
-LogLevel logLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
+void setLogLevel(LogLevel level) {
+  g_level.store(static_cast<int>(level));
+}
+void setLogFormat(LogFormat format) {
+  g_format.store(static_cast<int>(format));
+}
+LogLevel logLevel() {
+  return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed));
+}
 
 bool parseLogLevel(std::string_view s, LogLevel& out) {
-  if (s == "debug") out = LogLevel::kDebug;
-  else if (s == "info") out = LogLevel::kInfo;
-  else if (s == "warn" || s == "warning") out = LogLevel::kWarn;
-  else if (s == "error") out = LogLevel::kError;
-  else return false;
+  if (s == "debug")
+    out = LogLevel::kDebug;
+  else if (s == "info")
+    out = LogLevel::kInfo;
+  else if (s == "warn" || s == "warning")
+    out = LogLevel::kWarn;
+  else if (s == "error")
+    out = LogLevel::kError;
+  else
+    return false;
   return true;
 }
 
 bool parseLogFormat(std::string_view s, LogFormat& out) {
-  if (s == "text") out = LogFormat::kText;
-  else if (s == "json") out = LogFormat::kJson;
-  else return false;
+  if (s == "text")
+    out = LogFormat::kText;
+  else if (s == "json")
+    out = LogFormat::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -200,8 +234,11 @@ void logMessageKeyed(LogLevel level, std::string_view component, std::string_vie
   if (level < logLevel()) return;
   std::string key;
   key.reserve(component.size() + repeat_key.size() + 3);
-  key.append(component).append(1, '\0').append(repeat_key).append(1, '\0').push_back(
-      static_cast<char>('0' + static_cast<int>(level)));
+  key.append(component)
+      .append(1, '\0')
+      .append(repeat_key)
+      .append(1, '\0')
+      .push_back(static_cast<char>('0' + static_cast<int>(level)));
   std::lock_guard lock(g_mu);
   const auto t = now();
   sweep(t, false);

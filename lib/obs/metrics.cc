@@ -49,7 +49,8 @@ void appendSeries(std::string& out, const std::string& name, const Labels& label
       appendEscaped(out, l.second, true);
       out += '"';
     };
-    for (const auto& l : labels) add(l);
+    for (const auto& l : labels)
+      add(l);
     if (extra) add(*extra);
     out += '}';
   }
@@ -63,14 +64,16 @@ void appendSeries(std::string& out, const std::string& name, const Labels& label
 Histogram::Histogram(std::span<const double> upper_bounds)
     : bounds_(upper_bounds.begin(), upper_bounds.end()),
       buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
-  for (size_t i = 1; i < bounds_.size(); ++i) assert(bounds_[i - 1] < bounds_[i]);
+  for (size_t i = 1; i < bounds_.size(); ++i)
+    assert(bounds_[i - 1] < bounds_[i]);
 }
 
 void Histogram::observe(double value) {
   if (std::isnan(value)) return;
   // Buckets are few (about a dozen): a linear scan beats a binary search's branches here.
   size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  while (i < bounds_.size() && value > bounds_[i])
+    ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }
@@ -175,8 +178,12 @@ std::string Metrics::renderPrometheus() const {
     out += fmt::format("# TYPE {} {}\n", name, type);
     for (const Series* s : list) {
       switch (s->kind) {
-      case Kind::kCounter: appendSeries(out, name, s->labels, nullptr, std::to_string(s->counter.value())); break;
-      case Kind::kGauge: appendSeries(out, name, s->labels, nullptr, std::to_string(s->gauge.value())); break;
+      case Kind::kCounter:
+        appendSeries(out, name, s->labels, nullptr, std::to_string(s->counter.value()));
+        break;
+      case Kind::kGauge:
+        appendSeries(out, name, s->labels, nullptr, std::to_string(s->gauge.value()));
+        break;
       case Kind::kHistogram: {
         const Histogram::Snapshot snap = s->histogram->snapshot();
         const auto& bounds = s->histogram->upperBounds();

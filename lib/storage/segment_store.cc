@@ -197,6 +197,8 @@ std::string SegmentStore::cursorPath(const std::string& output) const {
   return dir_ + "/cursors/" + sanitize(output);
 }
 
+std::string SegmentStore::fileNameFor(const std::string& output) { return sanitize(output); }
+
 std::expected<void, std::string> SegmentStore::recover(const std::vector<std::string>& outputs) {
   if (auto ok = makeDirs(dir_ + "/cursors"); !ok) return ok;
   std::vector<uint64_t> firsts;

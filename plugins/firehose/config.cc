@@ -38,7 +38,8 @@ std::string_view trim(std::string_view s) {
 }
 
 bool allOf(std::string_view s, bool (*ok)(unsigned char)) {
-  return std::all_of(s.begin(), s.end(), [ok](char c) { return ok(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin(), s.end(),
+                     [ok](char c) { return ok(static_cast<unsigned char>(c)); });
 }
 
 bool streamChar(unsigned char c) {
@@ -104,13 +105,16 @@ Endpoint defaultEndpoint(std::string_view region) {
 std::expected<FirehoseConfig, std::string> parseConfig(const sdk::Options& options) {
   FirehoseConfig c;
   c.delivery_stream = std::string(trim(options.string("delivery_stream")));
-  if (c.delivery_stream.empty()) return std::unexpected("delivery_stream: required and must not be empty");
+  if (c.delivery_stream.empty())
+    return std::unexpected("delivery_stream: required and must not be empty");
   if (c.delivery_stream.size() > 64 || !allOf(c.delivery_stream, streamChar)) {
-    return std::unexpected(fmt::format(
-        "delivery_stream: '{}' is not a stream name (1-64 of letters, digits, _ . -)", c.delivery_stream));
+    return std::unexpected(
+        fmt::format("delivery_stream: '{}' is not a stream name (1-64 of letters, digits, _ . -)",
+                    c.delivery_stream));
   }
   c.region = std::string(trim(options.string("region")));
-  if (c.region.empty()) return std::unexpected("region: required (set AWS_REGION) and must not be empty");
+  if (c.region.empty())
+    return std::unexpected("region: required (set AWS_REGION) and must not be empty");
   if (!allOf(c.region, regionChar)) {
     return std::unexpected(fmt::format("region: '{}' is not an AWS region name", c.region));
   }

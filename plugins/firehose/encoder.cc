@@ -44,8 +44,8 @@ void appendBase64(core::ByteBuffer& out, std::string_view raw) {
   while (done < raw.size()) {
     const size_t len = std::min(kChunk, raw.size() - done);
     auto* dst = reinterpret_cast<unsigned char*>(out.prepare(base64Length(len) + 1));
-    const int written = EVP_EncodeBlock(dst, reinterpret_cast<const unsigned char*>(raw.data() + done),
-                                        static_cast<int>(len));
+    const int written = EVP_EncodeBlock(
+        dst, reinterpret_cast<const unsigned char*>(raw.data() + done), static_cast<int>(len));
     out.commit(static_cast<size_t>(written));
     done += len;
   }
@@ -118,13 +118,14 @@ FirehoseEncoder::FirehoseEncoder(EncoderSettings settings) : settings_(std::move
   settings_.max_records = std::clamp<size_t>(settings_.max_records, 1, kMaxRecordsPerCall);
   settings_.max_call_bytes = std::min(settings_.max_call_bytes, kMaxCallBytes);
   // One record of the largest size must fit in an otherwise empty call.
-  const size_t room = settings_.max_call_bytes - std::min(settings_.max_call_bytes,
-                                                          body_fixed_ + recordCost(0, true));
-  settings_.max_record_bytes = std::min({settings_.max_record_bytes, kMaxRecordBytes, room / 4 * 3});
+  const size_t room = settings_.max_call_bytes -
+                      std::min(settings_.max_call_bytes, body_fixed_ + recordCost(0, true));
+  settings_.max_record_bytes =
+      std::min({settings_.max_record_bytes, kMaxRecordBytes, room / 4 * 3});
 }
 
-std::unique_ptr<FirehoseRequest> FirehoseEncoder::encode(std::span<const ferry_plugin_record> records,
-                                                         EncodeStats& stats) {
+std::unique_ptr<FirehoseRequest>
+FirehoseEncoder::encode(std::span<const ferry_plugin_record> records, EncodeStats& stats) {
   stats = {};
   auto request = std::make_unique<FirehoseRequest>();
   request->delivery_stream = settings_.delivery_stream;
@@ -148,7 +149,8 @@ std::unique_ptr<FirehoseRequest> FirehoseEncoder::encode(std::span<const ferry_p
     }
     auto& out = request->records;
     bool packed = false;
-    if (settings_.aggregate && !out.empty() && out.back().length + n <= settings_.max_record_bytes) {
+    if (settings_.aggregate && !out.empty() &&
+        out.back().length + n <= settings_.max_record_bytes) {
       FirehoseRecord& last = out.back();
       const size_t grown = body - base64Length(last.length) + base64Length(last.length + n);
       // A new record would cost more than growing this one: when growing does not fit, the

@@ -28,8 +28,8 @@ struct EncoderSettings {
   std::string delivery_stream;
   bool aggregate = false;
   codec::RecordJsonOptions json;
-  size_t max_records = kMaxRecordsPerCall;  // Firehose records per call
-  size_t max_call_bytes = kMaxCallBytes;    // the JSON body as sent
+  size_t max_records = kMaxRecordsPerCall;   // Firehose records per call
+  size_t max_call_bytes = kMaxCallBytes;     // the JSON body as sent
   size_t max_record_bytes = kMaxRecordBytes; // one record's data, before base64
 
   static EncoderSettings fromConfig(const FirehoseConfig& config);
@@ -56,7 +56,9 @@ public:
   std::vector<std::string> headers;
   std::vector<const char*> header_ptrs;
 
-  std::string_view recordData(const FirehoseRecord& r) const { return data.view(r.offset, r.length); }
+  std::string_view recordData(const FirehoseRecord& r) const {
+    return data.view(r.offset, r.length);
+  }
   uint64_t logRecords() const;
   // Writes `body` for the current `records` and forgets the old payload hash.
   void buildBody();

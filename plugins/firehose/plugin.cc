@@ -19,7 +19,8 @@ using namespace ferry::firehose;
 
 class FirehoseSink : public sdk::Sink {
 public:
-  FirehoseSink(const sdk::Host& host, FirehoseConfig config, aws::CredentialsProviderPtr credentials)
+  FirehoseSink(const sdk::Host& host, FirehoseConfig config,
+               aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), encoder_(EncoderSettings::fromConfig(config_)),
         credentials_(std::move(credentials)) {}
 
@@ -31,10 +32,12 @@ public:
     dropped = stats.malformed + stats.too_large;
     if (stats.too_large > 0) {
       host_.count("too_large", stats.too_large);
-      host_.log(FERRY_LOG_WARN, "dropped {} records whose JSON line is over Firehose's {} bytes per record",
+      host_.log(FERRY_LOG_WARN,
+                "dropped {} records whose JSON line is over Firehose's {} bytes per record",
                 stats.too_large, encoder_.settings().max_record_bytes);
     }
-    if (stats.malformed > 0) host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats.malformed);
+    if (stats.malformed > 0)
+      host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats.malformed);
     if (request) {
       host_.count("firehose_records", stats.firehose_records);
       request->delivery_stream = config_.delivery_stream;
@@ -42,7 +45,8 @@ public:
     return sdk::RequestPtr(std::move(request));
   }
 
-  std::expected<void, std::string> httpRequest(sdk::Request& request, ferry_http_request& out) override {
+  std::expected<void, std::string> httpRequest(sdk::Request& request,
+                                               ferry_http_request& out) override {
     auto credentials = credentials_->current();
     if (!credentials) {
       // The provider keeps trying in the background; the runner retries after a backoff.

@@ -19,7 +19,8 @@ constexpr size_t kSnippet = 160;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -76,11 +77,16 @@ constexpr std::array<std::string_view, 5> kThrottled = {
     "ThrottlingException", "ServiceUnavailableException", "LimitExceededException",
     "ProvisionedThroughputExceededException", "RequestLimitExceeded"};
 // The credentials or their permissions: an operator must act; keep retrying meanwhile.
-constexpr std::array<std::string_view, 10> kAuth = {
-    "AccessDeniedException",       "UnrecognizedClientException", "InvalidSignatureException",
-    "IncompleteSignature",         "MissingAuthenticationToken",  "InvalidClientTokenId",
-    "ExpiredTokenException",       "SignatureDoesNotMatch",       "NotAuthorized",
-    "MissingAuthenticationTokenException"};
+constexpr std::array<std::string_view, 10> kAuth = {"AccessDeniedException",
+                                                    "UnrecognizedClientException",
+                                                    "InvalidSignatureException",
+                                                    "IncompleteSignature",
+                                                    "MissingAuthenticationToken",
+                                                    "InvalidClientTokenId",
+                                                    "ExpiredTokenException",
+                                                    "SignatureDoesNotMatch",
+                                                    "NotAuthorized",
+                                                    "MissingAuthenticationTokenException"};
 
 void setRetry(ferry_plugin_verdict& v, std::string_view text) {
   v.kind = FERRY_VERDICT_RETRY;
@@ -123,13 +129,15 @@ void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_
     keep[i] = true;
     ++marked;
     const std::string type =
-        code->value.IsString() ? bareType({code->value.GetString(), code->value.GetStringLength()}) : "?";
+        code->value.IsString() ? bareType({code->value.GetString(), code->value.GetStringLength()})
+                               : "?";
     if (isOneOf(type, kThrottled)) throttled = true;
     if (first_code.empty()) {
       first_code = type;
       const auto msg = entry.FindMember("ErrorMessage");
       if (msg != entry.MemberEnd() && msg->value.IsString()) {
-        first_message.assign(msg->value.GetString(), std::min<size_t>(msg->value.GetStringLength(), kSnippet));
+        first_message.assign(msg->value.GetString(),
+                             std::min<size_t>(msg->value.GetStringLength(), kSnippet));
       }
     }
   }
@@ -144,8 +152,9 @@ void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_
   v.kind = FERRY_VERDICT_PARTIAL;
   v.records_delivered = request.retain(keep);
   v.throttled = throttled ? 1 : 0;
-  sdk::setMessage(v, fmt::format("{} of {} Firehose records failed ({}{}{}); resending only those", marked,
-                                 total, first_code, first_message.empty() ? "" : ": ", first_message));
+  sdk::setMessage(v, fmt::format("{} of {} Firehose records failed ({}{}{}); resending only those",
+                                 marked, total, first_code, first_message.empty() ? "" : ": ",
+                                 first_message));
 }
 
 } // namespace
@@ -204,7 +213,8 @@ void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry
     return;
   }
   if (status == 401 || status == 403 || isOneOf(type, kAuth)) {
-    setRetry(v, describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)"));
+    setRetry(v,
+             describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)"));
     v.unhealthy = 1;
     return;
   }

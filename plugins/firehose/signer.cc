@@ -7,7 +7,8 @@
 namespace ferry::firehose {
 
 void describeAttempt(FirehoseRequest& request, const FirehoseConfig& config,
-                     const aws::Credentials& credentials, aws::SystemTime now, ferry_http_request& out) {
+                     const aws::Credentials& credentials, aws::SystemTime now,
+                     ferry_http_request& out) {
   if (request.payload_hash.empty()) request.payload_hash = aws::sha256Hex(request.body.view());
   aws::SigV4Request sig;
   sig.method = "POST";

@@ -12,6 +12,7 @@ namespace ferry::firehose {
 
 // Fills request.headers (and out, pointing into request and config) for one attempt.
 void describeAttempt(FirehoseRequest& request, const FirehoseConfig& config,
-                     const aws::Credentials& credentials, aws::SystemTime now, ferry_http_request& out);
+                     const aws::Credentials& credentials, aws::SystemTime now,
+                     ferry_http_request& out);
 
 } // namespace ferry::firehose

@@ -57,12 +57,12 @@ const ferry_plugin_option kOptions[] = {
 
 // Storage classes S3 accepts in x-amz-storage-class.
 constexpr std::array<std::string_view, 10> kStorageClasses = {
-    "STANDARD",   "REDUCED_REDUNDANCY", "STANDARD_IA",  "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "GLACIER",    "DEEP_ARCHIVE",       "OUTPOSTS",     "GLACIER_IR", "EXPRESS_ONEZONE"};
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER",  "DEEP_ARCHIVE",       "OUTPOSTS",    "GLACIER_IR", "EXPRESS_ONEZONE"};
 // S3's canned ACLs for objects.
 constexpr std::array<std::string_view, 7> kCannedAcls = {
-    "private",       "public-read",         "public-read-write",        "authenticated-read",
-    "aws-exec-read", "bucket-owner-read",   "bucket-owner-full-control"};
+    "private",       "public-read",       "public-read-write",        "authenticated-read",
+    "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -88,7 +88,9 @@ std::expected<std::string, std::string> oneOf(const char* option, std::string_vi
 // with a letter or digit. (Legacy upper-case names only work path-style; refuse them.)
 bool validBucket(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
-  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'; };
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  };
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   return std::all_of(b.begin(), b.end(), ok) && alnum(b.front()) && alnum(b.back());
 }
@@ -109,9 +111,11 @@ std::expected<void, std::string> parseEndpoint(std::string_view url, S3Config& c
   if (!http && !https) {
     return std::unexpected(fmt::format("endpoint: expected http(s)://host[:port], got '{}'", url));
   }
-  if (std::any_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= 0x20 || ch == 0x7f; }) ||
+  if (std::any_of(url.begin(), url.end(),
+                  [](unsigned char ch) { return ch <= 0x20 || ch == 0x7f; }) ||
       url.find_first_of("?#@") != std::string_view::npos) {
-    return std::unexpected("endpoint: must not contain spaces, control characters, '?', '#' or '@'");
+    return std::unexpected(
+        "endpoint: must not contain spaces, control characters, '?', '#' or '@'");
   }
   std::string_view rest = url.substr(https ? 8 : 7);
   const size_t slash = rest.find('/');
@@ -157,8 +161,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   S3Config c;
   c.bucket = std::string(trim(options.string("bucket")));
   if (!validBucket(c.bucket)) {
-    return std::unexpected(fmt::format(
-        "bucket: '{}' is not a valid bucket name (3-63 of a-z 0-9 . -)", c.bucket));
+    return std::unexpected(
+        fmt::format("bucket: '{}' is not a valid bucket name (3-63 of a-z 0-9 . -)", c.bucket));
   }
   c.region = std::string(trim(options.string("region")));
   if (c.region.empty() && env != nullptr) {
@@ -179,7 +183,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
     if (auto ok = parseEndpoint(c.endpoint, c); !ok) return std::unexpected(ok.error());
     c.path_style = true;
   } else {
-    const std::string_view suffix = c.region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    const std::string_view suffix =
+        c.region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     // A dotted bucket name does not match the wildcard certificate of
     // <bucket>.s3.<region>.amazonaws.com, so it is addressed path-style.
     c.path_style = c.bucket.find('.') != std::string::npos;
@@ -202,13 +207,16 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
 
   c.key_format = options.string("key_format");
   if (trim(c.key_format).empty()) c.key_format = defaultKeyFormat(c.compression);
-  if (auto ok = checkKeyFormat(c.key_format); !ok) return std::unexpected("key_format: " + ok.error());
+  if (auto ok = checkKeyFormat(c.key_format); !ok)
+    return std::unexpected("key_format: " + ok.error());
 
   const int64_t total = options.integer("total_file_size", static_cast<int64_t>(c.total_file_size));
   const int64_t part = options.integer("part_size", static_cast<int64_t>(c.part_size));
-  const int64_t upload_timeout = options.integer("upload_timeout", static_cast<int64_t>(c.upload_timeout_ms));
+  const int64_t upload_timeout =
+      options.integer("upload_timeout", static_cast<int64_t>(c.upload_timeout_ms));
   const int64_t timeout = options.integer("timeout", static_cast<int64_t>(c.timeout_ms));
-  if (total < static_cast<int64_t>(kMinTotalFileSize) || total > static_cast<int64_t>(kMaxTotalFileSize)) {
+  if (total < static_cast<int64_t>(kMinTotalFileSize) ||
+      total > static_cast<int64_t>(kMaxTotalFileSize)) {
     return std::unexpected(fmt::format("total_file_size: must be {} to {} bytes", kMinTotalFileSize,
                                        kMaxTotalFileSize));
   }
@@ -222,7 +230,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   c.upload_timeout_ms = static_cast<uint64_t>(upload_timeout);
   c.timeout_ms = static_cast<uint64_t>(timeout);
 
-  auto storage_class = oneOf("storage_class", trim(options.string("storage_class")), kStorageClasses);
+  auto storage_class =
+      oneOf("storage_class", trim(options.string("storage_class")), kStorageClasses);
   if (!storage_class) return std::unexpected(storage_class.error());
   c.storage_class = std::move(*storage_class);
   auto acl = oneOf("acl", trim(options.string("acl")), kCannedAcls);
@@ -240,7 +249,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   if (!c.kms_key_id.empty() && c.sse != "aws:kms") {
     return std::unexpected("kms_key_id: only meaningful with sse: aws:kms");
   }
-  if (!safeHeaderValue(c.kms_key_id)) return std::unexpected("kms_key_id: contains control characters");
+  if (!safeHeaderValue(c.kms_key_id))
+    return std::unexpected("kms_key_id: contains control characters");
 
   c.json.time_key = options.string("json_date_key", "date");
   const std::string date_format = options.string("json_date_format", "iso8601");

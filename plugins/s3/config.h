@@ -18,10 +18,10 @@
 namespace ferry::s3 {
 
 // Amazon S3 limits (docs: "Amazon S3 multipart upload limits").
-inline constexpr uint64_t kMinPartBytes = 5ull << 20;  // every part but the last
-inline constexpr uint64_t kMaxPartBytes = 5ull << 30;  // one part, and one PutObject
-inline constexpr uint64_t kMaxParts = 10'000;          // parts per multipart upload
-inline constexpr size_t kMaxKeyBytes = 1024;           // UTF-8 bytes of an object key
+inline constexpr uint64_t kMinPartBytes = 5ull << 20; // every part but the last
+inline constexpr uint64_t kMaxPartBytes = 5ull << 30; // one part, and one PutObject
+inline constexpr uint64_t kMaxParts = 10'000;         // parts per multipart upload
+inline constexpr size_t kMaxKeyBytes = 1024;          // UTF-8 bytes of an object key
 // Our own bounds: an object is held in memory while it uploads, so keep it sane.
 inline constexpr uint64_t kMinTotalFileSize = 1024;
 inline constexpr uint64_t kMaxTotalFileSize = 5ull << 30;

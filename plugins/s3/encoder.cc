@@ -10,7 +10,8 @@ namespace ferry::s3 {
 
 std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
                                                     std::span<const ferry_plugin_record> records,
-                                                    core::ByteBuffer& scratch, core::ByteBuffer& body) {
+                                                    core::ByteBuffer& scratch,
+                                                    core::ByteBuffer& body) {
   ObjectStats stats;
   body.clear();
   scratch.clear();
@@ -30,7 +31,8 @@ std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settin
     const core::RecordView view{r.timestamp_ns,
                                 {reinterpret_cast<const char*>(r.data), r.data_len}};
     ++stats.consumed;
-    if (!codec::appendRecordJson(scratch, static_cast<core::RecordFormat>(r.format), view, settings.json)) {
+    if (!codec::appendRecordJson(scratch, static_cast<core::RecordFormat>(r.format), view,
+                                 settings.json)) {
       ++stats.dropped;
       continue;
     }

@@ -29,9 +29,9 @@ struct ObjectSettings {
 };
 
 struct ObjectStats {
-  size_t consumed = 0;   // leading records covered (lines + dropped)
-  size_t lines = 0;      // records written
-  size_t dropped = 0;    // malformed records (not written)
+  size_t consumed = 0;    // leading records covered (lines + dropped)
+  size_t lines = 0;       // records written
+  size_t dropped = 0;     // malformed records (not written)
   uint64_t raw_bytes = 0; // uncompressed NDJSON bytes
 };
 
@@ -39,6 +39,7 @@ struct ObjectStats {
 // at least one record when there is one. `scratch` holds the uncompressed chunk.
 std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
                                                     std::span<const ferry_plugin_record> records,
-                                                    core::ByteBuffer& scratch, core::ByteBuffer& body);
+                                                    core::ByteBuffer& scratch,
+                                                    core::ByteBuffer& body);
 
 } // namespace ferry::s3

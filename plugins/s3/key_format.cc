@@ -59,7 +59,8 @@ std::string formatKey(std::string_view format, const KeyContext& context) {
     if (rest.starts_with("$TAG[")) {
       const size_t close = rest.find(']');
       size_t n = 0;
-      const auto [end, ec] = std::from_chars(rest.data() + 5, rest.data() + (close == std::string_view::npos ? 5 : close), n);
+      const auto [end, ec] = std::from_chars(
+          rest.data() + 5, rest.data() + (close == std::string_view::npos ? 5 : close), n);
       if (close != std::string_view::npos && ec == std::errc() && end == rest.data() + close) {
         out.append(tagPart(context.tag, n));
         rest.remove_prefix(close + 1);
@@ -92,7 +93,8 @@ std::expected<void, std::string> checkKeyFormat(std::string_view format) {
   const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
   if (sample.empty()) return std::unexpected("gives an empty key");
   if (sample.size() > kMaxKeyBytes) {
-    return std::unexpected(fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
+    return std::unexpected(
+        fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
   }
   return {};
 }

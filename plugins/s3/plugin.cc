@@ -46,8 +46,8 @@ public:
     settings_.compression = config_.compression;
     settings_.level = config_.compression_level;
     settings_.target_bytes = config_.total_file_size;
-    settings_.chunk_bytes = static_cast<size_t>(
-        std::clamp<uint64_t>(config_.total_file_size / 4, 16 * 1024, 1u << 20));
+    settings_.chunk_bytes =
+        static_cast<size_t>(std::clamp<uint64_t>(config_.total_file_size / 4, 16 * 1024, 1u << 20));
     settings_.json = config_.json;
   }
 
@@ -69,14 +69,15 @@ public:
     const std::string_view tag(records[0].tag, records[0].tag_len);
     std::string key = formatKey(config_.key_format, {tag, std::time(nullptr), index_++, ""});
     if (key.empty() || key.size() > kMaxKeyBytes) {
-      return std::unexpected(fmt::format("key_format gives an unusable key ({} bytes)", key.size()));
+      return std::unexpected(
+          fmt::format("key_format gives an unusable key ({} bytes)", key.size()));
     }
-    auto upload = std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size,
-                                             stats->lines, orphans_,
-                                             orphans_->take(kOrphanAbortsPerObject));
+    auto upload =
+        std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size, stats->lines,
+                                   orphans_, orphans_->take(kOrphanAbortsPerObject));
     if (upload->partCount() > 0) {
-      host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(), upload->bodySize(),
-                upload->partCount());
+      host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(),
+                upload->bodySize(), upload->partCount());
     }
     return sdk::RequestPtr(std::move(upload));
   }
@@ -86,7 +87,8 @@ public:
     auto& upload = static_cast<S3Upload&>(request);
     // Never waits on the network: the provider refreshes on its own thread.
     auto creds = credentials_->current();
-    if (!creds) return std::unexpected("no AWS credentials available yet (see the credentials log)");
+    if (!creds)
+      return std::unexpected("no AWS credentials available yet (see the credentials log)");
     const S3Call call = upload.call(config_);
     signInto(call, *creds, upload.payloadHash(call.body), upload.url, upload.header_lines);
     upload.header_ptrs.clear();
@@ -116,8 +118,10 @@ public:
     if (ev.part_done) host_.count("parts_uploaded");
     if (ev.upload_aborted) host_.count("uploads_aborted");
     if (ev.abort_failed) {
-      host_.log(FERRY_LOG_WARN, "{} failed (HTTP {}); an S3 lifecycle rule "
-                "(AbortIncompleteMultipartUpload) removes such uploads", stepName(step), response.status);
+      host_.log(FERRY_LOG_WARN,
+                "{} failed (HTTP {}); an S3 lifecycle rule "
+                "(AbortIncompleteMultipartUpload) removes such uploads",
+                stepName(step), response.status);
     }
     if (verdict.kind == FERRY_VERDICT_DROP) host_.count("objects_dropped");
   }
@@ -200,7 +204,8 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   limits.flush_interval_ms = config->upload_timeout_ms;
   limits.max_concurrency = kMaxConcurrency;
   limits.request_timeout_ms = config->timeout_ms;
-  host.log(FERRY_LOG_INFO, "s3: uploading to bucket {} via {}://{} ({}, region {}, {}), objects of {} bytes",
+  host.log(FERRY_LOG_INFO,
+           "s3: uploading to bucket {} via {}://{} ({}, region {}, {}), objects of {} bytes",
            config->bucket, config->scheme, config->host,
            config->path_style ? "path-style" : "virtual-host style", config->region,
            codec::compressionName(config->compression), config->total_file_size);

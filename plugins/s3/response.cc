@@ -22,23 +22,23 @@ std::string_view trim(std::string_view s) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 // Codes that mean "your credentials or permissions": retrying may succeed once someone
 // fixes them (or temporary credentials refresh), and /health must say so meanwhile.
 constexpr std::array<std::string_view, 10> kAuthCodes = {
-    "AccessDenied",         "InvalidAccessKeyId",  "SignatureDoesNotMatch", "ExpiredToken",
-    "InvalidToken",         "TokenRefreshRequired", "AccountProblem",       "AllAccessDisabled",
+    "AccessDenied",         "InvalidAccessKeyId",   "SignatureDoesNotMatch", "ExpiredToken",
+    "InvalidToken",         "TokenRefreshRequired", "AccountProblem",        "AllAccessDisabled",
     "RequestTimeTooSkewed", "InvalidSecurity"};
 // 4xx codes that are transient: the request itself was fine.
-constexpr std::array<std::string_view, 6> kTransientCodes = {
+constexpr std::array<std::string_view, 5> kTransientCodes = {
     "RequestTimeout", "IncompleteBody", "BadDigest", "XAmzContentSHA256Mismatch",
-    "OperationAborted", "RequestTimeTooSkewed"};
+    "OperationAborted"};
 
-template <size_t N>
-bool among(std::string_view code, const std::array<std::string_view, N>& set) {
+template <size_t N> bool among(std::string_view code, const std::array<std::string_view, N>& set) {
   return std::find(set.begin(), set.end(), code) != set.end();
 }
 
@@ -129,8 +129,8 @@ Outcome classify(const S3Error& e) {
   if (e.status == 0) return Outcome::kRetry;
   if (e.code == "SlowDown" || e.status == 503 || e.status == 429) return Outcome::kThrottled;
   if (e.code == "NoSuchUpload") return Outcome::kNoSuchUpload;
-  if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" || e.code == "AuthorizationHeaderMalformed" ||
-      e.status == 301 || e.status == 307) {
+  if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" ||
+      e.code == "AuthorizationHeaderMalformed" || e.status == 301 || e.status == 307) {
     return Outcome::kUnhealthy;
   }
   if (among(e.code, kAuthCodes) || e.status == 401 || e.status == 403) return Outcome::kUnhealthy;

@@ -23,17 +23,18 @@ struct S3Error {
 enum class Outcome {
   kDelivered,
   kRetry,
-  kThrottled,      // retry and slow down (SlowDown, 503, 429)
-  kUnhealthy,      // retry, report the output unhealthy (credentials, bucket, region)
-  kDrop,           // refused for good
-  kNoSuchUpload,   // the multipart upload is gone: start it again
+  kThrottled,    // retry and slow down (SlowDown, 503, 429)
+  kUnhealthy,    // retry, report the output unhealthy (credentials, bucket, region)
+  kDrop,         // refused for good
+  kNoSuchUpload, // the multipart upload is gone: start it again
 };
 
 // The text of the first <element>...</element> in `xml`, with the five XML entities
 // decoded; empty when absent.
 std::string xmlText(std::string_view xml, std::string_view element);
 // A response header's value (case-insensitive name, trimmed); nullopt when absent.
-std::optional<std::string> responseHeader(const ferry_http_response& response, std::string_view name);
+std::optional<std::string> responseHeader(const ferry_http_response& response,
+                                          std::string_view name);
 // Status, code and message of a response (a body <Error> counts even with a 200).
 S3Error parseError(const ferry_http_response& response);
 // Whether a 2xx body carries an error after all (CompleteMultipartUpload may answer 200

@@ -53,7 +53,8 @@ std::string_view stepName(Step step) {
 
 size_t partCountFor(uint64_t size, uint64_t& part_size) {
   if (size < part_size) return 0;
-  if ((size + part_size - 1) / part_size > kMaxParts) part_size = (size + kMaxParts - 1) / kMaxParts;
+  if ((size + part_size - 1) / part_size > kMaxParts)
+    part_size = (size + kMaxParts - 1) / kMaxParts;
   return static_cast<size_t>((size + part_size - 1) / part_size);
 }
 
@@ -74,7 +75,9 @@ S3Upload::~S3Upload() {
   }
 }
 
-Step S3Upload::step() const { return orphan_aborts_.empty() ? step_ : Step::kAbortOrphan; }
+Step S3Upload::step() const {
+  return orphan_aborts_.empty() ? step_ : Step::kAbortOrphan;
+}
 
 std::string_view S3Upload::partBody(size_t index) const {
   const uint64_t begin = index * part_size_;
@@ -99,7 +102,8 @@ S3Call S3Upload::call(const S3Config& config) const {
   // Headers that describe the stored object go on PutObject and CreateMultipartUpload only.
   auto objectHeaders = [&] {
     c.headers.emplace_back("Content-Type", config.content_type);
-    if (!config.storage_class.empty()) c.headers.emplace_back("x-amz-storage-class", config.storage_class);
+    if (!config.storage_class.empty())
+      c.headers.emplace_back("x-amz-storage-class", config.storage_class);
     if (!config.acl.empty()) c.headers.emplace_back("x-amz-acl", config.acl);
     if (!config.sse.empty()) c.headers.emplace_back("x-amz-server-side-encryption", config.sse);
     if (!config.kms_key_id.empty()) {

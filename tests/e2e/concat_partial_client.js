@@ -4,6 +4,8 @@
 // --part-bytes carrying partial_message/partial_id/partial_ordinal/partial_last, for two
 // containers whose parts interleave, plus short complete lines. One message per record
 // (eventMode Message), so the parts of one line reach ferry in different reads and batches.
+// --plain N instead sends N complete records {log: "rec 0000000", source, container_id,
+// container_name} stamped with the current time (for sinks that refuse old timestamps).
 // Prints {"sent", "acked"} and exits 0 when every record was acknowledged; bounded by a timeout.
 'use strict';
 
@@ -55,7 +57,13 @@ async function main() {
   const deadline = setTimeout(() => { console.log('{"error":"timeout"}'); process.exit(3); }, 40000);
   await client.connect();
   const records = [];
-  for (let n = 0; n < lines; n++) {
+  for (let n = 0; n < Number(args.plain || 0); n++) {
+    records.push({
+      log: `rec ${String(n).padStart(7, '0')}`, source: n % 2 ? 'stderr' : 'stdout',
+      container_id: 'c0ffee' + (n % 7), container_name: '/ecs-app-' + (n % 3),
+    });
+  }
+  for (let n = 0; n < (args.plain ? 0 : lines); n++) {
     const a = parts('alpha', n);
     const b = parts('beta', n);
     for (let i = 0; i < Math.max(a.length, b.length); i++) {

@@ -117,11 +117,12 @@ pass "convert + validate"
 FERRY_PID=$!
 PIDS+=($FERRY_PID)
 wait_for 10 test -S "$WORK/fluent.sock" || { cat "$WORK/run.err"; fail "ferry did not listen"; }
-timeout 60 node "$E2E_DIR/forward_client.js" --path "$WORK/fluent.sock" --count 200 --tag "$TAG" \
+timeout 60 node "$E2E_DIR/concat_partial_client.js" --path "$WORK/fluent.sock" --plain 200 --tag "$TAG" \
   > "$WORK/client.out" || { cat "$WORK/client.out" "$WORK/run.err"; fail "forward client failed"; }
-wait_for 20 test "$(wc -l < "$WORK/dd.out" 2>/dev/null || echo 0)" -ge 195 ||
+lines_at_least() { [ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ]; }
+wait_for 20 lines_at_least "$WORK/dd.out" 195 ||
   { tail "$WORK/run.err" "$WORK/dd.err"; fail "datadog: $(wc -l < "$WORK/dd.out") of 195 records"; }
-wait_for 20 test "$(wc -l < "$WORK/fh.out" 2>/dev/null || echo 0)" -ge 195 ||
+wait_for 20 lines_at_least "$WORK/fh.out" 195 ||
   { tail "$WORK/run.err" "$WORK/fh.err"; fail "firehose: $(wc -l < "$WORK/fh.out") of 195 records"; }
 kill -TERM "$FERRY_PID"
 wait_exit "$FERRY_PID" 30

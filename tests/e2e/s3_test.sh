@@ -27,13 +27,13 @@ with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
         extra = ['', ' "quoted"', ' tab\there', ' caf\u00e9 \u6771\u4eac', ' ' + 'x' * 100][i % 5]
         f.write('rec %06d%s\n' % (i, extra))
 PY
-# Large, barely compressible lines for the multipart case (~20 MB).
+# Large, incompressible lines for the multipart case (~12 MB: parts of 5, 5 and 2 MiB).
 python3 - "$WORK/big.txt" "$N" <<'PY'
 import sys, os
 n = int(sys.argv[2])
 with open(sys.argv[1], 'w') as f:
     for i in range(n):
-        f.write('big %06d %s\n' % (i, os.urandom(190).hex()))
+        f.write('big %06d %s\n' % (i, os.urandom(100).hex()))
 PY
 
 mkdir -p "$WORK/store"
@@ -101,7 +101,7 @@ check() { # NAME INPUT KEY_REGEX [check options]
 }
 
 # 1. gzip through many small objects (total_file_size 64KiB), with a session token; keys as
-echo "[${SECONDS}s] starting: $(echo "# 1. gzip through many small objects (total_file_size 64KiB), with a session token; keys as" | cut -c3-40)"
+echo "[${SECONDS}s] 1. gzip"
 #    formatted ($TAG, strftime in UTC, $INDEX, $UUID).
 start_proxy gzip --session-token "e2e-session-token"
 write_config gzip 'compression: gzip' 'total_file_size: 64KiB' \
@@ -124,15 +124,15 @@ assert idx == list(range(len(idx))), idx[:10]
 PY
 
 # 2. zstd, default object size: one object at the end of input.
-echo "[${SECONDS}s] starting: $(echo "# 2. zstd, default object size: one object at the end of input." | cut -c3-40)"
+echo "[${SECONDS}s] 2. zstd"
 start_proxy zstd
 write_config zstd 'compression: zstd' 'key_format: "zstd/$TAG-%Y%m%dT%H%M%SZ-$UUID.ndjson.zst"'
 AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET run_ferry zstd "$WORK/in.txt"
 stop_proxy zstd
 echo "zstd: $(check zstd "$WORK/in.txt" "zstd/stdin-[0-9]{8}T[0-9]{6}Z-[0-9a-f-]{36}\.ndjson\.zst")"
 
-# 3. Multipart: ~20 MB uncompressed in one object of 5 MiB parts; the first part answered
-echo "[${SECONDS}s] starting: $(echo "# 3. Multipart: ~20 MB uncompressed in one object of 5 MiB parts; the first part answered" | cut -c3-40)"
+# 3. Multipart: ~12 MB uncompressed in one object of 5 MiB parts; the first part answered
+echo "[${SECONDS}s] 3. multipart"
 #    500 and two uploads answered 503 SlowDown, all retried.
 start_proxy multipart --fail-part 1 --slowdown 2
 write_config multipart 'compression: none' 'part_size: 5MiB' \
@@ -142,7 +142,7 @@ stop_proxy multipart
 echo "multipart: $(check multipart "$WORK/big.txt" "multipart/stdin/[0-9a-f-]{36}\.ndjson")"
 echo "multipart: proxy saw $(stat multipart "['ops']"), statuses $(stat multipart "['status']")"
 [ "$(stat multipart "['ops'].get('CreateMultipartUpload', 0) >= 1")" = True ] || fail "multipart: no CreateMultipartUpload"
-[ "$(stat multipart "['ops'].get('UploadPart', 0) >= 4")" = True ] || fail "multipart: fewer than 4 parts"
+[ "$(stat multipart "['ops'].get('UploadPart', 0) >= 3")" = True ] || fail "multipart: fewer than 3 parts"
 [ "$(stat multipart "['ops'].get('CompleteMultipartUpload', 0) >= 1")" = True ] || fail "multipart: not completed"
 [ "$(stat multipart "['max_part_bytes'] <= 5 * 1024 * 1024")" = True ] || fail "multipart: a part over part_size"
 [ "$(stat multipart "['injected']")" = 3 ] || fail "multipart: the injected failures were not all hit"
@@ -171,7 +171,7 @@ start_background() {
 }
 
 # 4. A wrong secret key: every upload is refused (403 SignatureDoesNotMatch); /health turns
-echo "[${SECONDS}s] starting: $(echo "# 4. A wrong secret key: every upload is refused (403 SignatureDoesNotMatch); /health turns" | cut -c3-40)"
+echo "[${SECONDS}s] 4. wrong secret key"
 #    503 and says why, the log says why, nothing is dropped; once the key is accepted (the
 #    proxy rotates to it) every record arrives exactly once.
 start_proxy badkey
@@ -200,7 +200,7 @@ python3 "$E2E_DIR/s3_check.py" "$WORK/store/$BUCKET" "$WORK/in.txt" "badkey/[0-9
 stop_proxy badkey
 
 # 5. SIGTERM uploads the open object: upload_timeout 5m and a large total_file_size hold the
-echo "[${SECONDS}s] starting: $(echo "# 5. SIGTERM uploads the open object: upload_timeout 5m and a large total_file_size hold the" | cut -c3-40)"
+echo "[${SECONDS}s] 5. SIGTERM"
 #    object open; nothing is uploaded until SIGTERM, then everything is.
 start_proxy sigterm
 write_config sigterm 'compression: gzip' 'upload_timeout: 5m' 'key_format: "sigterm/$UUID.ndjson.gz"'

@@ -26,7 +26,7 @@ vals = [l.split()[-1] for l in text.splitlines() if l.startswith('ferry_input_re
 print(int(float(vals[0])) if vals else 0)
 PY
 }
-some_read() { [ "$(records_read)" -gt 1000 ]; }
+some_read() { local n; n=$(records_read) && [ "$n" -gt 1000 ]; }
 
 mkdir "$WORK/sink"
 mkfifo "$WORK/fifo"
@@ -34,16 +34,21 @@ mkfifo "$WORK/fifo"
 pid=$!; PIDS+=("$pid")
 # A writer that takes a few seconds, so the kill lands mid-stream (bounded: N lines).
 python3 - "$WORK/fifo" "$N" <<'PY' 2>/dev/null &
-import sys, time
+import os, sys, time
 with open(sys.argv[1], 'w') as f:
+    for _ in range(200):  # start writing once the sink is dead (bounded wait)
+        if os.path.exists(sys.argv[1] + '.go'): break
+        time.sleep(0.05)
     for i in range(int(sys.argv[2])):
         f.write('record %d\n' % i)
-        if i % 2000 == 1999:
-            f.flush(); time.sleep(0.02)
+        if i % 1000 == 999:
+            f.flush(); time.sleep(0.05)
+    time.sleep(60)  # no end of input: only the kill ends this run
 PY
 writer=$!; PIDS+=("$writer")
 wait_for 10 records_read || { tail "$WORK/err1.txt"; fail "ferry did not start"; }
 rm -rf "$WORK/sink"; touch "$WORK/sink"      # the sink dies: nothing is delivered
+touch "$WORK/fifo.go"
 wait_for 30 some_read || { tail "$WORK/err1.txt"; fail "ferry read nothing"; }
 acked=$(records_read)
 kill -9 "$pid"

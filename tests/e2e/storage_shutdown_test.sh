@@ -14,7 +14,7 @@ HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 write_config() {
   cat > "$1" <<YAML
 service:
-  grace_period: 2s
+  grace_period: \${GRACE:-2s}
   http: { listen: 127.0.0.1:$HTTP_PORT }
   storage: { path: $WORK/store, sync: interval }
 inputs:
@@ -60,7 +60,7 @@ pass "dead sink, SIGTERM: exit 0 in $(( $(date +%s) - t0 )) s, $N records persis
 
 # 2. The sink is back; no new input. The backlog ships first and ferry exits at end of input.
 rm -f "$WORK/sink"; mkdir "$WORK/sink"
-timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
+GRACE=30s timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
   { tail "$WORK/err2.txt"; fail "restart did not exit 0"; }
 python3 - "$WORK/sink/out.jsonl" "$N" <<'PY' || fail "backlog not delivered exactly once"
 import sys, json

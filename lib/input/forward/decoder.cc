@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -153,10 +152,7 @@ void ForwardDecoder::feed(std::string_view bytes) {
 }
 
 void ForwardDecoder::trim(size_t keep_bytes) {
-  // A busy client's frames (a FireLens PackedForward of 1,000 records is ~350 KiB) would
-  // otherwise make the buffer be freed and faulted in again for every frame; up to
-  // kKeepScratchBytes it is kept, as the scratch buffers below are.
-  if (buffered() == 0 && buffer_.capacity() > std::max(keep_bytes, kKeepScratchBytes)) {
+  if (buffered() == 0 && buffer_.capacity() > keep_bytes) {
     buffer_ = core::ByteBuffer();
     head_ = 0;
   }

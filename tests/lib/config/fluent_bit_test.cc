@@ -87,12 +87,14 @@ TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
   };
   // Output options are the plugins' to check; strip them to validate the rest here.
   YAML::Node root = YAML::Load(yaml);
-  for (auto o : root["outputs"]) {
+  YAML::Node slim_outputs(YAML::NodeType::Sequence);
+  for (const auto& o : root["outputs"]) {
     YAML::Node slim;
-    slim["type"] = o["type"];
-    slim["match"] = o["match"];
-    o = slim;
+    slim["type"] = o["type"].as<std::string>();
+    slim["match"] = o["match"].as<std::string>();
+    slim_outputs.push_back(slim);
   }
+  root["outputs"] = slim_outputs;
   YAML::Emitter e;
   e << root;
   const auto env = [](const std::string&) -> std::optional<std::string> { return "x"; };

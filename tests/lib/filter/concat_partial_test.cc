@@ -3,6 +3,7 @@
 #include "filter_test_util.h"
 
 #include <optional>
+#include <thread>
 
 namespace ferry::test {
 namespace {
@@ -182,6 +183,45 @@ TEST(EffectiveFilters, ConcatPartialIsAddedForForwardInputs) {
   c.inputs[0].type = "stdin";
   c.filters.pop_back();
   EXPECT_EQ(filter::effectiveFilters(c).size(), 1u);
+}
+
+} // namespace
+} // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+struct CapturingQueue final : core::OutputQueue {
+  std::vector<core::BatchRef> batches;
+  void enqueue(core::BatchRef batch) override {
+    batch->resolveOutput(core::BatchOutcome::kDelivered);
+    batches.push_back(std::move(batch));
+  }
+  bool overBudget() const override { return false; }
+};
+
+TEST(ConcatPartialRouting, RouterReleasesTimedOutGroupsThroughLaterFilters) {
+  core::Router router;
+  CapturingQueue out;
+  router.addOutput("*", &out);
+  router.addFilter("*", makeFilter("  - type: concat_partial\n    timeout: 30ms\n"));
+  router.addFilter("*", makeFilter("  - type: add_fields\n    fields: { after: yes }\n"));
+  bool acked = false;
+  auto b = mapBatch("app", {part("c", "p", 1, false, "half")});
+  b->setFinalizer([&](core::BatchOutcome) { acked = true; });
+  router.route(std::move(b));
+  router.poll();
+  EXPECT_TRUE(out.batches.empty());
+  EXPECT_FALSE(acked);
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  router.poll();
+  ASSERT_EQ(out.batches.size(), 1u);
+  EXPECT_EQ(recordsJson(*out.batches[0]),
+            (std::vector<std::string>{R"({"container_id":"c","container_name":"/app-c","source":"stdout","log":"half","after":"yes"})"}));
+  EXPECT_TRUE(acked);
+  router.route(mapBatch("app", {part("d", "q", 1, false, "held")}));
+  router.poll(true); // shutdown: everything held goes on
+  EXPECT_EQ(out.batches.size(), 2u);
 }
 
 } // namespace

@@ -138,7 +138,8 @@ TEST_F(LogTest, DistinctMessagesComponentsAndLevelsAreNotMerged) {
 
 TEST_F(LogTest, FlushReportsPendingCountsInJson) {
   setLogFormat(LogFormat::kJson);
-  for (int i = 0; i < 3; ++i) logMessage(LogLevel::kWarn, "forward", "bad frame");
+  for (int i = 0; i < 3; ++i)
+    logMessage(LogLevel::kWarn, "forward", "bad frame");
   ASSERT_EQ(lines_.size(), 1u);
   flushLogRepeats();
   ASSERT_EQ(lines_.size(), 2u);
@@ -161,7 +162,8 @@ TEST_F(LogTest, SweepBeforeTheWindowEndsPrintsNothing) {
 
 TEST_F(LogTest, ManyDistinctMessagesStayBounded) {
   // More distinct texts than the table holds: all are printed, none is lost or merged.
-  for (int i = 0; i < 5000; ++i) logMessage(LogLevel::kInfo, "x", "message " + std::to_string(i));
+  for (int i = 0; i < 5000; ++i)
+    logMessage(LogLevel::kInfo, "x", "message " + std::to_string(i));
   EXPECT_EQ(lines_.size(), 5000u);
 }
 

@@ -23,7 +23,8 @@ TEST(MetricsTest, SameNameAndLabelsGiveTheSameSeries) {
   EXPECT_EQ(m.counterValue("ferry_x_total", {{"input", "b"}}), 1u);
   EXPECT_EQ(m.counterValue("ferry_x_total", {{"input", "c"}}), 0u);
   // Label values containing the key separator must not collide with other label sets.
-  EXPECT_NE(&m.counter("ferry_y", {{"a", std::string("1\0b", 3)}}), &m.counter("ferry_y", {{"a", "1"}, {"b", ""}}));
+  EXPECT_NE(&m.counter("ferry_y", {{"a", std::string("1\0b", 3)}}),
+            &m.counter("ferry_y", {{"a", "1"}, {"b", ""}}));
 }
 
 TEST(MetricsTest, RendersFamiliesGroupedWithHelpAndType) {
@@ -32,14 +33,13 @@ TEST(MetricsTest, RendersFamiliesGroupedWithHelpAndType) {
   m.gauge("ferry_ring_capacity", {}, "Ring slots").set(4096);
   m.counter("ferry_input_records_total", {{"input", "tail"}}, "Records read").add(7);
   const std::string text = m.renderPrometheus();
-  EXPECT_EQ(text,
-            "# HELP ferry_input_records_total Records read\n"
-            "# TYPE ferry_input_records_total counter\n"
-            "ferry_input_records_total{input=\"forward\"} 5\n"
-            "ferry_input_records_total{input=\"tail\"} 7\n"
-            "# HELP ferry_ring_capacity Ring slots\n"
-            "# TYPE ferry_ring_capacity gauge\n"
-            "ferry_ring_capacity 4096\n");
+  EXPECT_EQ(text, "# HELP ferry_input_records_total Records read\n"
+                  "# TYPE ferry_input_records_total counter\n"
+                  "ferry_input_records_total{input=\"forward\"} 5\n"
+                  "ferry_input_records_total{input=\"tail\"} 7\n"
+                  "# HELP ferry_ring_capacity Ring slots\n"
+                  "# TYPE ferry_ring_capacity gauge\n"
+                  "ferry_ring_capacity 4096\n");
 }
 
 TEST(MetricsTest, EscapesLabelValuesAndHelp) {
@@ -107,14 +107,17 @@ TEST(HistogramTest, ConcurrentObservationsAreAllCounted) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&h, t] {
-      for (int i = 0; i < kEach; ++i) h.observe(0.001 * (i % 100) + t);
+      for (int i = 0; i < kEach; ++i)
+        h.observe(0.001 * (i % 100) + t);
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   const auto s = h.snapshot();
   EXPECT_EQ(s.count, static_cast<uint64_t>(kThreads * kEach));
   EXPECT_EQ(s.cumulative.back(), s.count);
-  for (size_t i = 1; i < s.cumulative.size(); ++i) EXPECT_LE(s.cumulative[i - 1], s.cumulative[i]);
+  for (size_t i = 1; i < s.cumulative.size(); ++i)
+    EXPECT_LE(s.cumulative[i - 1], s.cumulative[i]);
 }
 
 } // namespace

@@ -102,7 +102,7 @@ TEST(SegmentStoreTest, RoundTripAcrossReopen) {
   }
   auto store = openStore(optionsFor(dir));
   EXPECT_EQ(store->recovery().entries, 3u);
-  EXPECT_EQ(store->recovery().records, 1004u);
+  EXPECT_EQ(store->recovery().records, 1005u);
   EXPECT_EQ(store->recovery().corrupt_entries, 0u);
   EXPECT_EQ(store->nextSeq(), 3u);
   auto got = readAll(*store);
@@ -121,7 +121,7 @@ TEST(SegmentStoreTest, RoundTripAcrossReopen) {
   ASSERT_TRUE(e.has_value());
   EXPECT_FALSE(e->has_value());
   EXPECT_EQ(store->countRecords(1), 1002u);
-  EXPECT_EQ(store->countRecords(0), 1004u);
+  EXPECT_EQ(store->countRecords(0), 1005u);
 }
 
 // Writes three entries and returns the segment path and the offset where the last starts.
@@ -238,7 +238,9 @@ TEST(SegmentStoreTest, SegmentIsDeletedOnlyWhenEveryOutputPassedIt) {
   store->setCursor("a", 6);
   EXPECT_EQ(store->collect(), 3u); // never the segment being written
   EXPECT_EQ(segmentFiles(dir).size(), 1u);
-  EXPECT_EQ(readAll(*store, 0).size(), 0u);
+  auto left = readAll(*store, 0);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].seq, 5u);
   // Reopening keeps what is left and the sequence.
   ASSERT_TRUE(store->persistCursors().has_value());
   store.reset();

@@ -37,7 +37,8 @@ private:
   Records& add(std::string data, uint32_t format) {
     storage_.push_back(std::move(data));
     const std::string& s = storage_.back();
-    records_.push_back({kTimeNs, "t", 1, reinterpret_cast<const uint8_t*>(s.data()), s.size(), format});
+    records_.push_back(
+        {kTimeNs, "t", 1, reinterpret_cast<const uint8_t*>(s.data()), s.size(), format});
     return *this;
   }
   std::deque<std::string> storage_;
@@ -122,7 +123,8 @@ TEST(FirehoseEncoderTest, EachRecordIsOneJsonLineInBase64) {
   EXPECT_EQ(stats.firehose_records, 2u);
   const auto data = decodeBody(req->body, "stream-1");
   ASSERT_EQ(data.size(), 2u);
-  EXPECT_EQ(data[0], "{\"date\":\"2024-05-01T12:00:00.123000000Z\",\"log\":\"hello \\\"world\\\"\"}\n");
+  EXPECT_EQ(data[0],
+            "{\"date\":\"2024-05-01T12:00:00.123000000Z\",\"log\":\"hello \\\"world\\\"\"}\n");
   EXPECT_EQ(data[1], "{\"date\":\"2024-05-01T12:00:00.123000000Z\",\"log\":\"from map\","
                      "\"source\":\"stdout\"}\n");
   EXPECT_EQ(req->logRecords(), 2u);
@@ -180,7 +182,7 @@ TEST(FirehoseEncoderTest, AtMost4MiBPerCallAsSent) {
 
 TEST(FirehoseEncoderTest, RecordsOver1000KiBAreDroppedAndCounted) {
   Records r;
-  r.line("small").lines(1, kMaxRecordBytes); // its JSON line is over the limit
+  r.line("small").lines(1, kMaxRecordBytes);   // its JSON line is over the limit
   std::string fits(kMaxRecordBytes - 64, 'y'); // with {"date":...,"log":""}\n just under
   r.line(fits);
   FirehoseEncoder enc(settings());

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <string>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,11 +44,17 @@ public:
   }
 
 private:
-  static constexpr const char* kNames[] = {
-      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-      "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_EC2_METADATA_DISABLED",
-      "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"};
+  static constexpr const char* kNames[] = {"AWS_ACCESS_KEY_ID",
+                                           "AWS_SECRET_ACCESS_KEY",
+                                           "AWS_SESSION_TOKEN",
+                                           "AWS_PROFILE",
+                                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                           "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                           "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                           "AWS_ROLE_ARN",
+                                           "AWS_EC2_METADATA_DISABLED",
+                                           "AWS_SHARED_CREDENTIALS_FILE",
+                                           "AWS_CONFIG_FILE"};
   std::vector<std::pair<const char*, std::optional<std::string>>> saved_;
 };
 
@@ -65,7 +71,8 @@ protected:
   }
   int init(const std::string& json, std::string* error_out = nullptr) {
     char error[512] = {0};
-    const int rc = api_->init(&host_api_, json.data(), json.size(), &instance_, &limits_, error, sizeof error);
+    const int rc =
+        api_->init(&host_api_, json.data(), json.size(), &instance_, &limits_, error, sizeof error);
     if (error_out != nullptr) *error_out = error;
     return rc;
   }
@@ -93,14 +100,17 @@ TEST_F(FirehosePluginTest, InitSetsTheVendorLimits) {
 
 TEST_F(FirehosePluginTest, InitRefusesBadOptionsNamingThem) {
   std::string error;
-  EXPECT_NE(init(R"({"delivery_stream":"s","region":"eu-west-1","endpoint":"ftp://x"})", &error), 0);
+  EXPECT_NE(init(R"({"delivery_stream":"s","region":"eu-west-1","endpoint":"ftp://x"})", &error),
+            0);
   EXPECT_NE(error.find("endpoint"), std::string::npos) << error;
   EXPECT_NE(init(R"({"delivery_stream":"","region":"eu-west-1"})", &error), 0);
   EXPECT_NE(error.find("delivery_stream"), std::string::npos) << error;
 }
 
 TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailure) {
-  ASSERT_EQ(init(R"({"delivery_stream":"orders","region":"eu-west-1","endpoint":"http://127.0.0.1:9"})"), 0);
+  ASSERT_EQ(
+      init(R"({"delivery_stream":"orders","region":"eu-west-1","endpoint":"http://127.0.0.1:9"})"),
+      0);
   const std::vector<std::string> lines = {"one", "two", "three"};
   std::vector<ferry_plugin_record> records;
   for (const auto& l : lines) {
@@ -110,8 +120,8 @@ TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailur
   size_t consumed = 0, dropped = 0;
   ferry_plugin_request* request = nullptr;
   char error[256] = {0};
-  ASSERT_EQ(api_->encode(instance_, records.data(), records.size(), &consumed, &dropped, &request, error,
-                         sizeof error),
+  ASSERT_EQ(api_->encode(instance_, records.data(), records.size(), &consumed, &dropped, &request,
+                         error, sizeof error),
             0)
       << error;
   EXPECT_EQ(consumed, 3u);
@@ -132,18 +142,21 @@ TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailur
   ASSERT_EQ(rc, 0) << error;
   EXPECT_STREQ(http.url, "http://127.0.0.1:9/");
   const std::vector<std::string> headers(http.headers, http.headers + http.header_count);
-  EXPECT_NE(std::find(headers.begin(), headers.end(), "X-Amz-Target: Firehose_20150804.PutRecordBatch"),
-            headers.end());
+  EXPECT_NE(
+      std::find(headers.begin(), headers.end(), "X-Amz-Target: Firehose_20150804.PutRecordBatch"),
+      headers.end());
   bool signed_ok = false;
   for (const auto& h : headers) {
-    if (h.starts_with("Authorization: AWS4-HMAC-SHA256 Credential=AKIDPLUGINTEST/")) signed_ok = true;
+    if (h.starts_with("Authorization: AWS4-HMAC-SHA256 Credential=AKIDPLUGINTEST/"))
+      signed_ok = true;
   }
   EXPECT_TRUE(signed_ok);
 
-  const std::string partial = R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
-                              R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"x"},{"RecordId":"c"}]})";
-  ferry_http_response response{200, nullptr, 0, reinterpret_cast<const uint8_t*>(partial.data()), partial.size(),
-                               nullptr};
+  const std::string partial =
+      R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
+      R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"x"},{"RecordId":"c"}]})";
+  ferry_http_response response{
+      200, nullptr, 0, reinterpret_cast<const uint8_t*>(partial.data()), partial.size(), nullptr};
   ferry_plugin_verdict verdict{};
   api_->http_response(instance_, request, &response, &verdict);
   EXPECT_EQ(verdict.kind, static_cast<uint32_t>(FERRY_VERDICT_PARTIAL));

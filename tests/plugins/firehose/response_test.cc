@@ -60,8 +60,9 @@ std::string awsError(std::string_view type, std::string_view message = "m") {
 
 TEST(FirehoseResponseTest, AllPutIsDelivered) {
   auto req = makeRequest({1, 1, 1});
-  auto v = judge(*req, 200, R"({"FailedPutCount":0,"Encrypted":false,"RequestResponses":[)"
-                            R"({"RecordId":"a"},{"RecordId":"b"},{"RecordId":"c"}]})");
+  auto v = judge(*req, 200,
+                 R"({"FailedPutCount":0,"Encrypted":false,"RequestResponses":[)"
+                 R"({"RecordId":"a"},{"RecordId":"b"},{"RecordId":"c"}]})");
   EXPECT_EQ(v.kind, FERRY_VERDICT_DELIVERED);
   EXPECT_EQ(req->records.size(), 3u);
 }
@@ -76,7 +77,8 @@ TEST(FirehoseResponseTest, PartialFailureResendsOnlyTheFailedRecords) {
   EXPECT_EQ(v.records_delivered, 2u);
   EXPECT_EQ(v.records_dropped, 0u);
   EXPECT_EQ(v.throttled, 1u);
-  EXPECT_NE(std::string(v.message).find("ServiceUnavailableException"), std::string::npos) << v.message;
+  EXPECT_NE(std::string(v.message).find("ServiceUnavailableException"), std::string::npos)
+      << v.message;
   ASSERT_EQ(req->records.size(), 2u);
   EXPECT_EQ(req->recordData(req->records[0]), "{\"i\":1}\n");
   EXPECT_EQ(req->recordData(req->records[1]), "{\"i\":3}\n");
@@ -84,15 +86,17 @@ TEST(FirehoseResponseTest, PartialFailureResendsOnlyTheFailedRecords) {
   EXPECT_EQ(req->body.view().find("eyJpIjowfQo="), std::string::npos);
 
   // The next attempt: the rest goes through.
-  v = judge(*req, 200, R"({"FailedPutCount":0,"RequestResponses":[{"RecordId":"b"},{"RecordId":"d"}]})");
+  v = judge(*req, 200,
+            R"({"FailedPutCount":0,"RequestResponses":[{"RecordId":"b"},{"RecordId":"d"}]})");
   EXPECT_EQ(v.kind, FERRY_VERDICT_DELIVERED);
 }
 
 TEST(FirehoseResponseTest, PartialCountsEveryLineOfAnAggregatedRecord) {
   auto req = makeRequest({100, 250, 7});
-  auto v = judge(*req, 200,
-                 R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
-                 R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"s"},{"RecordId":"c"}]})");
+  auto v =
+      judge(*req, 200,
+            R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
+            R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"s"},{"RecordId":"c"}]})");
   EXPECT_EQ(v.kind, FERRY_VERDICT_PARTIAL);
   EXPECT_EQ(v.records_delivered, 107u);
   EXPECT_EQ(req->logRecords(), 250u);
@@ -151,8 +155,9 @@ TEST(FirehoseResponseTest, ServerAndNetworkErrorsAreRetried) {
 
 TEST(FirehoseResponseTest, MissingStreamIsRetriedUnhealthyNamingIt) {
   auto req = makeRequest({1});
-  auto v = judge(*req, 400, awsError("com.amazonaws.firehose#ResourceNotFoundException",
-                                     "Firehose orders under account 1 not found."));
+  auto v = judge(*req, 400,
+                 awsError("com.amazonaws.firehose#ResourceNotFoundException",
+                          "Firehose orders under account 1 not found."));
   EXPECT_EQ(v.kind, FERRY_VERDICT_RETRY);
   EXPECT_EQ(v.unhealthy, 1u);
   const std::string m = v.message;
@@ -174,7 +179,8 @@ TEST(FirehoseResponseTest, RefusedCredentialsAreRetriedUnhealthy) {
   EXPECT_EQ(v.kind, FERRY_VERDICT_RETRY);
   EXPECT_EQ(v.unhealthy, 1u);
   // The type from the header when the body has none.
-  v = judge(*req, 400, "", {"Content-Type: x", "X-Amzn-ErrorType: AccessDeniedException:http://x/"});
+  v = judge(*req, 400, "",
+            {"Content-Type: x", "X-Amzn-ErrorType: AccessDeniedException:http://x/"});
   EXPECT_EQ(v.unhealthy, 1u);
 }
 
@@ -185,7 +191,8 @@ TEST(FirehoseResponseTest, TooLargeIsSplit) {
 
 TEST(FirehoseResponseTest, OtherClientErrorsAreDropped) {
   auto req = makeRequest({1});
-  for (const char* type : {"ValidationException", "InvalidArgumentException", "SerializationException"}) {
+  for (const char* type :
+       {"ValidationException", "InvalidArgumentException", "SerializationException"}) {
     auto v = judge(*req, 400, awsError(type, "1 validation error detected"));
     EXPECT_EQ(v.kind, FERRY_VERDICT_DROP) << type;
     EXPECT_NE(std::string(v.message).find("validation error"), std::string::npos) << v.message;

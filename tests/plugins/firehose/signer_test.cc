@@ -43,8 +43,7 @@ TEST(FirehoseSignerTest, MatchesSmithySignatureV4) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.body), out.body_len), "{}");
   const auto h = headers(out);
   const std::vector<std::string> want = {
-      "Host: 127.0.0.1:1234",
-      "Content-Type: application/x-amz-json-1.1",
+      "Host: 127.0.0.1:1234", "Content-Type: application/x-amz-json-1.1",
       "X-Amz-Target: Firehose_20150804.PutRecordBatch",
       "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/firehose/aws4_request, "
       "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "

@@ -13,7 +13,9 @@
 namespace ferry::s3 {
 namespace {
 
-std::optional<std::string> noEnv(const char*) { return std::nullopt; }
+std::optional<std::string> noEnv(const char*) {
+  return std::nullopt;
+}
 std::optional<std::string> regionEnv(const char* name) {
   if (std::string(name) == "AWS_DEFAULT_REGION") return std::string("eu-west-3");
   return std::nullopt;

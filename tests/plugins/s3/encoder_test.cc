@@ -87,7 +87,8 @@ TEST(S3EncoderTest, ClosesAtTheUploadedSize) {
 TEST(S3EncoderTest, OneRecordAlwaysFitsAndMalformedIsDropped) {
   Lines in(3, 5000);
   ObjectSettings s;
-  s.target_bytes = 1; // already "full" before the first record
+  s.compression = codec::Compression::kNone; // sizes known per record, not per chunk
+  s.target_bytes = 1;                        // already "full" before the first record
   core::ByteBuffer scratch, body;
   auto stats = buildObject(s, in.records, scratch, body);
   ASSERT_TRUE(stats.has_value());
@@ -98,9 +99,11 @@ TEST(S3EncoderTest, OneRecordAlwaysFitsAndMalformedIsDropped) {
   input::forward::packStr(map, "msg");
   input::forward::packStr(map, "ok");
   const std::string broken = "\x82\xa1k"; // a map that ends early
-  std::vector<ferry_plugin_record> recs = {
-      {1, "t", 1, reinterpret_cast<const uint8_t*>(broken.data()), broken.size(), FERRY_RECORD_MSGPACK_MAP},
-      {2, "t", 1, reinterpret_cast<const uint8_t*>(map.data()), map.size(), FERRY_RECORD_MSGPACK_MAP}};
+  std::vector<ferry_plugin_record> recs = {{1, "t", 1,
+                                            reinterpret_cast<const uint8_t*>(broken.data()),
+                                            broken.size(), FERRY_RECORD_MSGPACK_MAP},
+                                           {2, "t", 1, reinterpret_cast<const uint8_t*>(map.data()),
+                                            map.size(), FERRY_RECORD_MSGPACK_MAP}};
   s = ObjectSettings{};
   s.compression = codec::Compression::kNone;
   s.json.time_key = "";

@@ -11,7 +11,11 @@ namespace ferry::s3 {
 namespace {
 
 ferry_plugin_verdict judge(int status, const std::string& code, const char* header = nullptr) {
-  const std::string body = code.empty() ? "" : "<Error><Code>" + code + "</Code><Message>why &amp; how</Message><Region>eu-west-1</Region></Error>";
+  const std::string body =
+      code.empty()
+          ? ""
+          : "<Error><Code>" + code +
+                "</Code><Message>why &amp; how</Message><Region>eu-west-1</Region></Error>";
   const char* headers[] = {header};
   ferry_http_response r{};
   r.status = status;
@@ -28,13 +32,15 @@ ferry_plugin_verdict judge(int status, const std::string& code, const char* head
 
 TEST(S3ResponseTest, Classification) {
   EXPECT_EQ(judge(200, "").kind, FERRY_VERDICT_DELIVERED);
-  for (int s : {500, 502, 504}) EXPECT_EQ(judge(s, "InternalError").kind, FERRY_VERDICT_RETRY) << s;
+  for (int s : {500, 502, 504})
+    EXPECT_EQ(judge(s, "InternalError").kind, FERRY_VERDICT_RETRY) << s;
   EXPECT_EQ(judge(0, "").kind, FERRY_VERDICT_RETRY);
   EXPECT_EQ(judge(400, "RequestTimeout").kind, FERRY_VERDICT_RETRY);
   auto slow = judge(503, "SlowDown");
   EXPECT_EQ(slow.kind, FERRY_VERDICT_RETRY);
   EXPECT_EQ(slow.throttled, 1u);
-  for (const char* code : {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}) {
+  for (const char* code :
+       {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}) {
     auto v = judge(403, code);
     EXPECT_EQ(v.kind, FERRY_VERDICT_RETRY) << code;
     EXPECT_EQ(v.unhealthy, 1u) << code;
@@ -55,7 +61,8 @@ TEST(S3ResponseTest, Classification) {
 }
 
 TEST(S3ResponseTest, Helpers) {
-  EXPECT_EQ(xmlText("<a><UploadId>x&lt;&gt;&quot;&apos;&amp;y</UploadId></a>", "UploadId"), "x<>\"'&y");
+  EXPECT_EQ(xmlText("<a><UploadId>x&lt;&gt;&quot;&apos;&amp;y</UploadId></a>", "UploadId"),
+            "x<>\"'&y");
   EXPECT_EQ(xmlText("<a><UploadId>x", "UploadId"), "");
   EXPECT_EQ(xmlText("<a/>", "Code"), "");
   const char* headers[] = {"Content-Length: 0", "ETAG:  \"abc\"  "};

@@ -63,7 +63,10 @@ std::string errorXml(const std::string& code) {
   return "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>m</Message></Error>";
 }
 
-const Answer kCreated{200, {}, "<InitiateMultipartUploadResult><UploadId>up&amp;1</UploadId></InitiateMultipartUploadResult>"};
+const Answer kCreated{
+    200,
+    {},
+    "<InitiateMultipartUploadResult><UploadId>up&amp;1</UploadId></InitiateMultipartUploadResult>"};
 
 TEST(S3UploadTest, SmallObjectIsOnePut) {
   const S3Config c = testConfig();
@@ -126,7 +129,8 @@ TEST(S3UploadTest, MultipartHappyPath) {
       << xml;
   // S3 may answer 200 and report the failure in the body: not delivered.
   EXPECT_EQ(answer(u, c, {200, {}, errorXml("InternalError")}).kind, FERRY_VERDICT_RETRY);
-  EXPECT_EQ(answer(u, c, {200, {}, "<CompleteMultipartUploadResult/>"}).kind, FERRY_VERDICT_DELIVERED);
+  EXPECT_EQ(answer(u, c, {200, {}, "<CompleteMultipartUploadResult/>"}).kind,
+            FERRY_VERDICT_DELIVERED);
   EXPECT_EQ(u.step(), Step::kDone);
 }
 

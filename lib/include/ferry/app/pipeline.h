@@ -34,6 +34,22 @@ struct ShutdownReport {
   bool clean = true;              // every output emptied within the grace period
 };
 
+// What `ferry replay` did for one output.
+struct ReplayResult {
+  std::string output;
+  uint64_t records = 0;   // read from its dead-letter queue
+  uint64_t delivered = 0; // sent (or refused for good by the sink, counted as dropped)
+  bool complete = false;  // everything went: the queue was removed
+};
+
+// Dead-letter queues (storage on): batches an output gave up on after retry.max_attempts
+// are kept in <storage.path>/dead-letter/<output>/ . This resends them through the
+// configured output (all outputs, or `only`), waiting at most `budget` for each.
+std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output::PluginHost& plugins,
+                                            obs::Metrics& metrics, const std::string& only,
+                                            std::chrono::milliseconds budget);
+std::string deadLetterSubdir(const std::string& output);
+
 class Pipeline {
 public:
   Pipeline(const config::Config& config, output::PluginHost& plugins, obs::Metrics& metrics);
@@ -67,6 +83,7 @@ private:
   void onOutputResolved(size_t output, const core::Batch& batch, core::BatchOutcome outcome);
   uint64_t outputCursor(size_t output);
   void saveCursors();
+  void deadLetter(size_t output, const core::Batch& batch);
   bool storageFullPause() const;
 
   const config::Config& config_;
@@ -90,6 +107,9 @@ private:
   std::atomic<uint64_t> routed_end_{0}; // every entry below it has been routed (feed_mu_)
   uint64_t routing_seq_ = UINT64_MAX;   // entry being routed (router thread, feed_mu_)
   std::vector<std::unique_ptr<OutputStore>> output_stores_;
+  std::mutex dead_letter_mu_;
+  std::unordered_map<size_t, storage::SegmentStorePtr> dead_letters_; // by output, opened lazily
+  obs::Counter* dead_lettered_ = nullptr;
   std::thread storage_thread_;
   std::atomic<bool> storage_stop_{false};
   std::atomic<bool> feeding_{true};

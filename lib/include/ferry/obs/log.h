@@ -52,9 +52,13 @@ void logf(LogLevel level, std::string_view component, fmt::format_string<Args...
                   fmt::format(f, std::forward<Args>(args)...));
 }
 
-#define FERRY_LOG_DEBUG(component, ...) ::ferry::obs::logf(::ferry::obs::LogLevel::kDebug, component, __VA_ARGS__)
-#define FERRY_LOG_INFO(component, ...) ::ferry::obs::logf(::ferry::obs::LogLevel::kInfo, component, __VA_ARGS__)
-#define FERRY_LOG_WARN(component, ...) ::ferry::obs::logf(::ferry::obs::LogLevel::kWarn, component, __VA_ARGS__)
-#define FERRY_LOG_ERROR(component, ...) ::ferry::obs::logf(::ferry::obs::LogLevel::kError, component, __VA_ARGS__)
+#define FERRY_LOG_DEBUG(component, ...)                                                            \
+  ::ferry::obs::logf(::ferry::obs::LogLevel::kDebug, component, __VA_ARGS__)
+#define FERRY_LOG_INFO(component, ...)                                                             \
+  ::ferry::obs::logf(::ferry::obs::LogLevel::kInfo, component, __VA_ARGS__)
+#define FERRY_LOG_WARN(component, ...)                                                             \
+  ::ferry::obs::logf(::ferry::obs::LogLevel::kWarn, component, __VA_ARGS__)
+#define FERRY_LOG_ERROR(component, ...)                                                            \
+  ::ferry::obs::logf(::ferry::obs::LogLevel::kError, component, __VA_ARGS__)
 
 } // namespace ferry::obs

@@ -123,6 +123,9 @@ public:
   // Records stored at or after `from` (headers only; for the shutdown report).
   uint64_t countRecords(uint64_t from) const;
 
+  // An output name as a file name (cursor files, dead-letter directories).
+  static std::string fileNameFor(const std::string& output);
+
   // Encodes / decodes one entry (shared with tests and `ferry replay`).
   static void encodeEntry(const core::Batch& batch, uint64_t seq, std::string& out);
   static constexpr size_t kPrefixBytes = 8;      // body length + crc

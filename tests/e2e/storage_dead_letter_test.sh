@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Retry budget with storage on: an output that gives up after retry.max_attempts keeps those
+# records in its dead-letter queue (counted), the cursor moves on (a restart does not resend
+# them), and `ferry replay` delivers them once the sink is back, then removes the queue.
+source "$(dirname "$0")/lib.sh"
+
+N=5000
+HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -c "
+with open('$WORK/in.txt','w') as f:
+    for i in range($N): f.write('record %d\n' % i)"
+cat > "$WORK/cfg.yaml" <<YAML
+service:
+  grace_period: 2s
+  http: { listen: 127.0.0.1:$HTTP_PORT }
+  storage: { path: $WORK/store }
+inputs:
+  - type: stdin
+outputs:
+  - type: file
+    name: archive
+    path: $WORK/sink/out.jsonl
+    retry: { max_attempts: 2, initial_backoff: 50ms, max_backoff: 100ms }
+YAML
+metric() {
+  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
+vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
+print(int(float(vals[0])) if vals else 0)
+PY
+}
+all_dead_lettered() { [ "$(metric ferry_storage_dead_letter_records_total)" = "$N" ]; }
+
+mkdir "$WORK/sink"
+mkfifo "$WORK/fifo"
+"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
+pid=$!; PIDS+=("$pid")
+exec 3> "$WORK/fifo"
+wait_for 10 metric ferry_ring_capacity || fail "ferry did not start"
+rm -rf "$WORK/sink"; touch "$WORK/sink"
+cat "$WORK/in.txt" >&3
+wait_for 30 all_dead_lettered || { tail "$WORK/err1.txt"; fail "records not dead-lettered"; }
+failed=$(metric 'ferry_output_records_total{output="archive",result="failed"}')
+[ "$failed" = "$N" ] || fail "failed count $failed, expected $N"
+kill -TERM "$pid"
+wait_exit "$pid" 20
+exec 3>&-
+[ "$RC" = 0 ] || { tail "$WORK/err1.txt"; fail "exit $RC"; }
+[ -d "$WORK/store/dead-letter/archive" ] || fail "no dead-letter queue on disk"
+
+rm -f "$WORK/sink"; mkdir "$WORK/sink"
+# A restart does not resend them (the cursor passed them) ...
+timeout 30 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" || fail "restart failed"
+[ ! -s "$WORK/sink/out.jsonl" ] || fail "dead-lettered records were shipped again by a restart"
+# ... an unknown output is an error ...
+rc=0; "$FERRY_BIN" replay -c "$WORK/cfg.yaml" --output nope 2> "$WORK/err3.txt" || rc=$?
+[ "$rc" = 2 ] && grep -q "no output named 'nope'" "$WORK/err3.txt" || fail "replay of an unknown output: rc $rc"
+# ... and `ferry replay` does, exactly once, then removes the queue.
+timeout 30 "$FERRY_BIN" replay -c "$WORK/cfg.yaml" --output archive 2> "$WORK/err4.txt" ||
+  { cat "$WORK/err4.txt"; fail "replay failed"; }
+grep -q "replay archive: $N of $N records delivered" "$WORK/err4.txt" || { cat "$WORK/err4.txt"; fail "replay report"; }
+python3 - "$WORK/sink/out.jsonl" "$N" <<'PY' || fail "replayed records wrong"
+import sys, json
+got = sorted(json.loads(l)['log'] for l in open(sys.argv[1]))
+want = sorted('record %d' % i for i in range(int(sys.argv[2])))
+assert got == want, f'{len(got)} records, {len(got) - len(set(got))} duplicates'
+PY
+[ ! -e "$WORK/store/dead-letter/archive" ] || fail "the replayed queue was not removed"
+timeout 30 "$FERRY_BIN" replay -c "$WORK/cfg.yaml" 2> "$WORK/err5.txt" || fail "empty replay failed"
+[ "$(wc -l < "$WORK/sink/out.jsonl")" = "$N" ] || fail "a second replay resent records"
+pass "retry budget: $N records dead-lettered, not resent on restart, replayed once, queue removed"
