@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
@@ -232,11 +233,17 @@ int runCommand(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto loaded = loadConfig(a.config_path, a.fluent_bit_config);
-  if (!loaded) return kExitConfig;
+  // Held by pointer: a pipeline keeps a reference to its config, and SIGHUP swaps both.
+  std::unique_ptr<Loaded> loaded;
+  if (auto first = loadConfig(a.config_path, a.fluent_bit_config)) {
+    loaded = std::make_unique<Loaded>(std::move(*first));
+  } else {
+    return kExitConfig;
+  }
   applyLogging(loaded->config.service);
   obs::Metrics& metrics = obs::Metrics::global();
   auto pipeline = std::make_unique<app::Pipeline>(loaded->config, *loaded->plugins, metrics);
+  std::mutex pipeline_mu; // the status server reads the pipeline a reload replaces
   try {
     if (a.dry_run) {
       // Outputs are initialised by start(); inputs are not needed for a dry run, so build a
@@ -261,7 +268,10 @@ int runCommand(const std::vector<std::string>& args) {
   if (loaded->config.service.http_listen) {
     status = std::make_unique<obs::StatusServer>(
         *loaded->config.service.http_listen,
-        [&pipeline](const std::string& path) { return statusReply(*pipeline, path); });
+        [&pipeline, &pipeline_mu](const std::string& path) {
+          std::lock_guard lock(pipeline_mu);
+          return statusReply(*pipeline, path);
+        });
     try {
       status->start();
     } catch (const std::exception& e) {
@@ -284,7 +294,56 @@ int runCommand(const std::vector<std::string>& args) {
       break;
     }
     if (sig == SIGHUP) {
-      FERRY_LOG_WARN("ferry", "SIGHUP received: configuration reload is not supported yet, ignored");
+      // Reload: a config that does not load is logged and the running one stays. A good one
+      // replaces it the way a restart would: the old pipeline stops (flushing within the
+      // grace period; with storage on, the rest stays on disk and the new one ships it
+      // first; tail positions are saved), then the new one starts. If it cannot start (a
+      // port taken), the previous config is started again.
+      auto fresh = loadConfig(a.config_path, a.fluent_bit_config);
+      if (!fresh) {
+        FERRY_LOG_ERROR("ferry", "SIGHUP: the new configuration is invalid (see above); keeping the running one");
+        continue;
+      }
+      auto next_loaded = std::make_unique<Loaded>(std::move(*fresh));
+      FERRY_LOG_INFO("ferry", "SIGHUP: reloading the configuration from {}", next_loaded->config.source);
+      const auto report = pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+      if (report.records_lost > 0) {
+        FERRY_LOG_ERROR("ferry", "reload: {} records could not be delivered within the grace period and are lost",
+                        report.records_lost);
+      }
+      auto next = std::make_unique<app::Pipeline>(next_loaded->config, *next_loaded->plugins, metrics);
+      bool started = true;
+      try {
+        next->start();
+      } catch (const std::exception& e) {
+        FERRY_LOG_ERROR("ferry", "reload: cannot start the new configuration: {}; going back to the previous one",
+                        e.what());
+        next->stop(std::chrono::milliseconds(0));
+        started = false;
+      }
+      {
+        std::lock_guard lock(pipeline_mu);
+        if (started) {
+          pipeline = std::move(next); // the old pipeline goes before the plugins it used
+          loaded = std::move(next_loaded);
+        } else {
+          next.reset();
+          pipeline = std::make_unique<app::Pipeline>(loaded->config, *loaded->plugins, metrics);
+        }
+      }
+      if (!started) {
+        try {
+          pipeline->start();
+        } catch (const std::exception& e) {
+          FERRY_LOG_ERROR("ferry", "reload: cannot restart the previous configuration either: {}", e.what());
+          pipeline->stop(std::chrono::milliseconds(0));
+          return kExitRuntime;
+        }
+      }
+      applyLogging(loaded->config.service);
+      FERRY_LOG_INFO("ferry", "{}: {} inputs, {} outputs", started ? "reloaded" : "running the previous configuration",
+                     loaded->config.inputs.size(), loaded->config.outputs.size());
+      continue;
     }
     if (pipeline->inputsFinished()) {
       FERRY_LOG_DEBUG("ferry", "every input has finished: flushing and stopping");

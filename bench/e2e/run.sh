@@ -142,7 +142,7 @@ YAML
 
 # Datadog: bench/e2e/datadog_counting_intake.js counts what arrives; INTAKE_LATENCY_MS delays
 # each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
-# The output's buffer is capped at DD_BUFFER (default 32MiB, as Fluent Bit's figures with
+# The output's buffer is capped at DD_BUFFER (default 16MiB; Fluent Bit's capped figures used
 # mem_buf_limit): tail reads faster than any sink, so with the default 256MiB the buffer fills
 # and peak RSS measures the budget, not the pipeline.
 INTAKE_PID=""
@@ -177,7 +177,7 @@ datadog_run() {
     hostname: bench-host
     compression: $compression
     concurrency: $concurrency
-    buffer: { max_bytes: ${DD_BUFFER:-32MiB} }" > "$WORK/$name.yaml"
+    buffer: { max_bytes: ${DD_BUFFER:-16MiB} }" > "$WORK/$name.yaml"
   EXTRA_CMD=intake_stats measure "$name" "$FERRY" run -c "$WORK/$name.yaml"
   stop_intake
 }

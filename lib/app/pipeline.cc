@@ -173,7 +173,9 @@ void Pipeline::start() {
     if (auto ok = runner->init(); !ok) throw std::runtime_error(ok.error());
     outputs_.push_back(std::move(runner));
   }
-  if (config_.service.storage_path) openStorage();
+  // A pipeline without inputs (`ferry run --dry-run`) has nothing to store and must not take
+  // the storage lock from a running daemon.
+  if (config_.service.storage_path && !config_.inputs.empty()) openStorage();
   for (size_t i = 0; i < outputs_.size(); ++i) {
     queues_.push_back(store_ ? static_cast<core::OutputQueue*>(output_stores_[i]->live_feed.get())
                              : outputs_[i].get());
@@ -312,6 +314,12 @@ ShutdownReport Pipeline::stop(std::chrono::milliseconds grace) {
       FERRY_LOG_WARN("storage", "{} records could not be delivered within the grace period: kept in {} "
                      "and shipped after the next start", report.records_persisted, store_->directory());
     }
+    // Closed (and unlocked) now, so that a reloaded pipeline can open the same directory.
+    {
+      std::lock_guard lock(dead_letter_mu_);
+      dead_letters_.clear();
+    }
+    store_.reset();
     return report;
   }
   report.records_lost = failed_after - failed_before;
@@ -447,16 +455,18 @@ void Pipeline::deadLetter(size_t output, const core::Batch& batch) {
     }
     dlq = std::move(*opened);
   }
-  if (auto seq = dlq->append(batch); !seq) {
+  auto seq = dlq->append(batch);
+  const std::string where = dlq->directory();
+  if (seq) dlq->sync();
+  if (!seq) {
     storage_errors_->add();
     FERRY_LOG_ERROR("storage", "cannot keep {} given-up records of {}: {}", batch.size(),
                     outputs_[output]->name(), seq.error());
     return;
   }
-  dlq->sync();
   dead_lettered_->add(batch.size());
   FERRY_LOG_WARN("storage", "{} records given up by {} kept in {} (resend with `ferry replay`)", batch.size(),
-                 outputs_[output]->name(), dlq->directory());
+                 outputs_[output]->name(), where);
 }
 
 std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output::PluginHost& plugins,

@@ -4,242 +4,24 @@
 // comment in the output), or reported as an error with its file and line.
 #include "ferry/config/fluent_bit.h"
 
-#include <glob.h>
+#include "fluent_bit_reader.h"
+
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cmath>
-#include <deque>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 namespace ferry::config {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-struct Entry {
-  std::string key;   // as written
-  std::string lower; // for lookups
-  std::string value;
-  std::string file;
-  int line = 0;
-};
-
-struct FbSection {
-  std::string kind; // upper case: SERVICE, INPUT, FILTER, OUTPUT, PARSER, ...
-  std::string file;
-  int line = 0;
-  std::vector<Entry> entries;
-
-  std::string plugin() const {
-    for (const auto& e : entries) {
-      if (e.lower == "name") return lower(e.value);
-    }
-    return {};
-  }
-  std::string title() const {
-    const std::string p = plugin();
-    return p.empty() ? "[" + kind + "]" : "[" + kind + " " + p + "]";
-  }
-};
-
-// ---- Reading -------------------------------------------------------------------------
-
-constexpr int kMaxIncludeDepth = 16;
-
-class Reader {
-public:
-  std::deque<FbSection> sections; // a deque: includes append while a section is referenced
-  std::vector<Diagnostic> errors;
-  std::map<std::string, std::string> vars; // @SET
-
-  void readFile(const std::string& path, int depth, const std::string& from_file, int from_line) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      errors.push_back({from_file.empty() ? path : from_file, from_line, "@INCLUDE",
-                        fmt::format("cannot read {}", path)});
-      return;
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    readText(path, std::filesystem::path(path).parent_path().string(), text.str(), depth);
-  }
-
-  void readText(const std::string& name, const std::string& dir, const std::string& text,
-                int depth) {
-    std::istringstream in(text);
-    std::string raw;
-    int line = 0;
-    FbSection* current = nullptr;
-    while (std::getline(in, raw)) {
-      ++line;
-      std::string_view l = trim(raw);
-      if (l.empty() || l.front() == '#' || l.front() == ';') continue;
-      if (l.front() == '[') {
-        if (l.back() != ']') {
-          errors.push_back({name, line, "", "a section header must end with ']'"});
-          current = nullptr;
-          continue;
-        }
-        std::string kind(trim(l.substr(1, l.size() - 2)));
-        for (char& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        sections.push_back({kind, name, line, {}});
-        current = &sections.back();
-        continue;
-      }
-      if (l.front() == '@') {
-        const size_t sp = l.find_first_of(" \t");
-        const std::string directive = lower(l.substr(0, sp));
-        const std::string_view arg = sp == std::string_view::npos ? "" : trim(l.substr(sp));
-        if (directive == "@include") {
-          include(std::string(arg), dir, depth, name, line);
-          current = nullptr; // an include ends the section being read
-        } else if (directive == "@set") {
-          const size_t eq = arg.find('=');
-          if (eq == std::string_view::npos || trim(arg.substr(0, eq)).empty()) {
-            errors.push_back({name, line, "@SET", "expected @SET NAME=VALUE"});
-          } else {
-            vars[std::string(trim(arg.substr(0, eq)))] = substitute(trim(arg.substr(eq + 1)));
-          }
-        } else {
-          errors.push_back({name, line, std::string(directive), "unknown directive"});
-        }
-        continue;
-      }
-      if (current == nullptr) {
-        errors.push_back({name, line, "", "a key outside of any [SECTION]"});
-        continue;
-      }
-      const size_t sp = l.find_first_of(" \t");
-      Entry e;
-      e.key = std::string(l.substr(0, sp));
-      e.lower = lower(e.key);
-      e.value = sp == std::string_view::npos ? "" : substitute(trim(l.substr(sp)));
-      e.file = name;
-      e.line = line;
-      current->entries.push_back(std::move(e));
-    }
-  }
-
-private:
-  void include(const std::string& pattern, const std::string& dir, int depth,
-               const std::string& from, int line) {
-    if (pattern.empty()) {
-      errors.push_back({from, line, "@INCLUDE", "needs a file name"});
-      return;
-    }
-    if (depth >= kMaxIncludeDepth) {
-      errors.push_back({from, line, "@INCLUDE", "includes nested too deeply (a loop?)"});
-      return;
-    }
-    const std::string full =
-        pattern.front() == '/' || dir.empty() ? pattern : (std::filesystem::path(dir) / pattern).string();
-    if (full.find_first_of("*?[") == std::string::npos) {
-      readFile(full, depth + 1, from, line);
-      return;
-    }
-    glob_t g{};
-    if (::glob(full.c_str(), 0, nullptr, &g) == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) readFile(g.gl_pathv[i], depth + 1, from, line);
-    }
-    globfree(&g);
-  }
-
-  // ${NAME} defined by @SET is replaced now; any other ${NAME} is left for ferry to take from
-  // the environment when the config is loaded (an unset one is then an error naming it).
-  std::string substitute(std::string_view value) const {
-    std::string out;
-    size_t i = 0;
-    while (i < value.size()) {
-      if (value[i] == '$' && i + 1 < value.size() && value[i + 1] == '{') {
-        const size_t close = value.find('}', i + 2);
-        if (close != std::string_view::npos) {
-          const std::string name(value.substr(i + 2, close - i - 2));
-          if (auto it = vars.find(name); it != vars.end()) {
-            out += it->second;
-            i = close + 1;
-            continue;
-          }
-          out.append(value.substr(i, close + 1 - i));
-          i = close + 1;
-          continue;
-        }
-      }
-      out.push_back(value[i++]);
-    }
-    return out;
-  }
-};
-
-// ---- Values ----------------------------------------------------------------------------
-
-std::optional<bool> fbBool(std::string_view v) {
-  const std::string l = lower(trim(v));
-  if (l == "on" || l == "true" || l == "yes" || l == "1") return true;
-  if (l == "off" || l == "false" || l == "no" || l == "0") return false;
-  return std::nullopt;
-}
-
-// Fluent Bit sizes: a number with K, M or G (optionally followed by B), decimal (1K = 1000).
-std::optional<uint64_t> fbSize(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() && (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = lower(v.substr(digits));
-  double scale = 1;
-  if (unit == "k" || unit == "kb") scale = 1e3;
-  else if (unit == "m" || unit == "mb") scale = 1e6;
-  else if (unit == "g" || unit == "gb") scale = 1e9;
-  else if (!unit.empty()) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(number * scale));
-}
-
-// Fluent Bit durations: a number of seconds, or with s, m, h or d.
-std::optional<std::string> fbDuration(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() && (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = lower(v.substr(digits));
-  double seconds = number;
-  if (unit == "m") seconds *= 60;
-  else if (unit == "h") seconds *= 3600;
-  else if (unit == "d") seconds *= 86400;
-  else if (!unit.empty() && unit != "s") return std::nullopt;
-  const auto ms = static_cast<uint64_t>(std::llround(seconds * 1000));
-  return ms % 1000 == 0 ? fmt::format("{}s", ms / 1000) : fmt::format("{}ms", ms);
-}
+using namespace fluent_bit;
 
 // ---- Mapping ---------------------------------------------------------------------------
 
@@ -303,10 +85,15 @@ public:
     for (size_t i = 0; i < r_.sections.size(); ++i) {
       const FbSection& s = r_.sections[i];
       if (s.kind == "SERVICE" || s.kind == "PARSER") continue;
-      if (s.kind == "INPUT") convertInput(s);
-      else if (s.kind == "FILTER") convertFilter(s);
-      else if (s.kind == "OUTPUT") convertOutput(s);
-      else r_.errors.push_back({s.file, s.line, "[" + s.kind + "]", "section type not supported by ferry"});
+      if (s.kind == "INPUT")
+        convertInput(s);
+      else if (s.kind == "FILTER")
+        convertFilter(s);
+      else if (s.kind == "OUTPUT")
+        convertOutput(s);
+      else
+        r_.errors.push_back(
+            {s.file, s.line, "[" + s.kind + "]", "section type not supported by ferry"});
     }
     if (!r_.errors.empty()) throw ConfigError(r_.errors);
 
@@ -317,8 +104,10 @@ public:
     root["outputs"] = outputs_;
     YAML::Emitter emitter;
     emitter << root;
-    std::string out = fmt::format("# Converted from the Fluent Bit config {} by `ferry convert`.\n", name);
-    for (const auto& n : notes_) out += "# note: " + n + "\n";
+    std::string out =
+        fmt::format("# Converted from the Fluent Bit config {} by `ferry convert`.\n", name);
+    for (const auto& n : notes_)
+      out += "# note: " + n + "\n";
     out += emitter.c_str();
     out += "\n";
     return out;
@@ -329,32 +118,43 @@ private:
   void convertService(const FbSection& s, YAML::Node& service) {
     Keys k(s, r_.errors, notes_);
     if (const Entry* e = k.take("flush")) {
-      if (auto d = fbDuration(e->value)) flush_ = *d;
-      else k.error(*e, "expected seconds");
+      if (auto d = fbDuration(e->value))
+        flush_ = *d;
+      else
+        k.error(*e, "expected seconds");
     }
     if (const Entry* e = k.take("grace")) {
-      if (auto d = fbDuration(e->value)) service["grace_period"] = *d;
-      else k.error(*e, "expected seconds");
+      if (auto d = fbDuration(e->value))
+        service["grace_period"] = *d;
+      else
+        k.error(*e, "expected seconds");
     }
     if (const Entry* e = k.take("log_level")) {
       const std::string l = lower(e->value);
-      if (l == "error" || l == "off") service["log_level"] = "error";
-      else if (l == "warn" || l == "warning") service["log_level"] = "warn";
-      else if (l == "info") service["log_level"] = "info";
-      else if (l == "debug" || l == "trace") service["log_level"] = "debug";
-      else k.error(*e, "expected error, warning, info, debug or trace");
+      if (l == "error" || l == "off")
+        service["log_level"] = "error";
+      else if (l == "warn" || l == "warning")
+        service["log_level"] = "warn";
+      else if (l == "info")
+        service["log_level"] = "info";
+      else if (l == "debug" || l == "trace")
+        service["log_level"] = "debug";
+      else
+        k.error(*e, "expected error, warning, info, debug or trace");
     }
     const Entry* http = k.take("http_server");
     const Entry* listen = k.take("http_listen");
     const Entry* port = k.take("http_port");
     if (http && fbBool(http->value).value_or(false)) {
-      service["http"]["listen"] = fmt::format("{}:{}", listen ? listen->value : "0.0.0.0",
-                                              port ? port->value : "2020");
+      service["http"]["listen"] =
+          fmt::format("{}:{}", listen ? listen->value : "0.0.0.0", port ? port->value : "2020");
     }
     if (const Entry* e = k.take("storage.path")) service["storage"]["path"] = e->value;
     if (const Entry* e = k.take("storage.sync")) {
-      if (!service["storage"]) k.error(*e, "storage.sync without storage.path");
-      else service["storage"]["sync"] = lower(e->value) == "full" ? "always" : "interval";
+      if (!service["storage"])
+        k.error(*e, "storage.sync without storage.path");
+      else
+        service["storage"]["sync"] = lower(e->value) == "full" ? "always" : "interval";
     }
     if (const Entry* e = k.take("parsers_file")) {
       // Its [PARSER] sections serve the parser filter.
@@ -373,13 +173,13 @@ private:
     if (const Entry* e = k.take("daemon"); e && fbBool(e->value).value_or(false)) {
       k.error(*e, "ferry runs in the foreground (use systemd or the container runtime)");
     }
-    for (const char* key : {"storage.metrics", "storage.max_chunks_up", "storage.backlog.mem_limit",
-                            "storage.checksum", "storage.delete_irrecoverable_chunks",
-                            "health_check", "hc_errors_count", "hc_retry_failure_count",
-                            "hc_period", "coro_stack_size", "scheduler.cap", "scheduler.base",
-                            "hot_reload", "log_file"}) {
+    for (const char* key :
+         {"storage.metrics", "storage.max_chunks_up", "storage.backlog.mem_limit",
+          "storage.checksum", "storage.delete_irrecoverable_chunks", "health_check",
+          "hc_errors_count", "hc_retry_failure_count", "hc_period", "coro_stack_size",
+          "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
       k.internal(key, std::string(key) == "log_file" ? "ferry logs to stderr"
-                                                    : "ferry sizes and checks itself");
+                                                     : "ferry sizes and checks itself");
     }
     k.finish();
   }
@@ -393,7 +193,8 @@ private:
       const Entry* tag = k.take("tag");
       if (tag && tag->value == "firelens-healthcheck") {
         notes_.push_back(fmt::format("{}:{}: [INPUT tcp] firelens-healthcheck: not needed, "
-                                     "use service.http and GET /health", s.file, s.line));
+                                     "use service.http and GET /health",
+                                     s.file, s.line));
         return;
       }
       k.error("the tcp input has no ferry equivalent (use forward)");
@@ -413,7 +214,8 @@ private:
       in["listen"] = "unix://" + unix_path->value;
       if (listen || port) {
         notes_.push_back(fmt::format("{}:{}: [INPUT forward] Listen/Port: unused with unix_path "
-                                     "(as in Fluent Bit)", s.file, s.line));
+                                     "(as in Fluent Bit)",
+                                     s.file, s.line));
       }
     } else {
       std::string host = listen ? listen->value : "0.0.0.0";
@@ -426,15 +228,18 @@ private:
     if (const Entry* e = k.take("self_hostname")) in["self_hostname"] = e->value;
     for (const char* key : {"buffer_chunk_size", "buffer_max_size"}) {
       if (const Entry* e = k.take(key)) {
-        if (auto n = fbSize(e->value)) in[key] = std::to_string(*n);
-        else k.error(*e, "expected a size (e.g. 32KB, 6M)");
+        if (auto n = fbSize(e->value))
+          in[key] = std::to_string(*n);
+        else
+          k.error(*e, "expected a size (e.g. 32KB, 6M)");
       }
     }
     const Entry* tls = k.take("tls");
     const Entry* crt = k.take("tls.crt_file");
     const Entry* key = k.take("tls.key_file");
     if (tls && fbBool(tls->value).value_or(false)) {
-      if (!crt || !key) k.error(*tls, "tls On needs tls.crt_file and tls.key_file");
+      if (!crt || !key)
+        k.error(*tls, "tls On needs tls.crt_file and tls.key_file");
       else {
         in["tls_cert"] = crt->value;
         in["tls_key"] = key->value;
@@ -474,7 +279,9 @@ private:
   YAML::Node filterNode(const std::string& type, const std::string& match, const Entry* alias) {
     YAML::Node f(YAML::NodeType::Map);
     f["type"] = type;
-    if (alias) f["name"] = alias->value + (filters_from_section_ ? fmt::format(".{}", filters_from_section_) : "");
+    if (alias)
+      f["name"] =
+          alias->value + (filters_from_section_ ? fmt::format(".{}", filters_from_section_) : "");
     f["match"] = match;
     ++filters_from_section_;
     return f;
@@ -485,7 +292,8 @@ private:
     options.set_log_errors(false);
     RE2 re(regex, options);
     if (re.ok()) return true;
-    k.error(e, fmt::format("regex not supported by RE2 (ferry's linear-time engine): {}", re.error()));
+    k.error(e,
+            fmt::format("regex not supported by RE2 (ferry's linear-time engine): {}", re.error()));
     return false;
   }
 
@@ -508,8 +316,10 @@ private:
         if (e.lower == "record") {
           k.used()[i] = true;
           auto [key, value] = split2(e.value);
-          if (value.empty()) k.error(e, "expected Record KEY VALUE");
-          else fields[key] = value;
+          if (value.empty())
+            k.error(e, "expected Record KEY VALUE");
+          else
+            fields[key] = value;
         } else if (e.lower == "remove_key") {
           k.used()[i] = true;
           remove.push_back(e.value);
@@ -526,8 +336,8 @@ private:
         filters_.push_back(f);
       }
     } else if (plugin == "grep") {
-      if (const Entry* op = k.take("logical_op"); op && lower(op->value) != "legacy" &&
-                                                    lower(op->value) != "and") {
+      if (const Entry* op = k.take("logical_op");
+          op && lower(op->value) != "legacy" && lower(op->value) != "and") {
         k.error(*op, "only legacy/AND maps (each rule becomes one grep filter)");
       }
       for (size_t i = 0; i < s.entries.size(); ++i) {
@@ -668,7 +478,8 @@ private:
         // Onigmo's (?<name>) is RE2's (?P<name>).
         std::string re = e->value;
         for (size_t pos = 0; (pos = re.find("(?<", pos)) != std::string::npos; pos += 4) {
-          if (pos + 3 < re.size() && re[pos + 3] != '=' && re[pos + 3] != '!') re.insert(pos + 2, "P");
+          if (pos + 3 < re.size() && re[pos + 3] != '=' && re[pos + 3] != '!')
+            re.insert(pos + 2, "P");
         }
         f["regex"] = re;
       }
@@ -690,11 +501,16 @@ private:
     const std::string match = matchOf(k);
     if (k.take("match_regex")) k.error("Match_Regex has no ferry equivalent (use Match globs)");
     if (match.empty()) k.error("missing Match");
-    if (plugin == "datadog") out["type"] = "datadog";
-    else if (plugin == "kinesis_firehose" || plugin == "firehose") out["type"] = "firehose";
-    else if (plugin == "s3") out["type"] = "s3";
-    else if (plugin == "null") out["type"] = "null";
-    else if (plugin == "stdout") out["type"] = "stdout";
+    if (plugin == "datadog")
+      out["type"] = "datadog";
+    else if (plugin == "kinesis_firehose" || plugin == "firehose")
+      out["type"] = "firehose";
+    else if (plugin == "s3")
+      out["type"] = "s3";
+    else if (plugin == "null")
+      out["type"] = "null";
+    else if (plugin == "stdout")
+      out["type"] = "stdout";
     else {
       k.error(plugin.empty() ? "missing Name" : "output '" + plugin + "' has no ferry equivalent");
       return;
@@ -704,20 +520,27 @@ private:
     if (const Entry* e = k.take("retry_limit")) {
       const std::string v = lower(e->value);
       uint64_t n = 0;
-      if (v == "no_limits" || v == "false" || v == "off") out["retry"]["max_attempts"] = 0;
-      else if (v == "no_retries") out["retry"]["max_attempts"] = 1;
+      if (v == "no_limits" || v == "false" || v == "off")
+        out["retry"]["max_attempts"] = 0;
+      else if (v == "no_retries")
+        out["retry"]["max_attempts"] = 1;
       else if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) {
         out["retry"]["max_attempts"] = n + 1; // Fluent Bit counts retries, ferry attempts
-      } else k.error(*e, "expected a number, no_limits or no_retries");
+      } else
+        k.error(*e, "expected a number, no_limits or no_retries");
     }
     if (!flush_.empty() && plugin != "null") out["flush_interval"] = flush_;
     k.internal("workers", "ferry adapts concurrency (concurrency: auto)");
     k.internal("storage.total_limit_size", "see buffer.max_bytes and service.storage.max_bytes");
     k.internal("log_level", "ferry has one log level (service.log_level)");
-    if (plugin == "datadog") datadog(k, out);
-    else if (plugin == "kinesis_firehose" || plugin == "firehose") firehose(k, out);
-    else if (plugin == "s3") s3(k, out);
-    else if (plugin == "stdout") stdoutOutput(k, out);
+    if (plugin == "datadog")
+      datadog(k, out);
+    else if (plugin == "kinesis_firehose" || plugin == "firehose")
+      firehose(k, out);
+    else if (plugin == "s3")
+      s3(k, out);
+    else if (plugin == "stdout")
+      stdoutOutput(k, out);
     k.finish();
     outputs_.push_back(out);
   }
@@ -743,22 +566,28 @@ private:
         out["site"] = host->value.substr(kIntake.size());
         if (!use_tls) {
           notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] TLS Off: ferry sends to the "
-                                       "Datadog site over HTTPS", host->file, host->line));
+                                       "Datadog site over HTTPS",
+                                       host->file, host->line));
         }
       } else {
         const std::string p = port ? ":" + port->value : "";
-        out["url"] = fmt::format("{}://{}{}/api/v2/logs", use_tls ? "https" : "http", host->value, p);
+        out["url"] =
+            fmt::format("{}://{}{}/api/v2/logs", use_tls ? "https" : "http", host->value, p);
       }
     }
     if (const Entry* e = k.take("compress")) {
       const std::string v = lower(e->value);
-      if (v == "gzip") out["compression"] = "gzip";
-      else if (v == "none" || v == "off" || v.empty()) out["compression"] = "none";
-      else k.error(*e, "expected gzip");
+      if (v == "gzip")
+        out["compression"] = "gzip";
+      else if (v == "none" || v == "off" || v.empty())
+        out["compression"] = "none";
+      else
+        k.error(*e, "expected gzip");
     }
     if (const Entry* e = k.take("provider")) {
       notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] provider {}: ferry sends ecs_* and "
-                                   "container fields as log attributes", e->file, e->line, e->value));
+                                   "container fields as log attributes",
+                                   e->file, e->line, e->value));
     }
     if (const Entry* e = k.take("json_date_key"); e && e->value != "timestamp") {
       k.error(*e, "ferry always sends the time as `timestamp`");
@@ -775,15 +604,16 @@ private:
     copy(k, out, "region", "region");
     if (const Entry* e = k.take("endpoint")) {
       // Fluent Bit takes a bare host name here; ferry a URL (a ${VAR} is left as it is).
-      const bool bare = e->value.find("://") == std::string::npos && e->value.find("${") == std::string::npos;
+      const bool bare =
+          e->value.find("://") == std::string::npos && e->value.find("${") == std::string::npos;
       out["endpoint"] = bare ? "https://" + e->value : e->value;
     }
     if (const Entry* e = k.take("simple_aggregation")) {
       out["aggregate"] = fbBool(e->value).value_or(false);
     }
     copy(k, out, "time_key", "time_key");
-    if (const Entry* e = k.take("compression"); e && lower(e->value) != "none" &&
-                                                !lower(e->value).empty()) {
+    if (const Entry* e = k.take("compression");
+        e && lower(e->value) != "none" && !lower(e->value).empty()) {
       k.error(*e, "ferry's firehose output sends records uncompressed");
     }
     k.internal("auto_retry_requests", "ferry retries by its retry policy");
@@ -798,7 +628,8 @@ private:
     copy(k, out, "canned_acl", "acl");
     copy(k, out, "json_date_key", "json_date_key");
     if (const Entry* e = k.take("s3_key_format")) {
-      if (e->value.find("$TAG") != std::string::npos || e->value.find("$INDEX") != std::string::npos) {
+      if (e->value.find("$TAG") != std::string::npos ||
+          e->value.find("$INDEX") != std::string::npos) {
         k.error(*e, "$TAG and $INDEX have no ferry equivalent (use ${ENV} values, %Y..., $UUID)");
       } else {
         out["key_format"] = e->value;
@@ -807,26 +638,35 @@ private:
     for (const auto& [fb, ferry] : {std::pair{"total_file_size", "total_file_size"},
                                     std::pair{"upload_chunk_size", "part_size"}}) {
       if (const Entry* e = k.take(fb)) {
-        if (auto n = fbSize(e->value)) out[ferry] = std::to_string(*n);
-        else k.error(*e, "expected a size (e.g. 50M)");
+        if (auto n = fbSize(e->value))
+          out[ferry] = std::to_string(*n);
+        else
+          k.error(*e, "expected a size (e.g. 50M)");
       }
     }
     if (const Entry* e = k.take("upload_timeout")) {
-      if (auto d = fbDuration(e->value)) out["upload_timeout"] = *d;
-      else k.error(*e, "expected a duration (e.g. 10m)");
+      if (auto d = fbDuration(e->value))
+        out["upload_timeout"] = *d;
+      else
+        k.error(*e, "expected a duration (e.g. 10m)");
     }
     if (const Entry* e = k.take("compression")) {
       const std::string v = lower(e->value);
-      if (v == "gzip" || v == "zstd") out["compression"] = v;
-      else if (v == "none" || v == "off") out["compression"] = "none";
-      else k.error(*e, "expected gzip, zstd or none");
+      if (v == "gzip" || v == "zstd")
+        out["compression"] = v;
+      else if (v == "none" || v == "off")
+        out["compression"] = "none";
+      else
+        k.error(*e, "expected gzip, zstd or none");
     } else {
       out["compression"] = "none"; // Fluent Bit's default
     }
     if (const Entry* e = k.take("json_date_format")) {
       const std::string v = lower(e->value);
-      if (v == "iso8601" || v == "epoch") out["json_date_format"] = v;
-      else k.error(*e, "expected iso8601 or epoch");
+      if (v == "iso8601" || v == "epoch")
+        out["json_date_format"] = v;
+      else
+        k.error(*e, "expected iso8601 or epoch");
     }
     k.internal("use_put_object", "ferry chooses PutObject or multipart by size");
     k.internal("store_dir", "ferry buffers in memory or in service.storage");
@@ -847,8 +687,10 @@ private:
     copy(k, out, "json_date_key", "time_key");
     if (const Entry* e = k.take("json_date_format")) {
       const std::string v = lower(e->value);
-      if (v == "iso8601" || v == "epoch") out["time_format"] = v;
-      else k.error(*e, "expected iso8601 or epoch");
+      if (v == "iso8601" || v == "epoch")
+        out["time_format"] = v;
+      else
+        k.error(*e, "expected iso8601 or epoch");
     }
   }
 

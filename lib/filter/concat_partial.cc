@@ -35,7 +35,8 @@ struct JoinState {
   core::BatchFinalizer finalizer;
   std::atomic<uint8_t> worst{0};
   ~JoinState() {
-    if (finalizer) finalizer(static_cast<core::BatchOutcome>(worst.load(std::memory_order_acquire)));
+    if (finalizer)
+      finalizer(static_cast<core::BatchOutcome>(worst.load(std::memory_order_acquire)));
   }
 };
 
@@ -92,7 +93,7 @@ struct Group {
   std::vector<std::pair<uint64_t, std::string>> pieces; // (ordinal, text)
   size_t bytes = 0;
   Clock::time_point deadline;
-  uint64_t sequence = 0; // creation order, for max_groups
+  uint64_t sequence = 0;                   // creation order, for max_groups
   std::vector<core::BatchFinalizer> parts; // held parts of earlier batches
   bool touched = false;                    // got a part from the batch being applied
 };
@@ -247,7 +248,8 @@ private:
     out.append(g.head);
     codec::MsgpackAppender::string(out, key_);
     codec::MsgpackAppender::stringHeader(out, static_cast<uint32_t>(g.bytes));
-    for (const auto& [ordinal, piece] : g.pieces) out.append(piece);
+    for (const auto& [ordinal, piece] : g.pieces)
+      out.append(piece);
   }
 
   // A one-record batch for a group emitted outside apply (timeout, eviction, shutdown).
@@ -268,8 +270,10 @@ private:
       if (oldest == groups_.end() || it->second.sequence < oldest->second.sequence) oldest = it;
     }
     if (oldest == groups_.end()) return;
-    FERRY_LOG_WARN("concat_partial", "more than {} partial record groups in progress: the oldest "
-                   "is emitted incomplete", max_groups_);
+    FERRY_LOG_WARN("concat_partial",
+                   "more than {} partial record groups in progress: the oldest "
+                   "is emitted incomplete",
+                   max_groups_);
     // Its parts of the batch being applied (touched) are resolved with the record made here.
     oldest->second.touched = false;
     ready_.push_back(single(oldest->second));

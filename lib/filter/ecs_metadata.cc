@@ -58,7 +58,8 @@ std::expected<Fields, std::string> ecsFieldsFromDocuments(const std::string& tas
                                                           const std::string& container_json) {
   rapidjson::Document task, container;
   task.Parse(task_json.data(), task_json.size());
-  if (task.HasParseError() || !task.IsObject()) return std::unexpected("task metadata is not a JSON object");
+  if (task.HasParseError() || !task.IsObject())
+    return std::unexpected("task metadata is not a JSON object");
   container.Parse(container_json.data(), container_json.size());
   const rapidjson::Value empty(rapidjson::kObjectType);
   const rapidjson::Value& labels =
@@ -79,7 +80,8 @@ std::expected<Fields, std::string> ecsFieldsFromDocuments(const std::string& tas
   if (!family.empty()) {
     fields.emplace_back("ecs_task_definition", revision.empty() ? family : family + ":" + revision);
   }
-  if (const std::string region = regionOf(arn); !region.empty()) fields.emplace_back("aws_region", region);
+  if (const std::string region = regionOf(arn); !region.empty())
+    fields.emplace_back("aws_region", region);
   if (const std::string az = member(task, "AvailabilityZone"); !az.empty()) {
     fields.emplace_back("aws_availability_zone", az);
   }
@@ -119,7 +121,7 @@ private:
   void fetch() {
     if (uri_.empty()) {
       FERRY_LOG_WARN("ecs_metadata", "ECS_CONTAINER_METADATA_URI_V4 is not set (not on ECS?): "
-                     "records pass without ECS metadata");
+                                     "records pass without ECS metadata");
       return;
     }
     auto get = [this](const std::string& url) -> std::expected<std::string, std::string> {
@@ -131,8 +133,8 @@ private:
       auto response = aws::detail::httpFetch(request);
       if (!response) return std::unexpected(response.error());
       if (response->status != 200) {
-        return std::unexpected(fmt::format("HTTP {} from {}", response->status,
-                                           aws::detail::describeUrl(url)));
+        return std::unexpected(
+            fmt::format("HTTP {} from {}", response->status, aws::detail::describeUrl(url)));
       }
       return std::move(response->body);
     };
@@ -142,8 +144,10 @@ private:
         task ? ecsFieldsFromDocuments(*task, container ? *container : std::string())
              : std::unexpected(task.error());
     if (!fields) {
-      FERRY_LOG_WARN("ecs_metadata", "cannot read ECS task metadata: {} (records pass unchanged "
-                     "until the next refresh)", fields.error());
+      FERRY_LOG_WARN("ecs_metadata",
+                     "cannot read ECS task metadata: {} (records pass unchanged "
+                     "until the next refresh)",
+                     fields.error());
       return;
     }
     auto adder = std::make_shared<const FieldAdder>(std::move(*fields), overwrite_);
@@ -208,9 +212,12 @@ FilterPtr makeEcsMetadata(const config::Section& s) {
   if (uri.empty()) {
     if (const char* env = std::getenv("ECS_CONTAINER_METADATA_URI_V4")) uri = env;
   }
-  while (!uri.empty() && uri.back() == '/') uri.pop_back();
+  while (!uri.empty() && uri.back() == '/')
+    uri.pop_back();
   return std::make_unique<EcsMetadataFilter>(
-      uri, std::chrono::milliseconds(s.has("refresh_interval") ? s.getInt("refresh_interval") : 3'600'000),
+      uri,
+      std::chrono::milliseconds(s.has("refresh_interval") ? s.getInt("refresh_interval")
+                                                          : 3'600'000),
       std::chrono::milliseconds(s.has("timeout") ? s.getInt("timeout") : 2000),
       s.has("overwrite") && s.getBool("overwrite"));
 }

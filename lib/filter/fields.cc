@@ -19,8 +19,7 @@ using config::OptionType;
 
 // Shared by the three: per record, split into fields, let `edit` change the list (it
 // returns false when nothing changed), write the result.
-template <typename Edit>
-core::BatchRef rewriteFields(core::BatchRef batch, Edit&& edit) {
+template <typename Edit> core::BatchRef rewriteFields(core::BatchRef batch, Edit&& edit) {
   BatchRewriter rewriter(*batch, core::RecordFormat::kMsgpackMap);
   std::vector<Field> fields;
   std::vector<uint64_t> stack;

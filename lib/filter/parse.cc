@@ -103,7 +103,8 @@ FilterPtr makeParse(const config::Section& s) {
   options.regex = s.getString("regex");
   options.time_key = s.getString("time_key");
   if (s.has("time_format")) options.time_format = s.getString("time_format");
-  if (options.type == "regex" && options.regex.empty()) badOption(s, "regex", "required by format regex");
+  if (options.type == "regex" && options.regex.empty())
+    badOption(s, "regex", "required by format regex");
   if (options.type != "regex" && !options.regex.empty()) {
     badOption(s, "regex", "only used with format regex");
   }

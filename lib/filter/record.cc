@@ -30,8 +30,10 @@ bool splitFields(core::RecordFormat format, std::string_view data, std::vector<F
     if (!cursor.readStr(key)) return false;
     const uint8_t* begin = cursor.position();
     if (!cursor.skip(stack)) return false;
-    out.push_back({key, {reinterpret_cast<const char*>(begin),
-                         static_cast<size_t>(cursor.position() - begin)}, false});
+    out.push_back(
+        {key,
+         {reinterpret_cast<const char*>(begin), static_cast<size_t>(cursor.position() - begin)},
+         false});
   }
   return true;
 }
@@ -120,7 +122,8 @@ void BatchRewriter::copy(size_t i) {
 void BatchRewriter::materialize(size_t upto) {
   if (out_) return;
   out_ = core::Batch::create(in_.tag(), out_format_, in_.buffer().size() + 256, in_.size());
-  for (size_t j = pending_from_; j < upto; ++j) copy(j);
+  for (size_t j = pending_from_; j < upto; ++j)
+    copy(j);
 }
 
 void BatchRewriter::keep(size_t i) {

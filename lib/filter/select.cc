@@ -18,8 +18,7 @@ using config::OptionSpec;
 using config::OptionType;
 
 // Keeps the records for which keep(i) is true, in order, by compacting the index.
-template <typename Keep>
-core::BatchRef keepWhere(core::BatchRef batch, Keep&& keep) {
+template <typename Keep> core::BatchRef keepWhere(core::BatchRef batch, Keep&& keep) {
   auto& entries = batch->mutableEntries();
   size_t out = 0;
   for (size_t i = 0; i < entries.size(); ++i) {

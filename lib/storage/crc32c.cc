@@ -17,7 +17,8 @@ constexpr std::array<uint32_t, 256> makeTable() {
   std::array<uint32_t, 256> t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPolynomial : c >> 1;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? (c >> 1) ^ kPolynomial : c >> 1;
     t[i] = c;
   }
   return t;
@@ -25,7 +26,8 @@ constexpr std::array<uint32_t, 256> makeTable() {
 constexpr auto kTable = makeTable();
 
 uint32_t softwareCrc(uint32_t crc, const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) crc = kTable[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  for (size_t i = 0; i < n; ++i)
+    crc = kTable[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
   return crc;
 }
 
@@ -40,7 +42,8 @@ __attribute__((target("sse4.2"))) uint32_t hardwareCrc(uint32_t crc, const uint8
     n -= 8;
   }
   auto c32 = static_cast<uint32_t>(c);
-  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  while (n-- > 0)
+    c32 = _mm_crc32_u8(c32, *p++);
   return c32;
 }
 #endif

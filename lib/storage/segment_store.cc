@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ std::expected<void, std::string> makeDirs(const std::string& path) {
     pos = path.find('/', pos + 1);
     cur = path.substr(0, pos);
     if (cur.empty()) continue;
-    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) return std::unexpected(errnoText("cannot create", cur));
+    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST)
+      return std::unexpected(errnoText("cannot create", cur));
   }
   return {};
 }
@@ -74,8 +76,8 @@ struct Header {
 };
 
 Header parseHeader(const char* body) {
-  return {get<uint64_t>(body), get<uint32_t>(body + 8), get<uint32_t>(body + 12), get<uint16_t>(body + 16),
-          static_cast<uint8_t>(body[18])};
+  return {get<uint64_t>(body), get<uint32_t>(body + 8), get<uint32_t>(body + 12),
+          get<uint16_t>(body + 16), static_cast<uint8_t>(body[18])};
 }
 
 // Checks a whole body (after its CRC matched) and rebuilds the batch.
@@ -90,14 +92,16 @@ std::expected<StoredEntry, std::string> decodeBody(std::string_view body) {
     return std::unexpected("unknown record format");
   }
   const size_t payload = body.size() - fixed;
-  auto batch = core::Batch::create(std::string(body.substr(SegmentStore::kFixedBodyBytes, h.tag_length)),
-                                   static_cast<core::RecordFormat>(h.format), payload, h.records);
+  auto batch =
+      core::Batch::create(std::string(body.substr(SegmentStore::kFixedBodyBytes, h.tag_length)),
+                          static_cast<core::RecordFormat>(h.format), payload, h.records);
   const char* index = body.data() + SegmentStore::kFixedBodyBytes + h.tag_length;
   auto& entries = batch->mutableEntries();
   entries.resize(h.records);
   std::memcpy(entries.data(), index, index_bytes);
   for (const auto& e : entries) {
-    if (uint64_t{e.offset} + e.length > payload) return std::unexpected("record overruns the entry");
+    if (uint64_t{e.offset} + e.length > payload)
+      return std::unexpected("record overruns the entry");
   }
   batch->buffer().append(body.substr(fixed));
   return StoredEntry{h.seq, std::move(batch)};
@@ -118,7 +122,8 @@ ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq) {
   std::string body;
   while (r.good_bytes < file_size) {
     char prefix[SegmentStore::kPrefixBytes];
-    if (file_size - r.good_bytes < sizeof prefix || !readFull(fd, prefix, sizeof prefix, r.good_bytes)) {
+    if (file_size - r.good_bytes < sizeof prefix ||
+        !readFull(fd, prefix, sizeof prefix, r.good_bytes)) {
       r.damaged = true;
       break;
     }
@@ -180,6 +185,7 @@ SegmentStore::~SegmentStore() {
     if (options_.sync != SyncPolicy::kNone && unsynced_) ::fdatasync(fd_);
     ::close(fd_);
   }
+  if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
 }
 
 std::expected<std::unique_ptr<SegmentStore>, std::string>
@@ -197,10 +203,19 @@ std::string SegmentStore::cursorPath(const std::string& output) const {
   return dir_ + "/cursors/" + sanitize(output);
 }
 
-std::string SegmentStore::fileNameFor(const std::string& output) { return sanitize(output); }
+std::string SegmentStore::fileNameFor(const std::string& output) {
+  return sanitize(output);
+}
 
 std::expected<void, std::string> SegmentStore::recover(const std::vector<std::string>& outputs) {
   if (auto ok = makeDirs(dir_ + "/cursors"); !ok) return ok;
+  // Two writers would interleave entries: one process per directory.
+  const std::string lock_path = dir_ + "/LOCK";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd_ < 0) return std::unexpected(errnoText("cannot open", lock_path));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return std::unexpected(fmt::format("{} is in use by another ferry process", dir_));
+  }
   std::vector<uint64_t> firsts;
   if (DIR* d = ::opendir(dir_.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -220,7 +235,7 @@ std::expected<void, std::string> SegmentStore::recover(const std::vector<std::st
     const std::string path = segmentPath(first);
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) return std::unexpected(errnoText("cannot open", path));
-    struct stat st{};
+    struct stat st {};
     ::fstat(fd, &st);
     const auto size = static_cast<uint64_t>(st.st_size);
     const ScanResult r = scanSegment(fd, size, first);
@@ -326,7 +341,8 @@ void SegmentStore::encodeEntry(const core::Batch& batch, uint64_t seq, std::stri
 }
 
 std::expected<uint64_t, std::string> SegmentStore::append(const core::Batch& batch) {
-  if (batch.buffer().size() + batch.entries().size() * sizeof(core::RecordEntry) + batch.tag().size() >=
+  if (batch.buffer().size() + batch.entries().size() * sizeof(core::RecordEntry) +
+          batch.tag().size() >=
       kMaxBodyBytes - kFixedBodyBytes) {
     return std::unexpected("batch too large for one storage entry");
   }
@@ -352,7 +368,8 @@ std::expected<uint64_t, std::string> SegmentStore::append(const core::Batch& bat
     done += static_cast<size_t>(w);
   }
   if (options_.sync == SyncPolicy::kAlways) {
-    if (::fdatasync(fd_) != 0) return std::unexpected(errnoText("cannot sync", segmentPath(seg->first_seq)));
+    if (::fdatasync(fd_) != 0)
+      return std::unexpected(errnoText("cannot sync", segmentPath(seg->first_seq)));
   } else {
     unsynced_ = true;
   }
@@ -475,7 +492,8 @@ size_t SegmentStore::collect() {
   uint64_t min_cursor = UINT64_MAX;
   {
     std::lock_guard lock(cursor_mu_);
-    for (const auto& [o, c] : cursors_) min_cursor = std::min(min_cursor, c.seq);
+    for (const auto& [o, c] : cursors_)
+      min_cursor = std::min(min_cursor, c.seq);
   }
   std::vector<uint64_t> doomed;
   {
@@ -486,7 +504,8 @@ size_t SegmentStore::collect() {
       segments_.erase(segments_.begin());
     }
   }
-  for (uint64_t first : doomed) ::unlink(segmentPath(first).c_str());
+  for (uint64_t first : doomed)
+    ::unlink(segmentPath(first).c_str());
   return doomed.size();
 }
 
@@ -538,7 +557,9 @@ StoreReader& StoreReader::operator=(StoreReader&& o) noexcept {
   return *this;
 }
 
-StoreReader::~StoreReader() { closeFile(); }
+StoreReader::~StoreReader() {
+  closeFile();
+}
 
 void StoreReader::closeFile() {
   if (fd_ >= 0) ::close(fd_);
@@ -576,7 +597,8 @@ std::expected<std::optional<StoredEntry>, std::string> StoreReader::next(uint64_
       continue;
     }
     std::string body(len, '\0');
-    if (len < SegmentStore::kFixedBodyBytes || !readFull(fd_, body.data(), len, offset_ + sizeof prefix) ||
+    if (len < SegmentStore::kFixedBodyBytes ||
+        !readFull(fd_, body.data(), len, offset_ + sizeof prefix) ||
         crc32c(body) != get<uint32_t>(prefix + 4)) {
       return std::unexpected(fmt::format("corrupt entry {} in segment {}", next_, segment_));
     }

@@ -7,7 +7,9 @@
 // compressed size reaches total_file_size; the rest becomes the next object) and flushes a
 // partial object after upload_timeout. So records are acknowledged only when the object
 // holding them exists in S3, and a retry re-sends the same key (no duplicate objects).
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,8 +30,9 @@ using namespace ferry::s3;
 
 // Abandoned uploads aborted at the start of each new object, at most this many at once.
 constexpr size_t kOrphanAbortsPerObject = 4;
-// At shutdown, abandoned uploads still listed get a short synchronous abort each.
-constexpr uint64_t kShutdownAbortTimeoutMs = 2000;
+// At shutdown, abandoned uploads still listed get a short synchronous abort, all of them
+// within this budget (the grace period is already spent; ECS kills 5 s after it).
+constexpr uint64_t kShutdownAbortBudgetMs = 2000;
 constexpr size_t kShutdownAborts = 8;
 
 std::optional<std::string> processEnv(const char* name) {
@@ -42,7 +45,7 @@ class S3Sink : public sdk::Sink {
 public:
   S3Sink(const sdk::Host& host, S3Config config, aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        orphans_(std::make_shared<OrphanList>()) {
+        orphans_(std::make_unique<OrphanList>()) {
     settings_.compression = config_.compression;
     settings_.level = config_.compression_level;
     settings_.target_bytes = config_.total_file_size;
@@ -52,8 +55,14 @@ public:
   }
 
   ~S3Sink() override {
-    for (const auto& o : orphans_->take(kShutdownAborts))
-      abortNow(o);
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& o : orphans_->take(kShutdownAborts)) {
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+      if (spent >= static_cast<int64_t>(kShutdownAbortBudgetMs)) break;
+      abortNow(o, kShutdownAbortBudgetMs - static_cast<uint64_t>(spent));
+    }
   }
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
@@ -74,7 +83,7 @@ public:
     }
     auto upload =
         std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size, stats->lines,
-                                   orphans_, orphans_->take(kOrphanAbortsPerObject));
+                                   orphans_.get(), orphans_->take(kOrphanAbortsPerObject));
     if (upload->partCount() > 0) {
       host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(),
                 upload->bodySize(), upload->partCount());
@@ -158,7 +167,7 @@ private:
   }
 
   // Shutdown only: a blocking, short abort of an upload nobody will finish.
-  void abortNow(const OpenUpload& o) const {
+  void abortNow(const OpenUpload& o, uint64_t timeout_ms) const {
     auto creds = credentials_->current();
     if (!creds) return;
     S3Call call;
@@ -169,7 +178,7 @@ private:
     req.method = "DELETE";
     signInto(call, *creds, aws::sha256Hex(""), req.url, req.headers);
     req.body = reinterpret_cast<const uint8_t*>("");
-    req.timeout_ms = kShutdownAbortTimeoutMs;
+    req.timeout_ms = timeout_ms;
     const net::HttpResponse resp = net::httpFetch(req);
     if (resp.status < 200 || resp.status >= 300) {
       host_.log(FERRY_LOG_WARN, "could not abort the multipart upload of s3://{}/{} (HTTP {})",
@@ -180,7 +189,7 @@ private:
   sdk::Host host_;
   S3Config config_;
   aws::CredentialsProviderPtr credentials_;
-  std::shared_ptr<OrphanList> orphans_;
+  std::unique_ptr<OrphanList> orphans_; // outlives every request (the ABI frees them first)
   ObjectSettings settings_;
   core::ByteBuffer scratch_;
   uint64_t index_ = 0;

@@ -59,10 +59,10 @@ size_t partCountFor(uint64_t size, uint64_t& part_size) {
 }
 
 S3Upload::S3Upload(std::string key, core::ByteBuffer body, uint64_t part_size, size_t records,
-                   std::shared_ptr<OrphanList> orphans, std::vector<OpenUpload> orphan_aborts)
+                   OrphanList* orphans, std::vector<OpenUpload> orphan_aborts)
     : key_(std::move(key)), body_(std::move(body)), part_size_(part_size),
-      part_count_(partCountFor(body_.size(), part_size_)), records_(records),
-      orphans_(std::move(orphans)), orphan_aborts_(std::move(orphan_aborts)),
+      part_count_(partCountFor(body_.size(), part_size_)), records_(records), orphans_(orphans),
+      orphan_aborts_(std::move(orphan_aborts)),
       step_(part_count_ == 0 ? Step::kPut : Step::kCreate) {}
 
 S3Upload::~S3Upload() {

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -65,7 +64,7 @@ struct StepEvent {
 class S3Upload : public sdk::Request {
 public:
   S3Upload(std::string key, core::ByteBuffer body, uint64_t part_size, size_t records,
-           std::shared_ptr<OrphanList> orphans, std::vector<OpenUpload> orphan_aborts = {});
+           OrphanList* orphans, std::vector<OpenUpload> orphan_aborts = {});
   ~S3Upload() override;
 
   Step step() const;
@@ -100,7 +99,10 @@ private:
   uint64_t part_size_;
   size_t part_count_; // 0: PutObject
   size_t records_;
-  std::shared_ptr<OrphanList> orphans_;
+  // Non-owning (a raw pointer, not shared_ptr: the plugin must export only the ABI symbols,
+  // and shared_ptr's type info would leak out): the sink owns it and, per the ABI, frees every
+  // request before itself.
+  OrphanList* orphans_;
   std::vector<OpenUpload> orphan_aborts_; // done first, last one first
 
   Step step_;

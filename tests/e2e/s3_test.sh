@@ -197,6 +197,20 @@ rejected=$(stat badkey "['rejected']")
 [ "$rejected" -gt 0 ] || fail "badkey: the proxy refused nothing"
 python3 "$E2E_DIR/s3_check.py" "$WORK/store/$BUCKET" "$WORK/in.txt" "badkey/[0-9a-f-]{36}\.ndjson\.gz" \
   --prefix badkey/ || fail "badkey: records lost or duplicated after the key was fixed"
+
+# 4b. A bucket that does not exist: the log and /health name it (NoSuchBucket), the records
+#     are kept for retry, and at the (short) shutdown deadline they are reported as lost.
+write_config nobucket 'compression: gzip' 'upload_timeout: 1s'
+sed -i "s/bucket: $BUCKET/bucket: no-such-bucket/; s/grace_period: 30s/grace_period: 1s/" "$WORK/nobucket.yaml"
+AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=not-the-secret start_background nobucket
+cat "$WORK/in.txt" >&3
+wait_for 15 log_says nobucket "bucket 'no-such-bucket' does not exist (NoSuchBucket)" ||
+  { tail -5 "$WORK/nobucket.err"; fail "nobucket: the log did not name the missing bucket"; }
+wait_for 10 health_says '^503 .*NoSuchBucket' || { health; fail "nobucket: /health did not say NoSuchBucket"; }
+[ "$(metric 'ferry_output_records_total\{.*result="dropped"')" = 0 ] || fail "nobucket: records were dropped"
+kill -TERM "$FPID"; wait_exit "$FPID" 20
+exec 3>&-
+log_says nobucket "$N records could not be delivered" || fail "nobucket: the loss at shutdown was not reported"
 stop_proxy badkey
 
 # 5. SIGTERM uploads the open object: upload_timeout 5m and a large total_file_size hold the
@@ -217,4 +231,4 @@ echo "sigterm: $(check sigterm "$WORK/in.txt" "sigterm/[0-9a-f-]{36}\.ndjson\.gz
 
 pass "s3: $N records exactly once via gzip ($objects objects) and zstd, multipart with retried" \
   "part/SlowDown, 403 on a wrong key reported and retried without loss ($rejected refused)," \
-  "SIGTERM flushed the open object"
+  "NoSuchBucket named, SIGTERM flushed the open object"

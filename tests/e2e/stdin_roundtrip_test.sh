@@ -69,3 +69,25 @@ recs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
 assert [r['log'] for r in recs] == ['ok', '\ufffd\ufffd bad \ufffd( end', 'last-no-newline'], recs
 PY
 pass "stdin round trips (stdout, file), invalid UTF-8, final line without newline"
+
+# A writer that pauses with the pipe still open: its lines ship without waiting for more
+# input or for the end of input.
+cat > "$WORK/slow.yaml" <<YAML
+inputs:
+  - type: stdin
+outputs:
+  - type: file
+    path: $WORK/out-slow.jsonl
+    flush_interval: 200ms
+YAML
+mkfifo "$WORK/slow-fifo"
+"$FERRY_BIN" run -c "$WORK/slow.yaml" < "$WORK/slow-fifo" 2> "$WORK/err-slow.txt" &
+slow_pid=$!; PIDS+=("$slow_pid")
+exec 5> "$WORK/slow-fifo"
+printf 'one\ntwo\nthree\n' >&5
+wait_for 5 bash -c "[ \"\$(wc -l < '$WORK/out-slow.jsonl' 2>/dev/null)\" = 3 ]" \
+  || { cat "$WORK/err-slow.txt"; fail "lines from a paused writer were held back"; }
+exec 5>&-
+wait_exit "$slow_pid" 20
+[ "$RC" = 0 ] || fail "slow-writer run exited $RC"
+pass "lines from a paused writer ship while the pipe stays open"

@@ -4,9 +4,9 @@
 # truncates it, counts it (ferry_storage_corrupt_entries_total, a warning), and ships every
 # record before it, exactly once and in order.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/storage_lib.sh"
 
 N=20000
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
@@ -22,14 +22,6 @@ outputs:
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML
-metric() {
-  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
-vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
-print(int(float(vals[0])) if vals else 0)
-PY
-}
 all_read() { [ "$(metric 'ferry_input_records_total{input="stdin"}')" = "$N" ]; }
 
 # 1. Leave N records on disk.

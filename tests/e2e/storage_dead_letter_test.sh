@@ -3,9 +3,9 @@
 # records in its dead-letter queue (counted), the cursor moves on (a restart does not resend
 # them), and `ferry replay` delivers them once the sink is back, then removes the queue.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/storage_lib.sh"
 
 N=5000
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
@@ -22,14 +22,6 @@ outputs:
     path: $WORK/sink/out.jsonl
     retry: { max_attempts: 2, initial_backoff: 50ms, max_backoff: 100ms }
 YAML
-metric() {
-  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
-vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
-print(int(float(vals[0])) if vals else 0)
-PY
-}
 all_dead_lettered() { [ "$(metric ferry_storage_dead_letter_records_total)" = "$N" ]; }
 
 mkdir "$WORK/sink"

@@ -5,9 +5,9 @@
 # sink back, it gets its whole backlog, exactly once and in order; the healthy one gets nothing
 # twice.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/storage_lib.sh"
 
 N=100000
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
@@ -28,14 +28,6 @@ outputs:
     buffer: { max_bytes: 64KiB }
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML
-metric() {
-  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
-vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
-print(int(float(vals[0])) if vals else 0)
-PY
-}
 healthy_done() { [ "$(metric 'ferry_output_records_total{output="healthy",result="sent"}')" = "$N" ]; }
 
 mkdir "$WORK/sink"

@@ -3,9 +3,9 @@
 # being written. Every record its metrics said it had read (= stored: the count is taken after
 # the append and its fdatasync) arrives after a restart with the sink back, exactly once.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/storage_lib.sh"
 
 N=200000
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/cfg.yaml" <<YAML
 service:
   grace_period: 2s
@@ -18,14 +18,7 @@ outputs:
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML
-records_read() {
-  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
-vals = [l.split()[-1] for l in text.splitlines() if l.startswith('ferry_input_records_total{input="stdin"} ')]
-print(int(float(vals[0])) if vals else 0)
-PY
-}
+records_read() { metric 'ferry_input_records_total{input="stdin"}'; }
 some_read() { local n; n=$(records_read) && [ "$n" -gt 1000 ]; }
 
 mkdir "$WORK/sink"

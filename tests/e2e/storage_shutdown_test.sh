@@ -3,12 +3,12 @@
 # exits 0 within the grace period and says how many it persisted. Restarted with the sink
 # back (and no new input), it ships that backlog first: every record exactly once, in order.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/storage_lib.sh"
 
 N=100000
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # write_config FILE: stdin → file sink at $WORK/sink/out.jsonl, storage in $WORK/store.
 write_config() {
@@ -24,14 +24,6 @@ outputs:
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML
-}
-metric() { # metric NAME_WITH_LABELS: prints its value (0 when absent)
-  python3 - "http://127.0.0.1:$HTTP_PORT/metrics" "$1" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(sys.argv[1], timeout=2).read().decode()
-vals = [l.split()[-1] for l in text.splitlines() if l.startswith(sys.argv[2] + ' ')]
-print(int(float(vals[0])) if vals else 0)
-PY
 }
 records_in() { [ "$(metric 'ferry_input_records_total{input="stdin"}')" = "$N" ]; }
 

@@ -48,6 +48,11 @@ public:
   bool finished() const override { return finished_.load(); }
 
 private:
+  bool readableNow() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
+  }
+
   // Waits until fd is readable or we are asked to stop. False = stop.
   bool waitReadable() {
     while (!stopping_.load()) {
@@ -74,6 +79,9 @@ private:
       line_start = 0;
     };
     for (;;) {
+      // Complete lines go out as soon as the writer pauses: a slow or interactive writer
+      // must not wait for a full batch (or for end of input) to see its lines shipped.
+      if (batch->size() > 0 && !readableNow()) flush(false);
       if (!waitReadable()) break;
       core::ByteBuffer& buf = batch->buffer();
       char* dst = buf.prepare(kReadChunk);

@@ -61,7 +61,7 @@ TEST(FluentBitImport, FireLensGeneratedConfig) {
   ASSERT_EQ(o.size(), 3u);
   EXPECT_EQ(o[0]["type"].as<std::string>(), "firehose");
   EXPECT_EQ(o[0]["delivery_stream"].as<std::string>(), "checkout-logs"); // from @SET
-  EXPECT_EQ(o[0]["region"].as<std::string>(), "${AWS_REGION}");         // left for ferry
+  EXPECT_EQ(o[0]["region"].as<std::string>(), "${AWS_REGION}");          // left for ferry
   EXPECT_EQ(o[0]["retry"]["max_attempts"].as<int>(), 6);
   EXPECT_EQ(o[0]["flush_interval"].as<std::string>(), "1s");
   EXPECT_EQ(o[1]["type"].as<std::string>(), "null");
@@ -79,9 +79,12 @@ TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
   const std::string yaml = convertFluentBitText("fluent-bit.conf", kData, firelensText());
   static const OptionTable kAnything = {};
   std::vector<std::string> output_types;
-  const TableLookup tables = [&](const std::string& kind, const std::string& type) -> const OptionTable* {
-    if (kind == "input") return app::findInputType(type) ? app::findInputType(type)->options : nullptr;
-    if (kind == "filter") return app::findFilterType(type) ? app::findFilterType(type)->options : nullptr;
+  const TableLookup tables = [&](const std::string& kind,
+                                 const std::string& type) -> const OptionTable* {
+    if (kind == "input")
+      return app::findInputType(type) ? app::findInputType(type)->options : nullptr;
+    if (kind == "filter")
+      return app::findFilterType(type) ? app::findFilterType(type)->options : nullptr;
     output_types.push_back(type);
     return &kAnything;
   };

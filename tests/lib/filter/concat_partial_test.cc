@@ -28,14 +28,16 @@ std::vector<std::string> split(const std::string& container, const std::string& 
   std::vector<std::string> out;
   const size_t n = (text.size() + size - 1) / size;
   for (size_t i = 0; i < n; ++i) {
-    out.push_back(part(container, id, static_cast<int>(i + 1), i + 1 == n, text.substr(i * size, size)));
+    out.push_back(
+        part(container, id, static_cast<int>(i + 1), i + 1 == n, text.substr(i * size, size)));
   }
   return out;
 }
 
 std::string bigText(size_t n, char seed) {
   std::string s(n, ' ');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (seed + i) % 26);
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>('a' + (seed + i) % 26);
   return s;
 }
 
@@ -77,9 +79,9 @@ TEST(ConcatPartialFilter, InterleavedGroupsStayApart) {
 
 TEST(ConcatPartialFilter, SameIdInTwoContainersStaysApart) {
   auto f = makeFilter("  - type: concat_partial\n");
-  auto json = recordsJson(*f->apply(mapBatch(
-      "app", {part("c1", "same", 1, false, "one-"), part("c2", "same", 1, false, "two-"),
-              part("c2", "same", 2, true, "end"), part("c1", "same", 2, true, "end")})));
+  auto json = recordsJson(*f->apply(
+      mapBatch("app", {part("c1", "same", 1, false, "one-"), part("c2", "same", 1, false, "two-"),
+                       part("c2", "same", 2, true, "end"), part("c1", "same", 2, true, "end")})));
   EXPECT_EQ(json, (std::vector<std::string>{expected("c2", "two-end"), expected("c1", "one-end")}));
 }
 
@@ -113,7 +115,8 @@ TEST(ConcatPartialFilter, TimeoutReleasesAnIncompleteGroup) {
   auto out = f->apply(mapBatch("app", {part("c", "p", 1, false, "half")}));
   EXPECT_EQ(out->size(), 0u);
   EXPECT_TRUE(f->release(std::chrono::steady_clock::now(), false).empty());
-  auto released = f->release(std::chrono::steady_clock::now() + std::chrono::milliseconds(60), false);
+  auto released =
+      f->release(std::chrono::steady_clock::now() + std::chrono::milliseconds(60), false);
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0]->tag(), "app");
   EXPECT_EQ(recordsJson(*released[0]), (std::vector<std::string>{expected("c", "half")}));
@@ -137,8 +140,9 @@ TEST(ConcatPartialFilter, SizeCapSplitsTheMessage) {
 
 TEST(ConcatPartialFilter, OutOfOrderPartsAreSorted) {
   auto f = makeFilter("  - type: concat_partial\n");
-  auto json = recordsJson(*f->apply(mapBatch(
-      "app", {part("c", "p", 2, false, "B"), part("c", "p", 1, false, "A"), part("c", "p", 3, true, "C")})));
+  auto json = recordsJson(
+      *f->apply(mapBatch("app", {part("c", "p", 2, false, "B"), part("c", "p", 1, false, "A"),
+                                 part("c", "p", 3, true, "C")})));
   EXPECT_EQ(json, (std::vector<std::string>{expected("c", "ABC")}));
 }
 
@@ -216,8 +220,10 @@ TEST(ConcatPartialRouting, RouterReleasesTimedOutGroupsThroughLaterFilters) {
   std::this_thread::sleep_for(std::chrono::milliseconds(40));
   router.poll();
   ASSERT_EQ(out.batches.size(), 1u);
-  EXPECT_EQ(recordsJson(*out.batches[0]),
-            (std::vector<std::string>{R"({"container_id":"c","container_name":"/app-c","source":"stdout","log":"half","after":"yes"})"}));
+  EXPECT_EQ(
+      recordsJson(*out.batches[0]),
+      (std::vector<std::string>{
+          R"({"container_id":"c","container_name":"/app-c","source":"stdout","log":"half","after":"yes"})"}));
   EXPECT_TRUE(acked);
   router.route(mapBatch("app", {part("d", "q", 1, false, "held")}));
   router.poll(true); // shutdown: everything held goes on

@@ -27,7 +27,8 @@ TEST(EcsMetadata, FieldsFromTheTaskDocument) {
 TEST(EcsMetadata, LabelsFillWhatTheTaskDocumentLacks) {
   auto fields = filter::ecsFieldsFromDocuments(R"({"Family":"f"})", kContainer);
   ASSERT_TRUE(fields.has_value());
-  EXPECT_EQ(fields->front(), (std::pair<std::string, std::string>{"ecs_cluster", "prod-from-labels"}));
+  EXPECT_EQ(fields->front(),
+            (std::pair<std::string, std::string>{"ecs_cluster", "prod-from-labels"}));
   EXPECT_FALSE(filter::ecsFieldsFromDocuments("not json", "").has_value());
   EXPECT_FALSE(filter::ecsFieldsFromDocuments("{}", "{}").has_value());
 }
@@ -40,9 +41,10 @@ TEST(EcsMetadata, AddsFieldsFromTheEndpoint) {
   });
   auto f = makeFilter("  - type: ecs_metadata\n    metadata_uri: " + server.url() + "/v4/abc\n");
   auto out = f->apply(mapBatch("app", {packFields({{"log", "x"}, {"aws_region", "mine"}})}));
-  EXPECT_EQ(recordsJson(*out),
-            (std::vector<std::string>{
-                R"({"log":"x","aws_region":"mine","ecs_cluster":"prod","ecs_task_arn":"arn:aws:ecs:eu-west-1:111122223333:task/prod/abc123","ecs_task_definition":"checkout:42","aws_availability_zone":"eu-west-1b"})"}));
+  EXPECT_EQ(
+      recordsJson(*out),
+      (std::vector<std::string>{
+          R"({"log":"x","aws_region":"mine","ecs_cluster":"prod","ecs_task_arn":"arn:aws:ecs:eu-west-1:111122223333:task/prod/abc123","ecs_task_definition":"checkout:42","aws_availability_zone":"eu-west-1b"})"}));
   EXPECT_GE(server.requestCount(), 2u);
 }
 

@@ -59,21 +59,21 @@ TEST(RenameFieldsFilter, NoOverwriteKeepsTheRecord) {
 }
 
 TEST(GrepFilter, IncludeAndExcludeOnLinesAndMaps) {
-  auto f = makeFilter(
-      "  - type: grep\n    include: { field: log, regex: 'ERROR|WARN' }\n"
-      "    exclude: { field: log, regex: '^GET /health' }\n");
+  auto f = makeFilter("  - type: grep\n    include: { field: log, regex: 'ERROR|WARN' }\n"
+                      "    exclude: { field: log, regex: '^GET /health' }\n");
   auto out = f->apply(lineBatch("t", {"ERROR x", "info", "GET /health ERROR", "WARN y"}));
   EXPECT_EQ(recordsJson(*out), (V{R"({"log":"ERROR x"})", R"({"log":"WARN y"})"}));
-  auto maps = f->apply(mapBatch("t", {packFields({{"log", "ERROR a"}}), packFields({{"msg", "ERROR"}}),
-                                      packFields({{"log", "7"}}, {"log"})}));
+  auto maps =
+      f->apply(mapBatch("t", {packFields({{"log", "ERROR a"}}), packFields({{"msg", "ERROR"}}),
+                              packFields({{"log", "7"}}, {"log"})}));
   EXPECT_EQ(recordsJson(*maps), (V{R"({"log":"ERROR a"})"}));
 }
 
 TEST(GrepFilter, MatchesNumbersAsText) {
   auto f = makeFilter("  - type: grep\n    exclude: { field: status, regex: '^2' }\n");
-  auto out = f->apply(mapBatch("t", {packFields({{"status", "200"}}, {"status"}),
-                                     packFields({{"status", "500"}}, {"status"}),
-                                     packFields({{"other", "x"}})}));
+  auto out = f->apply(
+      mapBatch("t", {packFields({{"status", "200"}}, {"status"}),
+                     packFields({{"status", "500"}}, {"status"}), packFields({{"other", "x"}})}));
   EXPECT_EQ(recordsJson(*out), (V{R"({"status":500})", R"({"other":"x"})"}));
 }
 
@@ -98,15 +98,18 @@ TEST(GrepFilter, BadOptionsAreErrors) {
 TEST(SampleFilter, KeepsOneInNAcrossBatches) {
   auto f = makeFilter("  - type: sample\n    rate: 3\n");
   size_t kept = 0;
-  for (int i = 0; i < 10; ++i) kept += f->apply(lineBatch("t", {"a", "b", "c", "d", "e"}))->size();
+  for (int i = 0; i < 10; ++i)
+    kept += f->apply(lineBatch("t", {"a", "b", "c", "d", "e"}))->size();
   EXPECT_EQ(kept, 17u); // ceil(50 / 3)
   EXPECT_THROW(loadFilters("  - type: sample\n    rate: 0\n"), config::ConfigError);
 }
 
 TEST(ParseFilter, JsonMergesAndDropsTheSourceField) {
-  auto f = makeFilter("  - type: parse\n    format: json\n    time_key: ts\n    time_format: epoch\n");
+  auto f =
+      makeFilter("  - type: parse\n    format: json\n    time_key: ts\n    time_format: epoch\n");
   auto out = f->apply(mapBatch("t", {packFields({{"log", R"({"level":"info","n":3,"ts":10})"},
-                                                 {"container_id", "c1"}, {"level", "x"}}),
+                                                 {"container_id", "c1"},
+                                                 {"level", "x"}}),
                                      packFields({{"log", "not json"}})}));
   EXPECT_EQ(recordsJson(*out),
             (V{R"({"container_id":"c1","level":"info","n":3,"ts":10})", R"({"log":"not json"})"}));
@@ -118,11 +121,13 @@ TEST(ParseFilter, LogfmtAndRegexOnLinesKeepOriginal) {
   auto f = makeFilter("  - type: parse\n    format: logfmt\n    keep_original: true\n");
   EXPECT_EQ(recordsJson(*f->apply(lineBatch("t", {"a=1 b=two"}))),
             (V{R"({"log":"a=1 b=two","a":"1","b":"two"})"}));
-  auto r = makeFilter("  - type: parse\n    format: regex\n    regex: '^(?P<verb>\\S+) (?P<path>\\S+)$'\n");
+  auto r = makeFilter(
+      "  - type: parse\n    format: regex\n    regex: '^(?P<verb>\\S+) (?P<path>\\S+)$'\n");
   EXPECT_EQ(recordsJson(*r->apply(lineBatch("t", {"GET /x", "nope"}))),
             (V{R"({"verb":"GET","path":"/x"})", R"({"log":"nope"})"}));
   EXPECT_THROW(makeFilter("  - type: parse\n    format: regex\n"), std::invalid_argument);
-  EXPECT_THROW(makeFilter("  - type: parse\n    format: regex\n    regex: '('\n"), std::invalid_argument);
+  EXPECT_THROW(makeFilter("  - type: parse\n    format: regex\n    regex: '('\n"),
+               std::invalid_argument);
 }
 
 TEST(ParseFilter, OtherFieldOfLinesIsUntouched) {

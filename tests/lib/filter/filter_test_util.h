@@ -63,14 +63,16 @@ inline std::string packFields(const std::vector<std::pair<std::string, std::stri
 inline core::BatchRef mapBatch(const std::string& tag, const std::vector<std::string>& maps) {
   auto b = core::Batch::create(tag, core::RecordFormat::kMsgpackMap);
   int64_t ts = 1;
-  for (const auto& m : maps) b->append(ts++ * 1'000'000'000, m);
+  for (const auto& m : maps)
+    b->append(ts++ * 1'000'000'000, m);
   return b;
 }
 
 inline core::BatchRef lineBatch(const std::string& tag, const std::vector<std::string>& lines) {
   auto b = core::Batch::create(tag, core::RecordFormat::kLine);
   int64_t ts = 1;
-  for (const auto& l : lines) b->append(ts++ * 1'000'000'000, l);
+  for (const auto& l : lines)
+    b->append(ts++ * 1'000'000'000, l);
   return b;
 }
 

@@ -68,7 +68,8 @@ TEST(Crc32cTest, KnownVectorsAndBothPathsAgree) {
   EXPECT_EQ(crc32cPortable(0, "123456789", 9), 0xE3069283u);
   std::mt19937 rng(7);
   std::string data(4099, '\0');
-  for (char& c : data) c = static_cast<char>(rng());
+  for (char& c : data)
+    c = static_cast<char>(rng());
   for (size_t off : {0, 1, 3, 7}) {
     for (size_t len : {0, 1, 7, 8, 9, 63, 4000}) {
       EXPECT_EQ(crc32cExtend(0, data.data() + off, len), crc32cPortable(0, data.data() + off, len));
@@ -192,7 +193,8 @@ TEST(SegmentStoreTest, CursorsPersistAndNewOutputsStartAtTheEnd) {
   TempDir dir;
   {
     auto store = openStore(optionsFor(dir), {"a", "b"});
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
     store->setCursor("a", 3);
     store->setCursor("b", 1);
     store->setCursor("b", 0); // never backwards
@@ -210,11 +212,13 @@ TEST(SegmentStoreTest, SequenceNeverFallsBelowACursorWhenEverySegmentIsGone) {
   TempDir dir;
   {
     auto store = openStore(optionsFor(dir), {"a"});
-    for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
+    for (int i = 0; i < 4; ++i)
+      ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
     store->setCursor("a", 4);
     ASSERT_TRUE(store->persistCursors().has_value());
   }
-  for (const auto& f : segmentFiles(dir)) fs::remove(f);
+  for (const auto& f : segmentFiles(dir))
+    fs::remove(f);
   auto store = openStore(optionsFor(dir), {"a"});
   EXPECT_EQ(store->nextSeq(), 4u);
   auto seq = store->append(*test::makeLineBatch("t", 1));
@@ -226,7 +230,8 @@ TEST(SegmentStoreTest, SequenceNeverFallsBelowACursorWhenEverySegmentIsGone) {
 TEST(SegmentStoreTest, SegmentIsDeletedOnlyWhenEveryOutputPassedIt) {
   TempDir dir;
   auto store = openStore(optionsFor(dir, 1), {"a", "b"}); // one entry per segment
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(store->append(*test::makeLineBatch("t", 2)));
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(store->append(*test::makeLineBatch("t", 2)));
   ASSERT_EQ(segmentFiles(dir).size(), 6u);
   store->setCursor("a", 5);
   EXPECT_EQ(store->collect(), 0u); // b has not passed anything
@@ -285,7 +290,8 @@ TEST(SegmentStoreTest, DamageInAnEarlierSegmentLeavesTheLaterOnesReadable) {
   TempDir dir;
   {
     auto store = openStore(optionsFor(dir, 1), {"a"});
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(store->append(*test::makeLineBatch("t", 1)));
   }
   const auto files = segmentFiles(dir);
   ASSERT_EQ(files.size(), 3u);
@@ -305,6 +311,16 @@ TEST(SegmentStoreTest, UnusableDirectoryIsAnError) {
   StoreOptions o;
   o.path = (dir / "file").string();
   EXPECT_FALSE(SegmentStore::open(o, {"a"}).has_value());
+}
+
+TEST(SegmentStoreTest, OneProcessPerDirectory) {
+  TempDir dir;
+  auto first = openStore(optionsFor(dir));
+  auto second = SegmentStore::open(optionsFor(dir), {"out"}); // flock is per open file
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().find("in use"), std::string::npos);
+  first.reset();
+  EXPECT_TRUE(SegmentStore::open(optionsFor(dir), {"out"}).has_value());
 }
 
 TEST(SegmentStoreTest, ParseSyncPolicy) {

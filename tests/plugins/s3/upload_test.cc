@@ -162,7 +162,8 @@ TEST(S3UploadTest, RefusedPartAbortsThenDrops) {
 
 TEST(S3UploadTest, AbandonedUploadIsAbortedByTheNextObject) {
   const S3Config c = testConfig();
-  auto orphans = std::make_shared<OrphanList>();
+  OrphanList list;
+  OrphanList* orphans = &list;
   {
     S3Upload u("old", bytes(kMinPartBytes), kMinPartBytes, 1, orphans);
     answer(u, c, kCreated);

@@ -12,6 +12,8 @@ namespace ferry::storage {
 uint32_t crc32cExtend(uint32_t crc, const void* data, size_t n);
 // The table-driven path alone (tests compare it with the instruction path).
 uint32_t crc32cPortable(uint32_t crc, const void* data, size_t n);
-inline uint32_t crc32c(std::string_view s) { return crc32cExtend(0, s.data(), s.size()); }
+inline uint32_t crc32c(std::string_view s) {
+  return crc32cExtend(0, s.data(), s.size());
+}
 
 } // namespace ferry::storage

@@ -128,7 +128,7 @@ public:
 
   // Encodes / decodes one entry (shared with tests and `ferry replay`).
   static void encodeEntry(const core::Batch& batch, uint64_t seq, std::string& out);
-  static constexpr size_t kPrefixBytes = 8;      // body length + crc
+  static constexpr size_t kPrefixBytes = 8;     // body length + crc
   static constexpr size_t kFixedBodyBytes = 20; // seq..reserved
   static constexpr uint64_t kMaxBodyBytes = 1ull << 32;
 
@@ -155,6 +155,7 @@ private:
   mutable std::mutex mu_;
   std::map<uint64_t, Segment> segments_; // by first_seq; the last one is being written
   int fd_ = -1;                          // the last segment, O_APPEND
+  int lock_fd_ = -1;                     // flock'ed: one process per directory
   uint64_t next_seq_ = 0;
   uint64_t total_bytes_ = 0;
   bool unsynced_ = false;

@@ -1,0 +1,63 @@
+// Reading Fluent Bit classic config files for the importer (fluent_bit.cc): sections with
+// their keys (case-insensitive, repeatable), @INCLUDE (relative to the including file, globs,
+// at most 16 deep) and @SET; and Fluent Bit's spellings of booleans, sizes and durations.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/config/config.h"
+
+namespace ferry::config::fluent_bit {
+
+std::string lower(std::string_view s);
+std::string_view trim(std::string_view s);
+
+struct Entry {
+  std::string key;   // as written
+  std::string lower; // for lookups
+  std::string value; // @SET variables substituted; other ${VAR} left for ferry
+  std::string file;
+  int line = 0;
+};
+
+struct FbSection {
+  std::string kind; // upper case: SERVICE, INPUT, FILTER, OUTPUT, PARSER, ...
+  std::string file;
+  int line = 0;
+  std::vector<Entry> entries;
+
+  std::string plugin() const; // the Name key, lower case
+  std::string title() const;  // "[OUTPUT datadog]"
+};
+
+class Reader {
+public:
+  std::deque<FbSection> sections; // a deque: includes append while a section is referenced
+  std::vector<Diagnostic> errors;
+  std::map<std::string, std::string> vars; // @SET
+
+  // from_file/from_line: where the file was named (for "cannot read" messages).
+  void readFile(const std::string& path, int depth, const std::string& from_file, int from_line);
+  void readText(const std::string& name, const std::string& dir, const std::string& text,
+                int depth);
+
+private:
+  void include(const std::string& pattern, const std::string& dir, int depth,
+               const std::string& from, int line);
+  std::string substitute(std::string_view value) const;
+};
+
+// on/off, true/false, yes/no, 1/0.
+std::optional<bool> fbBool(std::string_view v);
+// A number with K, M or G (optionally B), decimal as Fluent Bit reads it (1K = 1000).
+std::optional<uint64_t> fbSize(std::string_view v);
+// Seconds, or a number with s, m, h or d → ferry's "Ns" / "Nms".
+std::optional<std::string> fbDuration(std::string_view v);
+
+} // namespace ferry::config::fluent_bit
