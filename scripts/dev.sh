@@ -69,6 +69,16 @@ case "$cmd" in
     fi
     cmake --build build-tsan -j "$JOBS" --target ferry_core_tests
     (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L core --timeout 600)
+    # The forward decoder under libFuzzer for a bounded time, from the seed corpus (a copy:
+    # libFuzzer adds what it finds to its first corpus directory).
+    if [ ! -f build-fuzz/build.ninja ]; then
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DFERRY_BUILD_FUZZ=ON -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCH=OFF
+    fi
+    cmake --build build-fuzz -j "$JOBS" --target forward_decoder_fuzz
+    rm -rf build-fuzz/corpus-forward && cp -r tests/fuzz/corpus/forward build-fuzz/corpus-forward
+    (cd build-fuzz && ./bin/forward_decoder_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
+      -artifact_prefix=fuzz-crash- corpus-forward 2>&1 | tail -n 5)
     echo "dev.sh: all test stages passed in $(( $(date +%s) - start )) s"
     ;;
   bench)
