@@ -55,6 +55,62 @@ struct OutputRunner::Request {
   ferry_http_request http{}; // the attempt in flight
 };
 
+// What one ferry_on_encode call produced. Built on any encoder thread (nothing here touches
+// runner state); adopted on the runner thread, which counts, resolves and frees.
+struct OutputRunner::Encoded {
+  RequestPtr request;                     // slices and records; handle null if nothing to send
+  size_t dropped = 0;                     // records the encoder refused outright
+  std::string error;                      // the encoder failed: its first record is dropped
+  ferry_plugin_request* stray = nullptr;  // a handle returned with a failure, to free
+};
+
+// Encoder threads for plugins that allow parallel encoding (limits.parallel_encode):
+// compression is most of a remote sink's CPU, and one runner thread would cap an output at
+// one core. Jobs are independent; results go back through the runner's incoming queue.
+class OutputRunner::EncodePool {
+public:
+  explicit EncodePool(size_t threads) {
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~EncodePool() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  size_t size() const { return threads_.size(); }
+  void submit(std::move_only_function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+private:
+  void work() {
+    for (;;) {
+      std::move_only_function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return; // stopping, and nothing left to run
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::move_only_function<void()>> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
 namespace {
 
 void hostLog(void* ctx, uint32_t level, const char* message, size_t len) {
@@ -73,8 +129,7 @@ void hostCounterAdd(void* ctx, const char* name, uint64_t value) {
 }
 
 // Every finished attempt (whatever its verdict) is one observation: slow failures are what
-// an operator looks for. Looked up by name (one hash under the registry's lock, once per
-// request, not per record).
+// an operator looks for.
 obs::Histogram& requestDuration(obs::Metrics& metrics, const std::string& output) {
   return metrics.histogram("ferry_output_request_duration_seconds", {{"output", output}},
                            "Duration of each request attempt to the sink (HTTP round trip or local delivery)");
@@ -101,7 +156,7 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out, "Bytes held by each output");
   in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out);
   concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out);
-  requestDuration(metrics_, name()); // exported (all zero) before the first request
+  request_duration_ = &requestDuration(metrics_, name()); // exported (all zero) before the first request
   host_api_.abi_major = FERRY_PLUGIN_ABI_MAJOR;
   host_api_.abi_minor = FERRY_PLUGIN_ABI_MINOR;
   host_api_.host_context = this;
@@ -115,8 +170,16 @@ OutputRunner::~OutputRunner() {
     finish(Clock::now());
     join();
   }
+  pool_.reset(); // its threads may be inside ferry_on_encode
   for (auto& [id, r] : in_flight_) api_.request_free(instance_, r->handle);
   for (auto& r : retry_queue_) api_.request_free(instance_, r->handle);
+  for (auto& r : ready_) api_.request_free(instance_, r->handle);
+  for (auto& batch : encoded_done_) {
+    for (auto& e : batch) {
+      if (e.request && e.request->handle) api_.request_free(instance_, e.request->handle);
+      if (e.stray) api_.request_free(instance_, e.stray);
+    }
+  }
   if (instance_) api_.destroy(instance_);
 }
 
@@ -139,6 +202,10 @@ std::expected<void, std::string> OutputRunner::init() {
   concurrency_ = ConcurrencyLimit(limits_.transport == FERRY_TRANSPORT_LOCAL ? 1 : config_.common.concurrency,
                                   max_conc);
   if (limits_.transport == FERRY_TRANSPORT_HTTP) http_ = std::make_unique<net::HttpClient>();
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  if (limits_.parallel_encode && cores > 1) {
+    pool_ = std::make_unique<EncodePool>(std::min<size_t>(cores, 8));
+  }
   return {};
 }
 
@@ -193,9 +260,15 @@ void OutputRunner::setHealth(bool unhealthy, std::string reason) {
 
 void OutputRunner::absorbIncoming() {
   std::vector<core::BatchRef> batches;
+  std::vector<std::vector<Encoded>> encoded;
   {
     std::lock_guard lock(incoming_mu_);
     batches.swap(incoming_);
+    encoded.swap(encoded_done_);
+  }
+  for (auto& e : encoded) {
+    --encoding_jobs_;
+    for (auto& r : adopt(std::move(e))) ready_.push_back(std::move(r));
   }
   const auto now = Clock::now();
   for (auto& b : batches) {
@@ -224,8 +297,8 @@ bool OutputRunner::readyToEncode(Clock::time_point now) const {
   return now - untaken_.front()->arrived >= std::chrono::milliseconds(flush_interval_ms_);
 }
 
-std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vector<Slice>& slices,
-                                                                uint32_t attempts, size_t max_records) {
+std::vector<OutputRunner::Encoded> OutputRunner::encodeRaw(const std::vector<Slice>& slices,
+                                                         uint32_t attempts, size_t max_records) const {
   std::vector<ferry_plugin_record> views;
   std::vector<std::pair<size_t, uint32_t>> origin; // (slice index, record index)
   for (size_t s = 0; s < slices.size(); ++s) {
@@ -239,7 +312,7 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vect
       origin.emplace_back(s, i);
     }
   }
-  std::vector<RequestPtr> out;
+  std::vector<Encoded> out;
   size_t pos = 0;
   while (pos < views.size()) {
     const size_t offer = std::min(max_records, views.size() - pos);
@@ -248,16 +321,18 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vect
     char error[256] = {0};
     const int rc = api_.encode(instance_, views.data() + pos, offer, &consumed, &dropped, &handle,
                                error, sizeof error);
+    Encoded e;
     if (rc != 0 || consumed == 0 || consumed > offer) {
-      // The plugin could not encode even one record: drop that record, counted, and go on.
-      FERRY_LOG_WARN(name(), "cannot encode a record, dropping it: {}", error[0] ? error : "encoder failed");
-      if (handle) api_.request_free(instance_, handle);
+      // The plugin could not encode even one record: that record is dropped, and the rest
+      // offered again.
+      e.error = error[0] ? error : "encoder failed";
+      e.stray = handle;
       consumed = 1;
       dropped = 1;
       handle = nullptr;
     }
+    e.dropped = dropped;
     auto req = std::make_unique<Request>();
-    req->id = next_request_id_++;
     req->handle = handle;
     req->attempts = attempts;
     req->records = consumed;
@@ -270,27 +345,47 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vect
         req->slices.push_back({slices[s].pending, i, 1});
       }
     }
-    if (dropped > 0) {
-      // Records the encoder refused outright are resolved as dropped now; the request keeps
-      // carrying them only for bookkeeping, so count them here and mark the request.
-      records_dropped_->add(dropped);
-      req->resolved_records = dropped;
-      req->worst = core::BatchOutcome::kDropped;
-    }
-    if (handle == nullptr) {
-      resolve(*req, core::BatchOutcome::kDropped);
-    } else {
-      out.push_back(std::move(req));
-    }
+    e.request = std::move(req);
+    out.push_back(std::move(e));
     pos += consumed;
   }
   return out;
 }
 
-OutputRunner::RequestPtr OutputRunner::encodeNext() {
+std::vector<OutputRunner::RequestPtr> OutputRunner::adopt(std::vector<Encoded> encoded) {
+  std::vector<RequestPtr> out;
+  for (auto& e : encoded) {
+    RequestPtr req = std::move(e.request);
+    req->id = next_request_id_++;
+    if (!e.error.empty()) {
+      FERRY_LOG_WARN(name(), "cannot encode a record, dropping it: {}", e.error);
+      if (e.stray) api_.request_free(instance_, e.stray);
+    }
+    if (e.dropped > 0) {
+      // Records the encoder refused outright are resolved as dropped now; the request keeps
+      // carrying them only for bookkeeping, so count them here and mark the request.
+      records_dropped_->add(e.dropped);
+      req->resolved_records = e.dropped;
+      req->worst = core::BatchOutcome::kDropped;
+    }
+    if (req->handle == nullptr) {
+      resolve(*req, core::BatchOutcome::kDropped);
+    } else {
+      out.push_back(std::move(req));
+    }
+  }
+  return out;
+}
+
+std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vector<Slice>& slices,
+                                                                uint32_t attempts, size_t max_records) {
+  return adopt(encodeRaw(slices, attempts, max_records));
+}
+
+std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records) {
   // Take up to the plugin's limits from the untaken batches, in arrival order.
   std::vector<Slice> slices;
-  size_t records = 0;
+  records = 0;
   uint64_t bytes = 0;
   while (!untaken_.empty() && records < limits_.max_records && bytes < limits_.max_request_bytes) {
     PendingPtr& p = untaken_.front();
@@ -311,6 +406,12 @@ OutputRunner::RequestPtr OutputRunner::encodeNext() {
       untaken_.pop_front();
     }
   }
+  return slices;
+}
+
+OutputRunner::RequestPtr OutputRunner::encodeNext() {
+  size_t records = 0;
+  auto slices = takeSlices(records);
   if (slices.empty()) return nullptr;
   auto reqs = encodeSlices(slices, 0, records);
   if (reqs.empty()) return nullptr;
@@ -321,6 +422,30 @@ OutputRunner::RequestPtr OutputRunner::encodeNext() {
     retry_queue_.push_front(std::move(reqs[i]));
   }
   return std::move(reqs.front());
+}
+
+void OutputRunner::encodeInPool() {
+  size_t records = 0;
+  auto slices = takeSlices(records);
+  if (slices.empty()) return;
+  ++encoding_jobs_;
+  pool_->submit([this, slices = std::move(slices), records] {
+    auto encoded = encodeRaw(slices, 0, records);
+    {
+      std::lock_guard lock(incoming_mu_);
+      encoded_done_.push_back(std::move(encoded));
+    }
+    incoming_cv_.notify_one();
+    if (http_) http_->wakeup();
+  });
+}
+
+void OutputRunner::waitForEncoding() {
+  {
+    std::unique_lock lock(incoming_mu_);
+    incoming_cv_.wait(lock, [&] { return encoded_done_.size() >= encoding_jobs_; });
+  }
+  absorbIncoming();
 }
 
 void OutputRunner::resolve(Request& request, core::BatchOutcome outcome) {
@@ -389,7 +514,7 @@ void OutputRunner::onHttpResponse(net::HttpResponse& response) {
 void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                                  std::chrono::microseconds latency) {
   const char* message = verdict.message[0] ? verdict.message : "";
-  requestDuration(metrics_, name()).observe(static_cast<double>(latency.count()) / 1e6);
+  request_duration_->observe(static_cast<double>(latency.count()) / 1e6);
   switch (verdict.kind) {
   case FERRY_VERDICT_DELIVERED: {
     requests_ok_->add();
@@ -487,7 +612,10 @@ void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, co
 void OutputRunner::giveUpAll() {
   std::vector<net::HttpResponse> aborted;
   if (http_) http_->abortAll(aborted);
+  waitForEncoding(); // encodes take milliseconds; their requests are given up below
   std::vector<RequestPtr> all;
+  for (auto& r : ready_) all.push_back(std::move(r));
+  ready_.clear();
   for (auto& [id, r] : in_flight_) all.push_back(std::move(r));
   in_flight_.clear();
   for (auto& r : retry_queue_) all.push_back(std::move(r));
@@ -530,7 +658,8 @@ void OutputRunner::run() {
     const bool finishing = finishing_.load();
     if (finishing) {
       const auto deadline = Clock::time_point(std::chrono::nanoseconds(deadline_ns_.load()));
-      if (untaken_.empty() && retry_queue_.empty() && in_flight_.empty()) {
+      if (untaken_.empty() && retry_queue_.empty() && in_flight_.empty() && ready_.empty() &&
+          encoding_jobs_ == 0) {
         std::lock_guard lock(incoming_mu_);
         if (incoming_.empty()) break;
         continue;
@@ -543,12 +672,22 @@ void OutputRunner::run() {
     // Start what we may: due retries first (they are older), then new requests. Backoff is
     // honoured while finishing too: hammering a failing sink would not make it recover
     // sooner, and what is still waiting at the deadline is given up and reported.
-    while (in_flight_.size() < concurrency_.current()) {
+    // With an encoder pool, encoding runs ahead of sending: up to the concurrency limit of
+    // requests are either in flight, encoded and waiting (ready_), or being encoded.
+    for (;;) {
+      const size_t limit = concurrency_.current();
       RequestPtr next;
-      if (!retry_queue_.empty() && retry_queue_.front()->not_before <= now) {
+      if (in_flight_.size() < limit && !retry_queue_.empty() && retry_queue_.front()->not_before <= now) {
         next = std::move(retry_queue_.front());
         retry_queue_.pop_front();
-      } else if (readyToEncode(now)) {
+      } else if (in_flight_.size() < limit && !ready_.empty()) {
+        next = std::move(ready_.front());
+        ready_.pop_front();
+      } else if (pool_ && encoding_jobs_ < pool_->size() &&
+                 in_flight_.size() + ready_.size() + encoding_jobs_ < limit && readyToEncode(now)) {
+        encodeInPool();
+        continue;
+      } else if (!pool_ && in_flight_.size() < limit && readyToEncode(now)) {
         next = encodeNext();
         if (!next) continue;
       } else {
@@ -577,7 +716,7 @@ void OutputRunner::run() {
       {
         std::lock_guard lock(incoming_mu_);
         sleeping_ = true;
-        if (!incoming_.empty() && can_send_more) {
+        if ((!incoming_.empty() && can_send_more) || !encoded_done_.empty()) {
           sleeping_ = false;
           continue;
         }
@@ -591,10 +730,10 @@ void OutputRunner::run() {
       for (auto& r : done) onHttpResponse(r);
     } else {
       std::unique_lock lock(incoming_mu_);
-      if (!incoming_.empty() || wait_ms == 0) continue;
+      if (!incoming_.empty() || !encoded_done_.empty() || wait_ms == 0) continue;
       sleeping_ = true;
       incoming_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
-        return !incoming_.empty() || finishing_.load() != finishing;
+        return !incoming_.empty() || !encoded_done_.empty() || finishing_.load() != finishing;
       });
       sleeping_ = false;
     }

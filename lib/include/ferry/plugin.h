@@ -15,7 +15,8 @@
  * Conventions: every function returns quickly and never throws (a C++ plugin catches
  * everything at the boundary). OWNERSHIP says who frees a buffer; THREADING says from which
  * threads a function may be called. An instance is only ever used by one runner thread at a
- * time, so a plugin needs no locking of its own unless it starts threads.
+ * time (except ferry_on_encode when the plugin sets limits.parallel_encode), so a plugin
+ * needs no locking of its own unless it starts threads or asks for parallel encoding.
  */
 #ifndef FERRY_PLUGIN_H
 #define FERRY_PLUGIN_H
@@ -28,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 0
+#define FERRY_PLUGIN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -143,6 +144,11 @@ typedef struct ferry_plugin_limits {
   uint32_t max_concurrency;      /* upper bound on requests in flight; 0 = host default */
   uint64_t flush_interval_ms;    /* send a partial request after this long; 0 = default */
   uint64_t request_timeout_ms;   /* HTTP timeout per attempt; 0 = default */
+  /* ABI 1.1. Nonzero: ferry_on_encode is safe to call for this instance from several host
+   * threads at once (the plugin keeps no unguarded per-instance scratch state), so the host
+   * may encode and compress several requests in parallel. Every other function keeps the
+   * one-runner-thread rule. */
+  uint32_t parallel_encode;
 } ferry_plugin_limits;
 
 /* An HTTP request the host should send. Filled by ferry_on_http_request.
@@ -225,7 +231,8 @@ FERRY_PLUGIN_EXPORT void ferry_on_destroy(ferry_plugin_instance* instance);
  * OWNERSHIP: *request is plugin-owned, freed by ferry_on_request_free. The records array
  * itself is host-owned and valid only during the call; the record bytes it points to stay
  * valid until the request is freed.
- * Returns 0 on success. THREADING: the output's runner thread. */
+ * Returns 0 on success. THREADING: the output's runner thread, or (limits.parallel_encode)
+ * any of the host's encoder threads, concurrently. */
 FERRY_PLUGIN_EXPORT int ferry_on_encode(ferry_plugin_instance* instance,
                                         const ferry_plugin_record* records, size_t count,
                                         size_t* consumed, size_t* dropped,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "test_support.h"
@@ -26,6 +27,9 @@ struct Script {
   uint32_t max_records = 100;
   uint64_t max_request_bytes = 1 << 20;
   size_t encode_cap = 0; // > 0: encode consumes at most this many records
+  bool parallel_encode = false;
+  std::set<std::thread::id> encode_threads;
+  std::set<std::thread::id> deliver_threads;
 };
 
 Script* g_script = nullptr;
@@ -44,12 +48,17 @@ int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance**
   limits->max_records = g_script->max_records;
   limits->max_request_bytes = g_script->max_request_bytes;
   limits->flush_interval_ms = 20;
+  limits->parallel_encode = g_script->parallel_encode ? 1 : 0;
   return 0;
 }
 void testDestroy(ferry_plugin_instance*) {}
 int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_t count, size_t* consumed,
                size_t* dropped, ferry_plugin_request** out, char*, size_t) {
   size_t n = g_script->encode_cap ? std::min(count, g_script->encode_cap) : count;
+  {
+    std::lock_guard lock(g_script->mu);
+    g_script->encode_threads.insert(std::this_thread::get_id());
+  }
   auto* r = new TestRequest;
   for (size_t i = 0; i < n; ++i) {
     r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
@@ -63,6 +72,7 @@ void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin
   auto* r = reinterpret_cast<TestRequest*>(req);
   std::lock_guard lock(g_script->mu);
   g_script->attempt_sizes.push_back(r->records.size());
+  g_script->deliver_threads.insert(std::this_thread::get_id());
   if (!g_script->verdicts.empty()) {
     *v = g_script->verdicts.front();
     g_script->verdicts.pop_front();
@@ -315,6 +325,58 @@ TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
   r->finish(std::chrono::steady_clock::now() + 5s);
   r->join();
   EXPECT_EQ(count("sent"), 50u);
+}
+
+} // namespace
+} // namespace ferry::output
+
+namespace ferry::output {
+namespace {
+
+// A plugin that allows parallel encoding gets its records encoded on the runner's encoder
+// threads (on a machine with more than one core), and nothing changes for delivery: every
+// record once, in order (one local request at a time), failures and shutdown as before.
+TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no encoder pool";
+  script_.parallel_encode = true;
+  script_.max_records = 16;
+  script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_SPLIT)};
+  auto r = makeRunner({0, 1, 5});
+  r->start();
+  int calls = 0;
+  for (int b = 0; b < 50; ++b) send(*r, 20, "p" + std::to_string(b) + "-", nullptr, &calls);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  EXPECT_EQ(calls, 50);
+  std::vector<std::string> all;
+  for (auto& req : script_.delivered) all.insert(all.end(), req.begin(), req.end());
+  ASSERT_EQ(all.size(), 1000u);
+  std::set<std::string> unique(all.begin(), all.end());
+  EXPECT_EQ(unique.size(), 1000u) << "a record was delivered twice";
+  EXPECT_EQ(count("sent"), 1000u);
+  ASSERT_EQ(script_.deliver_threads.size(), 1u);
+  bool encoded_elsewhere = false;
+  for (auto id : script_.encode_threads) encoded_elsewhere |= id != *script_.deliver_threads.begin();
+  EXPECT_TRUE(encoded_elsewhere) << "parallel_encode set, but every encode ran on the runner thread";
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+}
+
+TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no encoder pool";
+  script_.parallel_encode = true;
+  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  script_.max_records = 4;
+  auto r = makeRunner({0, 50, 50});
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
+  int calls = 0;
+  send(*r, 10, "l", &outcome, &calls);
+  std::this_thread::sleep_for(50ms);
+  r->finish(std::chrono::steady_clock::now() + 300ms);
+  r->join();
+  EXPECT_EQ(count("failed"), 10u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
 }
 
 } // namespace

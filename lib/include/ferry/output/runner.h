@@ -81,6 +81,8 @@ private:
   struct PendingBatch;
   struct Slice;
   struct Request;
+  struct Encoded;
+  class EncodePool;
   using PendingPtr = std::shared_ptr<PendingBatch>;
   using RequestPtr = std::unique_ptr<Request>;
 
@@ -90,6 +92,14 @@ private:
   RequestPtr encodeNext();
   std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
                                        size_t max_records);
+  // Thread-safe part of encoding (plugin calls only); adopt() does the bookkeeping on the
+  // runner thread.
+  std::vector<Encoded> encodeRaw(const std::vector<Slice>& slices, uint32_t attempts,
+                                 size_t max_records) const;
+  std::vector<RequestPtr> adopt(std::vector<Encoded> encoded);
+  std::vector<Slice> takeSlices(size_t& records);
+  void encodeInPool();
+  void waitForEncoding();
   void dispatch(RequestPtr request);
   void handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                      std::chrono::microseconds latency);
@@ -116,6 +126,7 @@ private:
   std::mutex incoming_mu_;
   std::condition_variable incoming_cv_;
   std::vector<core::BatchRef> incoming_;
+  std::vector<std::vector<Encoded>> encoded_done_; // results of pool encodes
   bool sleeping_ = false;
 
   // Runner-thread state.
@@ -126,6 +137,9 @@ private:
   std::unordered_map<uint64_t, RequestPtr> in_flight_;
   uint64_t next_request_id_ = 1;
   std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<EncodePool> pool_; // only for plugins with limits.parallel_encode
+  size_t encoding_jobs_ = 0;         // submitted to pool_, result not yet adopted
+  std::deque<RequestPtr> ready_;     // encoded by the pool, waiting for a slot
   Backoff backoff_;
   ConcurrencyLimit concurrency_;
 
@@ -149,6 +163,7 @@ private:
   obs::Gauge* buffer_gauge_;
   obs::Gauge* in_flight_gauge_;
   obs::Gauge* concurrency_gauge_;
+  obs::Histogram* request_duration_;
 };
 
 using OutputRunnerPtr = std::unique_ptr<OutputRunner>;
