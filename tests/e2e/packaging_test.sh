@@ -154,7 +154,8 @@ grep -q '^FROM debian:\${DEBIAN_RELEASE} AS build' "$DF" && grep -q '^ARG DEBIAN
   fail "build stage is not Debian 12"
 grep -q '^FROM debian:\${DEBIAN_RELEASE}-slim$' "$DF" || fail "runtime stage is not Debian slim"
 grep -q '^USER ferry$' "$DF" || fail "runtime user is not the non-root ferry"
-grep -qF 'ENTRYPOINT ["/usr/bin/ferry"]' "$DF" || fail "ferry is not the entrypoint"
+grep -qF 'ENTRYPOINT ["/usr/local/bin/ferry-entrypoint"]' "$DF" || fail "the entrypoint script is not the entrypoint"
+grep -qF 'COPY packaging/docker/entrypoint.sh /usr/local/bin/ferry-entrypoint' "$DF" || fail "entrypoint script not copied"
 grep -q 'cmake --install /build --prefix /usr' "$DF" || fail "the image is not built from cmake --install"
 for src in $(sed -n 's/^COPY \([^-][^ ]*\) .*/\1/p' "$DF"); do
   for f in $src; do [ -e "$SRC/$f" ] || fail "Dockerfile copies $f, which does not exist"; done
