@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ferry/aws/credentials.h"
+#include "ferry/core/strings.h"
 
 namespace ferry::aws {
 namespace {
@@ -15,13 +16,7 @@ namespace {
 using Section = std::map<std::string, std::string>;
 using IniFile = std::map<std::string, Section>;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -1,5 +1,6 @@
 // Reading Fluent Bit classic config files (see fluent_bit_reader.h).
 #include "fluent_bit_reader.h"
+#include "ferry/core/strings.h"
 
 #include <glob.h>
 
@@ -24,13 +25,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 std::string FbSection::plugin() const {
   for (const auto& e : entries) {

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "ferry/config/config.h"
+#include "ferry/core/strings.h"
 
 namespace ferry::config::fluent_bit {
 
 std::string lower(std::string_view s);
-std::string_view trim(std::string_view s);
+using core::trim;
 
 struct Entry {
   std::string key;   // as written

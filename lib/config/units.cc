@@ -1,6 +1,7 @@
 // Sizes, durations, booleans and integers as users write them in the config. Limits: every
 // result fits in int64_t; fractions are kept to 9 digits and rounded down.
 #include "ferry/config/units.h"
+#include "ferry/core/strings.h"
 
 #include <array>
 #include <cctype>
@@ -64,13 +65,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 bool isDigit(char c) {
   return c >= '0' && c <= '9';

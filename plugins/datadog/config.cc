@@ -1,6 +1,7 @@
 // Datadog sink options: the option table (the one place options are declared), validation
 // against the vendor's limits, the intake URL per Datadog site and the default hostname.
 #include "config.h"
+#include "ferry/core/strings.h"
 
 #include <unistd.h>
 
@@ -68,13 +69,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // A header value must not smuggle in another header line (or anything unprintable).
 bool isSafeHeaderValue(std::string_view s) {
@@ -146,15 +141,9 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   auto compression = codec::parseCompression(options.string("compression", "gzip"));
   if (!compression) return std::unexpected("compression: " + compression.error());
   c.compression = *compression;
-  const int64_t level = options.integer("compression_level", 0);
-  const int64_t max_level = c.compression == codec::Compression::kGzip   ? 12
-                            : c.compression == codec::Compression::kZstd ? 22
-                                                                         : INT_MAX;
-  if (level < 0 || level > max_level) {
-    return std::unexpected(fmt::format("compression_level: {} is out of range for {} (0-{})", level,
-                                       codec::compressionName(c.compression), max_level));
-  }
-  c.compression_level = static_cast<int>(level);
+  auto level = codec::checkCompressionLevel(c.compression, options.integer("compression_level", 0));
+  if (!level) return std::unexpected(level.error());
+  c.compression_level = *level;
 
   const int64_t timeout = options.integer("timeout", static_cast<int64_t>(kDefaultTimeoutMs));
   if (timeout <= 0) return std::unexpected("timeout: must be positive");

@@ -1,6 +1,7 @@
 // Datadog intake v2 status codes (docs: 202 accepted; 400 bad payload; 401/403 API key;
 // 408 timeout; 413 over 5 MB; 429 throttled; 5xx retry later) → the runner's verdict.
 #include "response.h"
+#include "ferry/core/strings.h"
 
 #include <ctime>
 
@@ -16,20 +17,9 @@ namespace {
 
 constexpr size_t kBodySnippet = 120;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using core::iequals;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // The start of the response body, printable ASCII only, for the log line.
 std::string bodySnippet(const ferry_http_response& r) {

@@ -1,6 +1,7 @@
 // Firehose sink options: the option table (the one place options are declared) and their
 // validation: stream name and region as AWS allows them, the endpoint override, time fields.
 #include "config.h"
+#include "ferry/core/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -29,13 +30,7 @@ const ferry_plugin_option kOptions[] = {
      "HTTP timeout of one request attempt."},
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 bool allOf(std::string_view s, bool (*ok)(unsigned char)) {
   return std::all_of(s.begin(), s.end(),

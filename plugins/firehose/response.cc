@@ -3,6 +3,7 @@
 // ServiceUnavailableException; common errors such as ThrottlingException and
 // UnrecognizedClientException) → the runner's verdict.
 #include "response.h"
+#include "ferry/core/strings.h"
 
 #include <rapidjson/document.h>
 
@@ -17,20 +18,9 @@ namespace {
 
 constexpr size_t kSnippet = 160;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using core::iequals;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // "com.amazonaws.firehose#ResourceNotFoundException" or "X:http://..." → the bare name.
 std::string bareType(std::string_view t) {

@@ -1,6 +1,7 @@
 // S3 sink options: the option table (the one place options are declared), validation against
 // S3's limits, and the request addressing (virtual-host style on AWS, path style otherwise).
 #include "config.h"
+#include "ferry/core/strings.h"
 
 #include <algorithm>
 #include <array>
@@ -64,13 +65,7 @@ constexpr std::array<std::string_view, 7> kCannedAcls = {
     "private",       "public-read",       "public-read-write",        "authenticated-read",
     "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 template <size_t N>
 std::expected<std::string, std::string> oneOf(const char* option, std::string_view value,
@@ -195,15 +190,9 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   auto compression = codec::parseCompression(options.string("compression", "gzip"));
   if (!compression) return std::unexpected("compression: " + compression.error());
   c.compression = *compression;
-  const int64_t level = options.integer("compression_level", 0);
-  const int64_t max_level = c.compression == codec::Compression::kGzip   ? 12
-                            : c.compression == codec::Compression::kZstd ? 22
-                                                                         : INT_MAX;
-  if (level < 0 || level > max_level) {
-    return std::unexpected(fmt::format("compression_level: {} is out of range for {} (0-{})", level,
-                                       codec::compressionName(c.compression), max_level));
-  }
-  c.compression_level = static_cast<int>(level);
+  auto level = codec::checkCompressionLevel(c.compression, options.integer("compression_level", 0));
+  if (!level) return std::unexpected(level.error());
+  c.compression_level = *level;
 
   c.key_format = options.string("key_format");
   if (trim(c.key_format).empty()) c.key_format = defaultKeyFormat(c.compression);

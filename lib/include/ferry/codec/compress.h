@@ -16,6 +16,9 @@ enum class Compression { kNone, kGzip, kZstd };
 // "gzip" | "zstd" | "none"; nullopt-like error string otherwise.
 std::expected<Compression, std::string> parseCompression(std::string_view name);
 std::string_view compressionName(Compression c);
+// A user's compression_level for `c`: 0 = the codec's default, gzip 1-12, zstd 1-22 (none
+// takes any). Returns the level, or an error naming the option and the range.
+std::expected<int, std::string> checkCompressionLevel(Compression c, int64_t level);
 // The Content-Encoding header value ("gzip", "zstd"), empty for kNone.
 std::string_view contentEncoding(Compression c);
 
