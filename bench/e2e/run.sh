@@ -103,20 +103,26 @@ scenario_tail_json_null() {
 # forward → null: ferry listens on TCP; bench/e2e/forward_load (built beside ferry) sends the
 # data set as PackedForward frames of 1,000 FireLens-shaped records and polls /metrics until
 # the null output has counted them all. FORWARD_ACK=1 adds `chunk` and waits for the acks.
-scenario_forward_null() {
+# forward_run NAME LINES OUTPUT_YAML: ferry listens on TCP; bench/e2e/forward_load (built
+# beside ferry) sends the first LINES lines of the data set as PackedForward frames of 1,000
+# FireLens-shaped records and polls /metrics until the outputs have counted them all as sent.
+# FORWARD_ACK=1 adds `chunk` and waits for the acks.
+forward_run() {
+  local name=$1 lines=$2 output=$3
   local load="$ROOT/$BUILD/bin/forward_load"
   [ -x "$load" ] || load="$ROOT/$BUILD/bench/forward_load"
   local http; http=$(free_port)
-  cat > "$WORK/forward-null.yaml" <<YAML
+  cat > "$WORK/$name.yaml" <<YAML
 service:
   http: { listen: 127.0.0.1:$http }
 inputs:
   - type: forward
     listen: tcp://127.0.0.1:0
 outputs:
-$NULL_OUTPUT
+$output
 YAML
-  "$FERRY" run -c "$WORK/forward-null.yaml" 2> "$WORK/ferry.err" &
+  rm -f "$WORK/ferry.err"
+  "$FERRY" run -c "$WORK/$name.yaml" 2> "$WORK/ferry.err" &
   local pid=$!
   local port=""
   for _ in $(seq 200); do
@@ -126,9 +132,9 @@ YAML
   done
   local ack=(); [ "${FORWARD_ACK:-0}" = 1 ] && ack=(--ack)
   local out
-  if ! out=$("$load" --file "$DATA" --port "$port" --batch 1000 "${ack[@]}" \
-      --metrics-port "$http" --expect "$LINES" --timeout "$RUN_TIMEOUT"); then
-    echo "forward_null: FAILED"; kill "$pid"; wait "$pid" || true; return 0
+  if ! out=$("$load" --file "$DATA" --limit "$lines" --port "$port" --batch 1000 "${ack[@]}" \
+      --metrics-port "$http" --expect "$lines" --timeout "$RUN_TIMEOUT"); then
+    echo "$name: FAILED"; tail -5 "$WORK/ferry.err" >&2; kill "$pid"; wait "$pid" || true; return 0
   fi
   local rss_kb cpu
   rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
@@ -137,7 +143,57 @@ YAML
   local secs wire
   secs=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["total_seconds"])' "$out")
   wire=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("%.0f wire B/record" % (r["wire_bytes"]/r["records"]))' "$out")
-  report "forward_null${FORWARD_ACK:+_ack}" "$secs" "$rss_kb" "$cpu" "$wire"
+  local bytes; bytes=$(head -n "$lines" "$DATA" | wc -c)
+  LINES_RUN=$lines BYTES_RUN=$bytes report "$name${FORWARD_ACK:+_ack}" "$secs" "$rss_kb" "$cpu" "$wire"
+}
+
+scenario_forward_null() { forward_run forward_null "$LINES" "$NULL_OUTPUT"; }
+
+# forward → firehose and forward → s3 go to the e2e tests' strict stand-ins (every request's
+# SigV4 signature is verified in node, on the same 2 cores), so they use AWS_LINES of the
+# data set (default 200,000) and report what ferry sustains against them.
+AWS_LINES=${AWS_LINES:-200000}
+export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
+AWS_PID=""
+stop_aws_peer() { [ -n "$AWS_PID" ] && { kill "$AWS_PID" 2>/dev/null; wait "$AWS_PID" 2>/dev/null; }; AWS_PID=""; return 0; }
+
+scenario_forward_firehose() {
+  rm -f "$WORK/fh.port"
+  node "$ROOT/tests/e2e/firehose_server.js" --port-file "$WORK/fh.port" --out /dev/null \
+    --stream bench --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
+    --secret-access-key "$AWS_SECRET_ACCESS_KEY" 2> "$WORK/fh.err" &
+  AWS_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/fh.port" ] && break; sleep 0.05; done
+  forward_run forward_firehose "$AWS_LINES" "  - type: firehose
+    delivery_stream: bench
+    region: $AWS_REGION
+    endpoint: http://127.0.0.1:$(cat "$WORK/fh.port")
+    aggregate: true"
+  stop_aws_peer
+}
+
+scenario_forward_s3() {
+  rm -rf "$WORK/s3store" "$WORK/s3.port" "$WORK/s3proxy.port"; mkdir -p "$WORK/s3store"
+  node "$ROOT/tests/e2e/s3_server.js" --dir "$WORK/s3store" --buckets bench --port-file "$WORK/s3.port" \
+    2> "$WORK/s3.err" &
+  local s3pid=$!
+  for _ in $(seq 300); do [ -s "$WORK/s3.port" ] && break; sleep 0.05; done
+  # s3rver accepts only its own fixed account; the proxy verifies our signature first.
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  node "$ROOT/tests/e2e/s3_sigv4_proxy.js" --port-file "$WORK/s3proxy.port" --upstream "$(cat "$WORK/s3.port")" \
+    --access-key S3RVER --secret-key S3RVER --region "$AWS_REGION" 2> "$WORK/s3proxy.err" &
+  AWS_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/s3proxy.port" ] && break; sleep 0.05; done
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER forward_run forward_s3 "$AWS_LINES" "  - type: s3
+    bucket: bench
+    region: $AWS_REGION
+    endpoint: http://127.0.0.1:$(cat "$WORK/s3proxy.port")
+    total_file_size: 8MiB
+    upload_timeout: 2s"
+  stop_aws_peer
+  kill "$s3pid" 2>/dev/null; wait "$s3pid" 2>/dev/null
+  AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret
+  return 0
 }
 
 # Datadog: bench/e2e/datadog_counting_intake.js counts what arrives; INTAKE_LATENCY_MS delays

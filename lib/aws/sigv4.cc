@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -20,15 +21,23 @@ constexpr char kHexUpper[] = "0123456789ABCDEF";
 constexpr char kHexLower[] = "0123456789abcdef";
 
 // Fetched once: OpenSSL 3 algorithm fetches take a lock and a lookup; the objects are
-// immutable and shareable between threads.
+// immutable and shareable between threads. Held by a static owner that frees them, so a
+// plugin that is unloaded (dlclose) leaves nothing behind.
+struct MdFree {
+  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+};
+struct MacFree {
+  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
+};
+
 EVP_MD* sha256Md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
+  static const std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  return md.get();
 }
 
 EVP_MAC* hmacMac() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
+  static const std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  return mac.get();
 }
 
 void reportCryptoFailure(std::string_view what) {
