@@ -168,7 +168,8 @@ scenario_forward_firehose() {
     delivery_stream: bench
     region: $AWS_REGION
     endpoint: http://127.0.0.1:$(cat "$WORK/fh.port")
-    aggregate: true"
+    aggregate: true
+    buffer: { max_bytes: ${DD_BUFFER:-16MiB} }"
   stop_aws_peer
 }
 
