@@ -12,7 +12,7 @@ command -v node >/dev/null || fail "node is required for s3rver and the SigV4 pr
 [ -d "$E2E_DIR/node_modules/s3rver" ] && [ -d "$E2E_DIR/node_modules/@smithy/signature-v4" ] ||
   fail "s3rver / @smithy/signature-v4 missing: run 'npm install' in tests/e2e"
 
-N=50000
+N=${S3_E2E_LINES:-100000}
 BUCKET=ferry-e2e
 # s3rver knows one account (S3RVER/S3RVER); the proxy checks the full signature.
 AKID=S3RVER
@@ -27,7 +27,7 @@ with open(sys.argv[1], 'w', encoding='utf-8', newline='\n') as f:
         extra = ['', ' "quoted"', ' tab\there', ' caf\u00e9 \u6771\u4eac', ' ' + 'x' * 100][i % 5]
         f.write('rec %06d%s\n' % (i, extra))
 PY
-# Large, incompressible lines for the multipart case (~12 MB: parts of 5, 5 and 2 MiB).
+# Large, incompressible lines for the multipart case (~24 MB: parts of 5 MiB and a last one).
 python3 - "$WORK/big.txt" "$N" <<'PY'
 import sys, os
 n = int(sys.argv[2])
@@ -131,7 +131,7 @@ AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET run_ferry zstd "$WORK/in.t
 stop_proxy zstd
 echo "zstd: $(check zstd "$WORK/in.txt" "zstd/stdin-[0-9]{8}T[0-9]{6}Z-[0-9a-f-]{36}\.ndjson\.zst")"
 
-# 3. Multipart: ~12 MB uncompressed in one object of 5 MiB parts; the first part answered
+# 3. Multipart: ~24 MB uncompressed in one object of 5 MiB parts; the first part answered
 echo "[${SECONDS}s] 3. multipart"
 #    500 and two uploads answered 503 SlowDown, all retried.
 start_proxy multipart --fail-part 1 --slowdown 2
