@@ -17,6 +17,7 @@ const { FluentClient, EventTime } = require(path.join(__dirname, 'node_modules/@
 function parseArgs(argv) {
   const o = {
     count: 1000, tag: 'app', mode: 'PackedForward', window: 2000, timeoutMs: 40000, first: 0,
+    timeBase: 1700000000, // --time-base now: current time (for sinks that check it, e.g. Datadog)
   };
   for (let i = 2; i < argv.length; i += 2) {
     const k = argv[i];
@@ -31,6 +32,7 @@ function parseArgs(argv) {
     else if (k === '--window') o.window = Number(v);
     else if (k === '--timeout-ms') o.timeoutMs = Number(v);
     else if (k === '--bad-frame-after') o.badAfter = Number(v);
+    else if (k === '--time-base') o.timeBase = v === 'now' ? Math.floor(Date.now() / 1000) : Number(v);
     else {
       console.error(`forward_client.js: unknown option ${k}`);
       process.exit(2);
@@ -59,8 +61,8 @@ function record(n) {
 }
 
 // EventTime the tests can recompute: seconds and nanoseconds from the record number.
-function eventTime(n) {
-  return new EventTime(1700000000 + Math.floor(n / 1000), (n % 1000) * 1000003);
+function eventTime(n, base) {
+  return new EventTime(base + Math.floor(n / 1000), (n % 1000) * 1000003);
 }
 
 // Opens a raw connection, sends bytes that are no forward message (0xc1 is the one byte
@@ -119,7 +121,7 @@ async function main() {
     const pending = [];
     for (let n = start; n < end; n++) {
       result.sent++;
-      pending.push(client.emit(o.tag, record(n), eventTime(n)).then(
+      pending.push(client.emit(o.tag, record(n), eventTime(n, o.timeBase)).then(
         () => { result.acked++; },
         (err) => {
           result.failed++;
