@@ -87,6 +87,24 @@ $2
 YAML
 }
 
+# The throughput cost of disk storage: stdin → null with service.storage on, per sync policy.
+storage_run() { # storage_run NAME SYNC
+  rm -rf "$WORK/store"
+  cat > "$WORK/$1.yaml" <<YAML
+service:
+  storage: { path: $WORK/store, sync: $2 }
+inputs:
+  - type: stdin
+    tag: bench
+outputs:
+  - type: "null"
+    match: "*"
+YAML
+  measure "$1" bash -c "exec '$FERRY' run -c '$WORK/$1.yaml' < '$DATA'"
+}
+scenario_stdin_null_storage_interval() { storage_run stdin_null_storage_interval interval; }
+scenario_stdin_null_storage_always() { storage_run stdin_null_storage_always always; }
+
 NULL_OUTPUT='  - type: "null"
     match: "*"'
 
