@@ -1,7 +1,7 @@
 // ferry's own log lines on stderr. Text: "2026-11-22T21:19:11.123Z WARN  forward: message"
 // (newlines in a message escaped, so one message is always one line). JSON:
 // {"time":...,"level":"warn","component":"forward","message":...} — easy for ferry itself
-// (or any shipper) to parse. A message repeated within kLogRepeatWindow is counted instead
+// (or any shipper) to parse. A warning or error repeated within kLogRepeatWindow is counted instead
 // of printed; the count is reported in one summary line when the window ends (by the next
 // occurrence, the periodic sweep, or at exit), so a flood costs two lines per window.
 #include "ferry/obs/log.h"
@@ -232,6 +232,13 @@ void logMessage(LogLevel level, std::string_view component, std::string_view mes
 void logMessageKeyed(LogLevel level, std::string_view component, std::string_view repeat_key,
                      std::string_view message) {
   if (level < logLevel()) return;
+  if (level < LogLevel::kWarn) {
+    // Only warnings and errors come in floods; lifecycle lines ("listening on ...", "started")
+    // must always be seen when they happen, even when several share one format.
+    std::lock_guard lock(g_mu);
+    writeLine(level, component, message, 0);
+    return;
+  }
   std::string key;
   key.reserve(component.size() + repeat_key.size() + 3);
   key.append(component)

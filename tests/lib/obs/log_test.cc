@@ -160,6 +160,15 @@ TEST_F(LogTest, SweepBeforeTheWindowEndsPrintsNothing) {
   EXPECT_EQ(lines_.size(), 1u);
 }
 
+TEST_F(LogTest, InfoLinesAreNeverSuppressed) {
+  // Two inputs starting: the same text from one component, both must be seen at once.
+  logMessage(LogLevel::kInfo, "forward", "listening");
+  logMessage(LogLevel::kInfo, "forward", "listening");
+  logMessage(LogLevel::kWarn, "forward", "slow");
+  logMessage(LogLevel::kWarn, "forward", "slow");
+  EXPECT_EQ(lines_.size(), 3u);
+}
+
 TEST_F(LogTest, ManyDistinctMessagesStayBounded) {
   // More distinct texts than the table holds: all are printed, none is lost or merged.
   for (int i = 0; i < 5000; ++i)
