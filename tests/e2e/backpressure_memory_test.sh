@@ -13,7 +13,7 @@ with open(sys.argv[1], 'w') as f:
     for i in range(int(sys.argv[2])):
         f.write('{"seq":%d,"msg":"backpressure line %d with some padding to look like a log"}\n' % (i, i))
 PY
-HTTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HTTP=$(free_port)
 mkdir -p "$WORK/out"
 cat > "$WORK/cfg.yaml" <<YAML
 service:

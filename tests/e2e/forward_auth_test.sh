@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for the forward client"
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HTTP_PORT=$(free_port)
 export FORWARD_SHARED_KEY="e2e-shared-key-7f3a"
 
 cat > "$WORK/ferry.yaml" <<YAML

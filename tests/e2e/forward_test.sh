@@ -13,7 +13,7 @@ command -v node >/dev/null || fail "node is required for the forward client"
 
 N_TCP=100000
 N_UNIX=10000
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HTTP_PORT=$(free_port)
 SOCK="$WORK/fluent.sock"
 
 cat > "$WORK/ferry.yaml" <<YAML

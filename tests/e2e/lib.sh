@@ -14,6 +14,11 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# free_port: a TCP port on 127.0.0.1 the kernel just handed out (free a moment ago). The
+# system python starts far faster than a version manager's shim.
+E2E_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+free_port() { "$E2E_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pass() { echo "ok: $*"; }
 
 # wait_for TIMEOUT_S COMMAND... : polls COMMAND every 50 ms until it succeeds.

@@ -160,7 +160,7 @@ log_says() { grep -q "$2" "$WORK/$1.err"; }
 # start_background NAME: ferry reading a fifo held open (only SIGTERM ends it); sets FPID, HTTP.
 start_background() {
   local name=$1 port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   sed -i "s/127.0.0.1:0/127.0.0.1:$port/" "$WORK/$name.yaml"
   HTTP=127.0.0.1:$port
   mkfifo "$WORK/$name.fifo"

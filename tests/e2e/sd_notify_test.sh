@@ -11,13 +11,6 @@ if ! ldd "$FERRY_BIN" | grep -q libsystemd; then
 fi
 
 # A port nothing listens on (checked by connecting; python would cost seconds to start).
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 # The system python starts far faster than a version manager's shim.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 PORT=$(free_port)

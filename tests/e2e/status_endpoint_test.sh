@@ -6,13 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 # A port nothing listens on (checked by connecting; python would cost seconds to start).
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 # The system python starts far faster than a version manager's shim.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 # http METHOD URL OUTFILE → prints the status code; headers go to OUTFILE.hdr.

@@ -9,7 +9,7 @@ source "$(dirname "$0")/storage_lib.sh"
 command -v node >/dev/null || fail "node is required for the forward client"
 
 N=50000
-FWD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FWD_PORT=$(free_port)
 
 # write_config CASE OUTPUT_YAML
 write_config() {

@@ -1,6 +1,6 @@
 # Helpers for the storage_* e2e tests (sourced after lib.sh): a free port for ferry's
 # /metrics endpoint and a reader for one series of it.
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HTTP_PORT=$(free_port)
 
 # metric 'NAME{LABELS}': prints the value of that series (0 when absent); fails while ferry's
 # endpoint is not up.
