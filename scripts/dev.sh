@@ -31,6 +31,26 @@ install_deps() {
   fi
 }
 
+# run_ctest DIR [ctest args...]: runs ctest in DIR, keeps its output in DIR/ctest.log and adds
+# its counts to PASSED/FAILED for the closing line (CI reads "N passed, N failed").
+PASSED=0
+FAILED=0
+run_ctest() {
+  local dir=$1; shift
+  local rc=0
+  (cd "$dir" && ctest --output-on-failure "$@") 2>&1 | tee "$dir/ctest.log" || rc=$?
+  local total failed
+  total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$dir/ctest.log" | tail -1)
+  failed=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$dir/ctest.log" | tail -1)
+  PASSED=$(( PASSED + ${total:-0} - ${failed:-0} ))
+  FAILED=$(( FAILED + ${failed:-0} ))
+  if [ "$rc" != 0 ] || [ -z "$total" ] || [ "$total" = 0 ]; then
+    echo "dev.sh: ctest in $dir failed (exit $rc, ${total:-no} tests)"
+    echo "tests: $PASSED passed, $(( FAILED > 0 ? FAILED : 1 )) failed"
+    exit 1
+  fi
+}
+
 install_npm() {
   if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package.json -nt tests/e2e/node_modules ]; then
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
@@ -58,7 +78,7 @@ case "$cmd" in
     install_npm
     start=$(date +%s)
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    (cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
+    run_ctest build -j "$JOBS" --timeout 600
     # Unit tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
     # Only what the unit tests need (they load the real plugins): the daemon and e2e are not
     # rebuilt here.
@@ -70,14 +90,14 @@ case "$cmd" in
     for d in plugins/*/; do plugin_targets+=("ferry_plugin_$(basename "$d")"); done
     cmake --build build-asan -j "$JOBS" --target ferry_unit_tests ferry_core_tests ferry_test_plugins \
       "${plugin_targets[@]}"
-    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -L unit --timeout 600)
+    ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan -j "$JOBS" -L unit --timeout 600
     # The ring and the router under ThreadSanitizer.
     if [ ! -f build-tsan/build.ninja ]; then
       cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=thread \
         -DFERRY_BUILD_BENCH=OFF -DFERRY_CORE_TESTS_ONLY=ON
     fi
     cmake --build build-tsan -j "$JOBS" --target ferry_core_tests
-    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L core --timeout 600)
+    TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L core --timeout 600
     # The forward decoder under libFuzzer for a bounded time, from the seed corpus (a copy:
     # libFuzzer adds what it finds to its first corpus directory).
     if [ ! -f build-fuzz/build.ninja ]; then
@@ -89,6 +109,8 @@ case "$cmd" in
     (cd build-fuzz && ./bin/forward_decoder_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
       -artifact_prefix=fuzz-crash- corpus-forward 2>&1 | tail -n 5)
     echo "dev.sh: all test stages passed in $(( $(date +%s) - start )) s"
+    # The closing line CI reads: every ctest stage's count (unit + e2e, ASan, TSan).
+    echo "tests: $PASSED passed, $FAILED failed"
     ;;
   bench)
     install_deps
