@@ -195,6 +195,18 @@ const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
       stack.pop_back();
       continue;
     }
+    // Fast path for what records are mostly made of: short strings and small integers.
+    if (p >= end) return nullptr;
+    const uint8_t b = *p;
+    if (b <= 0x7f || b >= 0xe0 || (b >= 0xa0 && b <= 0xbf) || b == 0xd9) {
+      const size_t n = b <= 0x7f || b >= 0xe0 ? 1
+                       : b == 0xd9            ? (end - p < 2 ? SIZE_MAX : 2 + size_t{p[1]})
+                                              : 1 + size_t{b & 0x1fu};
+      if (n > static_cast<size_t>(end - p)) return nullptr;
+      p += n;
+      --stack.back();
+      continue;
+    }
     if (readMsgpackHeader(p, end, h) != HeaderStatus::kOk) return nullptr;
     if (h.size() > static_cast<uint64_t>(end - p)) return nullptr;
     p += h.size();

@@ -529,7 +529,7 @@ bool ForwardServer::processBuffered(Connection& conn) {
                             status.error().detail);
     }
     if (*status == forward::ForwardDecoder::Status::kNeedMore) return true;
-    if (!conn.batcher.add(message_)) return true; // stopping: push() refuses everything now
+    if (!conn.batcher.add(message_, &conn.decoder)) return true; // stopping: push() refuses everything now
     if (!conn.batcher.readyAcks().empty() && !sendAcks(conn)) return false;
   }
 }

@@ -71,6 +71,14 @@ public:
     size_ = n;
   }
   void clear() { size_ = 0; }
+  // Gives back the capacity past size() (realloc shrinks in place: nothing is copied).
+  void shrinkToFit() {
+    if (capacity_ == size_ || size_ == 0) return;
+    if (void* p = std::realloc(data_, size_)) {
+      data_ = static_cast<char*>(p);
+      capacity_ = size_;
+    }
+  }
   // Drops the first n bytes, keeping the rest.
   void consume(size_t n) {
     if (n >= size_) {

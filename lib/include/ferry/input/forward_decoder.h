@@ -60,6 +60,8 @@ struct DecodedMessage {
 struct DecoderLimits {
   size_t max_frame_bytes = 6 * 1024 * 1024;
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
+  // takeRecordsBuffer() gives nothing for a message with fewer record bytes: copying is cheaper.
+  size_t min_take_bytes = 32 * 1024;
 };
 
 class ForwardDecoder {
@@ -92,6 +94,15 @@ public:
   // Gives back memory grown for a large frame once nothing is buffered.
   void trim(size_t keep_bytes);
 
+  // Zero-copy hand-over, right after next() returned kMessage: gives away the buffer that
+  // holds that message's records (the inflated payload of a CompressedPackedForward frame, or
+  // the receive buffer, cut at the frame's end) so that a batch can keep the bytes where they
+  // are instead of copying them. The message's views stay valid until the buffer is resized
+  // (the caller may then shrinkToFit() it: its capacity runs past the frame); the decoder goes on with a fresh buffer holding what was read past the frame. Empty when
+  // copying is cheaper: a frame whose records are under min_take_bytes, or a receive buffer
+  // holding more of other frames than of this one.
+  std::optional<core::ByteBuffer> takeRecordsBuffer();
+
 private:
   std::expected<std::optional<size_t>, DecodeFailure> findFrame();
   std::expected<void, DecodeFailure> decodeFrame(const uint8_t* p, size_t n, DecodedMessage& out);
@@ -106,6 +117,12 @@ private:
   std::vector<uint64_t> stack_;         // skip scratch
   std::vector<DecodedRecord> records_;  // the current message's records
   core::ByteBuffer inflated_;           // CompressedPackedForward payload
+  // The last message returned by next(): where its frame ends in buffer_, whether its records
+  // are in inflated_, and their total size (for takeRecordsBuffer()).
+  size_t frame_begin_ = 0;
+  size_t frame_end_ = 0;
+  bool records_inflated_ = false;
+  size_t record_bytes_ = 0;
   std::optional<DecodeFailure> failure_;
 };
 
