@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "msgpack_builders.h"
+
 namespace ferry::codec {
 namespace {
 
@@ -355,27 +357,10 @@ TEST(JsonStringTest, AppendsAfterExistingContent) {
 
 // ---- msgpack builders for record tests -------------------------------------------------
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-template <typename F> std::string pack(F&& f) {
-  msgpack::sbuffer sb;
-  Packer pk(sb);
-  f(pk);
-  return std::string(sb.data(), sb.size());
-}
-
-template <typename T> std::string packValue(const T& v) {
-  msgpack::sbuffer sb;
-  msgpack::pack(sb, v);
-  return std::string(sb.data(), sb.size());
-}
-
-std::string bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b)
-    s += static_cast<char>(c);
-  return s;
-}
+using test::bytes;
+using test::pack;
+using test::Packer;
+using test::packValue;
 
 std::string nestedArrays(int depth) {
   return std::string(static_cast<size_t>(depth), '\x91') + "\xc0";

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "msgpack_builders.h"
+
 namespace ferry::codec {
 namespace {
 
@@ -33,27 +35,10 @@ bool isValidJson(std::string_view s) {
   return parseJson(s, d);
 }
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-template <typename F> std::string pack(F&& f) {
-  msgpack::sbuffer sb;
-  Packer pk(sb);
-  f(pk);
-  return std::string(sb.data(), sb.size());
-}
-
-template <typename T> std::string packValue(const T& v) {
-  msgpack::sbuffer sb;
-  msgpack::pack(sb, v);
-  return std::string(sb.data(), sb.size());
-}
-
-std::string bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b)
-    s += static_cast<char>(c);
-  return s;
-}
+using test::bytes;
+using test::pack;
+using test::Packer;
+using test::packValue;
 
 // The JSON of one msgpack object, which must use all of `data`; nullopt when malformed.
 std::optional<std::string> toJson(std::string_view data) {
