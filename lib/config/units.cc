@@ -58,13 +58,7 @@ constexpr std::array<std::pair<std::string_view, int64_t>, 8> kSizeDisplay{{
     {"KB", kK},
 }};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
+using core::toLower;
 using core::trim;
 
 bool isDigit(char c) {
@@ -125,7 +119,7 @@ bool scale(const Number& n, int64_t factor, int64_t& out) {
 
 template <size_t N>
 const Unit* findUnit(const std::array<Unit, N>& units, std::string_view suffix) {
-  const std::string l = lower(suffix);
+  const std::string l = toLower(suffix);
   for (const Unit& u : units) {
     if (u.suffix == l) return &u;
   }
@@ -219,7 +213,7 @@ std::expected<int64_t, std::string> parseDuration(std::string_view text) {
 }
 
 std::expected<bool, std::string> parseBool(std::string_view text) {
-  const std::string l = lower(trim(text));
+  const std::string l = toLower(trim(text));
   if (l == "true" || l == "yes" || l == "on") return true;
   if (l == "false" || l == "no" || l == "off") return false;
   return std::unexpected(fmt::format("'{}' is not a boolean (true/false, yes/no, on/off)", text));
