@@ -9,14 +9,7 @@ N=5000
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: 2s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store }
-inputs:
-  - type: stdin
-outputs:
+storage_config "$WORK/cfg.yaml" <<YAML
   - type: file
     name: archive
     path: $WORK/sink/out.jsonl

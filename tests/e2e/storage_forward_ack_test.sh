@@ -13,15 +13,9 @@ FWD_PORT=$(free_port)
 
 # write_config CASE OUTPUT_YAML
 write_config() {
-  cat > "$WORK/$1.yaml" <<YAML
-service:
-  grace_period: 20s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/$1-store, sync: always }
-inputs:
-  - type: forward
-    listen: tcp://127.0.0.1:$FWD_PORT
-outputs:
+  storage_config "$WORK/$1.yaml" grace=20s store="$WORK/$1-store" sync=always \
+    input="  - type: forward
+    listen: tcp://127.0.0.1:$FWD_PORT" <<YAML
 $2
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML

@@ -11,14 +11,7 @@ N=100000
 python3 -c "
 with open('$WORK/in.txt','w') as f:
     for i in range($N): f.write('record %d\n' % i)"
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: \${GRACE:-2s}
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store }
-inputs:
-  - type: stdin
-outputs:
+storage_config "$WORK/cfg.yaml" grace='${GRACE:-2s}' <<YAML
   - type: file
     name: healthy
     path: $WORK/healthy.jsonl

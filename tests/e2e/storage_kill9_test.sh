@@ -6,14 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=200000
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: 2s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store, sync: always }
-inputs:
-  - type: stdin
-outputs:
+storage_config "$WORK/cfg.yaml" sync=always <<YAML
   - type: file
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }

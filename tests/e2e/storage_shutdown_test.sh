@@ -12,14 +12,7 @@ with open('$WORK/in.txt','w') as f:
 
 # write_config FILE: stdin → file sink at $WORK/sink/out.jsonl, storage in $WORK/store.
 write_config() {
-  cat > "$1" <<YAML
-service:
-  grace_period: \${GRACE:-2s}
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store, sync: interval }
-inputs:
-  - type: stdin
-outputs:
+  storage_config "$1" grace='${GRACE:-2s}' sync=interval <<YAML
   - type: file
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
