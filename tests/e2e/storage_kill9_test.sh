@@ -33,7 +33,7 @@ with open(sys.argv[1], 'w') as f:
 PY
 writer=$!; PIDS+=("$writer")
 wait_for 10 records_read || { tail "$WORK/err1.txt"; fail "ferry did not start"; }
-rm -rf "$WORK/sink"; touch "$WORK/sink"      # the sink dies: nothing is delivered
+kill_sink      # the sink dies: nothing is delivered
 touch "$WORK/fifo.go"
 wait_for 30 some_read || { tail "$WORK/err1.txt"; fail "ferry read nothing"; }
 acked=$(records_read)
@@ -42,7 +42,7 @@ wait_exit "$pid" 10
 kill "$writer" 2>/dev/null || true
 [ "$acked" -lt "$N" ] || fail "the kill came after the whole input was read"
 
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
   { tail "$WORK/err2.txt"; fail "restart after kill -9 did not exit 0"; }
 python3 - "$WORK/sink/out.jsonl" "$acked" <<'PY' || fail "acknowledged records lost or duplicated"
