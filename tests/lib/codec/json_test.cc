@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "json_test_util.h"
 #include "msgpack_builders.h"
 
 namespace ferry::codec {
@@ -91,16 +92,8 @@ std::string referenceEscape(std::string_view s) {
   return o + "\"";
 }
 
-bool parseJson(std::string_view s, rapidjson::Document& d) {
-  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(s.data(),
-                                                                                      s.size());
-  return !d.HasParseError();
-}
-
-bool isValidJson(std::string_view s) {
-  rapidjson::Document d;
-  return parseJson(s, d);
-}
+using test::isValidJson;
+using test::parseJson;
 
 // ---- appendJsonString ------------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "json_test_util.h"
 #include "msgpack_builders.h"
 
 namespace ferry::codec {
@@ -24,16 +25,8 @@ namespace {
 
 constexpr std::string_view kFffd = "\xEF\xBF\xBD";
 
-bool parseJson(std::string_view s, rapidjson::Document& d) {
-  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(s.data(),
-                                                                                      s.size());
-  return !d.HasParseError();
-}
-
-bool isValidJson(std::string_view s) {
-  rapidjson::Document d;
-  return parseJson(s, d);
-}
+using test::isValidJson;
+using test::parseJson;
 
 using test::bytes;
 using test::pack;
