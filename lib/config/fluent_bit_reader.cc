@@ -16,6 +16,22 @@
 namespace ferry::config::fluent_bit {
 namespace {
 constexpr int kMaxIncludeDepth = 16;
+
+// "<number><unit>" (surrounding white space ignored): the number (digits and '.') and the
+// rest lower-cased; nullopt when it does not start with a number.
+std::optional<std::pair<double, std::string>> numberAndUnit(std::string_view v) {
+  v = trim(v);
+  size_t digits = 0;
+  while (digits < v.size() &&
+         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  double number = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
+  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
+  return std::pair{number, toLower(v.substr(digits))};
+}
 } // namespace
 
 std::string FbSection::plugin() const {
@@ -163,17 +179,9 @@ std::optional<bool> fbBool(std::string_view v) {
 
 // Fluent Bit sizes: a number with K, M or G (optionally followed by B), decimal (1K = 1000).
 std::optional<uint64_t> fbSize(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() &&
-         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = toLower(v.substr(digits));
+  const auto parsed = numberAndUnit(v);
+  if (!parsed) return std::nullopt;
+  const auto& [number, unit] = *parsed;
   double scale = 1;
   if (unit == "k" || unit == "kb")
     scale = 1e3;
@@ -188,17 +196,9 @@ std::optional<uint64_t> fbSize(std::string_view v) {
 
 // Fluent Bit durations: a number of seconds, or with s, m, h or d.
 std::optional<std::string> fbDuration(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() &&
-         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = toLower(v.substr(digits));
+  const auto parsed = numberAndUnit(v);
+  if (!parsed) return std::nullopt;
+  const auto& [number, unit] = *parsed;
   double seconds = number;
   if (unit == "m")
     seconds *= 60;
