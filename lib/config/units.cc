@@ -75,15 +75,14 @@ struct Number {
   int fraction_digits = 0;
 };
 
-enum class NumberError { kNone, kMissing, kOverflow };
-
-NumberError takeNumber(std::string_view& s, Number& n) {
+// nullptr when a number was taken, else why not.
+const char* takeNumber(std::string_view& s, Number& n) {
   size_t i = 0;
   bool any = false;
   while (i < s.size() && isDigit(s[i])) {
     if (__builtin_mul_overflow(n.whole, 10, &n.whole) ||
         __builtin_add_overflow(n.whole, s[i] - '0', &n.whole)) {
-      return NumberError::kOverflow;
+      return "too large";
     }
     any = true;
     ++i;
@@ -99,12 +98,21 @@ NumberError takeNumber(std::string_view& s, Number& n) {
       frac_any = true;
       ++i;
     }
-    if (!frac_any) return NumberError::kMissing; // "1." is not a number
+    if (!frac_any) return "expected a number"; // "1." is not a number
     any = true;
   }
-  if (!any) return NumberError::kMissing;
+  if (!any) return "expected a number";
   s.remove_prefix(i);
-  return NumberError::kNone;
+  return nullptr;
+}
+
+// Trims `text` and drops a leading '+': nullptr, or why it is no non-negative number.
+const char* trimNonNegative(std::string_view& text) {
+  text = trim(text);
+  if (text.empty()) return "empty";
+  if (text.front() == '-') return "negative";
+  if (text.front() == '+') text.remove_prefix(1);
+  return nullptr;
 }
 
 // n * factor, rounded down; false on overflow.
@@ -135,19 +143,9 @@ std::expected<int64_t, std::string> parseSize(std::string_view text) {
                                        "bytes)",
                                        original, why));
   };
-  text = trim(text);
-  if (text.empty()) return fail("empty");
-  if (text.front() == '-') return fail("negative");
-  if (text.front() == '+') text.remove_prefix(1);
+  if (const char* why = trimNonNegative(text)) return fail(why);
   Number n;
-  switch (takeNumber(text, n)) {
-  case NumberError::kMissing:
-    return fail("expected a number");
-  case NumberError::kOverflow:
-    return fail("too large");
-  case NumberError::kNone:
-    break;
-  }
+  if (const char* why = takeNumber(text, n)) return fail(why);
   if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   int64_t factor = 1;
   if (!text.empty()) {
@@ -171,23 +169,13 @@ std::expected<int64_t, std::string> parseDuration(std::string_view text) {
         "'{}' is not a duration: {} (e.g. 500ms, 5s, 2m, 1h, 1h30m; a bare number is seconds)",
         original, why));
   };
-  text = trim(text);
-  if (text.empty()) return fail("empty");
-  if (text.front() == '-') return fail("negative");
-  if (text.front() == '+') text.remove_prefix(1);
+  if (const char* why = trimNonNegative(text)) return fail(why);
   int64_t total = 0;
   bool first = true;
   while (!text.empty() || first) {
     if (!first && text.front() == ' ') text.remove_prefix(1); // "1h 30m"
     Number n;
-    switch (takeNumber(text, n)) {
-    case NumberError::kMissing:
-      return fail("expected a number");
-    case NumberError::kOverflow:
-      return fail("too large");
-    case NumberError::kNone:
-      break;
-    }
+    if (const char* why = takeNumber(text, n)) return fail(why);
     if (first && text.empty()) {
       // A bare number: seconds.
       if (!scale(n, 1000, total)) return fail("too large");
