@@ -215,16 +215,17 @@ scenario_forward_s3() {
   return 0
 }
 
-# Datadog: bench/e2e/datadog_counting_intake.js counts what arrives; INTAKE_LATENCY_MS delays
-# each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
+# Datadog: bench/e2e/datadog_intake (built beside ferry) counts what arrives; INTAKE_LATENCY_MS
+# delays each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
 # The output's buffer is capped at DD_BUFFER (default 16MiB; Fluent Bit's capped figures used
 # mem_buf_limit): tail reads faster than any sink, so with the default 256MiB the buffer fills
 # and peak RSS measures the budget, not the pipeline.
 INTAKE_PID=""
 start_intake() {
   rm -f "$WORK/intake.port"
-  node "$ROOT/bench/e2e/datadog_counting_intake.js" --port-file "$WORK/intake.port" \
-    --latency-ms "${INTAKE_LATENCY_MS:-0}" ${INTAKE_WORKERS:+--workers "$INTAKE_WORKERS"} 2> "$WORK/intake.err" &
+  local intake="$ROOT/$BUILD/bin/datadog_intake"
+  [ -x "$intake" ] || intake="$ROOT/$BUILD/bench/datadog_intake"
+  "$intake" --port-file "$WORK/intake.port" --latency-ms "${INTAKE_LATENCY_MS:-0}" 2> "$WORK/intake.err" &
   INTAKE_PID=$!
   for _ in $(seq 200); do [ -s "$WORK/intake.port" ] && break; sleep 0.05; done
   INTAKE_PORT=$(cat "$WORK/intake.port")
