@@ -163,12 +163,16 @@ MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size,
     case HeaderStatus::kIncomplete:
       // The header alone already runs past what we hold; holding max_bytes means the value
       // cannot end within the limit.
+      needed_ = size + 1;
       return size >= max_bytes ? Status::kTooLarge : Status::kIncomplete;
     case HeaderStatus::kOk: break;
     }
     const uint64_t total = h.size();
     if (pos_ + total > max_bytes) return Status::kTooLarge;
-    if (pos_ + total > size) return Status::kIncomplete;
+    if (pos_ + total > size) {
+      needed_ = pos_ + total;
+      return Status::kIncomplete;
+    }
     pos_ += total;
     --stack_.back();
     if (h.children != 0) {

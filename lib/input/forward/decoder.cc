@@ -146,6 +146,11 @@ char* ForwardDecoder::prepare(size_t n) {
 
 void ForwardDecoder::commit(size_t n) { buffer_.commit(n); }
 
+size_t ForwardDecoder::wanted() const {
+  const size_t have = buffered();
+  return scanner_->needed() > have ? scanner_->needed() - have : 1;
+}
+
 void ForwardDecoder::feed(std::string_view bytes) {
   if (bytes.empty()) return;
   std::memcpy(prepare(bytes.size()), bytes.data(), bytes.size());

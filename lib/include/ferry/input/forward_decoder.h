@@ -90,6 +90,10 @@ public:
 
   // Bytes received and not yet consumed: after kNeedMore, > 0 means a frame is half-read.
   size_t buffered() const { return buffer_.size() - head_; }
+  // After kNeedMore: how many more bytes the frame in progress is known to need (at least 1).
+  // A reader can ask for that much at once: a large frame then arrives in few reads and
+  // little of the next one is read with it.
+  size_t wanted() const;
   bool failed() const { return failure_.has_value(); }
   // Gives back memory grown for a large frame once nothing is buffered.
   void trim(size_t keep_bytes);
