@@ -96,9 +96,15 @@ public:
   }
 
   // Encodes the next frame of up to --batch records into `frame`; false when none is left.
+  // The entries are packed in place behind a bin32 header whose length is filled in after.
   bool next(msgpack::sbuffer& frame) {
-    entries_.clear();
-    msgpack::packer<msgpack::sbuffer> pk(entries_);
+    frame.clear();
+    msgpack::packer<msgpack::sbuffer> pk(frame);
+    pk.pack_array(3);
+    pk.pack(std::string_view("bench"));
+    const size_t bin_header = frame.size();
+    static constexpr char kBin32[5] = {static_cast<char>(0xc6), 0, 0, 0, 0};
+    frame.write(kBin32, sizeof kBin32);
     size_t in_batch = 0;
     while (in_batch < o_.batch && pos_ < text_.size() && (o_.limit == 0 || records_ < o_.limit)) {
       size_t end = text_.find('\n', pos_);
@@ -111,21 +117,17 @@ public:
       ++in_batch;
     }
     if (in_batch == 0) return false;
-    frame.clear();
-    msgpack::packer<msgpack::sbuffer> fp(frame);
-    fp.pack_array(3);
-    fp.pack(std::string_view("bench"));
-    fp.pack_bin(static_cast<uint32_t>(entries_.size()));
-    fp.pack_bin_body(entries_.data(), static_cast<uint32_t>(entries_.size()));
-    fp.pack_map(o_.ack ? 2 : 1);
-    fp.pack(std::string_view("size"));
-    fp.pack(static_cast<uint64_t>(in_batch));
+    const uint32_t length = htonl(static_cast<uint32_t>(frame.size() - bin_header - 5));
+    std::memcpy(frame.data() + bin_header + 1, &length, 4);
+    pk.pack_map(o_.ack ? 2 : 1);
+    pk.pack(std::string_view("size"));
+    pk.pack(static_cast<uint64_t>(in_batch));
     if (o_.ack) {
       char id[32];
       const int n = std::snprintf(id, sizeof id, "bench-%016llx",
                                   static_cast<unsigned long long>(frames_));
-      fp.pack(std::string_view("chunk"));
-      fp.pack(std::string_view(id, static_cast<size_t>(n)));
+      pk.pack(std::string_view("chunk"));
+      pk.pack(std::string_view(id, static_cast<size_t>(n)));
     }
     ++frames_;
     wire_bytes_ += frame.size();
@@ -163,7 +165,6 @@ private:
   const Options& o_;
   std::string text_;
   size_t pos_ = 0;
-  msgpack::sbuffer entries_;
   uint64_t records_ = 0;
   uint64_t frames_ = 0;
   uint64_t wire_bytes_ = 0;
