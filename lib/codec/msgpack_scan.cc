@@ -185,13 +185,19 @@ MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size,
   return Status::kComplete;
 }
 
-const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
-                                std::vector<uint64_t>& stack) {
+namespace {
+
+// skipMsgpackValue, and with kWatch, notes whether a top-level key of the value (a map) is
+// `key`: keys are where a map's remaining count at the top level is even.
+template <bool kWatch>
+const uint8_t* skipValue(const uint8_t* p, const uint8_t* end, std::vector<uint64_t>& stack,
+                         std::string_view key, bool& found) {
   MsgpackHeader h;
   if (readMsgpackHeader(p, end, h) != HeaderStatus::kOk) return nullptr;
   if (h.size() > static_cast<uint64_t>(end - p)) return nullptr;
   p += h.size();
   if (h.children == 0) return p; // the common case: a scalar or an empty container
+  const bool watch_map = kWatch && h.kind == Kind::kMap;
   stack.clear();
   stack.push_back(h.children);
   while (!stack.empty()) {
@@ -203,16 +209,27 @@ const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
     if (p >= end) return nullptr;
     const uint8_t b = *p;
     if (b <= 0x7f || b >= 0xe0 || (b >= 0xa0 && b <= 0xbf) || b == 0xd9) {
+      const size_t header = b == 0xd9 ? 2 : 1;
       const size_t n = b <= 0x7f || b >= 0xe0 ? 1
                        : b == 0xd9            ? (end - p < 2 ? SIZE_MAX : 2 + size_t{p[1]})
                                               : 1 + size_t{b & 0x1fu};
       if (n > static_cast<size_t>(end - p)) return nullptr;
+      const bool is_str = (b >= 0xa0 && b <= 0xbf) || b == 0xd9;
+      if (watch_map && is_str && stack.size() == 1 && stack.back() % 2 == 0 &&
+          n - header == key.size() && std::memcmp(p + header, key.data(), key.size()) == 0) {
+        found = true;
+      }
       p += n;
       --stack.back();
       continue;
     }
     if (readMsgpackHeader(p, end, h) != HeaderStatus::kOk) return nullptr;
     if (h.size() > static_cast<uint64_t>(end - p)) return nullptr;
+    if (watch_map && stack.size() == 1 && stack.back() % 2 == 0 && h.kind == Kind::kStr &&
+        h.payload_bytes == key.size() &&
+        std::memcmp(p + h.header_bytes, key.data(), key.size()) == 0) {
+      found = true;
+    }
     p += h.size();
     --stack.back();
     if (h.children != 0) {
@@ -223,7 +240,28 @@ const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
   return p;
 }
 
+} // namespace
+
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
+                                std::vector<uint64_t>& stack) {
+  bool unused = false;
+  return skipValue<false>(p, end, stack, {}, unused);
+}
+
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
+                                std::vector<uint64_t>& stack, std::string_view top_key,
+                                bool& found) {
+  return skipValue<true>(p, end, stack, top_key, found);
+}
+
 // ---- MsgpackCursor ---------------------------------------------------------------------
+
+bool MsgpackCursor::skip(std::vector<uint64_t>& stack, std::string_view top_key, bool& found) {
+  const uint8_t* next = skipMsgpackValue(p_, end_, stack, top_key, found);
+  if (next == nullptr) return false;
+  p_ = next;
+  return true;
+}
 
 bool MsgpackCursor::peek(MsgpackHeader& out) const {
   if (readMsgpackHeader(p_, end_, out) != HeaderStatus::kOk) return false;

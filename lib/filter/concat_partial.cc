@@ -108,8 +108,10 @@ public:
     // Fast path: a batch that cannot hold a partial record is passed on untouched.
     static constexpr std::string_view kMarker = "partial_message";
     const auto view = batch->buffer().view();
-    if (batch->format() != core::RecordFormat::kMsgpackMap ||
-        memmem(view.data(), view.size(), kMarker.data(), kMarker.size()) == nullptr) {
+    const auto hint = batch->partialHint();
+    if (batch->format() != core::RecordFormat::kMsgpackMap || hint == core::Batch::PartialHint::kNone ||
+        (hint == core::Batch::PartialHint::kUnknown &&
+         memmem(view.data(), view.size(), kMarker.data(), kMarker.size()) == nullptr)) {
       return batch;
     }
     BatchRewriter rewriter(*batch, core::RecordFormat::kMsgpackMap);

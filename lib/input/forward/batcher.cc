@@ -43,6 +43,7 @@ bool ForwardBatcher::add(const DecodedMessage& message, ForwardDecoder* source) 
                  std::min(count - i, settings_.target_records));
     }
     appendRecord(record);
+    if (message.has_partial) current_->setPartialHint(core::Batch::PartialHint::kSome);
     remaining_bytes -= record.map.size();
   }
   if (message.chunk) {
@@ -74,6 +75,7 @@ bool ForwardBatcher::adoptMessage(const DecodedMessage& message, ForwardDecoder&
                        static_cast<uint32_t>(record.map.size()));
   }
   current_bytes_ = message.record_bytes;
+  if (message.has_partial) current_->setPartialHint(core::Batch::PartialHint::kSome);
   if (message.chunk) pending_acks_.emplace_back(*message.chunk);
   // Budgets count what a batch holds: give back the buffer's room past the frame. This may
   // move the bytes, so it comes after the last use of the message's views.
@@ -112,6 +114,9 @@ void ForwardBatcher::startBatch(std::string_view tag, size_t bytes_hint, size_t 
                                  bytes_hint ? std::max(bytes_hint, kMinReserveBytes) : 0,
                                  records_hint);
   current_->setInputId(settings_.input_id);
+  // The decoder looked at every record's keys: concat_partial need not scan this batch
+  // unless a message said it holds a partial record.
+  current_->setPartialHint(core::Batch::PartialHint::kNone);
   tag_.assign(tag);
   current_bytes_ = 0;
 }

@@ -18,6 +18,8 @@ namespace {
 using Kind = MsgpackHeader::Kind;
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
+// Docker's mark of a split line: batches say whether any record has it (Batch::PartialHint).
+constexpr std::string_view kPartialKey = "partial_message";
 constexpr int64_t kMaxSeconds = INT64_MAX / kNanosPerSecond;
 constexpr int64_t kMinSeconds = INT64_MIN / kNanosPerSecond;
 // Below this, buffers are kept between frames; above, trim() gives them back.
@@ -256,6 +258,7 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
   if (!c.readStr(tag)) return fail(DecodeError::kMalformed, "the tag is not a string");
 
   out = DecodedMessage{};
+  has_partial_ = false;
   out.tag = tag;
   out.frame_bytes = n;
   records_.clear();
@@ -296,7 +299,7 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
                   fmt::format("a record is a {}, not a map", msgpackKindName(record.kind)));
     }
     const uint8_t* begin = c.position();
-    c.skip(stack_);
+    c.skip(stack_, kPartialKey, has_partial_);
     records_.push_back({message_time, {reinterpret_cast<const char*>(begin),
                                        static_cast<size_t>(c.position() - begin)}});
     break;
@@ -371,6 +374,7 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
   for (const auto& r : records_) bytes += r.map.size();
   out.records = records_;
   out.record_bytes = bytes;
+  out.has_partial = has_partial_;
   return {};
 }
 
@@ -404,7 +408,9 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeEntries(const uint8_t* 
                   fmt::format("a record is a {}, not a map", msgpackKindName(record.kind)));
     }
     const uint8_t* begin = c.position();
-    if (!c.skip(stack_)) return fail(DecodeError::kMalformed, fmt::format("truncated {}", what));
+    if (!c.skip(stack_, kPartialKey, has_partial_)) {
+      return fail(DecodeError::kMalformed, fmt::format("truncated {}", what));
+    }
     records_.push_back(
         {ts, {reinterpret_cast<const char*>(begin), static_cast<size_t>(c.position() - begin)}});
   }

@@ -160,6 +160,23 @@ TEST(ConcatPartialFilter, BatchesWithoutPartsAreNotCopied) {
   EXPECT_EQ(f->apply(std::move(mention)).get(), raw);
 }
 
+TEST(ConcatPartialFilter, TheInputsHintDecidesWithoutAScan) {
+  auto f = makeFilter("  - type: concat_partial\n");
+  // Hinted "none" (the forward decoder saw no partial_message key): passed on as it is, even
+  // though this test batch does hold a part (which shows that the hint is what decided).
+  auto hinted_none = mapBatch("app", {part("c", "p", 1, false, "x")});
+  hinted_none->setPartialHint(core::Batch::PartialHint::kNone);
+  core::Batch* raw = hinted_none.get();
+  EXPECT_EQ(f->apply(std::move(hinted_none)).get(), raw);
+  // Hinted "some": the part is held for its group, as without a hint.
+  auto hinted_some = mapBatch("app", {part("c", "q", 1, false, "x")});
+  hinted_some->setPartialHint(core::Batch::PartialHint::kSome);
+  EXPECT_TRUE(recordsJson(*f->apply(std::move(hinted_some))).empty());
+  auto last = mapBatch("app", {part("c", "q", 2, true, "y")});
+  last->setPartialHint(core::Batch::PartialHint::kSome);
+  EXPECT_EQ(recordsJson(*f->apply(std::move(last))), std::vector<std::string>{expected("c", "xy")});
+}
+
 TEST(ConcatPartialFilter, DisabledPassesThrough) {
   auto f = makeFilter("  - type: concat_partial\n    enabled: false\n");
   auto json = recordsJson(*f->apply(mapBatch("app", {part("c", "p", 1, false, "x")})));

@@ -73,6 +73,11 @@ private:
 // nested deeper than kMaxMsgpackDepth. `stack` is scratch space (kept to avoid allocations).
 const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
                                 std::vector<uint64_t>& stack);
+// The same, and when the value is a map, sets `found` if one of its top-level keys (a string)
+// is `top_key` (left as it was otherwise).
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
+                                std::vector<uint64_t>& stack, std::string_view top_key,
+                                bool& found);
 
 // Reads values one after another from a bounded span. Each read* returns false, and leaves
 // the cursor where it was, when the next value is not of that kind or does not fit.
@@ -100,6 +105,8 @@ public:
   bool readExt(int8_t& type, std::string_view& body);
   // Moves past the next value whatever it is (containers included).
   bool skip(std::vector<uint64_t>& stack);
+  // The same, noting whether the value is a map with the top-level key `top_key`.
+  bool skip(std::vector<uint64_t>& stack, std::string_view top_key, bool& found);
 
 private:
   const uint8_t* p_;

@@ -93,6 +93,13 @@ public:
   uint32_t inputId() const { return input_id_; }
   void setInputId(uint32_t id) { input_id_ = id; }
 
+  // Whether some record has a top-level `partial_message` field (a Docker/containerd split
+  // line), when the input knows: the forward decoder looks at every key anyway, and this
+  // spares concat_partial a scan of the whole buffer. kUnknown: nobody looked.
+  enum class PartialHint : uint8_t { kUnknown, kNone, kSome };
+  PartialHint partialHint() const { return partial_hint_; }
+  void setPartialHint(PartialHint hint) { partial_hint_ = hint; }
+
   // ---- Acknowledgement -------------------------------------------------------------
   void setFinalizer(BatchFinalizer f) { finalizer_ = std::move(f); }
   // Moves the finalizer out (a filter that replaces a batch hands it to the new one).
@@ -118,6 +125,7 @@ private:
   std::string tag_;
   RecordFormat format_;
   uint32_t input_id_ = kNoInput;
+  PartialHint partial_hint_ = PartialHint::kUnknown;
   ByteBuffer buffer_;
   std::vector<RecordEntry> entries_;
   BatchFinalizer finalizer_;

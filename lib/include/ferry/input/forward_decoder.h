@@ -55,6 +55,7 @@ struct DecodedMessage {
   std::optional<std::string_view> chunk; // option `chunk`: the client wants {"ack": chunk}
   std::optional<uint64_t> size;          // option `size` (informational)
   size_t frame_bytes = 0;                // bytes the frame took on the wire
+  bool has_partial = false; // some record has a top-level `partial_message` key
 };
 
 struct DecoderLimits {
@@ -126,6 +127,7 @@ private:
   size_t frame_begin_ = 0;
   size_t frame_end_ = 0;
   bool records_inflated_ = false;
+  bool has_partial_ = false; // the frame being decoded has a record with partial_message
   size_t record_bytes_ = 0;
   std::optional<DecodeFailure> failure_;
 };

@@ -297,6 +297,22 @@ TEST(ForwardBatcher, AnEmptyMessageIsAckedInOrder) {
   EXPECT_EQ(b.readyAcks(), (std::vector<std::string>{"f", "e2"}));
 }
 
+TEST(ForwardBatcher, BatchesCarryThePartialHint) {
+  BatcherSettings settings;
+  Sink sink;
+  ForwardBatcher b(settings, sink.fn());
+  MessageBuilder plain;
+  ASSERT_TRUE(b.add(plain.tag("a").addN(2).build()));
+  MessageBuilder split;
+  DecodedMessage with_partial = split.tag("b").addN(2).build();
+  with_partial.has_partial = true;
+  ASSERT_TRUE(b.add(with_partial));
+  ASSERT_TRUE(b.flush());
+  ASSERT_EQ(sink.batches.size(), 2u);
+  EXPECT_EQ(sink.batches[0]->partialHint(), core::Batch::PartialHint::kNone);
+  EXPECT_EQ(sink.batches[1]->partialHint(), core::Batch::PartialHint::kSome);
+}
+
 // ---- Zero-copy: a large message keeps the decoder's bytes ------------------------------
 
 using namespace ferry::input::forward::testing;

@@ -586,5 +586,23 @@ TEST(ForwardDecoder, WantedTellsHowMuchOfALargeFrameIsMissing) {
   EXPECT_EQ(decoder.buffered(), 0u);
 }
 
+TEST(ForwardDecoder, SaysWhetherARecordHasAPartialMessageKey) {
+  const auto decode = [](const std::string& map) {
+    ForwardDecoder decoder;
+    DecodedMessage out;
+    decoder.feed(packedFrame("app", packedEntries({{packTime(TimeFormat::kEventTime, 1), record(1)},
+                                                   {packTime(TimeFormat::kEventTime, 2), map}})));
+    EXPECT_EQ(decoder.next(out).value(), ForwardDecoder::Status::kMessage);
+    return out.has_partial;
+  };
+  EXPECT_TRUE(decode(ferry::test::packMap({{"log", "x"}, {"partial_message", "true"}})));
+  // As a str8 key (a non-minimal encoding) too.
+  EXPECT_TRUE(decode(std::string("\x81\xd9\x0fpartial_message\xa4true", 23)));
+  // Not a top-level key: in a value, or nested deeper.
+  EXPECT_FALSE(decode(ferry::test::packMap({{"log", "partial_message"}})));
+  EXPECT_FALSE(decode(std::string("\x81\xa1m\x81\xafpartial_message\xc3", 21)));
+  EXPECT_FALSE(decode(record(2)));
+}
+
 } // namespace
 } // namespace ferry::input::forward
