@@ -137,7 +137,7 @@ const config::OptionTable& forwardInputOptions() {
                  .default_value = "64KiB",
                  .min_value = 512,
                  .max_value = int64_t{16} * 1024 * 1024,
-                 .doc = "Bytes read from a socket at a time."},
+                 .doc = "Bytes read from a socket at a time (the rest of a large frame: up to 16 times this)."},
       OptionSpec{.name = "max_connections",
                  .type = OptionType::kInt,
                  .default_value = "1024",
