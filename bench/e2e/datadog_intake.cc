@@ -37,6 +37,8 @@
 #include <libdeflate.h>
 #include <zstd.h>
 
+#include "loopback.h"
+
 namespace {
 
 struct Stats {
@@ -214,17 +216,11 @@ int main(int argc, char** argv) {
   if (port_file.empty()) die("--port-file is required");
   std::signal(SIGPIPE, SIG_IGN);
 
-  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(lfd, 64) != 0 || ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    die("cannot listen on 127.0.0.1");
-  }
+  uint16_t port = 0;
+  const int lfd = bench::listenLoopback(64, port);
+  if (lfd < 0) die("cannot listen on 127.0.0.1");
   {
-    std::ofstream(port_file + ".tmp") << ntohs(addr.sin_port);
+    std::ofstream(port_file + ".tmp") << port;
     if (std::rename((port_file + ".tmp").c_str(), port_file.c_str()) != 0) die("cannot write port");
   }
   while (true) {

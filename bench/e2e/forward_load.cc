@@ -26,6 +26,8 @@
 
 #include <msgpack.hpp>
 
+#include "loopback.h"
+
 namespace {
 
 struct Options {
@@ -225,15 +227,9 @@ int64_t recordsSent(int port) {
 // so the same sends measure what loopback TCP itself carries on this machine (the ceiling any
 // receiver can reach). Returns the listening socket's port; `done` is set at end of stream.
 int startDiscardReader(std::thread& reader, std::atomic<bool>& done) {
-  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(lfd, 1) != 0 || ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    die("cannot listen for --discard");
-  }
+  uint16_t port = 0;
+  const int lfd = bench::listenLoopback(1, port);
+  if (lfd < 0) die("cannot listen for --discard");
   reader = std::thread([lfd, &done] {
     const int fd = ::accept(lfd, nullptr, nullptr);
     ::close(lfd);
@@ -245,7 +241,7 @@ int startDiscardReader(std::thread& reader, std::atomic<bool>& done) {
     done.store(true);
     done.notify_one();
   });
-  return ntohs(addr.sin_port);
+  return port;
 }
 
 int main(int argc, char** argv) {
