@@ -71,6 +71,20 @@ public:
     size_ = n;
   }
   void clear() { size_ = 0; }
+  // Gives the capacity beyond size() back to the allocator (a buffer reserved generously and
+  // then kept a long time, e.g. a request body waiting for its answer).
+  void shrinkToFit() {
+    if (size_ == capacity_) return;
+    if (size_ == 0) {
+      std::free(std::exchange(data_, nullptr));
+      capacity_ = 0;
+      return;
+    }
+    if (void* p = std::realloc(data_, size_)) { // on failure the larger block stays: fine
+      data_ = static_cast<char*>(p);
+      capacity_ = size_;
+    }
+  }
   // Drops the first n bytes, keeping the rest.
   void consume(size_t n) {
     if (n >= size_) {
