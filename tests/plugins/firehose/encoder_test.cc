@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
@@ -312,6 +313,41 @@ TEST(FirehoseEncoderTest, RetainKeepsOnlyTheFailedRecords) {
   EXPECT_EQ(after[0], before[1]);
   EXPECT_EQ(after[1], before[4]);
   EXPECT_EQ(req->logRecords(), 2u);
+  // The failed records' base64 text was moved, not re-encoded from raw data (none is kept).
+  EXPECT_EQ(req->recordData(req->records[0]), before[1]);
+  EXPECT_EQ(req->body.capacity(), req->body.size());
+}
+
+// A request holds its body and nothing else (no copy of the JSON lines), allocated once at
+// about its final size: that is what the runner counts against buffer.max_bytes.
+TEST(FirehoseEncoderTest, ARequestHoldsOnlyItsBody) {
+  Records r;
+  r.lines(20000, 300);
+  FirehoseEncoder enc(settings(true));
+  EncodeStats stats;
+  auto req = enc.encode(r.view(), stats);
+  ASSERT_NE(req, nullptr);
+  EXPECT_GT(req->body.size(), 3u * 1024 * 1024) << "a full call";
+  EXPECT_EQ(req->body.capacity(), req->body.size());
+  EXPECT_EQ(req->heldBytes(), req->body.size() + req->records.capacity() * sizeof(FirehoseRecord));
+  const auto data = decodeBody(req->body, "stream-1");
+  ASSERT_EQ(data.size(), req->records.size());
+  size_t lines = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    EXPECT_EQ(req->recordData(req->records[i]), data[i]);
+    EXPECT_EQ(req->records[i].length, data[i].size());
+    lines += static_cast<size_t>(std::count(data[i].begin(), data[i].end(), '\n'));
+  }
+  EXPECT_EQ(lines, stats.log_records);
+  EXPECT_NE(data.front().find("rec 0 x"), std::string::npos);
+  EXPECT_NE(data.back().find("rec " + std::to_string(stats.log_records - 1) + " x"), std::string::npos);
+
+  // A few records: the generous reservation is given back.
+  Records few;
+  few.lines(3, 50);
+  auto small = enc.encode(few.view(), stats);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(small->body.capacity(), small->body.size());
 }
 
 } // namespace
