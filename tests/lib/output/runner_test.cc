@@ -1,16 +1,20 @@
 // Output runner against a scripted in-process plugin (LOCAL transport): batching by the
 // plugin's limits, verdict handling (retry, drop, split, partial), retry budget, shutdown
-// deadline, finalizers and the byte budget.
+// deadline, finalizers and the byte budget; and against a slow HTTP sink with many requests
+// allowed in flight: the bodies of encoded requests count in the budget and are capped.
 #include "ferry/output/runner.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "http_test_server.h"
 #include "test_support.h"
 
 namespace ferry::output {
@@ -27,6 +31,7 @@ struct Script {
   uint32_t max_records = 100;
   uint64_t max_request_bytes = 1 << 20;
   size_t encode_cap = 0; // > 0: encode consumes at most this many records
+  uint64_t held_per_record = 0; // what a request reports holding (ferry_on_request_bytes)
   bool parallel_encode = false;
   std::set<std::thread::id> encode_threads;
   std::set<std::thread::id> deliver_threads;
@@ -87,6 +92,9 @@ void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin
   }
 }
 void testFree(ferry_plugin_instance*, ferry_plugin_request* req) { delete reinterpret_cast<TestRequest*>(req); }
+uint64_t testRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
+  return reinterpret_cast<const TestRequest*>(req)->records.size() * g_script->held_per_record;
+}
 int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request*, ferry_http_request*, char*, size_t) { return 1; }
 void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request*, const ferry_http_response*,
                       ferry_plugin_verdict*) {}
@@ -100,6 +108,7 @@ PluginApi testApi() {
   api.encode = testEncode;
   api.deliver = testDeliver;
   api.request_free = testFree;
+  api.request_bytes = testRequestBytes;
   api.http_request = testHttpRequest;
   api.http_response = testHttpResponse;
   return api;
@@ -117,7 +126,7 @@ protected:
   void TearDown() override { g_script = nullptr; }
 
   std::unique_ptr<OutputRunner> makeRunner(config::RetryPolicy retry = {1, 1, 5},
-                                           uint64_t budget = 256ull << 20) {
+                                           uint64_t budget = 256ull << 20, uint64_t flush_interval_ms = 0) {
     config::OutputSection cfg;
     cfg.section.kind = "output";
     cfg.section.type = "scripted";
@@ -125,6 +134,7 @@ protected:
     cfg.section.match = "*";
     cfg.common.retry = retry;
     cfg.common.buffer_max_bytes = budget;
+    cfg.common.flush_interval_ms = flush_interval_ms;
     auto r = std::make_unique<OutputRunner>(api_, cfg, metrics_);
     auto ok = r->init();
     EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error());
@@ -327,6 +337,54 @@ TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
   EXPECT_EQ(count("sent"), 50u);
 }
 
+// Over budget, the inputs feeding an output are paused: nothing more arrives until it sends,
+// so it sends what it holds at once instead of waiting for a full request or the interval.
+TEST_F(RunnerTest, OverBudgetSendsWhatItHoldsWithoutWaitingForTheFlushInterval) {
+  auto r = makeRunner({1, 1, 5}, 100, 60'000);
+  r->start();
+  int calls = 0;
+  send(*r, 10, "o", nullptr, &calls);
+  ASSERT_TRUE(r->overBudget());
+  for (int i = 0; i < 300 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(calls, 1) << "10 records over budget waited for the 60 s flush interval";
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+  r->finish(std::chrono::steady_clock::now() + 1s);
+  r->join();
+}
+
+// What a request holds in the plugin (ferry_on_request_bytes) is part of the output's
+// buffer while it waits for a retry, follows it when a partial answer narrows it, and is
+// given back when it is freed.
+TEST_F(RunnerTest, RequestBytesCountWhileRetryingFollowANarrowedRequestAndGoWithIt) {
+  script_.held_per_record = 1000;
+  auto partial = verdict(FERRY_VERDICT_PARTIAL);
+  partial.records_delivered = 7;
+  script_.verdicts = {partial};
+  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  auto r = makeRunner({0, 30, 30});
+  r->start();
+  send(*r, 10, "h", nullptr, nullptr);
+  auto attempts = [&] {
+    std::lock_guard lock(script_.mu);
+    return script_.attempt_sizes.size();
+  };
+  for (int i = 0; i < 300 && attempts() < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(attempts(), 3u);
+  EXPECT_EQ(r->requestBytes(), 3000u) << "the 3 records left, as the plugin reports them";
+  EXPECT_GT(r->recordBytes(), 0u);
+  EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + 3000u);
+  {
+    std::lock_guard lock(script_.mu);
+    script_.verdicts.clear();
+  }
+  for (int i = 0; i < 300 && r->bufferedBytes() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(r->requestBytes(), 0u);
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+  r->finish(std::chrono::steady_clock::now() + 5s);
+  r->join();
+  EXPECT_EQ(count("sent"), 10u);
+}
+
 } // namespace
 } // namespace ferry::output
 
@@ -339,6 +397,7 @@ namespace {
 TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no encoder pool";
   script_.parallel_encode = true;
+  script_.held_per_record = 100;
   script_.max_records = 16;
   script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_SPLIT)};
   auto r = makeRunner({0, 1, 5});
@@ -359,6 +418,7 @@ TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
   for (auto id : script_.encode_threads) encoded_elsewhere |= id != *script_.deliver_threads.begin();
   EXPECT_TRUE(encoded_elsewhere) << "parallel_encode set, but every encode ran on the runner thread";
   EXPECT_EQ(r->bufferedBytes(), 0u);
+  EXPECT_EQ(r->requestBytes(), 0u) << "request bytes counted on an encoder thread were not given back";
 }
 
 TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
@@ -377,6 +437,219 @@ TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
   EXPECT_EQ(count("failed"), 10u);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
+}
+
+} // namespace
+} // namespace ferry::output
+
+namespace ferry::output {
+namespace {
+
+// A slow HTTP sink: requests go through the runner's real HTTP client to a local server that
+// answers only once the test opens its gate. Each request's body is `body_bytes` long, and
+// the plugin tracks what its live requests hold, so the test sees the real memory.
+struct SlowSink {
+  std::mutex mu;
+  std::string url;
+  size_t body_bytes = 64 * 1024;
+  uint64_t live = 0; // body bytes of requests not yet freed
+  uint64_t peak = 0;
+  std::multiset<std::string> delivered;
+};
+
+SlowSink* g_slow = nullptr;
+
+struct SlowRequest {
+  std::vector<std::string> records;
+  std::string body;
+};
+
+const ferry_plugin_descriptor kSlowDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "slow",
+                                                 "test", nullptr, 0};
+
+int slowInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
+             ferry_plugin_limits* limits, char*, size_t) {
+  *inst = reinterpret_cast<ferry_plugin_instance*>(g_slow);
+  limits->transport = FERRY_TRANSPORT_HTTP;
+  limits->max_records = 10;
+  limits->max_request_bytes = 1 << 20;
+  limits->flush_interval_ms = 20;
+  return 0;
+}
+void slowDestroy(ferry_plugin_instance*) {}
+int slowEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_t count, size_t* consumed,
+               size_t* dropped, ferry_plugin_request** out, char*, size_t) {
+  auto* r = new SlowRequest;
+  for (size_t i = 0; i < count; ++i) {
+    r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
+  }
+  std::lock_guard lock(g_slow->mu);
+  r->body.assign(g_slow->body_bytes, 'b');
+  g_slow->live += r->body.size();
+  g_slow->peak = std::max(g_slow->peak, g_slow->live);
+  *consumed = count;
+  *dropped = 0;
+  *out = reinterpret_cast<ferry_plugin_request*>(r);
+  return 0;
+}
+int slowHttpRequest(ferry_plugin_instance*, ferry_plugin_request* req, ferry_http_request* out, char*, size_t) {
+  auto* r = reinterpret_cast<SlowRequest*>(req);
+  out->method = "POST";
+  out->url = g_slow->url.c_str();
+  out->body = reinterpret_cast<const uint8_t*>(r->body.data());
+  out->body_len = r->body.size();
+  return 0;
+}
+void slowHttpResponse(ferry_plugin_instance*, ferry_plugin_request* req, const ferry_http_response* response,
+                      ferry_plugin_verdict* v) {
+  auto* r = reinterpret_cast<SlowRequest*>(req);
+  v->kind = response->status == 200 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_RETRY;
+  if (v->kind != FERRY_VERDICT_DELIVERED) return;
+  std::lock_guard lock(g_slow->mu);
+  g_slow->delivered.insert(r->records.begin(), r->records.end());
+}
+void slowDeliver(ferry_plugin_instance*, ferry_plugin_request*, ferry_plugin_verdict* v) {
+  v->kind = FERRY_VERDICT_DROP;
+}
+void slowFree(ferry_plugin_instance*, ferry_plugin_request* req) {
+  auto* r = reinterpret_cast<SlowRequest*>(req);
+  {
+    std::lock_guard lock(g_slow->mu);
+    g_slow->live -= r->body.size();
+  }
+  delete r;
+}
+uint64_t slowRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
+  return reinterpret_cast<const SlowRequest*>(req)->body.size();
+}
+
+// The server answers nothing until open() (and always opens before it is destroyed, so its
+// thread can stop).
+class Gate {
+public:
+  ~Gate() { open(); }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+class SlowSinkTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    g_slow = &sink_;
+    sink_.url = server_.url() + "/intake";
+  }
+  void TearDown() override {
+    gate_.open();
+    g_slow = nullptr;
+  }
+
+  PluginApi api(bool export_request_bytes) {
+    PluginApi a;
+    a.path = "<in-process>";
+    a.descriptor = &kSlowDescriptor;
+    a.init = slowInit;
+    a.destroy = slowDestroy;
+    a.encode = slowEncode;
+    a.http_request = slowHttpRequest;
+    a.http_response = slowHttpResponse;
+    a.deliver = slowDeliver;
+    a.request_free = slowFree;
+    a.request_bytes = export_request_bytes ? slowRequestBytes : nullptr;
+    return a;
+  }
+
+  // 40 requests' worth of records (10 per request, ~2 KB each) to a sink that does not answer,
+  // with 32 requests allowed in flight and a 1 MiB budget: the runner may hold at most half
+  // of it in bodies (plus the request that crossed the line), counts them in its buffer
+  // (records and bodies together pass the budget, so the inputs would pause), then delivers
+  // every record exactly once when the sink answers.
+  void holdsBodiesUnderHalfTheBudget(bool export_request_bytes) {
+    constexpr uint64_t kBudget = 1 << 20;
+    const PluginApi plugin = api(export_request_bytes);
+    config::OutputSection cfg;
+    cfg.section.kind = "output";
+    cfg.section.type = "slow";
+    cfg.section.name = "slow";
+    cfg.section.match = "*";
+    cfg.common.retry = {0, 10, 10};
+    cfg.common.buffer_max_bytes = kBudget;
+    cfg.common.concurrency = 32;
+    OutputRunner r(plugin, cfg, metrics_);
+    ASSERT_TRUE(r.init().has_value());
+    r.start();
+    const std::string pad(2000, 'p');
+    for (int b = 0; b < 40; ++b) {
+      auto batch = test::makeLineBatch("t", 10, "b" + std::to_string(b) + pad + "-");
+      batch->expectOutputs(1);
+      r.enqueue(batch);
+    }
+    const uint64_t cap = kBudget / 2 + sink_.body_bytes;
+    auto live = [&] {
+      std::lock_guard lock(sink_.mu);
+      return sink_.live;
+    };
+    // Encoding stops once the bodies pass half the budget; give it time to overshoot, if it did.
+    for (int i = 0; i < 500 && live() < kBudget / 2; ++i) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(300ms);
+    {
+      std::lock_guard lock(sink_.mu);
+      EXPECT_GE(sink_.live, kBudget / 2);
+      EXPECT_LE(sink_.peak, cap) << "bodies held past half the budget: more requests encoded than it allows";
+    }
+    EXPECT_EQ(r.requestBytes(), live()) << "the runner does not count what its requests hold";
+    EXPECT_GT(r.recordBytes(), 0u);
+    EXPECT_EQ(r.bufferedBytes(), r.recordBytes() + r.requestBytes());
+    EXPECT_TRUE(r.overBudget()) << "records " << r.recordBytes() << " + bodies " << r.requestBytes()
+                                << " pass the budget: the inputs must pause";
+    EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "slow"}}),
+              static_cast<int64_t>(r.requestBytes()));
+
+    gate_.open();
+    for (int i = 0; i < 1000 && r.pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
+    r.finish(std::chrono::steady_clock::now() + 10s);
+    r.join();
+    std::lock_guard lock(sink_.mu);
+    EXPECT_EQ(sink_.delivered.size(), 400u);
+    EXPECT_EQ(std::set<std::string>(sink_.delivered.begin(), sink_.delivered.end()).size(), 400u)
+        << "a record was delivered twice";
+    EXPECT_EQ(metrics_.counterValue("ferry_output_records_total", {{"output", "slow"}, {"result", "sent"}}), 400u);
+    EXPECT_LE(sink_.peak, cap);
+    EXPECT_EQ(sink_.live, 0u);
+    EXPECT_EQ(r.bufferedBytes(), 0u);
+    EXPECT_EQ(r.requestBytes(), 0u);
+  }
+
+  SlowSink sink_;
+  Gate gate_;
+  test::HttpTestServer server_{[this](const test::HttpTestRequest&) {
+    gate_.wait();
+    return test::HttpTestResponse{200, "{}"};
+  }};
+  obs::Metrics metrics_;
+};
+
+TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) {
+  holdsBodiesUnderHalfTheBudget(true);
+}
+
+// A plugin built before ABI 1.2 (no ferry_on_request_bytes) is counted by the body of the
+// attempt it last described.
+TEST_F(SlowSinkTest, APluginWithoutRequestBytesIsCountedByItsBodies) {
+  holdsBodiesUnderHalfTheBudget(false);
 }
 
 } // namespace
