@@ -23,6 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // The script: one verdict per deliver() call, taken in order; DELIVERED when it runs out.
+// With a url, the plugin is an HTTP sink instead: every request is POSTed there with a body of
+// body_bytes, and a 200 answer delivers it.
 struct Script {
   std::mutex mu;
   std::deque<ferry_plugin_verdict> verdicts;
@@ -31,7 +33,11 @@ struct Script {
   uint32_t max_records = 100;
   uint64_t max_request_bytes = 1 << 20;
   size_t encode_cap = 0; // > 0: encode consumes at most this many records
-  uint64_t held_per_record = 0; // what a request reports holding (ferry_on_request_bytes)
+  uint64_t held_per_record = 0; // what a request reports holding besides its body
+  std::string url;
+  size_t body_bytes = 0;
+  uint64_t live_body_bytes = 0; // of the requests not yet freed
+  uint64_t peak_body_bytes = 0;
   bool parallel_encode = false;
   std::set<std::thread::id> encode_threads;
   std::set<std::thread::id> deliver_threads;
@@ -41,6 +47,7 @@ Script* g_script = nullptr;
 
 struct TestRequest {
   std::vector<std::string> records;
+  std::string body;
 };
 
 const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "scripted",
@@ -49,7 +56,7 @@ const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGI
 int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
              ferry_plugin_limits* limits, char*, size_t) {
   *inst = reinterpret_cast<ferry_plugin_instance*>(g_script);
-  limits->transport = FERRY_TRANSPORT_LOCAL;
+  limits->transport = g_script->url.empty() ? FERRY_TRANSPORT_LOCAL : FERRY_TRANSPORT_HTTP;
   limits->max_records = g_script->max_records;
   limits->max_request_bytes = g_script->max_request_bytes;
   limits->flush_interval_ms = 20;
@@ -67,6 +74,12 @@ int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_
   auto* r = new TestRequest;
   for (size_t i = 0; i < n; ++i) {
     r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
+  }
+  {
+    std::lock_guard lock(g_script->mu);
+    r->body.assign(g_script->body_bytes, 'b');
+    g_script->live_body_bytes += r->body.size();
+    g_script->peak_body_bytes = std::max(g_script->peak_body_bytes, g_script->live_body_bytes);
   }
   *consumed = n;
   *dropped = 0;
@@ -91,13 +104,32 @@ void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin
                      r->records.begin() + static_cast<long>(v->records_delivered + v->records_dropped));
   }
 }
-void testFree(ferry_plugin_instance*, ferry_plugin_request* req) { delete reinterpret_cast<TestRequest*>(req); }
-uint64_t testRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
-  return reinterpret_cast<const TestRequest*>(req)->records.size() * g_script->held_per_record;
+void testFree(ferry_plugin_instance*, ferry_plugin_request* req) {
+  auto* r = reinterpret_cast<TestRequest*>(req);
+  {
+    std::lock_guard lock(g_script->mu);
+    g_script->live_body_bytes -= r->body.size();
+  }
+  delete r;
 }
-int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request*, ferry_http_request*, char*, size_t) { return 1; }
-void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request*, const ferry_http_response*,
-                      ferry_plugin_verdict*) {}
+uint64_t testRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
+  auto* r = reinterpret_cast<const TestRequest*>(req);
+  return r->body.size() + r->records.size() * g_script->held_per_record;
+}
+int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request* req, ferry_http_request* out, char*, size_t) {
+  auto* r = reinterpret_cast<TestRequest*>(req);
+  out->method = "POST";
+  out->url = g_script->url.c_str();
+  out->body = reinterpret_cast<const uint8_t*>(r->body.data());
+  out->body_len = r->body.size();
+  return 0;
+}
+void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request* req, const ferry_http_response* response,
+                      ferry_plugin_verdict* v) {
+  v->kind = response->status == 200 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_RETRY;
+  std::lock_guard lock(g_script->mu);
+  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(reinterpret_cast<TestRequest*>(req)->records);
+}
 
 PluginApi testApi() {
   PluginApi api;
@@ -135,6 +167,7 @@ protected:
     cfg.common.retry = retry;
     cfg.common.buffer_max_bytes = budget;
     cfg.common.flush_interval_ms = flush_interval_ms;
+    cfg.common.concurrency = concurrency_;
     auto r = std::make_unique<OutputRunner>(api_, cfg, metrics_);
     auto ok = r->init();
     EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error());
@@ -160,6 +193,7 @@ protected:
 
   Script script_;
   PluginApi api_ = testApi();
+  uint32_t concurrency_ = 0; // auto
   obs::Metrics metrics_;
 };
 
@@ -445,84 +479,6 @@ TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
 namespace ferry::output {
 namespace {
 
-// A slow HTTP sink: requests go through the runner's real HTTP client to a local server that
-// answers only once the test opens its gate. Each request's body is `body_bytes` long, and
-// the plugin tracks what its live requests hold, so the test sees the real memory.
-struct SlowSink {
-  std::mutex mu;
-  std::string url;
-  size_t body_bytes = 64 * 1024;
-  uint64_t live = 0; // body bytes of requests not yet freed
-  uint64_t peak = 0;
-  std::multiset<std::string> delivered;
-};
-
-SlowSink* g_slow = nullptr;
-
-struct SlowRequest {
-  std::vector<std::string> records;
-  std::string body;
-};
-
-const ferry_plugin_descriptor kSlowDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "slow",
-                                                 "test", nullptr, 0};
-
-int slowInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
-             ferry_plugin_limits* limits, char*, size_t) {
-  *inst = reinterpret_cast<ferry_plugin_instance*>(g_slow);
-  limits->transport = FERRY_TRANSPORT_HTTP;
-  limits->max_records = 10;
-  limits->max_request_bytes = 1 << 20;
-  limits->flush_interval_ms = 20;
-  return 0;
-}
-void slowDestroy(ferry_plugin_instance*) {}
-int slowEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_t count, size_t* consumed,
-               size_t* dropped, ferry_plugin_request** out, char*, size_t) {
-  auto* r = new SlowRequest;
-  for (size_t i = 0; i < count; ++i) {
-    r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
-  }
-  std::lock_guard lock(g_slow->mu);
-  r->body.assign(g_slow->body_bytes, 'b');
-  g_slow->live += r->body.size();
-  g_slow->peak = std::max(g_slow->peak, g_slow->live);
-  *consumed = count;
-  *dropped = 0;
-  *out = reinterpret_cast<ferry_plugin_request*>(r);
-  return 0;
-}
-int slowHttpRequest(ferry_plugin_instance*, ferry_plugin_request* req, ferry_http_request* out, char*, size_t) {
-  auto* r = reinterpret_cast<SlowRequest*>(req);
-  out->method = "POST";
-  out->url = g_slow->url.c_str();
-  out->body = reinterpret_cast<const uint8_t*>(r->body.data());
-  out->body_len = r->body.size();
-  return 0;
-}
-void slowHttpResponse(ferry_plugin_instance*, ferry_plugin_request* req, const ferry_http_response* response,
-                      ferry_plugin_verdict* v) {
-  auto* r = reinterpret_cast<SlowRequest*>(req);
-  v->kind = response->status == 200 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_RETRY;
-  if (v->kind != FERRY_VERDICT_DELIVERED) return;
-  std::lock_guard lock(g_slow->mu);
-  g_slow->delivered.insert(r->records.begin(), r->records.end());
-}
-void slowDeliver(ferry_plugin_instance*, ferry_plugin_request*, ferry_plugin_verdict* v) {
-  v->kind = FERRY_VERDICT_DROP;
-}
-void slowFree(ferry_plugin_instance*, ferry_plugin_request* req) {
-  auto* r = reinterpret_cast<SlowRequest*>(req);
-  {
-    std::lock_guard lock(g_slow->mu);
-    g_slow->live -= r->body.size();
-  }
-  delete r;
-}
-uint64_t slowRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
-  return reinterpret_cast<const SlowRequest*>(req)->body.size();
-}
-
 // The server answers nothing until open() (and always opens before it is destroyed, so its
 // thread can stop).
 class Gate {
@@ -546,30 +502,20 @@ private:
   bool open_ = false;
 };
 
-class SlowSinkTest : public ::testing::Test {
+// A slow HTTP sink: the scripted plugin's requests go through the runner's real HTTP client
+// to a local server that answers only once the test opens its gate.
+class SlowSinkTest : public RunnerTest {
 protected:
   void SetUp() override {
-    g_slow = &sink_;
-    sink_.url = server_.url() + "/intake";
+    RunnerTest::SetUp();
+    script_.url = server_.url() + "/intake";
+    script_.body_bytes = 64 * 1024;
+    script_.max_records = 10;
+    concurrency_ = 32;
   }
   void TearDown() override {
     gate_.open();
-    g_slow = nullptr;
-  }
-
-  PluginApi api(bool export_request_bytes) {
-    PluginApi a;
-    a.path = "<in-process>";
-    a.descriptor = &kSlowDescriptor;
-    a.init = slowInit;
-    a.destroy = slowDestroy;
-    a.encode = slowEncode;
-    a.http_request = slowHttpRequest;
-    a.http_response = slowHttpResponse;
-    a.deliver = slowDeliver;
-    a.request_free = slowFree;
-    a.request_bytes = export_request_bytes ? slowRequestBytes : nullptr;
-    return a;
+    RunnerTest::TearDown();
   }
 
   // 40 requests' worth of records (10 per request, ~2 KB each) to a sink that does not answer,
@@ -577,79 +523,63 @@ protected:
   // of it in bodies (plus the request that crossed the line), counts them in its buffer
   // (records and bodies together pass the budget, so the inputs would pause), then delivers
   // every record exactly once when the sink answers.
-  void holdsBodiesUnderHalfTheBudget(bool export_request_bytes) {
+  void holdsBodiesUnderHalfTheBudget() {
     constexpr uint64_t kBudget = 1 << 20;
-    const PluginApi plugin = api(export_request_bytes);
-    config::OutputSection cfg;
-    cfg.section.kind = "output";
-    cfg.section.type = "slow";
-    cfg.section.name = "slow";
-    cfg.section.match = "*";
-    cfg.common.retry = {0, 10, 10};
-    cfg.common.buffer_max_bytes = kBudget;
-    cfg.common.concurrency = 32;
-    OutputRunner r(plugin, cfg, metrics_);
-    ASSERT_TRUE(r.init().has_value());
-    r.start();
+    auto r = makeRunner({0, 10, 10}, kBudget);
+    r->start();
     const std::string pad(2000, 'p');
-    for (int b = 0; b < 40; ++b) {
-      auto batch = test::makeLineBatch("t", 10, "b" + std::to_string(b) + pad + "-");
-      batch->expectOutputs(1);
-      r.enqueue(batch);
-    }
-    const uint64_t cap = kBudget / 2 + sink_.body_bytes;
+    for (int b = 0; b < 40; ++b) send(*r, 10, "b" + std::to_string(b) + pad + "-", nullptr, nullptr);
+    const uint64_t cap = kBudget / 2 + script_.body_bytes;
     auto live = [&] {
-      std::lock_guard lock(sink_.mu);
-      return sink_.live;
+      std::lock_guard lock(script_.mu);
+      return script_.live_body_bytes;
     };
     // Encoding stops once the bodies pass half the budget; give it time to overshoot, if it did.
     for (int i = 0; i < 500 && live() < kBudget / 2; ++i) std::this_thread::sleep_for(10ms);
     std::this_thread::sleep_for(300ms);
     {
-      std::lock_guard lock(sink_.mu);
-      EXPECT_GE(sink_.live, kBudget / 2);
-      EXPECT_LE(sink_.peak, cap) << "bodies held past half the budget: more requests encoded than it allows";
+      std::lock_guard lock(script_.mu);
+      EXPECT_GE(script_.live_body_bytes, kBudget / 2);
+      EXPECT_LE(script_.peak_body_bytes, cap) << "bodies held past half the budget: more requests encoded than it allows";
     }
-    EXPECT_EQ(r.requestBytes(), live()) << "the runner does not count what its requests hold";
-    EXPECT_GT(r.recordBytes(), 0u);
-    EXPECT_EQ(r.bufferedBytes(), r.recordBytes() + r.requestBytes());
-    EXPECT_TRUE(r.overBudget()) << "records " << r.recordBytes() << " + bodies " << r.requestBytes()
-                                << " pass the budget: the inputs must pause";
-    EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "slow"}}),
-              static_cast<int64_t>(r.requestBytes()));
+    EXPECT_EQ(r->requestBytes(), live()) << "the runner does not count what its requests hold";
+    EXPECT_GT(r->recordBytes(), 0u);
+    EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + r->requestBytes());
+    EXPECT_TRUE(r->overBudget()) << "records " << r->recordBytes() << " + bodies " << r->requestBytes()
+                                 << " pass the budget: the inputs must pause";
+    EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "scripted"}}),
+              static_cast<int64_t>(r->requestBytes()));
 
     gate_.open();
-    for (int i = 0; i < 1000 && r.pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
-    r.finish(std::chrono::steady_clock::now() + 10s);
-    r.join();
-    std::lock_guard lock(sink_.mu);
-    EXPECT_EQ(sink_.delivered.size(), 400u);
-    EXPECT_EQ(std::set<std::string>(sink_.delivered.begin(), sink_.delivered.end()).size(), 400u)
-        << "a record was delivered twice";
-    EXPECT_EQ(metrics_.counterValue("ferry_output_records_total", {{"output", "slow"}, {"result", "sent"}}), 400u);
-    EXPECT_LE(sink_.peak, cap);
-    EXPECT_EQ(sink_.live, 0u);
-    EXPECT_EQ(r.bufferedBytes(), 0u);
-    EXPECT_EQ(r.requestBytes(), 0u);
+    for (int i = 0; i < 1000 && r->pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
+    r->finish(std::chrono::steady_clock::now() + 10s);
+    r->join();
+    std::lock_guard lock(script_.mu);
+    std::multiset<std::string> all;
+    for (auto& req : script_.delivered) all.insert(req.begin(), req.end());
+    EXPECT_EQ(all.size(), 400u);
+    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 400u) << "a record was delivered twice";
+    EXPECT_EQ(count("sent"), 400u);
+    EXPECT_LE(script_.peak_body_bytes, cap);
+    EXPECT_EQ(script_.live_body_bytes, 0u);
+    EXPECT_EQ(r->bufferedBytes(), 0u);
+    EXPECT_EQ(r->requestBytes(), 0u);
   }
 
-  SlowSink sink_;
   Gate gate_;
   test::HttpTestServer server_{[this](const test::HttpTestRequest&) {
     gate_.wait();
     return test::HttpTestResponse{200, "{}"};
   }};
-  obs::Metrics metrics_;
 };
 
-TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) {
-  holdsBodiesUnderHalfTheBudget(true);
-}
+TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) { holdsBodiesUnderHalfTheBudget(); }
 
 // A plugin built before ABI 1.2 (no ferry_on_request_bytes) is counted by the body of the
 // attempt it last described.
 TEST_F(SlowSinkTest, APluginWithoutRequestBytesIsCountedByItsBodies) {
-  holdsBodiesUnderHalfTheBudget(false);
+  api_.request_bytes = nullptr;
+  holdsBodiesUnderHalfTheBudget();
 }
 
 } // namespace
