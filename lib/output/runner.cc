@@ -6,12 +6,14 @@
 //
 // Memory: a request keeps its records (the batches stay until resolved) and the plugin keeps
 // its body, possibly as large again, until the sink answers. Both count in buffer.max_bytes,
-// and the bodies of encoded, unacknowledged requests may take at most half of it: past that
-// no new request is encoded (one always may be, so a body larger than that still goes out),
-// however many requests the concurrency limit would allow in flight.
+// and the bodies of encoded, unacknowledged requests may take about half of it: no new
+// request is encoded while they hold that much (one always may be, so a body larger than
+// that still goes out), however many requests the concurrency limit would allow in flight. The inputs pause before the records waiting to be encoded would need
+// more than the budget leaves for their bodies, so records and bodies together stay within it.
 #include "ferry/output/runner.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstring>
@@ -23,6 +25,19 @@ namespace ferry::output {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Freeing a request's body gives it back to glibc, which keeps it: a thread's arena grows to
+// its peak, and freed pieces between live ones stay resident (forward → firehose with a
+// 16 MiB budget held ~25 MB but peaked at ~90 MB of RSS, 60 MB of it free in two arenas).
+// After a large body is freed, return what is free to the system, at most this often.
+constexpr uint64_t kTrimAfterBytes = 1u << 20;
+constexpr auto kTrimInterval = std::chrono::milliseconds(100);
+
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
@@ -296,7 +311,7 @@ void OutputRunner::absorbIncoming() {
     p->unresolved = static_cast<uint32_t>(b->size());
     p->arrived = now;
     untaken_records_ += b->size();
-    untaken_bytes_ += b->byteSize();
+    untaken_bytes_.fetch_add(b->byteSize(), std::memory_order_relaxed);
     p->batch = std::move(b);
     if (p->unresolved == 0) {
       record_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
@@ -313,7 +328,10 @@ size_t OutputRunner::untakenRecords() const { return untaken_records_; }
 bool OutputRunner::readyToEncode(Clock::time_point now) const {
   if (untaken_.empty()) return false;
   if (finishing_.load(std::memory_order_relaxed)) return true;
-  if (untaken_records_ >= limits_.max_records || untaken_bytes_ >= limits_.max_request_bytes) return true;
+  if (untaken_records_ >= limits_.max_records ||
+      untaken_bytes_.load(std::memory_order_relaxed) >= limits_.max_request_bytes) {
+    return true;
+  }
   // Over budget, the inputs feeding this output are paused (or, with storage, it is fed from
   // disk only once it drains): no more records come until it sends, so waiting for a full
   // request or the flush interval would only stall it.
@@ -321,9 +339,22 @@ bool OutputRunner::readyToEncode(Clock::time_point now) const {
   return now - untaken_.front()->arrived >= std::chrono::milliseconds(flush_interval_ms_);
 }
 
+uint64_t OutputRunner::expectedBodyBytes(uint64_t record_bytes) const {
+  return static_cast<uint64_t>(static_cast<double>(record_bytes) * body_ratio_.load(std::memory_order_relaxed));
+}
+
 bool OutputRunner::mayEncode() const {
+  // Not "held + the next body <= cap": estimated from whole batches, the next body comes out
+  // larger than it will be (the plugin stops at its own limit), and a 16 MiB Firehose output
+  // then kept one 4 MiB call in flight instead of two.
   const uint64_t held = requestBytes() + encoding_estimate_;
-  return held == 0 || held < config_.common.buffer_max_bytes / 2;
+  return held == 0 || held < bodyCap();
+}
+
+uint64_t OutputRunner::bodiesToCome() const {
+  const uint64_t held = requestBytes();
+  const uint64_t room = held < bodyCap() ? bodyCap() - held : 0;
+  return std::min(room, expectedBodyBytes(untaken_bytes_.load(std::memory_order_relaxed)));
 }
 
 uint64_t OutputRunner::heldBytes(const Request& request) const {
@@ -346,7 +377,16 @@ void OutputRunner::freeRequest(Request& request) {
   api_.request_free(instance_, request.handle);
   request.handle = nullptr;
   request_bytes_.fetch_sub(request.held_bytes, std::memory_order_relaxed);
+  freed_since_trim_ += request.held_bytes;
   request.held_bytes = 0;
+  if (freed_since_trim_ >= kTrimAfterBytes) {
+    const auto now = Clock::now();
+    if (now - last_trim_ >= kTrimInterval) {
+      releaseFreedMemory();
+      last_trim_ = now;
+      freed_since_trim_ = 0;
+    }
+  }
 }
 
 std::vector<OutputRunner::Encoded> OutputRunner::encodeRaw(const std::vector<Slice>& slices,
@@ -429,8 +469,9 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::adopt(std::vector<Encoded> e
       request_bytes_.fetch_add(req->held_bytes, std::memory_order_relaxed);
       if (req->record_bytes > 0) {
         // Smoothed, for estimating what the encodes still running will hold.
-        body_ratio_ = 0.75 * body_ratio_ +
-                      0.25 * static_cast<double>(req->held_bytes) / static_cast<double>(req->record_bytes);
+        body_ratio_.store(0.75 * body_ratio_.load(std::memory_order_relaxed) +
+                              0.25 * static_cast<double>(req->held_bytes) / static_cast<double>(req->record_bytes),
+                          std::memory_order_relaxed);
       }
       out.push_back(std::move(req));
     }
@@ -463,7 +504,7 @@ std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records, uint6
     p->next += take;
     untaken_records_ -= take;
     if (p->next == b.size()) {
-      untaken_bytes_ -= b.byteSize();
+      untaken_bytes_.fetch_sub(b.byteSize(), std::memory_order_relaxed);
       untaken_.pop_front();
     }
   }
@@ -492,7 +533,7 @@ void OutputRunner::encodeInPool() {
   auto slices = takeSlices(records, bytes);
   if (slices.empty()) return;
   ++encoding_jobs_;
-  const auto estimate = static_cast<uint64_t>(static_cast<double>(bytes) * body_ratio_);
+  const uint64_t estimate = expectedBodyBytes(bytes);
   encoding_estimate_ += estimate;
   pool_->submit([this, slices = std::move(slices), records, estimate] {
     EncodeJob job{encodeRaw(slices, 0, records), estimate};
@@ -702,7 +743,7 @@ void OutputRunner::giveUpAll() {
   }
   untaken_.clear();
   untaken_records_ = 0;
-  untaken_bytes_ = 0;
+  untaken_bytes_.store(0, std::memory_order_relaxed);
   absorbIncoming(); // anything that raced in
   for (auto& p : untaken_) {
     lost += p->batch->size();

@@ -518,39 +518,55 @@ protected:
     RunnerTest::TearDown();
   }
 
-  // 40 requests' worth of records (10 per request, ~2 KB each) to a sink that does not answer,
-  // with 32 requests allowed in flight and a 1 MiB budget: the runner may hold at most half
-  // of it in bodies (plus the request that crossed the line), counts them in its buffer
-  // (records and bodies together pass the budget, so the inputs would pause), then delivers
-  // every record exactly once when the sink answers.
+  // 40 requests' worth of records (10 per request, ~2 KB each, a 64 KiB body each), fed like
+  // an input (a batch at a time while the output is not over budget) to a sink that does not
+  // answer, with 32 requests allowed in flight and a 1 MiB budget: the runner holds at most
+  // half of it in bodies (plus the request that crossed the line), counts them, and pauses
+  // the inputs before records and bodies together pass the budget; then every record is
+  // delivered exactly once when the sink answers.
   void holdsBodiesUnderHalfTheBudget() {
     constexpr uint64_t kBudget = 1 << 20;
     auto r = makeRunner({0, 10, 10}, kBudget);
     r->start();
     const std::string pad(2000, 'p');
-    for (int b = 0; b < 40; ++b) send(*r, 10, "b" + std::to_string(b) + pad + "-", nullptr, nullptr);
+    int fed = 0;
+    uint64_t batch_bytes = 0, most_held = 0;
+    auto feed = [&](std::chrono::milliseconds patience) {
+      const auto until = std::chrono::steady_clock::now() + patience;
+      while (fed < 40 && std::chrono::steady_clock::now() < until) {
+        if (r->overBudget()) {
+          std::this_thread::sleep_for(5ms);
+          continue;
+        }
+        auto b = send(*r, 10, "b" + std::to_string(fed++) + pad + "-", nullptr, nullptr);
+        batch_bytes = std::max<uint64_t>(batch_bytes, b->byteSize());
+        std::this_thread::sleep_for(2ms); // the runner encodes as it would between reads
+        most_held = std::max(most_held, r->bufferedBytes());
+      }
+    };
+    feed(1500ms);
     const uint64_t cap = kBudget / 2 + script_.body_bytes;
     auto live = [&] {
       std::lock_guard lock(script_.mu);
       return script_.live_body_bytes;
     };
-    // Encoding stops once the bodies pass half the budget; give it time to overshoot, if it did.
-    for (int i = 0; i < 500 && live() < kBudget / 2; ++i) std::this_thread::sleep_for(10ms);
-    std::this_thread::sleep_for(300ms);
     {
       std::lock_guard lock(script_.mu);
       EXPECT_GE(script_.live_body_bytes, kBudget / 2);
       EXPECT_LE(script_.peak_body_bytes, cap) << "bodies held past half the budget: more requests encoded than it allows";
     }
+    EXPECT_LT(fed, 40) << "the inputs were never paused: bodies are not counted";
+    EXPECT_TRUE(r->overBudget());
     EXPECT_EQ(r->requestBytes(), live()) << "the runner does not count what its requests hold";
     EXPECT_GT(r->recordBytes(), 0u);
     EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + r->requestBytes());
-    EXPECT_TRUE(r->overBudget()) << "records " << r->recordBytes() << " + bodies " << r->requestBytes()
-                                 << " pass the budget: the inputs must pause";
+    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes) << "records and bodies passed the budget";
     EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "scripted"}}),
               static_cast<int64_t>(r->requestBytes()));
 
     gate_.open();
+    feed(20s);
+    EXPECT_EQ(fed, 40);
     for (int i = 0; i < 1000 && r->pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
     r->finish(std::chrono::steady_clock::now() + 10s);
     r->join();
@@ -561,6 +577,7 @@ protected:
     EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 400u) << "a record was delivered twice";
     EXPECT_EQ(count("sent"), 400u);
     EXPECT_LE(script_.peak_body_bytes, cap);
+    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes);
     EXPECT_EQ(script_.live_body_bytes, 0u);
     EXPECT_EQ(r->bufferedBytes(), 0u);
     EXPECT_EQ(r->requestBytes(), 0u);

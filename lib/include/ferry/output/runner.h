@@ -53,7 +53,12 @@ public:
 
   // core::OutputQueue
   void enqueue(core::BatchRef batch) override;
-  bool overBudget() const override { return bufferedBytes() > config_.common.buffer_max_bytes; }
+  // What it holds, plus the bodies its waiting records will need once encoded (as far as the
+  // cap on bodies lets them be), passes buffer.max_bytes: the inputs feeding it pause. So
+  // records and bodies together stay within the budget (give or take a batch and a request).
+  bool overBudget() const override {
+    return bufferedBytes() + bodiesToCome() > config_.common.buffer_max_bytes;
+  }
 
   // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`; then
   // gives up on what is left: those records are counted as failed and their batches
@@ -95,8 +100,13 @@ private:
   void run();
   void absorbIncoming();
   bool readyToEncode(std::chrono::steady_clock::time_point now) const;
-  // Whether the bytes held by encoded requests leave room to encode another one.
+  // Encoded requests may hold half the budget (plus the request that crossed it): mayEncode()
+  // says whether they leave room for another one, bodiesToCome() what the untaken records'
+  // bodies are expected to add (from the request bytes recent encodes gave per record byte).
+  uint64_t bodyCap() const { return config_.common.buffer_max_bytes / 2; }
+  uint64_t expectedBodyBytes(uint64_t record_bytes) const;
   bool mayEncode() const;
+  uint64_t bodiesToCome() const;
   RequestPtr encodeNext();
   std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
                                        size_t max_records);
@@ -146,7 +156,7 @@ private:
   // Runner-thread state.
   std::deque<PendingPtr> untaken_; // batches with records not yet in a request
   size_t untaken_records_ = 0;
-  uint64_t untaken_bytes_ = 0;
+  std::atomic<uint64_t> untaken_bytes_{0}; // written by the runner thread only
   std::deque<RequestPtr> retry_queue_; // ordered by not_before
   std::unordered_map<uint64_t, RequestPtr> in_flight_;
   uint64_t next_request_id_ = 1;
@@ -154,7 +164,9 @@ private:
   std::unique_ptr<EncodePool> pool_; // only for plugins with limits.parallel_encode
   size_t encoding_jobs_ = 0;         // submitted to pool_, result not yet adopted
   uint64_t encoding_estimate_ = 0;   // request bytes those jobs are expected to produce
-  double body_ratio_ = 1.0;          // recent request bytes per record byte encoded
+  std::atomic<double> body_ratio_{1.0}; // recent request bytes per record byte encoded
+  uint64_t freed_since_trim_ = 0;      // request bytes freed since memory was last trimmed
+  std::chrono::steady_clock::time_point last_trim_;
   std::deque<RequestPtr> ready_;     // encoded by the pool, waiting for a slot
   Backoff backoff_;
   ConcurrencyLimit concurrency_;
