@@ -127,14 +127,7 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
     std::vector<std::string> plugin_errors;
     const config::TableLookup tables = [&](const std::string& kind,
                                            const std::string& type) -> const config::OptionTable* {
-      if (kind == "input") {
-        const auto* t = app::findInputType(type);
-        return t ? t->options : nullptr;
-      }
-      if (kind == "filter") {
-        const auto* t = app::findFilterType(type);
-        return t ? t->options : nullptr;
-      }
+      if (kind != "output") return app::builtinOptions(kind, type);
       auto api = plugins->load(type);
       if (!api) {
         plugin_errors.push_back(api.error());

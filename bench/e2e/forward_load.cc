@@ -1,10 +1,11 @@
 // Load generator for the forward → null scenario of bench/e2e/run.sh: reads the reference
-// data set (one JSON line per record), pre-encodes it as Fluent forward PackedForward frames
-// of --batch records (FireLens-shaped maps: log, source, container_id, container_name, with
-// an EventTime), then sends them all over one TCP connection as fast as the socket takes
-// them. With --ack every frame carries a `chunk` option and at most --window frames wait for
+// data set (one JSON line per record) and sends it over one TCP connection as Fluent forward
+// PackedForward frames of --batch records (FireLens-shaped maps: log, source, container_id,
+// container_name, with an EventTime), encoding each frame just before it is written, as fast
+// as the socket takes them. With --ack every frame carries a `chunk` option and at most --window frames wait for
 // their {"ack": chunk}. With --metrics-port it then polls ferry's /metrics until the outputs
 // report --expect records sent, so the time covers the whole pipeline, not just the socket.
+// With --discard it sends to a reader of its own that discards the bytes: the loopback ceiling.
 // Prints one JSON line: records, frames, wire_bytes, send_seconds, total_seconds.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,7 +19,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -39,6 +39,7 @@ struct Options {
   uint64_t expect = 0;
   uint64_t limit = 0; // 0 = every line of the file
   double timeout_s = 120;
+  bool discard = false; // send to a reader in this process that throws the bytes away
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -54,6 +55,10 @@ Options parseArgs(int argc, char** argv) {
       o.ack = true;
       continue;
     }
+    if (k == "--discard") {
+      o.discard = true;
+      continue;
+    }
     if (i + 1 >= argc) die("missing value for " + std::string(k));
     const char* v = argv[++i];
     if (k == "--file") o.file = v;
@@ -67,64 +72,79 @@ Options parseArgs(int argc, char** argv) {
     else if (k == "--timeout") o.timeout_s = std::atof(v);
     else die("unknown option " + std::string(k));
   }
-  if (o.file.empty() || o.port <= 0 || o.batch == 0 || o.window == 0) {
-    die("usage: forward_load --file F --port P [--batch 1000] [--ack] [--window 32] "
+  if (o.file.empty() || (o.port <= 0 && !o.discard) || o.batch == 0 || o.window == 0) {
+    die("usage: forward_load --file F (--port P | --discard) [--batch 1000] [--ack] [--window 32] "
         "[--metrics-port M --expect N] [--limit N] [--timeout S]");
   }
   return o;
 }
 
-// Frames of one tag, each a complete PackedForward message, laid end to end in `wire`.
-struct Encoded {
-  std::string wire;
-  std::vector<size_t> frame_ends;
-  uint64_t records = 0;
-};
+// The data set's lines, encoded frame by frame as they are sent: a client produces its records
+// as it goes, so the bytes it writes are hot in its cache. (Pre-encoding the whole data set
+// into one large buffer made the generator the bottleneck: on this kind of VM the kernel
+// copies from a cold, 700 MB buffer at a third of the speed it copies a recent one.)
+class FrameSource {
+public:
+  explicit FrameSource(const Options& o) : o_(o) {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in) die("cannot read " + o.file);
+    in.seekg(0, std::ios::end);
+    text_.resize(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(text_.data(), static_cast<std::streamsize>(text_.size()));
+    if (!in) die("cannot read " + o.file);
+  }
 
-Encoded encode(const Options& o) {
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in) die("cannot read " + o.file);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Encoded out;
-  msgpack::sbuffer entries;
-  msgpack::sbuffer frame;
-  size_t in_batch = 0;
-  uint64_t chunk_id = 0;
-  const auto flush = [&] {
-    if (in_batch == 0) return;
+  // Encodes the next frame of up to --batch records into `frame`; false when none is left.
+  // The entries are packed in place behind a bin32 header whose length is filled in after.
+  bool next(msgpack::sbuffer& frame) {
     frame.clear();
     msgpack::packer<msgpack::sbuffer> pk(frame);
     pk.pack_array(3);
     pk.pack(std::string_view("bench"));
-    pk.pack_bin(static_cast<uint32_t>(entries.size()));
-    pk.pack_bin_body(entries.data(), static_cast<uint32_t>(entries.size()));
-    pk.pack_map(o.ack ? 2 : 1);
+    const size_t bin_header = frame.size();
+    static constexpr char kBin32[5] = {static_cast<char>(0xc6), 0, 0, 0, 0};
+    frame.write(kBin32, sizeof kBin32);
+    size_t in_batch = 0;
+    while (in_batch < o_.batch && pos_ < text_.size() && (o_.limit == 0 || records_ < o_.limit)) {
+      size_t end = text_.find('\n', pos_);
+      if (end == std::string::npos) end = text_.size();
+      const std::string_view line(text_.data() + pos_, end - pos_);
+      pos_ = end + 1;
+      if (line.empty()) continue;
+      packRecord(pk, line);
+      ++records_;
+      ++in_batch;
+    }
+    if (in_batch == 0) return false;
+    const uint32_t length = htonl(static_cast<uint32_t>(frame.size() - bin_header - 5));
+    std::memcpy(frame.data() + bin_header + 1, &length, 4);
+    pk.pack_map(o_.ack ? 2 : 1);
     pk.pack(std::string_view("size"));
     pk.pack(static_cast<uint64_t>(in_batch));
-    if (o.ack) {
+    if (o_.ack) {
       char id[32];
       const int n = std::snprintf(id, sizeof id, "bench-%016llx",
-                                  static_cast<unsigned long long>(chunk_id++));
+                                  static_cast<unsigned long long>(frames_));
       pk.pack(std::string_view("chunk"));
       pk.pack(std::string_view(id, static_cast<size_t>(n)));
     }
-    out.wire.append(frame.data(), frame.size());
-    out.frame_ends.push_back(out.wire.size());
-    entries.clear();
-    in_batch = 0;
-  };
-  msgpack::packer<msgpack::sbuffer> pk(entries);
-  const uint32_t base_seconds = 1714564800;
-  size_t pos = 0;
-  while (pos < text.size() && (o.limit == 0 || out.records < o.limit)) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
-    if (line.empty()) continue;
+    ++frames_;
+    wire_bytes_ += frame.size();
+    return true;
+  }
+
+  uint64_t records() const { return records_; }
+  uint64_t frames() const { return frames_; }
+  uint64_t wireBytes() const { return wire_bytes_; }
+
+private:
+  // A FireLens-shaped record: [EventTime, {log, source, container_id, container_name}].
+  void packRecord(msgpack::packer<msgpack::sbuffer>& pk, std::string_view line) const {
+    constexpr uint32_t kBaseSeconds = 1714564800;
     // EventTime: ext type 0, big-endian seconds then nanoseconds.
-    const uint32_t sec = htonl(base_seconds + static_cast<uint32_t>(out.records / 2000));
-    const uint32_t nsec = htonl(static_cast<uint32_t>((out.records * 7919) % 1000000000));
+    const uint32_t sec = htonl(kBaseSeconds + static_cast<uint32_t>(records_ / 2000));
+    const uint32_t nsec = htonl(static_cast<uint32_t>((records_ * 7919) % 1000000000));
     char time[8];
     std::memcpy(time, &sec, 4);
     std::memcpy(time + 4, &nsec, 4);
@@ -140,12 +160,15 @@ Encoded encode(const Options& o) {
     pk.pack(std::string_view("9f2c4e1d7a6b5c3e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6"));
     pk.pack(std::string_view("container_name"));
     pk.pack(std::string_view("/ecs-bench-app-1"));
-    ++out.records;
-    if (++in_batch == o.batch) flush();
   }
-  flush();
-  return out;
-}
+
+  const Options& o_;
+  std::string text_;
+  size_t pos_ = 0;
+  uint64_t records_ = 0;
+  uint64_t frames_ = 0;
+  uint64_t wire_bytes_ = 0;
+};
 
 int connectTo(const std::string& host, int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -198,30 +221,65 @@ int64_t recordsSent(int port) {
 
 } // namespace
 
+// --discard: a reader in this process that drains one connection and throws the bytes away,
+// so the same sends measure what loopback TCP itself carries on this machine (the ceiling any
+// receiver can reach). Returns the listening socket's port; `done` is set at end of stream.
+int startDiscardReader(std::thread& reader, std::atomic<bool>& done) {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (lfd < 0 || ::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(lfd, 1) != 0 || ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    die("cannot listen for --discard");
+  }
+  reader = std::thread([lfd, &done] {
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    ::close(lfd);
+    if (fd < 0) die("accept failed");
+    std::vector<char> buf(1 << 20);
+    while (::read(fd, buf.data(), buf.size()) > 0) {
+    }
+    ::close(fd);
+    done.store(true);
+    done.notify_one();
+  });
+  return ntohs(addr.sin_port);
+}
+
 int main(int argc, char** argv) {
-  const Options o = parseArgs(argc, argv);
-  const Encoded enc = encode(o);
+  Options o = parseArgs(argc, argv);
+  FrameSource source(o);
+  std::thread discard;
+  std::atomic<bool> discarded{false};
+  if (o.discard) o.port = startDiscardReader(discard, discarded);
   const int fd = connectTo(o.host, o.port);
   if (fd < 0) die("cannot connect to " + o.host + ":" + std::to_string(o.port));
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   std::atomic<uint64_t> acked{0};
+  std::atomic<bool> sending{true};
   std::thread reader;
   if (o.ack) {
-    // Counts {"ack": chunk} answers; ferry answers in order on one connection.
+    // Counts {"ack": chunk} answers; ferry answers in order on one connection. The main
+    // thread shuts the socket down once every frame it sent is acked.
     reader = std::thread([&] {
       msgpack::unpacker un;
-      while (acked.load() < enc.frame_ends.size()) {
+      while (true) {
         un.reserve_buffer(65536);
         const ssize_t r = ::read(fd, un.buffer(), un.buffer_capacity());
-        if (r <= 0) die("connection closed before every ack arrived");
+        if (r <= 0) {
+          if (!sending.load()) return;
+          die("connection closed before every ack arrived");
+        }
         un.buffer_consumed(static_cast<size_t>(r));
         msgpack::object_handle oh;
         while (un.next(oh)) {
           if (oh.get().type != msgpack::type::MAP) die("unexpected answer from ferry");
           acked.fetch_add(1);
-          acked.notify_one();
+          acked.notify_all();
         }
       }
     });
@@ -229,18 +287,26 @@ int main(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto deadline = t0 + std::chrono::duration<double>(o.timeout_s);
-  if (!o.ack) {
-    writeAll(fd, enc.wire.data(), enc.wire.size());
-  } else {
-    size_t start = 0;
-    for (size_t i = 0; i < enc.frame_ends.size(); ++i) {
-      for (uint64_t a = acked.load(); i >= a + o.window; a = acked.load()) acked.wait(a);
-      writeAll(fd, enc.wire.data() + start, enc.frame_ends[i] - start);
-      start = enc.frame_ends[i];
+  msgpack::sbuffer frame(1 << 20);
+  while (source.next(frame)) {
+    if (o.ack) {
+      const uint64_t sent = source.frames() - 1; // frames written before this one
+      for (uint64_t a = acked.load(); sent >= a + o.window; a = acked.load()) acked.wait(a);
     }
+    writeAll(fd, frame.data(), frame.size());
+  }
+  if (o.ack) {
+    for (uint64_t a = acked.load(); a < source.frames(); a = acked.load()) acked.wait(a);
+    sending.store(false);
+    ::shutdown(fd, SHUT_RDWR);
     reader.join();
   }
   const auto t_sent = std::chrono::steady_clock::now();
+  if (o.discard) {
+    ::shutdown(fd, SHUT_WR);
+    discarded.wait(false);
+    discard.join();
+  }
   if (o.metrics_port > 0 && o.expect > 0) {
     while (recordsSent(o.metrics_port) < static_cast<int64_t>(o.expect)) {
       if (std::chrono::steady_clock::now() > deadline) die("timed out waiting for the outputs");
@@ -250,9 +316,10 @@ int main(int argc, char** argv) {
   const auto t_end = std::chrono::steady_clock::now();
   ::close(fd);
   const auto secs = [&](auto t) { return std::chrono::duration<double>(t - t0).count(); };
-  std::printf("{\"records\": %llu, \"frames\": %zu, \"wire_bytes\": %zu, \"send_seconds\": %.4f, "
+  std::printf("{\"records\": %llu, \"frames\": %llu, \"wire_bytes\": %llu, \"send_seconds\": %.4f, "
               "\"total_seconds\": %.4f}\n",
-              static_cast<unsigned long long>(enc.records), enc.frame_ends.size(), enc.wire.size(),
-              secs(t_sent), secs(t_end));
+              static_cast<unsigned long long>(source.records()),
+              static_cast<unsigned long long>(source.frames()),
+              static_cast<unsigned long long>(source.wireBytes()), secs(t_sent), secs(t_end));
   return 0;
 }

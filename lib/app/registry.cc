@@ -60,4 +60,16 @@ const FilterType* findFilterType(const std::string& name) {
   return nullptr;
 }
 
+const config::OptionTable* builtinOptions(const std::string& kind, const std::string& type) {
+  if (kind == "input") {
+    const auto* t = findInputType(type);
+    return t ? t->options : nullptr;
+  }
+  if (kind == "filter") {
+    const auto* t = findFilterType(type);
+    return t ? t->options : nullptr;
+  }
+  return nullptr;
+}
+
 } // namespace ferry::app

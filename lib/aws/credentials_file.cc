@@ -16,14 +16,8 @@ namespace {
 using Section = std::map<std::string, std::string>;
 using IniFile = std::map<std::string, Section>;
 
+using core::toLower;
 using core::trim;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A ';' or '#' preceded by whitespace starts a comment (keys and tokens have no spaces).
 std::string_view stripInlineComment(std::string_view value) {
@@ -66,7 +60,7 @@ IniFile parseIni(std::string_view text) {
     if (indented && in_nested) continue;
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string key = lower(trim(line.substr(0, eq)));
+    const std::string key = toLower(trim(line.substr(0, eq)));
     const std::string_view value = stripInlineComment(trim(line.substr(eq + 1)));
     in_nested = value.empty();
     (*section)[key] = std::string(value);

@@ -13,6 +13,7 @@
 #include "credentials_http.h"
 #include "ferry/aws/credentials.h"
 #include "ferry/aws/sigv4.h"
+#include "ferry/core/strings.h"
 
 namespace ferry::aws {
 namespace {
@@ -153,11 +154,7 @@ std::optional<UrlParts> splitUrl(const std::string& url) {
   std::optional<UrlParts> out;
   if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
       curl_url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-    out = UrlParts{scheme, host};
-    for (char& c : out->scheme)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (char& c : out->host)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out = UrlParts{core::toLower(scheme), core::toLower(host)};
   }
   curl_free(scheme);
   curl_free(host);
@@ -342,10 +339,8 @@ public:
 
   CredentialResult fetch() override {
     if (auto disabled = options_.env("AWS_EC2_METADATA_DISABLED")) {
-      std::string v = trimmed(*disabled);
-      for (char& c : v)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (v == "true") return notConfigured("AWS_EC2_METADATA_DISABLED=true");
+      if (core::toLower(trimmed(*disabled)) == "true")
+        return notConfigured("AWS_EC2_METADATA_DISABLED=true");
     }
     const std::string base = options_.imds_endpoint;
 

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "ferry/core/strings.h"
 #include "ferry/obs/log.h"
 
 namespace ferry::aws {
@@ -81,14 +82,6 @@ std::string trimAll(std::string_view value) {
     if (pending_space) out.push_back(' ');
     pending_space = false;
     out.push_back(c);
-  }
-  return out;
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
@@ -300,7 +293,7 @@ SigV4Result sign(const SigV4Request& request, const Credentials& credentials,
   std::vector<std::pair<std::string, std::string>> canonical;
   canonical.reserve(request.headers.size() + 3);
   for (const auto& [name, value] : request.headers) {
-    std::string lower = toLower(trimAll(name));
+    std::string lower = core::toLower(trimAll(name));
     if (signerOwned(lower)) continue;
     canonical.emplace_back(std::move(lower), trimAll(value));
   }

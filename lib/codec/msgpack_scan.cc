@@ -163,12 +163,16 @@ MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size,
     case HeaderStatus::kIncomplete:
       // The header alone already runs past what we hold; holding max_bytes means the value
       // cannot end within the limit.
+      needed_ = size + 1;
       return size >= max_bytes ? Status::kTooLarge : Status::kIncomplete;
     case HeaderStatus::kOk: break;
     }
     const uint64_t total = h.size();
     if (pos_ + total > max_bytes) return Status::kTooLarge;
-    if (pos_ + total > size) return Status::kIncomplete;
+    if (pos_ + total > size) {
+      needed_ = pos_ + total;
+      return Status::kIncomplete;
+    }
     pos_ += total;
     --stack_.back();
     if (h.children != 0) {
@@ -193,6 +197,18 @@ const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
   while (!stack.empty()) {
     if (stack.back() == 0) {
       stack.pop_back();
+      continue;
+    }
+    // Fast path for what records are mostly made of: short strings and small integers.
+    if (p >= end) return nullptr;
+    const uint8_t b = *p;
+    if (b <= 0x7f || b >= 0xe0 || (b >= 0xa0 && b <= 0xbf) || b == 0xd9) {
+      const size_t n = b <= 0x7f || b >= 0xe0 ? 1
+                       : b == 0xd9            ? (end - p < 2 ? SIZE_MAX : 2 + size_t{p[1]})
+                                              : 1 + size_t{b & 0x1fu};
+      if (n > static_cast<size_t>(end - p)) return nullptr;
+      p += n;
+      --stack.back();
       continue;
     }
     if (readMsgpackHeader(p, end, h) != HeaderStatus::kOk) return nullptr;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ferry/codec/json.h"
+#include "ferry/core/strings.h"
 
 namespace ferry::codec {
 namespace {
@@ -20,8 +21,7 @@ constexpr std::string_view kReset = "\x1b[0m";
 constexpr std::string_view kDim = "\x1b[2m";
 
 std::string_view levelColor(std::string_view level) {
-  std::string l(level);
-  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string l = core::toLower(level);
   if (l.rfind("err", 0) == 0 || l == "fatal" || l == "critical" || l == "crit" || l == "panic") return "\x1b[31m";
   if (l.rfind("warn", 0) == 0) return "\x1b[33m";
   if (l == "info" || l == "notice") return "\x1b[32m";

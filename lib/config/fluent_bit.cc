@@ -130,7 +130,7 @@ private:
         k.error(*e, "expected seconds");
     }
     if (const Entry* e = k.take("log_level")) {
-      const std::string l = lower(e->value);
+      const std::string l = toLower(e->value);
       if (l == "error" || l == "off")
         service["log_level"] = "error";
       else if (l == "warn" || l == "warning")
@@ -154,7 +154,7 @@ private:
       if (!service["storage"])
         k.error(*e, "storage.sync without storage.path");
       else
-        service["storage"]["sync"] = lower(e->value) == "full" ? "always" : "interval";
+        service["storage"]["sync"] = toLower(e->value) == "full" ? "always" : "interval";
     }
     if (const Entry* e = k.take("parsers_file")) {
       // Its [PARSER] sections serve the parser filter.
@@ -337,7 +337,7 @@ private:
       }
     } else if (plugin == "grep") {
       if (const Entry* op = k.take("logical_op");
-          op && lower(op->value) != "legacy" && lower(op->value) != "and") {
+          op && toLower(op->value) != "legacy" && toLower(op->value) != "and") {
         k.error(*op, "only legacy/AND maps (each rule becomes one grep filter)");
       }
       for (size_t i = 0; i < s.entries.size(); ++i) {
@@ -467,7 +467,7 @@ private:
     } else {
       Keys p(*def, r_.errors, notes_);
       const Entry* format = p.take("format");
-      const std::string fmt_name = format ? lower(format->value) : "";
+      const std::string fmt_name = format ? toLower(format->value) : "";
       if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
         p.error(format ? *format : def->entries.front(), "only json, logfmt and regex parsers map");
         return;
@@ -518,7 +518,7 @@ private:
     if (const Entry* e = k.take("alias")) out["name"] = e->value;
     out["match"] = match;
     if (const Entry* e = k.take("retry_limit")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       uint64_t n = 0;
       if (v == "no_limits" || v == "false" || v == "off")
         out["retry"]["max_attempts"] = 0;
@@ -576,7 +576,7 @@ private:
       }
     }
     if (const Entry* e = k.take("compress")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       if (v == "gzip")
         out["compression"] = "gzip";
       else if (v == "none" || v == "off" || v.empty())
@@ -613,7 +613,7 @@ private:
     }
     copy(k, out, "time_key", "time_key");
     if (const Entry* e = k.take("compression");
-        e && lower(e->value) != "none" && !lower(e->value).empty()) {
+        e && toLower(e->value) != "none" && !toLower(e->value).empty()) {
       k.error(*e, "ferry's firehose output sends records uncompressed");
     }
     k.internal("auto_retry_requests", "ferry retries by its retry policy");
@@ -651,7 +651,7 @@ private:
         k.error(*e, "expected a duration (e.g. 10m)");
     }
     if (const Entry* e = k.take("compression")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       if (v == "gzip" || v == "zstd")
         out["compression"] = v;
       else if (v == "none" || v == "off")
@@ -662,7 +662,7 @@ private:
       out["compression"] = "none"; // Fluent Bit's default
     }
     if (const Entry* e = k.take("json_date_format")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       if (v == "iso8601" || v == "epoch")
         out["json_date_format"] = v;
       else
@@ -679,14 +679,14 @@ private:
 
   void stdoutOutput(Keys& k, YAML::Node& out) {
     if (const Entry* e = k.take("format")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       if (v != "json_lines" && v != "json" && v != "json_stream") {
         k.error(*e, "ferry prints JSON lines (format json_lines)");
       }
     }
     copy(k, out, "json_date_key", "time_key");
     if (const Entry* e = k.take("json_date_format")) {
-      const std::string v = lower(e->value);
+      const std::string v = toLower(e->value);
       if (v == "iso8601" || v == "epoch")
         out["time_format"] = v;
       else

@@ -16,20 +16,27 @@
 namespace ferry::config::fluent_bit {
 namespace {
 constexpr int kMaxIncludeDepth = 16;
-} // namespace
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// "<number><unit>" (surrounding white space ignored): the number (digits and '.') and the
+// rest lower-cased; nullopt when it does not start with a number.
+std::optional<std::pair<double, std::string>> numberAndUnit(std::string_view v) {
+  v = trim(v);
+  size_t digits = 0;
+  while (digits < v.size() &&
+         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  double number = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
+  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
+  return std::pair{number, toLower(v.substr(digits))};
 }
-
-using core::trim;
+} // namespace
 
 std::string FbSection::plugin() const {
   for (const auto& e : entries) {
-    if (e.lower == "name") return lower(e.value);
+    if (e.lower == "name") return toLower(e.value);
   }
   return {};
 }
@@ -79,7 +86,7 @@ void Reader::readText(const std::string& name, const std::string& dir, const std
     }
     if (l.front() == '@') {
       const size_t sp = l.find_first_of(" \t");
-      const std::string directive = lower(l.substr(0, sp));
+      const std::string directive = toLower(l.substr(0, sp));
       const std::string_view arg = sp == std::string_view::npos ? "" : trim(l.substr(sp));
       if (directive == "@include") {
         include(std::string(arg), dir, depth, name, line);
@@ -103,7 +110,7 @@ void Reader::readText(const std::string& name, const std::string& dir, const std
     const size_t sp = l.find_first_of(" \t");
     Entry e;
     e.key = std::string(l.substr(0, sp));
-    e.lower = lower(e.key);
+    e.lower = toLower(e.key);
     e.value = sp == std::string_view::npos ? "" : substitute(trim(l.substr(sp)));
     e.file = name;
     e.line = line;
@@ -164,7 +171,7 @@ std::string Reader::substitute(std::string_view value) const {
 // ---- Values ----------------------------------------------------------------------------
 
 std::optional<bool> fbBool(std::string_view v) {
-  const std::string l = lower(trim(v));
+  const std::string l = toLower(trim(v));
   if (l == "on" || l == "true" || l == "yes" || l == "1") return true;
   if (l == "off" || l == "false" || l == "no" || l == "0") return false;
   return std::nullopt;
@@ -172,17 +179,9 @@ std::optional<bool> fbBool(std::string_view v) {
 
 // Fluent Bit sizes: a number with K, M or G (optionally followed by B), decimal (1K = 1000).
 std::optional<uint64_t> fbSize(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() &&
-         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = lower(v.substr(digits));
+  const auto parsed = numberAndUnit(v);
+  if (!parsed) return std::nullopt;
+  const auto& [number, unit] = *parsed;
   double scale = 1;
   if (unit == "k" || unit == "kb")
     scale = 1e3;
@@ -197,17 +196,9 @@ std::optional<uint64_t> fbSize(std::string_view v) {
 
 // Fluent Bit durations: a number of seconds, or with s, m, h or d.
 std::optional<std::string> fbDuration(std::string_view v) {
-  v = trim(v);
-  size_t digits = 0;
-  while (digits < v.size() &&
-         (std::isdigit(static_cast<unsigned char>(v[digits])) || v[digits] == '.')) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  double number = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + digits, number);
-  if (ec != std::errc() || end != v.data() + digits) return std::nullopt;
-  const std::string unit = lower(v.substr(digits));
+  const auto parsed = numberAndUnit(v);
+  if (!parsed) return std::nullopt;
+  const auto& [number, unit] = *parsed;
   double seconds = number;
   if (unit == "m")
     seconds *= 60;

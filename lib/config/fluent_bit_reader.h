@@ -16,7 +16,7 @@
 
 namespace ferry::config::fluent_bit {
 
-std::string lower(std::string_view s);
+using core::toLower;
 using core::trim;
 
 struct Entry {

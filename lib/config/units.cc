@@ -58,13 +58,7 @@ constexpr std::array<std::pair<std::string_view, int64_t>, 8> kSizeDisplay{{
     {"KB", kK},
 }};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
+using core::toLower;
 using core::trim;
 
 bool isDigit(char c) {
@@ -81,15 +75,14 @@ struct Number {
   int fraction_digits = 0;
 };
 
-enum class NumberError { kNone, kMissing, kOverflow };
-
-NumberError takeNumber(std::string_view& s, Number& n) {
+// nullptr when a number was taken, else why not.
+const char* takeNumber(std::string_view& s, Number& n) {
   size_t i = 0;
   bool any = false;
   while (i < s.size() && isDigit(s[i])) {
     if (__builtin_mul_overflow(n.whole, 10, &n.whole) ||
         __builtin_add_overflow(n.whole, s[i] - '0', &n.whole)) {
-      return NumberError::kOverflow;
+      return "too large";
     }
     any = true;
     ++i;
@@ -105,12 +98,21 @@ NumberError takeNumber(std::string_view& s, Number& n) {
       frac_any = true;
       ++i;
     }
-    if (!frac_any) return NumberError::kMissing; // "1." is not a number
+    if (!frac_any) return "expected a number"; // "1." is not a number
     any = true;
   }
-  if (!any) return NumberError::kMissing;
+  if (!any) return "expected a number";
   s.remove_prefix(i);
-  return NumberError::kNone;
+  return nullptr;
+}
+
+// Trims `text` and drops a leading '+': nullptr, or why it is no non-negative number.
+const char* trimNonNegative(std::string_view& text) {
+  text = trim(text);
+  if (text.empty()) return "empty";
+  if (text.front() == '-') return "negative";
+  if (text.front() == '+') text.remove_prefix(1);
+  return nullptr;
 }
 
 // n * factor, rounded down; false on overflow.
@@ -125,7 +127,7 @@ bool scale(const Number& n, int64_t factor, int64_t& out) {
 
 template <size_t N>
 const Unit* findUnit(const std::array<Unit, N>& units, std::string_view suffix) {
-  const std::string l = lower(suffix);
+  const std::string l = toLower(suffix);
   for (const Unit& u : units) {
     if (u.suffix == l) return &u;
   }
@@ -141,19 +143,9 @@ std::expected<int64_t, std::string> parseSize(std::string_view text) {
                                        "bytes)",
                                        original, why));
   };
-  text = trim(text);
-  if (text.empty()) return fail("empty");
-  if (text.front() == '-') return fail("negative");
-  if (text.front() == '+') text.remove_prefix(1);
+  if (const char* why = trimNonNegative(text)) return fail(why);
   Number n;
-  switch (takeNumber(text, n)) {
-  case NumberError::kMissing:
-    return fail("expected a number");
-  case NumberError::kOverflow:
-    return fail("too large");
-  case NumberError::kNone:
-    break;
-  }
+  if (const char* why = takeNumber(text, n)) return fail(why);
   if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   int64_t factor = 1;
   if (!text.empty()) {
@@ -177,23 +169,13 @@ std::expected<int64_t, std::string> parseDuration(std::string_view text) {
         "'{}' is not a duration: {} (e.g. 500ms, 5s, 2m, 1h, 1h30m; a bare number is seconds)",
         original, why));
   };
-  text = trim(text);
-  if (text.empty()) return fail("empty");
-  if (text.front() == '-') return fail("negative");
-  if (text.front() == '+') text.remove_prefix(1);
+  if (const char* why = trimNonNegative(text)) return fail(why);
   int64_t total = 0;
   bool first = true;
   while (!text.empty() || first) {
     if (!first && text.front() == ' ') text.remove_prefix(1); // "1h 30m"
     Number n;
-    switch (takeNumber(text, n)) {
-    case NumberError::kMissing:
-      return fail("expected a number");
-    case NumberError::kOverflow:
-      return fail("too large");
-    case NumberError::kNone:
-      break;
-    }
+    if (const char* why = takeNumber(text, n)) return fail(why);
     if (first && text.empty()) {
       // A bare number: seconds.
       if (!scale(n, 1000, total)) return fail("too large");
@@ -219,7 +201,7 @@ std::expected<int64_t, std::string> parseDuration(std::string_view text) {
 }
 
 std::expected<bool, std::string> parseBool(std::string_view text) {
-  const std::string l = lower(trim(text));
+  const std::string l = toLower(trim(text));
   if (l == "true" || l == "yes" || l == "on") return true;
   if (l == "false" || l == "no" || l == "off") return false;
   return std::unexpected(fmt::format("'{}' is not a boolean (true/false, yes/no, on/off)", text));

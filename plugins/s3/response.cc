@@ -7,25 +7,14 @@
 #include <array>
 #include <cctype>
 
+#include "ferry/core/strings.h"
 #include "ferry/output/plugin_sdk.h"
 
 namespace ferry::s3 {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using core::iequals;
+using core::trim;
 
 // Codes that mean "your credentials or permissions": retrying may succeed once someone
 // fixes them (or temporary credentials refresh), and /health must say so meanwhile.

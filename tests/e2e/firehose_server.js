@@ -11,6 +11,9 @@
 // (FailedPutCount, ErrorCode ServiceUnavailableException per record); --throttle-first N
 // answers the first N valid requests ThrottlingException (400) or ServiceUnavailable (503),
 // alternating; --not-found-first N answers the next N ResourceNotFoundException.
+// GET /__deny?status=403 (or 401) refuses every valid request from then on as IAM would
+// (403 AccessDeniedException; 401 UnrecognizedClientException; &type=T for another error
+// type) until GET /__deny?status=0, so a test can break and fix the permissions at will.
 // Listens on 127.0.0.1, port 0; the port is written to --port-file. GET /stats: counts
 // (also written to --stats-file on SIGTERM).
 'use strict';
@@ -96,7 +99,26 @@ const stats = {
   max_record_seen: 0,
   max_lines_per_record: 0,
   session_tokens_seen: 0,
+  denied_requests: 0,       // valid requests refused while /__deny was on
 };
+
+// The /__deny switch: the status and error type to answer every valid request, or null.
+let deny = null;
+const DENY_TYPES = { 401: 'UnrecognizedClientException', 403: 'AccessDeniedException' };
+function setDeny(req, res) {
+  const q = new URL(req.url, 'http://x').searchParams;
+  const status = Number(q.get('status'));
+  if (status === 0) {
+    deny = null;
+  } else if (status === 401 || status === 403) {
+    deny = { status, type: q.get('type') || DENY_TYPES[status] };
+  } else {
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    return res.end('status must be 0, 401 or 403\n');
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain' });
+  res.end(deny ? `denying: ${deny.status} ${deny.type}\n` : 'allowing\n');
+}
 
 function answer(res, status, body, headers = {}) {
   stats.status[status] = (stats.status[status] || 0) + 1;
@@ -182,6 +204,7 @@ function decodeBase64(s) {
 
 async function handle(req, res, raw, size) {
   if (req.method === 'GET' && req.url === '/stats') return answer(res, 200, stats);
+  if (req.method === 'GET' && req.url.startsWith('/__deny?')) return setDeny(req, res);
   stats.requests += 1;
   if (req.method !== 'POST') return invalid(res, 405, 'UnknownOperationException', `method ${req.method}`);
   if (req.url !== '/') return invalid(res, 404, 'UnknownOperationException', `path ${req.url}`);
@@ -239,6 +262,13 @@ async function handle(req, res, raw, size) {
     }
     stats.max_record_seen = Math.max(stats.max_record_seen, data.length);
     decoded.push(lines);
+  }
+  if (deny) {
+    stats.denied_requests += 1;
+    return awsError(res, deny.status, deny.type, deny.status === 403
+      ? `User: arn:aws:iam::123456789012:user/ferry-e2e is not authorized to perform: ` +
+        `firehose:PutRecordBatch on resource: deliverystream/${opts.stream} (denied on purpose)`
+      : 'The security token included in the request is invalid. (denied on purpose)');
   }
   stats.valid_requests += 1;
   stats.max_records_seen = Math.max(stats.max_records_seen, records.length);

@@ -6,6 +6,8 @@
 # ThrottlingException / 503) and a missing stream, every line still arrives once. With
 # aggregate: true, many lines share a Firehose record (far fewer records than lines), each
 # line once. Lines near the 1,000 KiB record limit fit; lines over it are dropped and counted.
+# Refused permissions (403 AccessDeniedException, then 401) make /health report the output
+# unhealthy while nothing is dropped; once they are back every line arrives once.
 # Config comes from env vars as on Fargate (DELIVERY_STREAM, AWS_REGION, AWS keys).
 source "$(dirname "$0")/lib.sh"
 
@@ -174,3 +176,56 @@ for agg in false true; do
   grep -q "records whose JSON line is over" "$WORK/big-$agg.err" || fail "big-$agg: drop not reported"
 done
 pass "record limit: near-limit lines delivered, oversized ones dropped (${SECONDS}s)"
+
+# 5. Permissions refused: the stand-in answers 403 AccessDeniedException, later 401, to
+#    every call. Each time /health turns 503 naming the output and the status, no record is
+#    accepted or dropped meanwhile; once the permissions are back /health is 200 again and,
+#    at the end, every line has arrived exactly once.
+head -n 4000 "$WORK/in.txt" > "$WORK/auth-in.txt"
+start_server auth
+HTTP=127.0.0.1:$(free_port)
+cat > "$WORK/auth.yaml" <<YAML
+service:
+  grace_period: 10s
+  http: { listen: $HTTP }
+inputs:
+  - type: stdin
+outputs:
+  - type: firehose
+    name: events
+    delivery_stream: \${DELIVERY_STREAM}
+    region: \${AWS_REGION}
+    endpoint: http://127.0.0.1:$PORT
+    retry: { initial_backoff: 100ms, max_backoff: 500ms }
+YAML
+deny() { curl -sf --max-time 2 "http://127.0.0.1:$PORT/__deny?status=$1" > /dev/null || fail "auth: /__deny?status=$1"; }
+delivered() { [ "$(wc -l < "$WORK/auth.out")" -ge "$1" ]; }
+lost() { curl -sf --max-time 2 "http://$HTTP/metrics" | grep -E '^ferry_output_records_total\{output="events",result="(dropped|failed)"\} [1-9]'; }
+mkfifo "$WORK/auth.fifo"
+"$FERRY_BIN" run -c "$WORK/auth.yaml" < "$WORK/auth.fifo" > /dev/null 2> "$WORK/auth.err" &
+FPID=$!; PIDS+=("$FPID")
+exec 3> "$WORK/auth.fifo"   # no end of input: only SIGTERM ends this run
+wait_for 10 health || { tail "$WORK/auth.err"; fail "auth: /health never answered"; }
+for step in "403 AccessDeniedException 1 2000" "401 UnrecognizedClientException 2001 4000"; do
+  read -r status type from to <<< "$step"
+  deny "$status"
+  sed -n "${from},${to}p" "$WORK/auth-in.txt" >&3
+  wait_for 15 health_says "^503 .*\"name\":\"events\".*HTTP $status $type" ||
+    { health; tail -3 "$WORK/auth.err"; fail "auth $status: /health did not report the output unhealthy"; }
+  sleep 1   # a second more of refused retries
+  health_says "^503 " || { health; fail "auth $status: healthy again while still refused"; }
+  [ "$(wc -l < "$WORK/auth.out")" = $((from - 1)) ] || fail "auth $status: records accepted while refused"
+  if lost; then fail "auth $status: records dropped or failed while refused"; fi
+  echo "auth $status: /health says: $(health | cut -c1-200)"
+  deny 0
+  wait_for 15 health_says '^200' || { health; fail "auth $status: not healthy after the permissions came back"; }
+  wait_for 15 delivered "$to" || { tail -3 "$WORK/auth.err"; fail "auth $status: records did not arrive after recovery"; }
+done
+if lost; then fail "auth: records dropped or failed"; fi
+kill -TERM "$FPID"; wait_exit "$FPID" 20
+exec 3>&-
+[ "$RC" = 0 ] || { tail -5 "$WORK/auth.err"; fail "auth: ferry exited $RC"; }
+stop_server auth
+check auth "$WORK/auth-in.txt" 0 "stats['errors'].get('AccessDeniedException', 0) >= 2" \
+  "stats['errors'].get('UnrecognizedClientException', 0) >= 2" || fail "auth: check failed"
+pass "403/401 from Firehose: /health 503 naming the output, nothing lost, every record once after recovery (${SECONDS}s)"

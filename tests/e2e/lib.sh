@@ -21,6 +21,14 @@ E2E_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 free_port() { "$E2E_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pass() { echo "ok: $*"; }
 
+# health: ferry's GET /health on its service.http listener at $HTTP (host:port), printed as
+# "<status> <body>"; health_says REGEX: that line matches REGEX (grep).
+health() {
+  curl -s --max-time 2 -o "$WORK/health.body" -w '%{http_code} ' "http://$HTTP/health" &&
+    cat "$WORK/health.body"
+}
+health_says() { health | grep -q "$1"; }
+
 # wait_for TIMEOUT_S COMMAND... : polls COMMAND every 50 ms until it succeeds.
 wait_for() {
   local timeout=$1; shift

@@ -151,11 +151,6 @@ echo "multipart: proxy saw $(stat multipart "['ops']"), statuses $(stat multipar
 metric() {
   curl -sf --max-time 2 "http://$HTTP/metrics" | grep -E "$1" | awk '{s+=$2} END {print s+0}'
 }
-health() { # prints "<status> <body>"
-  curl -s --max-time 2 -o "$WORK/health.body" -w '%{http_code} ' "http://$HTTP/health" &&
-    cat "$WORK/health.body"
-}
-health_says() { health | grep -q "$1"; }
 log_says() { grep -q "$2" "$WORK/$1.err"; }
 # start_background NAME: ferry reading a fifo held open (only SIGTERM ends it); sets FPID, HTTP.
 start_background() {

@@ -7,17 +7,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=20000
-python3 -c "
-with open('$WORK/in.txt','w') as f:
-    for i in range($N): f.write('record %d\n' % i)"
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: 1s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store }
-inputs:
-  - type: stdin
-outputs:
+write_records "$N"
+storage_config "$WORK/cfg.yaml" grace=1s <<YAML
   - type: file
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
@@ -25,14 +16,7 @@ YAML
 all_read() { [ "$(metric 'ferry_input_records_total{input="stdin"}')" = "$N" ]; }
 
 # 1. Leave N records on disk.
-mkdir "$WORK/sink"
-mkfifo "$WORK/fifo"
-"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
-pid=$!; PIDS+=("$pid")
-exec 3> "$WORK/fifo"
-wait_for 10 metric ferry_ring_capacity || fail "ferry did not start"
-rm -rf "$WORK/sink"; touch "$WORK/sink"
-cat "$WORK/in.txt" >&3
+start_then_kill_sink
 wait_for 30 all_read || { tail "$WORK/err1.txt"; fail "ferry did not read $N records"; }
 kill -TERM "$pid"
 wait_exit "$pid" 20
@@ -64,7 +48,7 @@ PY
 [ "$kept" -gt 0 ] && [ "$kept" -lt "$N" ] || fail "unexpected record count before the damage: $kept"
 
 # 3. Restart with the sink back: the damage is counted, the rest ships.
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 mkfifo "$WORK/fifo2"
 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo2" 2> "$WORK/err2.txt" &
 pid=$!; PIDS+=("$pid")

@@ -6,17 +6,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=5000
-python3 -c "
-with open('$WORK/in.txt','w') as f:
-    for i in range($N): f.write('record %d\n' % i)"
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: 2s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store }
-inputs:
-  - type: stdin
-outputs:
+write_records "$N"
+storage_config "$WORK/cfg.yaml" <<YAML
   - type: file
     name: archive
     path: $WORK/sink/out.jsonl
@@ -24,14 +15,7 @@ outputs:
 YAML
 all_dead_lettered() { [ "$(metric ferry_storage_dead_letter_records_total)" = "$N" ]; }
 
-mkdir "$WORK/sink"
-mkfifo "$WORK/fifo"
-"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
-pid=$!; PIDS+=("$pid")
-exec 3> "$WORK/fifo"
-wait_for 10 metric ferry_ring_capacity || fail "ferry did not start"
-rm -rf "$WORK/sink"; touch "$WORK/sink"
-cat "$WORK/in.txt" >&3
+start_then_kill_sink
 wait_for 30 all_dead_lettered || { tail "$WORK/err1.txt"; fail "records not dead-lettered"; }
 failed=$(metric 'ferry_output_records_total{output="archive",result="failed"}')
 [ "$failed" = "$N" ] || fail "failed count $failed, expected $N"
@@ -41,7 +25,7 @@ exec 3>&-
 [ "$RC" = 0 ] || { tail "$WORK/err1.txt"; fail "exit $RC"; }
 [ -d "$WORK/store/dead-letter/archive" ] || fail "no dead-letter queue on disk"
 
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 # A restart does not resend them (the cursor passed them) ...
 timeout 30 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" || fail "restart failed"
 [ ! -s "$WORK/sink/out.jsonl" ] || fail "dead-lettered records were shipped again by a restart"

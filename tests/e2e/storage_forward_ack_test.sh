@@ -13,15 +13,9 @@ FWD_PORT=$(free_port)
 
 # write_config CASE OUTPUT_YAML
 write_config() {
-  cat > "$WORK/$1.yaml" <<YAML
-service:
-  grace_period: 20s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/$1-store, sync: always }
-inputs:
-  - type: forward
-    listen: tcp://127.0.0.1:$FWD_PORT
-outputs:
+  storage_config "$WORK/$1.yaml" grace=20s store="$WORK/$1-store" sync=always \
+    input="  - type: forward
+    listen: tcp://127.0.0.1:$FWD_PORT" <<YAML
 $2
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
 YAML
@@ -58,7 +52,7 @@ run_case() {
   "$FERRY_BIN" run -c "$WORK/$case.yaml" 2> "$WORK/$case-err1.txt" &
   local pid=$!; PIDS+=("$pid")
   wait_for 10 metric ferry_ring_capacity || { tail "$WORK/$case-err1.txt"; fail "$case: ferry did not start"; }
-  [ "$case" = file ] && { rm -rf "$WORK/sink"; touch "$WORK/sink"; }   # the sink dies
+  [ "$case" = file ] && kill_sink   # the sink dies
   node "$E2E_DIR/forward_client.js" --port "$FWD_PORT" --tag app --count $N --window 500 \
     --timeout-ms 50000 --time-base now > "$WORK/$case-client.json" 2> "$WORK/$case-client.err" &
   local client=$!; PIDS+=("$client")
@@ -71,7 +65,7 @@ run_case() {
   [ "$acked" -gt 0 ] && [ "$acked" -lt "$N" ] || fail "$case: acked $acked: the kill did not land mid-stream"
 
   if [ "$case" = file ]; then
-    rm -f "$WORK/sink"; mkdir "$WORK/sink"
+    revive_sink
     out="$WORK/sink/out.jsonl"
   else
     kill "$INTAKE_PID"; wait "$INTAKE_PID" 2>/dev/null || true

@@ -8,17 +8,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=100000
-python3 -c "
-with open('$WORK/in.txt','w') as f:
-    for i in range($N): f.write('record %d\n' % i)"
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: \${GRACE:-2s}
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store }
-inputs:
-  - type: stdin
-outputs:
+write_records "$N"
+storage_config "$WORK/cfg.yaml" grace='${GRACE:-2s}' <<YAML
   - type: file
     name: healthy
     path: $WORK/healthy.jsonl
@@ -30,14 +21,7 @@ outputs:
 YAML
 healthy_done() { [ "$(metric 'ferry_output_records_total{output="healthy",result="sent"}')" = "$N" ]; }
 
-mkdir "$WORK/sink"
-mkfifo "$WORK/fifo"
-"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
-pid=$!; PIDS+=("$pid")
-exec 3> "$WORK/fifo"
-wait_for 10 metric ferry_ring_capacity || fail "ferry did not start"
-rm -rf "$WORK/sink"; touch "$WORK/sink"
-cat "$WORK/in.txt" >&3
+start_then_kill_sink
 wait_for 40 healthy_done || { tail "$WORK/err1.txt"; fail "the healthy output did not get all $N records"; }
 paused=$(metric 'ferry_input_paused{input="stdin"}')
 buffered=$(metric 'ferry_output_buffer_bytes{output="dead"}')
@@ -49,7 +33,7 @@ exec 3>&-
 [ "$RC" = 0 ] || { tail "$WORK/err1.txt"; fail "exit $RC"; }
 grep -q "stopped: $N records persisted" "$WORK/err1.txt" || { tail -3 "$WORK/err1.txt"; fail "backlog not persisted"; }
 
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 GRACE=30s timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
   { tail "$WORK/err2.txt"; fail "restart failed"; }
 python3 - "$WORK/sink/out.jsonl" "$WORK/healthy.jsonl" "$N" <<'PY' || { tail -5 "$WORK/err2.txt"; ls -la "$WORK/store/queue" "$WORK/store/queue/cursors"; cat "$WORK"/store/queue/cursors/*; fail "delivery check failed"; }

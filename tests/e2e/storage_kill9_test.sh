@@ -6,14 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=200000
-cat > "$WORK/cfg.yaml" <<YAML
-service:
-  grace_period: 2s
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store, sync: always }
-inputs:
-  - type: stdin
-outputs:
+storage_config "$WORK/cfg.yaml" sync=always <<YAML
   - type: file
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
@@ -40,7 +33,7 @@ with open(sys.argv[1], 'w') as f:
 PY
 writer=$!; PIDS+=("$writer")
 wait_for 10 records_read || { tail "$WORK/err1.txt"; fail "ferry did not start"; }
-rm -rf "$WORK/sink"; touch "$WORK/sink"      # the sink dies: nothing is delivered
+kill_sink      # the sink dies: nothing is delivered
 touch "$WORK/fifo.go"
 wait_for 30 some_read || { tail "$WORK/err1.txt"; fail "ferry read nothing"; }
 acked=$(records_read)
@@ -49,7 +42,7 @@ wait_exit "$pid" 10
 kill "$writer" 2>/dev/null || true
 [ "$acked" -lt "$N" ] || fail "the kill came after the whole input was read"
 
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
   { tail "$WORK/err2.txt"; fail "restart after kill -9 did not exit 0"; }
 python3 - "$WORK/sink/out.jsonl" "$acked" <<'PY' || fail "acknowledged records lost or duplicated"

@@ -6,20 +6,11 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/storage_lib.sh"
 
 N=100000
-python3 -c "
-with open('$WORK/in.txt','w') as f:
-    for i in range($N): f.write('record %d\n' % i)"
+write_records "$N"
 
 # write_config FILE: stdin → file sink at $WORK/sink/out.jsonl, storage in $WORK/store.
 write_config() {
-  cat > "$1" <<YAML
-service:
-  grace_period: \${GRACE:-2s}
-  http: { listen: 127.0.0.1:$HTTP_PORT }
-  storage: { path: $WORK/store, sync: interval }
-inputs:
-  - type: stdin
-outputs:
+  storage_config "$1" grace='${GRACE:-2s}' sync=interval <<YAML
   - type: file
     path: $WORK/sink/out.jsonl
     retry: { initial_backoff: 100ms, max_backoff: 200ms }
@@ -28,15 +19,8 @@ YAML
 records_in() { [ "$(metric 'ferry_input_records_total{input="stdin"}')" = "$N" ]; }
 
 # 1. The sink dies after start: its directory becomes a plain file.
-mkdir "$WORK/sink"
 write_config "$WORK/cfg.yaml"
-mkfifo "$WORK/fifo"
-"$FERRY_BIN" run -c "$WORK/cfg.yaml" < "$WORK/fifo" 2> "$WORK/err1.txt" &
-pid=$!; PIDS+=("$pid")
-exec 3> "$WORK/fifo"          # no end of input: only SIGTERM ends this run
-wait_for 10 metric ferry_ring_capacity || { tail "$WORK/err1.txt"; fail "ferry did not start"; }
-rm -rf "$WORK/sink"; touch "$WORK/sink"
-cat "$WORK/in.txt" >&3
+start_then_kill_sink   # no end of input: only SIGTERM ends this run
 wait_for 30 records_in || { tail "$WORK/err1.txt"; fail "ferry did not read $N records"; }
 t0=$(date +%s)
 kill -TERM "$pid"
@@ -51,7 +35,7 @@ ls "$WORK"/store/queue/*.seg > /dev/null || fail "no segment on disk"
 pass "dead sink, SIGTERM: exit 0 in $(( $(date +%s) - t0 )) s, $N records persisted"
 
 # 2. The sink is back; no new input. The backlog ships first and ferry exits at end of input.
-rm -f "$WORK/sink"; mkdir "$WORK/sink"
+revive_sink
 GRACE=30s timeout 60 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" ||
   { tail "$WORK/err2.txt"; fail "restart did not exit 0"; }
 python3 - "$WORK/sink/out.jsonl" "$N" <<'PY' || fail "backlog not delivered exactly once"

@@ -20,17 +20,27 @@ struct Outcome {
   size_t records = 0;
   uint64_t digest = 1469598103934665603ull; // FNV-1a over what was decoded
   int error = -1;
+  uint64_t record_digest = 1469598103934665603ull; // over the records alone (time, map)
 
-  void mix(std::string_view bytes) {
-    for (unsigned char c : bytes) digest = (digest ^ c) * 1099511628211ull;
+  static void mixInto(uint64_t& d, std::string_view bytes) {
+    for (unsigned char c : bytes) d = (d ^ c) * 1099511628211ull;
   }
-  void mix(uint64_t v) { mix(std::string_view(reinterpret_cast<const char*>(&v), sizeof(v))); }
+  static void mixInto(uint64_t& d, uint64_t v) {
+    mixInto(d, std::string_view(reinterpret_cast<const char*>(&v), sizeof(v)));
+  }
+  void mix(std::string_view bytes) { mixInto(digest, bytes); }
+  void mix(uint64_t v) { mixInto(digest, v); }
+  void mixRecord(int64_t ts, std::string_view map) {
+    mixInto(record_digest, static_cast<uint64_t>(ts));
+    mixInto(record_digest, map);
+  }
   bool operator==(const Outcome&) const = default;
 };
 
 constexpr DecoderLimits kLimits{.max_frame_bytes = 256 * 1024, .max_decompressed_bytes = 1 << 20};
 
-void drain(ForwardDecoder& decoder, Outcome& out, ForwardBatcher* batcher) {
+// `zero_copy`: the batcher may take the decoder's buffer (ForwardBatcher::add with a source).
+void drain(ForwardDecoder& decoder, Outcome& out, ForwardBatcher* batcher, bool zero_copy = false) {
   while (out.error < 0) {
     DecodedMessage m;
     auto status = decoder.next(m);
@@ -48,11 +58,12 @@ void drain(ForwardDecoder& decoder, Outcome& out, ForwardBatcher* batcher) {
       ++out.records;
       out.mix(static_cast<uint64_t>(r.timestamp_ns));
       out.mix(r.map);
+      out.mixRecord(r.timestamp_ns, r.map);
       bytes += r.map.size();
     }
     if (bytes != m.record_bytes) __builtin_trap();
     if (batcher != nullptr) {
-      batcher->add(m);
+      batcher->add(m, zero_copy ? &decoder : nullptr);
       batcher->readyAcks().clear();
     }
   }
@@ -112,6 +123,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!(whole == chunked)) __builtin_trap(); // splitting must never change the result
   if (pushed > chunked.records) __builtin_trap();
+
+  // Chunked in large reads, through a batcher that may take the decoder's buffers (zero-copy):
+  // the batches must hold exactly the records decoded, in order, wherever their bytes live.
+  uint64_t batched_digest = Outcome{}.record_digest;
+  const BatcherSettings defaults;
+  ForwardBatcher taking(defaults, [&](ferry::core::BatchRef b) {
+    for (size_t i = 0; i < b->size(); ++i) {
+      const auto r = b->record(i);
+      Outcome::mixInto(batched_digest, static_cast<uint64_t>(r.timestamp_ns));
+      Outcome::mixInto(batched_digest, r.data);
+    }
+    return true;
+  });
+  Outcome taken;
+  {
+    DecoderLimits limits = kLimits;
+    limits.min_take_bytes = 16; // fuzz inputs are small: take whenever the layout allows
+    ForwardDecoder decoder(limits);
+    size_t pos = 0;
+    while (pos < input.size() && taken.error < 0) {
+      state = state * 1103515245u + 12345u;
+      size_t n = 1 + (state >> 16) % 65536;
+      if (n > input.size() - pos) n = input.size() - pos;
+      decoder.feed(input.substr(pos, n));
+      pos += n;
+      drain(decoder, taken, &taking, true);
+    }
+    taking.flush();
+  }
+  if (!(whole == taken)) __builtin_trap();
+  if (taken.error < 0 && batched_digest != taken.record_digest) __builtin_trap();
 
   // Raw values, as the handshake reads them.
   ForwardDecoder raw(kLimits);

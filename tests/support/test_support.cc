@@ -1,6 +1,7 @@
 // Shared unit-test helpers.
 #include "test_support.h"
 
+#include <gtest/gtest.h>
 #include <msgpack.hpp>
 
 #include <fstream>
@@ -57,6 +58,56 @@ std::string packMap(const std::vector<std::pair<std::string, std::string>>& fiel
     pk.pack(v);
   }
   return {buf.data(), buf.size()};
+}
+
+namespace {
+
+void print(std::ostringstream& ss, const msgpack::object& o) {
+  switch (o.type) {
+  case msgpack::type::MAP:
+    ss << '{';
+    for (uint32_t i = 0; i < o.via.map.size; ++i) {
+      if (i) ss << ',';
+      print(ss, o.via.map.ptr[i].key);
+      ss << ':';
+      print(ss, o.via.map.ptr[i].val);
+    }
+    ss << '}';
+    break;
+  case msgpack::type::ARRAY:
+    ss << '[';
+    for (uint32_t i = 0; i < o.via.array.size; ++i) {
+      if (i) ss << ',';
+      print(ss, o.via.array.ptr[i]);
+    }
+    ss << ']';
+    break;
+  case msgpack::type::STR:
+    ss << '"';
+    for (char c : std::string_view(o.via.str.ptr, o.via.str.size)) {
+      if (c == '"' || c == '\\')
+        ss << '\\' << c;
+      else if (c == '\n')
+        ss << "\\n";
+      else
+        ss << c;
+    }
+    ss << '"';
+    break;
+  default:
+    ss << o; // numbers, booleans, nil
+  }
+}
+
+} // namespace
+
+std::string printMsgpack(std::string_view bytes) {
+  size_t offset = 0;
+  auto oh = msgpack::unpack(bytes.data(), bytes.size(), offset);
+  EXPECT_EQ(offset, bytes.size()) << "trailing bytes after the msgpack object";
+  std::ostringstream ss;
+  print(ss, oh.get());
+  return ss.str();
 }
 
 } // namespace ferry::test

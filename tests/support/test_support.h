@@ -30,7 +30,11 @@ void writeFile(const std::filesystem::path& p, std::string_view content);
 // A batch of line records "prefix0", "prefix1", ... with timestamps 1..n seconds.
 core::BatchRef makeLineBatch(std::string tag, size_t n, std::string_view prefix = "line");
 
-// Packs a flat string→string map as msgpack bytes.
+// Packs a flat string→string map as msgpack bytes (more builders: msgpack_builders.h).
 std::string packMap(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// One msgpack object (`bytes` must hold exactly that) as JSON-like text, strings quoted raw
+// (only '"', '\\' and newline escaped) so that tests can spell the bytes they expect.
+std::string printMsgpack(std::string_view bytes);
 
 } // namespace ferry::test

@@ -19,8 +19,9 @@ constexpr size_t kMinReserveBytes = 4096;
 ForwardBatcher::ForwardBatcher(const BatcherSettings& settings, PushFn push)
     : settings_(settings), push_(std::move(push)) {}
 
-bool ForwardBatcher::add(const DecodedMessage& message) {
+bool ForwardBatcher::add(const DecodedMessage& message, ForwardDecoder* source) {
   if (refused_) return false;
+  if (source && adoptMessage(message, *source)) return !refused_;
   if (current_ && message.tag != tag_ && !pushCurrent()) return false;
   // A message that fits a batch on its own is not split between this batch and the next.
   if (current_ && !current_->empty() &&
@@ -51,6 +52,36 @@ bool ForwardBatcher::add(const DecodedMessage& message) {
   return true;
 }
 
+bool ForwardBatcher::adoptMessage(const DecodedMessage& message, ForwardDecoder& source) {
+  // A batch of its own, within twice the usual targets, with no record to drop or truncate.
+  const size_t count = message.records.size();
+  if (count == 0 || count > settings_.target_records ||
+      message.record_bytes > 2 * settings_.target_bytes) {
+    return false;
+  }
+  for (const DecodedRecord& record : message.records) {
+    if (record.map.size() > settings_.max_record_bytes) return false;
+  }
+  std::optional<core::ByteBuffer> buffer = source.takeRecordsBuffer();
+  if (!buffer) return false;
+  // What was being filled goes first, so records keep their order.
+  if (current_ && !pushCurrent()) return true; // refused_ (stopping): add() reports it
+  startBatch(message.tag, 0, count);
+  const char* base = buffer->data();
+  current_->buffer() = std::move(*buffer);
+  for (const DecodedRecord& record : message.records) {
+    current_->addEntry(record.timestamp_ns, static_cast<uint32_t>(record.map.data() - base),
+                       static_cast<uint32_t>(record.map.size()));
+  }
+  current_bytes_ = message.record_bytes;
+  if (message.chunk) pending_acks_.emplace_back(*message.chunk);
+  // Budgets count what a batch holds: give back the buffer's room past the frame. This may
+  // move the bytes, so it comes after the last use of the message's views.
+  current_->buffer().shrinkToFit();
+  pushCurrent(); // full already: appending more would copy the frame to grow it
+  return true;
+}
+
 bool ForwardBatcher::flush() {
   if (refused_) return false;
   return pushCurrent();
@@ -78,7 +109,8 @@ void ForwardBatcher::startBatch(std::string_view tag, size_t bytes_hint, size_t 
   full_tag.reserve(settings_.tag_prefix.size() + tag.size());
   full_tag.append(settings_.tag_prefix).append(tag);
   current_ = core::Batch::create(std::move(full_tag), core::RecordFormat::kMsgpackMap,
-                                 std::max(bytes_hint, kMinReserveBytes), records_hint);
+                                 bytes_hint ? std::max(bytes_hint, kMinReserveBytes) : 0,
+                                 records_hint);
   current_->setInputId(settings_.input_id);
   tag_.assign(tag);
   current_bytes_ = 0;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -145,6 +146,11 @@ char* ForwardDecoder::prepare(size_t n) {
 
 void ForwardDecoder::commit(size_t n) { buffer_.commit(n); }
 
+size_t ForwardDecoder::wanted() const {
+  const size_t have = buffered();
+  return scanner_->needed() > have ? scanner_->needed() - have : 1;
+}
+
 void ForwardDecoder::feed(std::string_view bytes) {
   if (bytes.empty()) return;
   std::memcpy(prepare(bytes.size()), bytes.data(), bytes.size());
@@ -160,6 +166,25 @@ void ForwardDecoder::trim(size_t keep_bytes) {
   if (records_.capacity() > kKeepScratchBytes / sizeof(DecodedRecord)) {
     records_ = std::vector<DecodedRecord>();
   }
+}
+
+std::optional<core::ByteBuffer> ForwardDecoder::takeRecordsBuffer() {
+  const size_t record_bytes = std::exchange(record_bytes_, 0); // once per message
+  if (failure_ || record_bytes < limits_.min_take_bytes) return std::nullopt;
+  if (records_inflated_) return std::exchange(inflated_, core::ByteBuffer());
+  // The receive buffer: what follows the frame is copied to a fresh buffer (usually part of
+  // one read), the frame's bytes stay where they are. Copying the leftover must cost less
+  // than copying the records would, and the bytes before the frame (consumed already, but
+  // held by the batch too) must not outweigh them either.
+  const size_t leftover = buffer_.size() - frame_end_;
+  if (leftover + frame_begin_ > record_bytes / 2) return std::nullopt;
+  // Room for a frame like this one: the next is likely of the same size.
+  core::ByteBuffer next(frame_end_ - frame_begin_ + leftover);
+  next.append(buffer_.data() + frame_end_, leftover);
+  head_ -= frame_end_; // the unconsumed bytes keep their offsets from head_
+  core::ByteBuffer taken = std::exchange(buffer_, std::move(next));
+  taken.resize(frame_end_);
+  return taken;
 }
 
 std::unexpected<DecodeFailure> ForwardDecoder::fail(DecodeError error, std::string detail) {
@@ -203,8 +228,13 @@ std::expected<ForwardDecoder::Status, DecodeFailure> ForwardDecoder::next(Decode
     const size_t n = **frame;
     head_ += n; // consumed either way; the bytes stay in place until the next prepare()
     if (n == 1 && p[0] == 0xc0) continue; // heartbeat
+    record_bytes_ = 0; // nothing to take until this frame decodes
     auto decoded = decodeFrame(p, n, out);
     if (!decoded) return std::unexpected(decoded.error());
+    frame_begin_ = head_ - n;
+    frame_end_ = head_;
+    records_inflated_ = out.mode == ForwardMode::kCompressedPackedForward;
+    record_bytes_ = out.record_bytes;
     return Status::kMessage;
   }
 }

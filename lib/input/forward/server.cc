@@ -470,15 +470,19 @@ bool ForwardServer::readAndProcess(Connection& conn) {
   const size_t chunk = config_.buffer_chunk_size;
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     if (context_.paused()) break; // the loop turns EPOLLIN off on its next turn
-    char* buf = conn.decoder.prepare(chunk);
+    // A large frame in progress is read to its end in one call (up to 16 chunks: what a frame
+    // claims is only allocated, untouched, until its bytes come), not chunk by chunk.
+    const size_t want =
+        std::clamp(conn.decoder.buffered() ? conn.decoder.wanted() : 0, chunk, 16 * chunk);
+    char* buf = conn.decoder.prepare(want);
     size_t got = 0;
-    const Io io = readSome(conn, buf, chunk, got);
+    const Io io = readSome(conn, buf, want, got);
     if (io == Io::kOk) {
       conn.decoder.commit(got);
       conn.last_progress = Clock::now();
       if (!processBuffered(conn)) return false;
       if (conn.state == State::kClosing) break;
-      if (!conn.ssl && got < chunk) break; // drained the socket
+      if (!conn.ssl && got < want) break; // drained the socket
       continue;
     }
     if (io == Io::kWouldBlock) break;
@@ -529,7 +533,7 @@ bool ForwardServer::processBuffered(Connection& conn) {
                             status.error().detail);
     }
     if (*status == forward::ForwardDecoder::Status::kNeedMore) return true;
-    if (!conn.batcher.add(message_)) return true; // stopping: push() refuses everything now
+    if (!conn.batcher.add(message_, &conn.decoder)) return true; // stopping: push() refuses everything now
     if (!conn.batcher.readyAcks().empty() && !sendAcks(conn)) return false;
   }
 }

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "json_test_util.h"
+#include "msgpack_builders.h"
+
 namespace ferry::codec {
 namespace {
 
@@ -89,16 +92,8 @@ std::string referenceEscape(std::string_view s) {
   return o + "\"";
 }
 
-bool parseJson(std::string_view s, rapidjson::Document& d) {
-  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(s.data(),
-                                                                                      s.size());
-  return !d.HasParseError();
-}
-
-bool isValidJson(std::string_view s) {
-  rapidjson::Document d;
-  return parseJson(s, d);
-}
+using test::isValidJson;
+using test::parseJson;
 
 // ---- appendJsonString ------------------------------------------------------------------
 
@@ -355,27 +350,10 @@ TEST(JsonStringTest, AppendsAfterExistingContent) {
 
 // ---- msgpack builders for record tests -------------------------------------------------
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-template <typename F> std::string pack(F&& f) {
-  msgpack::sbuffer sb;
-  Packer pk(sb);
-  f(pk);
-  return std::string(sb.data(), sb.size());
-}
-
-template <typename T> std::string packValue(const T& v) {
-  msgpack::sbuffer sb;
-  msgpack::pack(sb, v);
-  return std::string(sb.data(), sb.size());
-}
-
-std::string bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b)
-    s += static_cast<char>(c);
-  return s;
-}
+using test::bytes;
+using test::pack;
+using test::Packer;
+using test::packValue;
 
 std::string nestedArrays(int depth) {
   return std::string(static_cast<size_t>(depth), '\x91') + "\xc0";

@@ -17,43 +17,21 @@
 #include <string>
 #include <vector>
 
+#include "json_test_util.h"
+#include "msgpack_builders.h"
+
 namespace ferry::codec {
 namespace {
 
 constexpr std::string_view kFffd = "\xEF\xBF\xBD";
 
-bool parseJson(std::string_view s, rapidjson::Document& d) {
-  d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(s.data(),
-                                                                                      s.size());
-  return !d.HasParseError();
-}
+using test::isValidJson;
+using test::parseJson;
 
-bool isValidJson(std::string_view s) {
-  rapidjson::Document d;
-  return parseJson(s, d);
-}
-
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-template <typename F> std::string pack(F&& f) {
-  msgpack::sbuffer sb;
-  Packer pk(sb);
-  f(pk);
-  return std::string(sb.data(), sb.size());
-}
-
-template <typename T> std::string packValue(const T& v) {
-  msgpack::sbuffer sb;
-  msgpack::pack(sb, v);
-  return std::string(sb.data(), sb.size());
-}
-
-std::string bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b)
-    s += static_cast<char>(c);
-  return s;
-}
+using test::bytes;
+using test::pack;
+using test::Packer;
+using test::packValue;
 
 // The JSON of one msgpack object, which must use all of `data`; nullopt when malformed.
 std::optional<std::string> toJson(std::string_view data) {

@@ -8,56 +8,12 @@
 
 #include <sstream>
 
+#include "test_support.h"
+
 namespace ferry::codec {
 namespace {
 
-// JSON-like text of a msgpack object: strings quoted raw (only '"', '\\' and newline
-// escaped), so tests can spell the bytes they expect.
-void print(std::ostringstream& ss, const msgpack::object& o) {
-  switch (o.type) {
-  case msgpack::type::MAP:
-    ss << '{';
-    for (uint32_t i = 0; i < o.via.map.size; ++i) {
-      if (i) ss << ',';
-      print(ss, o.via.map.ptr[i].key);
-      ss << ':';
-      print(ss, o.via.map.ptr[i].val);
-    }
-    ss << '}';
-    break;
-  case msgpack::type::ARRAY:
-    ss << '[';
-    for (uint32_t i = 0; i < o.via.array.size; ++i) {
-      if (i) ss << ',';
-      print(ss, o.via.array.ptr[i]);
-    }
-    ss << ']';
-    break;
-  case msgpack::type::STR:
-    ss << '"';
-    for (char c : std::string_view(o.via.str.ptr, o.via.str.size)) {
-      if (c == '"' || c == '\\')
-        ss << '\\' << c;
-      else if (c == '\n')
-        ss << "\\n";
-      else
-        ss << c;
-    }
-    ss << '"';
-    break;
-  default:
-    ss << o; // numbers, booleans, nil
-  }
-}
-
-std::string show(std::string_view msgpack_bytes) {
-  size_t offset = 0;
-  auto oh = msgpack::unpack(msgpack_bytes.data(), msgpack_bytes.size(), offset);
-  EXPECT_EQ(offset, msgpack_bytes.size()) << "trailing bytes after the record";
-  std::ostringstream ss;
-  print(ss, oh.get());
-  return ss.str();
-}
+using test::printMsgpack;
 
 struct Result {
   ParseStatus status;
@@ -78,7 +34,7 @@ Result run(const ParserOptions& options, std::string_view line,
   if (status == ParseStatus::kNotParsed) {
     EXPECT_EQ(out.size(), 6u) << "a line that is not parsed leaves the buffer unchanged";
   } else {
-    printed = show(out.view().substr(6));
+    printed = printMsgpack(out.view().substr(6));
   }
   return {status, printed, ts};
 }
@@ -147,7 +103,7 @@ TEST(ParserTest, ExtraFieldsFollowTheParsedOnes) {
   EXPECT_EQ(n.record, R"({"log":"just a line","path":"/var/log/a.log"})");
   core::ByteBuffer out;
   appendLogMap(out, "x");
-  EXPECT_EQ(show(out.view()), R"({"log":"x"})");
+  EXPECT_EQ(printMsgpack(out.view()), R"({"log":"x"})");
 }
 
 TEST(ParserTest, JsonTimeKey) {
@@ -315,7 +271,7 @@ TEST(ParserTest, MsgpackAppenderUsesShortestForms) {
   MsgpackAppender::string(out, std::string(40, 'a'));
   MsgpackAppender::string(out, std::string(300, 'b'));
   MsgpackAppender::endArray(out, arr, 26);
-  const std::string printed = show(out.view());
+  const std::string printed = printMsgpack(out.view());
   EXPECT_TRUE(printed.starts_with(
       "[0,127,128,255,256,65535,65536,4294967295,4294967296,-1,-32,-33,-128,-129,-32768,"
       "-32769,-2147483648,-2147483649,-9223372036854775808,9223372036854775807,"

@@ -81,10 +81,7 @@ TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
   std::vector<std::string> output_types;
   const TableLookup tables = [&](const std::string& kind,
                                  const std::string& type) -> const OptionTable* {
-    if (kind == "input")
-      return app::findInputType(type) ? app::findInputType(type)->options : nullptr;
-    if (kind == "filter")
-      return app::findFilterType(type) ? app::findFilterType(type)->options : nullptr;
+    if (kind != "output") return app::builtinOptions(kind, type);
     output_types.push_back(type);
     return &kAnything;
   };

@@ -20,15 +20,7 @@ inline config::Config loadFilters(const std::string& filters_yaml) {
   static const config::OptionTable kNoOptions;
   const config::TableLookup tables = [](const std::string& kind,
                                         const std::string& type) -> const config::OptionTable* {
-    if (kind == "input") {
-      const auto* t = app::findInputType(type);
-      return t ? t->options : nullptr;
-    }
-    if (kind == "filter") {
-      const auto* t = app::findFilterType(type);
-      return t ? t->options : nullptr;
-    }
-    return &kNoOptions;
+    return kind == "output" ? &kNoOptions : app::builtinOptions(kind, type);
   };
   config::ConfigSource source{"test.yaml", "",
                               "inputs:\n  - type: stdin\nfilters:\n" + filters_yaml +

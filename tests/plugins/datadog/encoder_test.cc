@@ -9,10 +9,13 @@
 #include <rapidjson/error/en.h>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "ferry/codec/compress.h"
+#include "msgpack_builders.h"
+#include "test_support.h"
 
 namespace ferry::datadog {
 namespace {
@@ -44,22 +47,13 @@ private:
   std::vector<ferry_plugin_record> records_;
 };
 
-// Packs a map; values are given by a callback on the packer so any msgpack type fits.
-using Packer = msgpack::packer<msgpack::sbuffer>;
-std::string packWith(uint32_t pairs, const std::function<void(Packer&)>& body) {
-  msgpack::sbuffer buf;
-  Packer pk(buf);
-  pk.pack_map(pairs);
-  body(pk);
-  return {buf.data(), buf.size()};
-}
+using test::Packer;
 
-std::string packStrings(const std::vector<std::pair<std::string, std::string>>& fields) {
-  return packWith(static_cast<uint32_t>(fields.size()), [&](Packer& pk) {
-    for (const auto& [k, v] : fields) {
-      pk.pack(k);
-      pk.pack(v);
-    }
+// Packs a map of `pairs` entries; the callback packs them, so any msgpack type fits.
+std::string packWith(uint32_t pairs, const std::function<void(Packer&)>& body) {
+  return test::pack([&](Packer& pk) {
+    pk.pack_map(pairs);
+    body(pk);
   });
 }
 
@@ -191,7 +185,7 @@ TEST(DatadogEncoderTest, EscapesAnyBytesAndReplacesInvalidUtf8) {
   Records r;
   r.line(std::string("quote \" back \\ tab \t nl \n nul ") + '\0' + " bell \x07 esc \x1b");
   r.line("bad \xff\xfe utf8 \xc3\x28 caf\xc3\xa9 \xf0\x9f\x9a\x80");
-  r.map(packStrings({{"log", "m"}, {"k\x01\"ey", "v\xc0\xafx"}}));
+  r.map(test::packMap({{"log", "m"}, {"k\x01\"ey", "v\xc0\xafx"}}));
   const Encoded e = encode(configured(), r);
   ASSERT_EQ(e.doc.Size(), 3u);
   EXPECT_EQ(std::string(e.doc[0]["message"].GetString(), e.doc[0]["message"].GetStringLength()),
@@ -205,10 +199,10 @@ TEST(DatadogEncoderTest, EscapesAnyBytesAndReplacesInvalidUtf8) {
 
 TEST(DatadogEncoderTest, LevelAndSeverityAlsoBecomeStatus) {
   Records r;
-  r.map(packStrings({{"log", "a"}, {"level", "warn"}}));
-  r.map(packStrings({{"log", "b"}, {"severity", "ERROR"}}));
-  r.map(packStrings({{"log", "c"}, {"level", "info"}, {"status", "custom"}}));
-  r.map(packStrings({{"log", "d"}}));
+  r.map(test::packMap({{"log", "a"}, {"level", "warn"}}));
+  r.map(test::packMap({{"log", "b"}, {"severity", "ERROR"}}));
+  r.map(test::packMap({{"log", "c"}, {"level", "info"}, {"status", "custom"}}));
+  r.map(test::packMap({{"log", "d"}}));
   const Encoded e = encode(configured(), r);
   EXPECT_EQ(str(e.doc[0], "status"), "warn");
   EXPECT_EQ(str(e.doc[0], "level"), "warn") << "the original stays";
@@ -220,12 +214,12 @@ TEST(DatadogEncoderTest, LevelAndSeverityAlsoBecomeStatus) {
 
 TEST(DatadogEncoderTest, RecordFieldsWinOverConfiguredAttributesAndKeysStayUnique) {
   Records r;
-  r.map(packStrings({{"log", "x"},
-                     {"service", "own-service"},
-                     {"hostname", "own-host"},
-                     {"dup", "first"},
-                     {"dup", "second"},
-                     {"timestamp", "2024-01-01T00:00:00Z"}}));
+  r.map(test::packMap({{"log", "x"},
+                       {"service", "own-service"},
+                       {"hostname", "own-host"},
+                       {"dup", "first"},
+                       {"dup", "second"},
+                       {"timestamp", "2024-01-01T00:00:00Z"}}));
   const Encoded e = encode(configured(), r);
   const auto& entry = e.doc[0];
   EXPECT_EQ(str(entry, "service"), "own-service");
@@ -242,9 +236,9 @@ TEST(DatadogEncoderTest, MessageKeyOptionAndFallbacks) {
   EncoderSettings s = configured();
   s.message_key = "msg";
   Records r;
-  r.map(packStrings({{"msg", "from msg"}, {"log", "kept as attribute"}}));
-  r.map(packStrings({{"message", "fallback to message"}}));
-  r.map(packStrings({{"other", "no message at all"}}));
+  r.map(test::packMap({{"msg", "from msg"}, {"log", "kept as attribute"}}));
+  r.map(test::packMap({{"message", "fallback to message"}}));
+  r.map(test::packMap({{"other", "no message at all"}}));
   r.map(packWith(1, [](Packer& pk) {
     pk.pack(std::string("msg"));
     pk.pack_map(1);
@@ -280,7 +274,7 @@ const char* kJsonLog =
 
 TEST(DatadogEncoderTest, JsonMessageStaysAStringWhenParsingIsOff) {
   Records r;
-  r.map(packStrings({{"log", kJsonLog}}));
+  r.map(test::packMap({{"log", kJsonLog}}));
   const Encoded e = encode(configured(), r);
   EXPECT_EQ(str(e.doc[0], "message"), kJsonLog);
   EXPECT_FALSE(e.doc[0].HasMember("user"));
@@ -290,7 +284,7 @@ TEST(DatadogEncoderTest, JsonMessageMembersBecomeAttributesWhenParsingIsOn) {
   EncoderSettings s = configured();
   s.parse_json_message = true;
   Records r;
-  r.map(packStrings({{"log", kJsonLog}, {"container_id", "c1"}}));
+  r.map(test::packMap({{"log", kJsonLog}, {"container_id", "c1"}}));
   const Encoded e = encode(s, r);
   const auto& entry = e.doc[0];
   EXPECT_EQ(str(entry, "message"), "user logged in");
@@ -357,9 +351,9 @@ TEST(DatadogEncoderTest, RecordFieldsWinOverJsonMembers) {
   EncoderSettings s = configured();
   s.parse_json_message = true;
   Records r;
-  r.map(packStrings({{"log", R"({"source":"json","level":"debug","x":1,"x":2})"},
-                     {"source", "stdout"},
-                     {"level", "error"}}));
+  r.map(test::packMap({{"log", R"({"source":"json","level":"debug","x":1,"x":2})"},
+                       {"source", "stdout"},
+                       {"level", "error"}}));
   const Encoded e = encode(s, r);
   EXPECT_EQ(str(e.doc[0], "source"), "stdout");
   EXPECT_EQ(str(e.doc[0], "level"), "error");
@@ -375,7 +369,7 @@ TEST(DatadogEncoderTest, MalformedRecordsAreDroppedAndCounted) {
   r.line("good");
   r.map(std::string("\x82\xa3log", 5)); // map of 2 pairs, truncated
   r.map("\xc1");                        // never-used msgpack byte
-  r.map(packStrings({{"log", "also good"}}));
+  r.map(test::packMap({{"log", "also good"}}));
   const Encoded e = encode(configured(), r);
   EXPECT_EQ(e.stats.consumed, 4u);
   EXPECT_EQ(e.stats.dropped, 2u);
@@ -458,7 +452,7 @@ void expectTruncated(const Encoded& e, size_t index, const std::string& original
 TEST(DatadogEncoderTest, TruncatesAnEntryOverOneMegabyte) {
   const std::string big(2'000'000, 'a');
   Records r;
-  r.map(packStrings({{"log", big}, {"container_name", "web"}}));
+  r.map(test::packMap({{"log", big}, {"container_name", "web"}}));
   const Encoded e = encode(configured(), r);
   expectTruncated(e, 0, big);
   EXPECT_EQ(str(e.doc[0], "container_name"), "web");
@@ -484,7 +478,7 @@ TEST(DatadogEncoderTest, TruncationNeverSplitsAUtf8SequenceOrAnEscape) {
 
 TEST(DatadogEncoderTest, EntryTooLargeWithoutItsMessageIsDropped) {
   Records r;
-  r.map(packStrings({{"log", "small"}, {"payload", std::string(1'200'000, 'p')}}));
+  r.map(test::packMap({{"log", "small"}, {"payload", std::string(1'200'000, 'p')}}));
   r.line("next");
   const Encoded e = encode(configured(), r);
   EXPECT_EQ(e.stats.dropped, 1u);

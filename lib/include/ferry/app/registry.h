@@ -38,5 +38,8 @@ const std::vector<InputType>& inputTypes();
 const std::vector<FilterType>& filterTypes();
 const InputType* findInputType(const std::string& name);
 const FilterType* findFilterType(const std::string& name);
+// The option table of a built-in input (kind "input") or filter ("filter") type; nullptr for
+// an unknown type or another kind. Config loading's TableLookup for all but outputs.
+const config::OptionTable* builtinOptions(const std::string& kind, const std::string& type);
 
 } // namespace ferry::app

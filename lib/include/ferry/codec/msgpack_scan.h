@@ -53,6 +53,8 @@ public:
   // next call starts a new value.
   Status scan(const uint8_t* data, size_t size, size_t max_bytes);
   size_t length() const { return length_; }
+  // After kIncomplete: how many bytes (from the value's start) it is known to need at least.
+  size_t needed() const { return needed_; }
   // Forgets a value in progress.
   void reset() {
     started_ = false;
@@ -63,6 +65,7 @@ private:
   bool started_ = false;
   size_t pos_ = 0;
   size_t length_ = 0;
+  size_t needed_ = 0;
   std::vector<uint64_t> stack_; // values still to read at each open level
 };
 

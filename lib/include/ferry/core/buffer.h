@@ -71,16 +71,10 @@ public:
     size_ = n;
   }
   void clear() { size_ = 0; }
-  // Gives the capacity beyond size() back to the allocator (a buffer reserved generously and
-  // then kept a long time, e.g. a request body waiting for its answer).
+  // Gives back the capacity past size() (realloc shrinks in place: nothing is copied).
   void shrinkToFit() {
-    if (size_ == capacity_) return;
-    if (size_ == 0) {
-      std::free(std::exchange(data_, nullptr));
-      capacity_ = 0;
-      return;
-    }
-    if (void* p = std::realloc(data_, size_)) { // on failure the larger block stays: fine
+    if (capacity_ == size_ || size_ == 0) return;
+    if (void* p = std::realloc(data_, size_)) {
       data_ = static_cast<char*>(p);
       capacity_ = size_;
     }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
 #include <string_view>
 
 namespace ferry::core {
@@ -20,6 +21,15 @@ inline bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+// `s` with ASCII 'A'..'Z' lower-cased; every other byte (UTF-8 included) as it is, whatever
+// the locale (header names, config keys and values, URL schemes and hosts).
+inline std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 } // namespace ferry::core

@@ -40,7 +40,9 @@ public:
   // Appends the message's records, pushing batches as they fill (a message that fits a batch
   // on its own is never split across two). False once a push was refused (stopping): the
   // batcher then takes nothing more and acks nothing more.
-  bool add(const DecodedMessage& message);
+  // With `source` (the decoder that produced the message), a large message that makes a batch
+  // on its own takes the decoder's buffer instead of copying its records (zero-copy).
+  bool add(const DecodedMessage& message, ForwardDecoder* source = nullptr);
   // Pushes the batch being filled, if any.
   bool flush();
   // Chunks whose messages are wholly in the ring, oldest first: the caller sends
@@ -51,6 +53,8 @@ public:
 
 private:
   bool pushCurrent();
+  // The zero-copy path of add(): false when the message does not qualify (nothing changed).
+  bool adoptMessage(const DecodedMessage& message, ForwardDecoder& source);
   void startBatch(std::string_view tag, size_t bytes_hint, size_t records_hint);
   void appendRecord(const DecodedRecord& record);
 

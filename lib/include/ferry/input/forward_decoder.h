@@ -60,6 +60,8 @@ struct DecodedMessage {
 struct DecoderLimits {
   size_t max_frame_bytes = 6 * 1024 * 1024;
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
+  // takeRecordsBuffer() gives nothing for a message with fewer record bytes: copying is cheaper.
+  size_t min_take_bytes = 32 * 1024;
 };
 
 class ForwardDecoder {
@@ -88,9 +90,22 @@ public:
 
   // Bytes received and not yet consumed: after kNeedMore, > 0 means a frame is half-read.
   size_t buffered() const { return buffer_.size() - head_; }
+  // After kNeedMore: how many more bytes the frame in progress is known to need (at least 1).
+  // A reader can ask for that much at once: a large frame then arrives in few reads and
+  // little of the next one is read with it.
+  size_t wanted() const;
   bool failed() const { return failure_.has_value(); }
   // Gives back memory grown for a large frame once nothing is buffered.
   void trim(size_t keep_bytes);
+
+  // Zero-copy hand-over, right after next() returned kMessage: gives away the buffer that
+  // holds that message's records (the inflated payload of a CompressedPackedForward frame, or
+  // the receive buffer, cut at the frame's end) so that a batch can keep the bytes where they
+  // are instead of copying them. The message's views stay valid until the buffer is resized
+  // (the caller may then shrinkToFit() it: its capacity runs past the frame); the decoder goes on with a fresh buffer holding what was read past the frame. Empty when
+  // copying is cheaper: a frame whose records are under min_take_bytes, or a receive buffer
+  // holding more of other frames than of this one.
+  std::optional<core::ByteBuffer> takeRecordsBuffer();
 
 private:
   std::expected<std::optional<size_t>, DecodeFailure> findFrame();
@@ -106,6 +121,12 @@ private:
   std::vector<uint64_t> stack_;         // skip scratch
   std::vector<DecodedRecord> records_;  // the current message's records
   core::ByteBuffer inflated_;           // CompressedPackedForward payload
+  // The last message returned by next(): where its frame ends in buffer_, whether its records
+  // are in inflated_, and their total size (for takeRecordsBuffer()).
+  size_t frame_begin_ = 0;
+  size_t frame_end_ = 0;
+  bool records_inflated_ = false;
+  size_t record_bytes_ = 0;
   std::optional<DecodeFailure> failure_;
 };
 

@@ -83,6 +83,20 @@ inline void setError(char* error, size_t cap, std::string_view text) {
   error[n] = '\0';
 }
 
+// Runs `body` (it returns an export's 0 or 1) so that no exception crosses the C boundary:
+// one thrown becomes 1 with its message in `error`.
+template <typename F> int guarded(char* error, size_t error_cap, F&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    setError(error, error_cap, e.what());
+    return 1;
+  } catch (...) {
+    setError(error, error_cap, "unknown error");
+    return 1;
+  }
+}
+
 class Sink {
 public:
   virtual ~Sink() = default;
@@ -124,7 +138,7 @@ struct Instance {
                                         size_t config_len, ferry_plugin_instance** instance,      \
                                         ferry_plugin_limits* limits, char* error,                 \
                                         size_t error_cap) {                                       \
-    try {                                                                                         \
+    return ::ferry::sdk::guarded(error, error_cap, [&]() -> int {                                 \
       if (host == nullptr || host->abi_major != FERRY_PLUGIN_ABI_MAJOR) {                        \
         ::ferry::sdk::setError(error, error_cap, "host speaks another plugin ABI");              \
         return 1;                                                                                 \
@@ -146,13 +160,7 @@ struct Instance {
       inst->sink = std::move(*sink);                                                              \
       *instance = reinterpret_cast<ferry_plugin_instance*>(inst.release());                      \
       return 0;                                                                                   \
-    } catch (const std::exception& e) {                                                           \
-      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
-      return 1;                                                                                   \
-    } catch (...) {                                                                               \
-      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
-      return 1;                                                                                   \
-    }                                                                                             \
+    });                                                                                           \
   }                                                                                               \
   FERRY_PLUGIN_EXPORT void ferry_on_destroy(ferry_plugin_instance* instance) {                   \
     delete reinterpret_cast<::ferry::sdk::Instance*>(instance);                                   \
@@ -162,7 +170,7 @@ struct Instance {
                                           size_t* consumed, size_t* dropped,                      \
                                           ferry_plugin_request** request, char* error,            \
                                           size_t error_cap) {                                     \
-    try {                                                                                         \
+    return ::ferry::sdk::guarded(error, error_cap, [&]() -> int {                                 \
       auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
       *consumed = 0;                                                                              \
       *dropped = 0;                                                                               \
@@ -173,19 +181,13 @@ struct Instance {
       }                                                                                           \
       *request = reinterpret_cast<ferry_plugin_request*>(r->release());                           \
       return 0;                                                                                   \
-    } catch (const std::exception& e) {                                                           \
-      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
-      return 1;                                                                                   \
-    } catch (...) {                                                                               \
-      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
-      return 1;                                                                                   \
-    }                                                                                             \
+    });                                                                                           \
   }                                                                                               \
   FERRY_PLUGIN_EXPORT int ferry_on_http_request(ferry_plugin_instance* instance,                 \
                                                 ferry_plugin_request* request,                    \
                                                 ferry_http_request* out, char* error,             \
                                                 size_t error_cap) {                               \
-    try {                                                                                         \
+    return ::ferry::sdk::guarded(error, error_cap, [&]() -> int {                                 \
       auto* inst = reinterpret_cast<::ferry::sdk::Instance*>(instance);                          \
       auto r = inst->sink->httpRequest(*reinterpret_cast<::ferry::sdk::Request*>(request), *out); \
       if (!r) {                                                                                   \
@@ -193,13 +195,7 @@ struct Instance {
         return 1;                                                                                 \
       }                                                                                           \
       return 0;                                                                                   \
-    } catch (const std::exception& e) {                                                           \
-      ::ferry::sdk::setError(error, error_cap, e.what());                                         \
-      return 1;                                                                                   \
-    } catch (...) {                                                                               \
-      ::ferry::sdk::setError(error, error_cap, "unknown error");                                  \
-      return 1;                                                                                   \
-    }                                                                                             \
+    });                                                                                           \
   }                                                                                               \
   FERRY_PLUGIN_EXPORT void ferry_on_http_response(ferry_plugin_instance* instance,               \
                                                   ferry_plugin_request* request,                  \

@@ -6,6 +6,7 @@
 
 #include <msgpack.hpp>
 
+#include "forward_test_util.h"
 #include "test_support.h"
 
 namespace ferry::input::forward {
@@ -294,6 +295,147 @@ TEST(ForwardBatcher, AnEmptyMessageIsAckedInOrder) {
   EXPECT_TRUE(b.readyAcks().empty()); // behind "f", which is not pushed yet
   ASSERT_TRUE(b.flush());
   EXPECT_EQ(b.readyAcks(), (std::vector<std::string>{"f", "e2"}));
+}
+
+// ---- Zero-copy: a large message keeps the decoder's bytes ------------------------------
+
+using namespace ferry::input::forward::testing;
+
+// Entries whose records are `bytes` long each (a `log` of x's), so a frame crosses the
+// decoder's min_take_bytes with few records.
+Entries bigEntries(int n, size_t bytes = 600) {
+  Entries e = makeEntries(n);
+  for (int i = 0; i < n; ++i) {
+    e[static_cast<size_t>(i)].second = record(i, std::string(bytes, static_cast<char>('a' + i % 26)));
+  }
+  return e;
+}
+
+// Decodes `wire` (fed at once), adding every message with the decoder as source; returns the
+// batches pushed.
+struct ZeroCopyRun {
+  BatcherSettings settings;
+  Sink sink;
+  ForwardDecoder decoder;
+  ForwardBatcher batcher{settings, sink.fn()};
+  DecodedMessage message;
+  size_t messages = 0;
+
+  void feedAndDrain(std::string_view wire) {
+    decoder.feed(wire);
+    while (true) {
+      auto status = decoder.next(message);
+      ASSERT_TRUE(status.has_value()) << status.error().detail;
+      if (*status == ForwardDecoder::Status::kNeedMore) break;
+      ++messages;
+      ASSERT_TRUE(batcher.add(message, &decoder));
+    }
+    ASSERT_TRUE(batcher.flush());
+  }
+};
+
+void expectRecords(const core::Batch& batch, const Entries& entries, size_t first) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_EQ(batch.record(i).data, entries[first + i].second) << "record " << first + i;
+  }
+}
+
+TEST(ForwardBatcherZeroCopy, APackedFrameBecomesABatchOverTheReceivedBytes) {
+  ZeroCopyRun run;
+  const Entries first = bigEntries(100), second = bigEntries(100);
+  const std::string frame1 = packedFrame("app", packedEntries(first), Options{.chunk = "k1"});
+  const std::string frame2 = packedFrame("app", packedEntries(second), Options{.chunk = "k2"});
+  // The first frame and a few bytes of the second arrive together; the rest later.
+  run.feedAndDrain(frame1 + frame2.substr(0, 100));
+  ASSERT_EQ(run.sink.batches.size(), 1u);
+  const core::Batch& b1 = *run.sink.batches[0];
+  ASSERT_EQ(b1.size(), 100u);
+  expectRecords(b1, first, 0);
+  // The batch holds the frame as received (header and times around the records), not more:
+  // the bytes of the next frame were moved out.
+  EXPECT_EQ(b1.buffer().size(), frame1.size());
+  EXPECT_EQ(b1.buffer().view(), frame1);
+  EXPECT_EQ(run.batcher.readyAcks(), std::vector<std::string>{"k1"});
+  run.batcher.readyAcks().clear();
+  run.feedAndDrain(frame2.substr(100));
+  ASSERT_EQ(run.sink.batches.size(), 2u);
+  ASSERT_EQ(run.sink.batches[1]->size(), 100u);
+  expectRecords(*run.sink.batches[1], second, 0);
+  EXPECT_EQ(run.batcher.readyAcks(), std::vector<std::string>{"k2"});
+  EXPECT_EQ(run.decoder.buffered(), 0u);
+}
+
+TEST(ForwardBatcherZeroCopy, ACompressedFrameKeepsTheInflatedPayload) {
+  ZeroCopyRun run;
+  const Entries entries = bigEntries(80);
+  const std::string payload = packedEntries(entries);
+  run.feedAndDrain(packedFrame("app", gzip(payload), Options{.compressed = "gzip"}) +
+                   packedFrame("app", gzip(payload), Options{.compressed = "gzip"}));
+  ASSERT_EQ(run.sink.batches.size(), 2u);
+  for (const auto& batch : run.sink.batches) {
+    ASSERT_EQ(batch->size(), 80u);
+    expectRecords(*batch, entries, 0);
+    EXPECT_EQ(batch->buffer().view(), payload);
+  }
+}
+
+TEST(ForwardBatcherZeroCopy, FramesBehindTheTakenOneStillDecode) {
+  // Many frames in one feed: when the bytes after a frame outweigh it, it is copied instead;
+  // either way every record arrives once, in order.
+  ZeroCopyRun run;
+  std::string wire;
+  std::vector<Entries> sent;
+  for (int f = 0; f < 6; ++f) {
+    sent.push_back(bigEntries(60 + f));
+    wire += packedFrame("app", packedEntries(sent.back()));
+  }
+  run.feedAndDrain(wire);
+  ASSERT_EQ(run.messages, 6u);
+  std::vector<std::string> got, want;
+  for (const auto& b : run.sink.batches) {
+    for (size_t i = 0; i < b->size(); ++i) got.emplace_back(b->record(i).data);
+  }
+  for (const auto& e : sent) {
+    for (const auto& [t, m] : e) want.push_back(m);
+  }
+  EXPECT_EQ(got, want);
+  // Each frame had the others around it in the receive buffer: all were copied, none taken,
+  // so the batches hold the records' bytes and nothing else.
+  size_t held = 0, records = 0;
+  for (const auto& b : run.sink.batches) held += b->buffer().size();
+  for (const auto& r : want) records += r.size();
+  EXPECT_EQ(held, records);
+}
+
+TEST(ForwardBatcherZeroCopy, SmallFramesAndOversizedRecordsAreCopied) {
+  ZeroCopyRun run;
+  run.settings.max_record_bytes = 500;
+  run.settings.record_too_large = RecordTooLarge::kDrop;
+  const Entries small = makeEntries(10);       // under min_take_bytes: copied, shares a batch
+  const Entries oversized = bigEntries(100);   // records of ~650 bytes > 500: dropped
+  run.feedAndDrain(packedFrame("app", packedEntries(small)) +
+                   packedFrame("app", packedEntries(oversized)));
+  ASSERT_EQ(run.sink.batches.size(), 1u);
+  ASSERT_EQ(run.sink.batches[0]->size(), 10u);
+  expectRecords(*run.sink.batches[0], small, 0);
+  // Copied records only: no frame bytes around them.
+  size_t bytes = 0;
+  for (const auto& [t, m] : small) bytes += m.size();
+  EXPECT_EQ(run.sink.batches[0]->buffer().size(), bytes);
+}
+
+TEST(ForwardBatcherZeroCopy, TheBatchBeingFilledIsPushedFirst) {
+  ZeroCopyRun run;
+  const Entries small = makeEntries(3);
+  const Entries big = bigEntries(100);
+  run.feedAndDrain(messageFrame("app", small[0].first, small[0].second, Options{.chunk = "m"}) +
+                   packedFrame("other", packedEntries(big), Options{.chunk = "p"}));
+  ASSERT_EQ(run.sink.batches.size(), 2u);
+  EXPECT_EQ(run.sink.batches[0]->tag(), "app");
+  EXPECT_EQ(run.sink.batches[0]->size(), 1u);
+  EXPECT_EQ(run.sink.batches[1]->tag(), "other");
+  expectRecords(*run.sink.batches[1], big, 0);
+  EXPECT_EQ(run.batcher.readyAcks(), (std::vector<std::string>{"m", "p"}));
 }
 
 } // namespace

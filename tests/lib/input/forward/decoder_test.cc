@@ -569,5 +569,22 @@ TEST(ForwardDecoder, FrameLimitHoldsHoweverSplit) {
   }
 }
 
+TEST(ForwardDecoder, WantedTellsHowMuchOfALargeFrameIsMissing) {
+  const std::string frame = packedFrame("app", packedEntries(makeEntries(500)));
+  ForwardDecoder decoder;
+  DecodedMessage out;
+  decoder.feed(std::string_view(frame).substr(0, 3)); // not even the payload's length yet
+  ASSERT_EQ(decoder.next(out).value(), ForwardDecoder::Status::kNeedMore);
+  EXPECT_GE(decoder.wanted(), 1u);
+  EXPECT_LT(decoder.wanted(), frame.size() - 3);
+  decoder.feed(std::string_view(frame).substr(3, 97)); // the payload's length is known now
+  ASSERT_EQ(decoder.next(out).value(), ForwardDecoder::Status::kNeedMore);
+  EXPECT_EQ(decoder.wanted(), frame.size() - 100);
+  decoder.feed(std::string_view(frame).substr(100, decoder.wanted()));
+  ASSERT_EQ(decoder.next(out).value(), ForwardDecoder::Status::kMessage);
+  EXPECT_EQ(out.records.size(), 500u);
+  EXPECT_EQ(decoder.buffered(), 0u);
+}
+
 } // namespace
 } // namespace ferry::input::forward

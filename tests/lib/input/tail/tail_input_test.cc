@@ -25,23 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-void print(std::ostringstream& ss, const msgpack::object& o) {
-  if (o.type == msgpack::type::MAP) {
-    ss << '{';
-    for (uint32_t i = 0; i < o.via.map.size; ++i) {
-      if (i) ss << ',';
-      print(ss, o.via.map.ptr[i].key);
-      ss << ':';
-      print(ss, o.via.map.ptr[i].val);
-    }
-    ss << '}';
-  } else if (o.type == msgpack::type::STR) {
-    ss << '"' << std::string_view(o.via.str.ptr, o.via.str.size) << '"';
-  } else {
-    ss << o;
-  }
-}
-
 // Records what the input pushes. kDeliver resolves each batch as delivered; kFail lets it
 // go unresolved (its finalizer then reports kFailed); a closed gate blocks push().
 class FakeContext : public InputContext {
@@ -60,10 +43,7 @@ public:
       if (batch->format() == core::RecordFormat::kLine) {
         records_.emplace_back(r.data);
       } else {
-        auto oh = msgpack::unpack(r.data.data(), r.data.size());
-        std::ostringstream ss;
-        print(ss, oh.get());
-        records_.push_back(ss.str());
+        records_.push_back(test::printMsgpack(r.data));
       }
       tags_.push_back(batch->tag());
     }
