@@ -566,8 +566,11 @@ bool Pipeline::feedFromDisk(size_t output) {
         return true;
       }
     }
-    // Half the budget: leave room for the router's batches once this output is live again.
-    if (runner.bufferedBytes() * 2 > config_.outputs[output].common.buffer_max_bytes) return false;
+    // Records up to half the budget: leave room for the router's batches once this output is
+    // live again. The other half is the request bodies' (the runner encodes no more past it);
+    // counting them here too would leave less than a request's worth of records to encode,
+    // and the runner waiting for its flush interval.
+    if (runner.recordBytes() * 2 > config_.outputs[output].common.buffer_max_bytes) return false;
     auto entry = os.reader->next(limit - 1);
     if (!entry) {
       storage_errors_->add();

@@ -105,6 +105,8 @@ std::expected<const PluginApi*, std::string> PluginHost::loadPath(const std::str
   resolve(handle, "ferry_on_http_response", api->http_response, missing);
   resolve(handle, "ferry_on_deliver", api->deliver, missing);
   resolve(handle, "ferry_on_request_free", api->request_free, missing);
+  std::vector<std::string> optional_missing; // an older plugin may lack these
+  resolve(handle, "ferry_on_request_bytes", api->request_bytes, optional_missing);
   if (!missing.empty()) {
     dlclose(handle);
     std::string names;

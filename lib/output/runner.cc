@@ -3,9 +3,17 @@
 // libcurl multi handle, or the plugin's own local delivery), and each verdict decides:
 // resolve, retry after backoff, split, or drop. A batch is resolved for this output when
 // every one of its records is resolved.
+//
+// Memory: a request keeps its records (the batches stay until resolved) and the plugin keeps
+// its body, possibly as large again, until the sink answers. Both count in buffer.max_bytes,
+// and the bodies of encoded, unacknowledged requests may take about half of it: no new
+// request is encoded while they hold that much (one always may be, so a body larger than
+// that still goes out), however many requests the concurrency limit would allow in flight. The inputs pause before the records waiting to be encoded would need
+// more than the budget leaves for their bodies, so records and bodies together stay within it.
 #include "ferry/output/runner.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstring>
@@ -20,6 +28,27 @@ using Clock = std::chrono::steady_clock;
 
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// Freed bodies and batches go back to glibc, which keeps them: its arenas grow to a peak and
+// the free pieces between live ones stay resident (forward → firehose, 16 MiB budget: ~21 MB
+// held, 80-100 MB of RSS, 60 MB of it free in two arenas). Once a runner has freed this much
+// in bodies, what is free goes back to the system, at most every kTrimIntervalNs in the process:
+// each trim costs page faults later, as the memory is used again (every 100 ms: RSS 45 MB but
+// ferry's CPU +80%; 300 ms: 48-53 MB, +35%; 1 s: 56-68 MB, +0%).
+constexpr uint64_t kTrimAfterBytes = 1u << 20;
+constexpr int64_t kTrimIntervalNs = 300'000'000;
+
+// True if it trimmed (false: it or another runner did, less than kTrimIntervalNs ago).
+bool releaseFreedMemory() {
+#if defined(__GLIBC__)
+  static std::atomic<int64_t> last_ns{0};
+  const int64_t now = nowNs();
+  int64_t last = last_ns.load(std::memory_order_relaxed);
+  if (now - last < kTrimIntervalNs || !last_ns.compare_exchange_strong(last, now)) return false;
+  malloc_trim(0);
+#endif
+  return true;
 }
 
 void hostLog(void* ctx, uint32_t level, const char* message, size_t len);
@@ -48,6 +77,8 @@ struct OutputRunner::Request {
   std::vector<Slice> slices;
   uint64_t records = 0;
   uint64_t resolved_records = 0; // by PARTIAL verdicts so far
+  uint64_t record_bytes = 0;     // of the records it was encoded from
+  uint64_t held_bytes = 0;       // counted in request_bytes_ for it (the plugin's side)
   core::BatchOutcome worst = core::BatchOutcome::kDelivered;
   uint32_t attempts = 0; // failed attempts so far
   Clock::time_point not_before;
@@ -62,6 +93,13 @@ struct OutputRunner::Encoded {
   size_t dropped = 0;                     // records the encoder refused outright
   std::string error;                      // the encoder failed: its first record is dropped
   ferry_plugin_request* stray = nullptr;  // a handle returned with a failure, to free
+};
+
+// One pool encode's results, and the request bytes it was expected to produce (counted
+// towards the cap while it runs).
+struct OutputRunner::EncodeJob {
+  std::vector<Encoded> encoded;
+  uint64_t estimate = 0;
 };
 
 // Encoder threads for plugins that allow parallel encoding (limits.parallel_encode):
@@ -153,7 +191,11 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   retries_ = &metrics_.counter("ferry_output_retries_total", out, "Request attempts that will be retried");
   requests_ok_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "ok"}});
   requests_failed_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "error"}});
-  buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out, "Bytes held by each output");
+  buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out,
+                                  "Bytes held by each output: its records and its encoded requests");
+  request_bytes_gauge_ = &metrics_.gauge("ferry_output_request_bytes", out,
+                                         "Bytes held by each output's encoded requests (in flight, waiting for a "
+                                         "slot or a retry); part of ferry_output_buffer_bytes");
   in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out);
   concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out);
   request_duration_ = &requestDuration(metrics_, name()); // exported (all zero) before the first request
@@ -174,8 +216,8 @@ OutputRunner::~OutputRunner() {
   for (auto& [id, r] : in_flight_) api_.request_free(instance_, r->handle);
   for (auto& r : retry_queue_) api_.request_free(instance_, r->handle);
   for (auto& r : ready_) api_.request_free(instance_, r->handle);
-  for (auto& batch : encoded_done_) {
-    for (auto& e : batch) {
+  for (auto& job : encoded_done_) {
+    for (auto& e : job.encoded) {
       if (e.request && e.request->handle) api_.request_free(instance_, e.request->handle);
       if (e.stray) api_.request_free(instance_, e.stray);
     }
@@ -213,7 +255,7 @@ void OutputRunner::start() { thread_ = std::thread([this] { run(); }); }
 
 void OutputRunner::enqueue(core::BatchRef batch) {
   const uint64_t bytes = batch->byteSize();
-  buffered_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  record_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   pending_records_.fetch_add(batch->size(), std::memory_order_relaxed);
   bool wake;
   {
@@ -260,15 +302,16 @@ void OutputRunner::setHealth(bool unhealthy, std::string reason) {
 
 void OutputRunner::absorbIncoming() {
   std::vector<core::BatchRef> batches;
-  std::vector<std::vector<Encoded>> encoded;
+  std::vector<EncodeJob> encoded;
   {
     std::lock_guard lock(incoming_mu_);
     batches.swap(incoming_);
     encoded.swap(encoded_done_);
   }
-  for (auto& e : encoded) {
+  for (auto& job : encoded) {
     --encoding_jobs_;
-    for (auto& r : adopt(std::move(e))) ready_.push_back(std::move(r));
+    encoding_estimate_ -= job.estimate;
+    for (auto& r : adopt(std::move(job.encoded))) ready_.push_back(std::move(r));
   }
   const auto now = Clock::now();
   for (auto& b : batches) {
@@ -276,10 +319,10 @@ void OutputRunner::absorbIncoming() {
     p->unresolved = static_cast<uint32_t>(b->size());
     p->arrived = now;
     untaken_records_ += b->size();
-    untaken_bytes_ += b->byteSize();
+    untaken_bytes_.fetch_add(b->byteSize(), std::memory_order_relaxed);
     p->batch = std::move(b);
     if (p->unresolved == 0) {
-      buffered_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
+      record_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
       if (resolved_hook_) resolved_hook_(*p->batch, core::BatchOutcome::kDelivered);
       p->batch->resolveOutput(core::BatchOutcome::kDelivered);
       continue;
@@ -293,8 +336,58 @@ size_t OutputRunner::untakenRecords() const { return untaken_records_; }
 bool OutputRunner::readyToEncode(Clock::time_point now) const {
   if (untaken_.empty()) return false;
   if (finishing_.load(std::memory_order_relaxed)) return true;
-  if (untaken_records_ >= limits_.max_records || untaken_bytes_ >= limits_.max_request_bytes) return true;
+  if (untaken_records_ >= limits_.max_records ||
+      untaken_bytes_.load(std::memory_order_relaxed) >= limits_.max_request_bytes) {
+    return true;
+  }
+  // Over budget, the inputs feeding this output are paused (or, with storage, it is fed from
+  // disk only once it drains): no more records come until it sends, so waiting for a full
+  // request or the flush interval would only stall it.
+  if (overBudget()) return true;
   return now - untaken_.front()->arrived >= std::chrono::milliseconds(flush_interval_ms_);
+}
+
+uint64_t OutputRunner::expectedBodyBytes(uint64_t record_bytes) const {
+  return static_cast<uint64_t>(static_cast<double>(record_bytes) * body_ratio_.load(std::memory_order_relaxed));
+}
+
+bool OutputRunner::mayEncode() const {
+  // Not "held + the next body <= cap": estimated from whole batches, the next body comes out
+  // larger than it will be (the plugin stops at its own limit), and a 16 MiB Firehose output
+  // then kept one 4 MiB call in flight instead of two.
+  const uint64_t held = requestBytes() + encoding_estimate_;
+  return held == 0 || held < bodyCap();
+}
+
+uint64_t OutputRunner::bodiesToCome() const {
+  const uint64_t held = requestBytes();
+  const uint64_t room = held < bodyCap() ? bodyCap() - held : 0;
+  return std::min(room, expectedBodyBytes(untaken_bytes_.load(std::memory_order_relaxed)));
+}
+
+uint64_t OutputRunner::heldBytes(const Request& request) const {
+  if (request.handle == nullptr) return 0;
+  if (api_.request_bytes) return api_.request_bytes(instance_, request.handle);
+  return request.http.body_len; // a plugin older than ABI 1.2: the body it last described
+}
+
+void OutputRunner::recount(Request& request) {
+  const uint64_t held = heldBytes(request);
+  if (held >= request.held_bytes) {
+    request_bytes_.fetch_add(held - request.held_bytes, std::memory_order_relaxed);
+  } else {
+    request_bytes_.fetch_sub(request.held_bytes - held, std::memory_order_relaxed);
+  }
+  request.held_bytes = held;
+}
+
+void OutputRunner::freeRequest(Request& request) {
+  api_.request_free(instance_, request.handle);
+  request.handle = nullptr;
+  request_bytes_.fetch_sub(request.held_bytes, std::memory_order_relaxed);
+  freed_since_trim_ += request.held_bytes;
+  request.held_bytes = 0;
+  if (freed_since_trim_ >= kTrimAfterBytes && releaseFreedMemory()) freed_since_trim_ = 0;
 }
 
 std::vector<OutputRunner::Encoded> OutputRunner::encodeRaw(const std::vector<Slice>& slices,
@@ -336,7 +429,10 @@ std::vector<OutputRunner::Encoded> OutputRunner::encodeRaw(const std::vector<Sli
     req->handle = handle;
     req->attempts = attempts;
     req->records = consumed;
+    // Asked here, on the thread that encoded it; adopt() counts it.
+    req->held_bytes = heldBytes(*req);
     for (size_t k = pos; k < pos + consumed; ++k) {
+      req->record_bytes += views[k].data_len;
       const auto [s, i] = origin[k];
       if (!req->slices.empty() && req->slices.back().pending == slices[s].pending &&
           req->slices.back().begin + req->slices.back().count == i) {
@@ -371,6 +467,13 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::adopt(std::vector<Encoded> e
     if (req->handle == nullptr) {
       resolve(*req, core::BatchOutcome::kDropped);
     } else {
+      request_bytes_.fetch_add(req->held_bytes, std::memory_order_relaxed);
+      if (req->record_bytes > 0) {
+        // Smoothed, for estimating what the encodes still running will hold.
+        body_ratio_.store(0.75 * body_ratio_.load(std::memory_order_relaxed) +
+                              0.25 * static_cast<double>(req->held_bytes) / static_cast<double>(req->record_bytes),
+                          std::memory_order_relaxed);
+      }
       out.push_back(std::move(req));
     }
   }
@@ -382,11 +485,11 @@ std::vector<OutputRunner::RequestPtr> OutputRunner::encodeSlices(const std::vect
   return adopt(encodeRaw(slices, attempts, max_records));
 }
 
-std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records) {
+std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records, uint64_t& bytes) {
   // Take up to the plugin's limits from the untaken batches, in arrival order.
   std::vector<Slice> slices;
   records = 0;
-  uint64_t bytes = 0;
+  bytes = 0;
   while (!untaken_.empty() && records < limits_.max_records && bytes < limits_.max_request_bytes) {
     PendingPtr& p = untaken_.front();
     const core::Batch& b = *p->batch;
@@ -402,7 +505,7 @@ std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records) {
     p->next += take;
     untaken_records_ -= take;
     if (p->next == b.size()) {
-      untaken_bytes_ -= b.byteSize();
+      untaken_bytes_.fetch_sub(b.byteSize(), std::memory_order_relaxed);
       untaken_.pop_front();
     }
   }
@@ -411,7 +514,8 @@ std::vector<OutputRunner::Slice> OutputRunner::takeSlices(size_t& records) {
 
 OutputRunner::RequestPtr OutputRunner::encodeNext() {
   size_t records = 0;
-  auto slices = takeSlices(records);
+  uint64_t bytes = 0;
+  auto slices = takeSlices(records, bytes);
   if (slices.empty()) return nullptr;
   auto reqs = encodeSlices(slices, 0, records);
   if (reqs.empty()) return nullptr;
@@ -426,14 +530,17 @@ OutputRunner::RequestPtr OutputRunner::encodeNext() {
 
 void OutputRunner::encodeInPool() {
   size_t records = 0;
-  auto slices = takeSlices(records);
+  uint64_t bytes = 0;
+  auto slices = takeSlices(records, bytes);
   if (slices.empty()) return;
   ++encoding_jobs_;
-  pool_->submit([this, slices = std::move(slices), records] {
-    auto encoded = encodeRaw(slices, 0, records);
+  const uint64_t estimate = expectedBodyBytes(bytes);
+  encoding_estimate_ += estimate;
+  pool_->submit([this, slices = std::move(slices), records, estimate] {
+    EncodeJob job{encodeRaw(slices, 0, records), estimate};
     {
       std::lock_guard lock(incoming_mu_);
-      encoded_done_.push_back(std::move(encoded));
+      encoded_done_.push_back(std::move(job));
     }
     incoming_cv_.notify_one();
     if (http_) http_->wakeup();
@@ -456,7 +563,7 @@ void OutputRunner::resolve(Request& request, core::BatchOutcome outcome) {
     p.unresolved -= sl.count;
     pending_records_.fetch_sub(sl.count, std::memory_order_relaxed);
     if (p.unresolved == 0) {
-      buffered_bytes_.fetch_sub(p.batch->byteSize(), std::memory_order_relaxed);
+      record_bytes_.fetch_sub(p.batch->byteSize(), std::memory_order_relaxed);
       if (resolved_hook_) resolved_hook_(*p.batch, p.worst);
       p.batch->resolveOutput(p.worst);
     }
@@ -479,6 +586,7 @@ void OutputRunner::dispatch(RequestPtr request) {
     scheduleRetry(std::move(request), 0, error[0] ? error : "request not ready");
     return;
   }
+  recount(*request);
   net::HttpRequest hr;
   hr.id = request->id;
   hr.method = request->http.method ? request->http.method : "POST";
@@ -515,6 +623,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
                                  std::chrono::microseconds latency) {
   const char* message = verdict.message[0] ? verdict.message : "";
   request_duration_->observe(static_cast<double>(latency.count()) / 1e6);
+  recount(*request); // the plugin may have narrowed it (PARTIAL)
   switch (verdict.kind) {
   case FERRY_VERDICT_DELIVERED: {
     requests_ok_->add();
@@ -523,7 +632,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
     if (verdict.unhealthy == 0) setHealth(false, "");
     concurrency_.onSuccess(latency, static_cast<uint32_t>(in_flight_.size()));
     resolve(*request, core::BatchOutcome::kDelivered);
-    api_.request_free(instance_, request->handle);
+    freeRequest(*request);
     return;
   }
   case FERRY_VERDICT_DROP: {
@@ -532,7 +641,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
     records_dropped_->add(n);
     FERRY_LOG_WARN(name(), "sink refused {} records for good, dropped: {}", n, message);
     resolve(*request, core::BatchOutcome::kDropped);
-    api_.request_free(instance_, request->handle);
+    freeRequest(*request);
     return;
   }
   case FERRY_VERDICT_PARTIAL: {
@@ -543,7 +652,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
     if (verdict.records_delivered) last_success_ns_.store(nowNs());
     if (request->resolved_records >= request->records) {
       resolve(*request, core::BatchOutcome::kDelivered);
-      api_.request_free(instance_, request->handle);
+      freeRequest(*request);
       return;
     }
     if (verdict.throttled) concurrency_.onBackpressure();
@@ -559,12 +668,11 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
       records_dropped_->add(request->records - request->resolved_records);
       FERRY_LOG_WARN(name(), "a single record is too large for the sink, dropped: {}", message);
       resolve(*request, core::BatchOutcome::kDropped);
-      api_.request_free(instance_, request->handle);
+      freeRequest(*request);
       return;
     }
     // Encode the same records again in halves; each half keeps the attempt count.
-    api_.request_free(instance_, request->handle);
-    request->handle = nullptr;
+    freeRequest(*request);
     const size_t half = (request->records + 1) / 2;
     auto parts = encodeSlices(request->slices, request->attempts, half);
     request->slices.clear(); // ownership of the records moved to the parts
@@ -595,7 +703,7 @@ void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, co
     records_failed_->add(n);
     FERRY_LOG_ERROR(name(), "giving up on {} records after {} attempts: {}", n, request->attempts, why);
     resolve(*request, core::BatchOutcome::kFailed);
-    api_.request_free(instance_, request->handle);
+    freeRequest(*request);
     return;
   }
   retries_->add();
@@ -625,7 +733,7 @@ void OutputRunner::giveUpAll() {
     const uint64_t n = r->records - r->resolved_records;
     lost += n;
     resolve(*r, core::BatchOutcome::kFailed);
-    api_.request_free(instance_, r->handle);
+    freeRequest(*r);
   }
   for (auto& p : untaken_) {
     const uint32_t n = static_cast<uint32_t>(p->batch->size()) - p->next;
@@ -636,7 +744,7 @@ void OutputRunner::giveUpAll() {
   }
   untaken_.clear();
   untaken_records_ = 0;
-  untaken_bytes_ = 0;
+  untaken_bytes_.store(0, std::memory_order_relaxed);
   absorbIncoming(); // anything that raced in
   for (auto& p : untaken_) {
     lost += p->batch->size();
@@ -673,7 +781,9 @@ void OutputRunner::run() {
     // honoured while finishing too: hammering a failing sink would not make it recover
     // sooner, and what is still waiting at the deadline is given up and reported.
     // With an encoder pool, encoding runs ahead of sending: up to the concurrency limit of
-    // requests are either in flight, encoded and waiting (ready_), or being encoded.
+    // requests are either in flight, encoded and waiting (ready_), or being encoded. Either
+    // way a new request is encoded only while the bytes held by encoded requests allow it
+    // (mayEncode): retries and ready requests go out regardless, they are in memory already.
     for (;;) {
       const size_t limit = concurrency_.current();
       RequestPtr next;
@@ -684,10 +794,11 @@ void OutputRunner::run() {
         next = std::move(ready_.front());
         ready_.pop_front();
       } else if (pool_ && encoding_jobs_ < pool_->size() &&
-                 in_flight_.size() + ready_.size() + encoding_jobs_ < limit && readyToEncode(now)) {
+                 in_flight_.size() + ready_.size() + encoding_jobs_ < limit && readyToEncode(now) &&
+                 mayEncode()) {
         encodeInPool();
         continue;
-      } else if (!pool_ && in_flight_.size() < limit && readyToEncode(now)) {
+      } else if (!pool_ && in_flight_.size() < limit && readyToEncode(now) && mayEncode()) {
         next = encodeNext();
         if (!next) continue;
       } else {
@@ -695,16 +806,18 @@ void OutputRunner::run() {
       }
       dispatch(std::move(next));
     }
-    buffer_gauge_->set(static_cast<int64_t>(buffered_bytes_.load()));
+    buffer_gauge_->set(static_cast<int64_t>(bufferedBytes()));
+    request_bytes_gauge_->set(static_cast<int64_t>(requestBytes()));
     in_flight_gauge_->set(static_cast<int64_t>(in_flight_.size()));
     concurrency_gauge_->set(concurrency_.current());
 
     // Sleep until the next thing to do: a response, a retry coming due, the flush interval
-    // of the oldest untaken batch, or new batches.
+    // of the oldest untaken batch (unless encoded requests hold all they may: then a
+    // response comes first), or new batches.
     const bool can_send_more = in_flight_.size() < concurrency_.current();
     auto wake = now + std::chrono::milliseconds(200);
     if (can_send_more && !retry_queue_.empty()) wake = std::min(wake, retry_queue_.front()->not_before);
-    if (can_send_more && !untaken_.empty()) {
+    if (can_send_more && !untaken_.empty() && mayEncode()) {
       wake = std::min(wake, untaken_.front()->arrived + std::chrono::milliseconds(flush_interval_ms_));
     }
     if (finishing) {
@@ -738,7 +851,8 @@ void OutputRunner::run() {
       sleeping_ = false;
     }
   }
-  buffer_gauge_->set(static_cast<int64_t>(buffered_bytes_.load()));
+  buffer_gauge_->set(static_cast<int64_t>(bufferedBytes()));
+  request_bytes_gauge_->set(static_cast<int64_t>(requestBytes()));
   in_flight_gauge_->set(0);
 }
 

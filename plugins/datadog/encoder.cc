@@ -546,13 +546,14 @@ encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level
   if (compression == codec::Compression::kNone) {
     request->body = std::move(json);
     json = core::ByteBuffer();
-    return request;
+  } else {
+    request->body.reserve(json.size() / 4 + 64);
+    if (auto ok = codec::compress(compression, level, json.view(), request->body); !ok) {
+      return std::unexpected(
+          fmt::format("{} compression failed: {}", codec::compressionName(compression), ok.error()));
+    }
   }
-  request->body.reserve(json.size() / 4 + 64);
-  if (auto ok = codec::compress(compression, level, json.view(), request->body); !ok) {
-    return std::unexpected(
-        fmt::format("{} compression failed: {}", codec::compressionName(compression), ok.error()));
-  }
+  request->body.shrinkToFit(); // it waits for its answer at this size
   return request;
 }
 

@@ -122,6 +122,8 @@ public:
   core::ByteBuffer body;
   size_t entries = 0;
   size_t json_bytes = 0; // uncompressed size
+
+  uint64_t heldBytes() const override { return body.capacity(); }
 };
 
 // Encodes and compresses one request. `json` is scratch space for the uncompressed body.

@@ -1,6 +1,7 @@
 // Records → PutRecordBatch JSON ({"DeliveryStreamName": s, "Records": [{"Data": base64}]}).
 // Sizes are computed before anything is written, so a call never passes 500 records or
-// 4 MiB as sent, and a record never passes 1,000 KiB before base64.
+// 4 MiB as sent, and a record never passes 1,000 KiB before base64. Each Firehose record is
+// base64-encoded straight into the body, which is reserved once.
 #include "encoder.h"
 
 #include <openssl/evp.h>
@@ -61,6 +62,43 @@ EncoderSettings EncoderSettings::fromConfig(const FirehoseConfig& config) {
 
 // ---- FirehoseRequest ------------------------------------------------------------------------
 
+void FirehoseRequest::begin(size_t expected_bytes) {
+  records.clear();
+  body.clear();
+  body.reserve(std::max(expected_bytes, fixedBytes(delivery_stream)));
+  body.append(kBodyStart);
+  codec::appendJsonString(body, delivery_stream);
+  body.append(kRecordsStart);
+}
+
+void FirehoseRequest::startRecord(size_t raw_length, uint32_t log_records) {
+  if (!records.empty()) body.push_back(',');
+  body.append(kDataStart);
+  records.push_back({body.size(), raw_length, log_records});
+}
+
+void FirehoseRequest::add(std::string_view raw, uint32_t log_records) {
+  startRecord(raw.size(), log_records);
+  appendBase64(body, raw);
+  body.append(kDataEnd);
+}
+
+void FirehoseRequest::finish() {
+  body.append(kBodyEnd);
+  body.shrinkToFit(); // reserved generously; held until the answer comes
+  payload_hash.clear();
+}
+
+std::string FirehoseRequest::recordData(const FirehoseRecord& r) const {
+  const std::string_view text = body.view(r.offset, base64Length(r.length));
+  std::string raw(text.size() / 4 * 3 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  raw.resize(n < 0 ? 0 : r.length); // EVP_DecodeBlock counts the padding as zero bytes
+  return raw;
+}
+
 uint64_t FirehoseRequest::logRecords() const {
   uint64_t n = 0;
   for (const auto& r : records)
@@ -68,39 +106,28 @@ uint64_t FirehoseRequest::logRecords() const {
   return n;
 }
 
-void FirehoseRequest::buildBody() {
-  size_t size = fixedBytes(delivery_stream);
-  for (size_t i = 0; i < records.size(); ++i)
-    size += recordCost(records[i].length, i == 0);
-  body.clear();
-  body.reserve(size);
-  body.append(kBodyStart);
-  codec::appendJsonString(body, delivery_stream);
-  body.append(kRecordsStart);
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i > 0) body.push_back(',');
-    body.append(kDataStart);
-    appendBase64(body, recordData(records[i]));
-    body.append(kDataEnd);
-  }
-  body.append(kBodyEnd);
-  assert(body.size() == size);
-  payload_hash.clear();
-}
-
 uint64_t FirehoseRequest::retain(const std::vector<bool>& keep) {
   uint64_t removed = 0;
-  std::vector<FirehoseRecord> kept;
-  kept.reserve(records.size());
+  std::vector<size_t> kept_lengths;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (i < keep.size() && keep[i]) {
-      kept.push_back(records[i]);
-    } else {
-      removed += records[i].log_records;
-    }
+    if (i < keep.size() && keep[i]) kept_lengths.push_back(records[i].length);
   }
-  records = std::move(kept);
-  buildBody();
+  const std::vector<FirehoseRecord> old_records = std::move(records);
+  const core::ByteBuffer old_body = std::move(body);
+  begin(bodyBytes(delivery_stream, kept_lengths));
+  for (size_t i = 0; i < old_records.size(); ++i) {
+    const FirehoseRecord& r = old_records[i];
+    if (!(i < keep.size() && keep[i])) {
+      removed += r.log_records;
+      continue;
+    }
+    // The base64 text moves as it is: the raw data is not kept.
+    startRecord(r.length, r.log_records);
+    body.append(old_body.view(r.offset, base64Length(r.length)));
+    body.append(kDataEnd);
+  }
+  finish();
+  assert(body.size() == bodyBytes(delivery_stream, kept_lengths));
   return removed;
 }
 
@@ -129,7 +156,18 @@ FirehoseEncoder::encode(std::span<const ferry_plugin_record> records, EncodeStat
   stats = {};
   auto request = std::make_unique<FirehoseRequest>();
   request->delivery_stream = settings_.delivery_stream;
-  size_t body = body_fixed_;
+  // Reserve the body once (a JSON line is rarely over 1.2 times its record, base64 is 4/3
+  // of it), so it is not grown and moved record by record; finish() gives back the rest.
+  size_t expected = body_fixed_;
+  for (const ferry_plugin_record& record : records) {
+    if (expected >= settings_.max_call_bytes) break;
+    expected += (record.data_len + 64) * 3 / 2;
+  }
+  request->begin(std::min(expected, settings_.max_call_bytes));
+  size_t body = body_fixed_; // the body's size once finished, computed before writing
+  size_t firehose_records = 0;
+  uint32_t open_lines = 0; // log records in record_, the Firehose record being filled
+  record_.clear();
   for (const ferry_plugin_record& record : records) {
     line_.clear();
     const core::RecordView view{record.timestamp_ns,
@@ -147,33 +185,33 @@ FirehoseEncoder::encode(std::span<const ferry_plugin_record> records, EncodeStat
       ++stats.consumed;
       continue;
     }
-    auto& out = request->records;
     bool packed = false;
-    if (settings_.aggregate && !out.empty() &&
-        out.back().length + n <= settings_.max_record_bytes) {
-      FirehoseRecord& last = out.back();
-      const size_t grown = body - base64Length(last.length) + base64Length(last.length + n);
+    if (settings_.aggregate && open_lines > 0 && record_.size() + n <= settings_.max_record_bytes) {
+      const size_t grown = body - base64Length(record_.size()) + base64Length(record_.size() + n);
       // A new record would cost more than growing this one: when growing does not fit, the
       // call is full.
       if (grown > settings_.max_call_bytes) break;
-      last.length += n;
-      ++last.log_records;
+      ++open_lines;
       body = grown;
       packed = true;
     }
     if (!packed) {
-      const size_t cost = recordCost(n, out.empty());
-      if (out.size() == settings_.max_records || body + cost > settings_.max_call_bytes) break;
-      out.push_back({request->data.size(), n, 1});
+      const size_t cost = recordCost(n, firehose_records == 0);
+      if (firehose_records == settings_.max_records || body + cost > settings_.max_call_bytes) break;
+      if (open_lines > 0) request->add(record_.view(), open_lines);
+      record_.clear();
+      open_lines = 1;
+      ++firehose_records;
       body += cost;
     }
-    request->data.append(line_.view());
+    record_.append(line_.view());
     ++stats.log_records;
     ++stats.consumed;
   }
+  if (open_lines > 0) request->add(record_.view(), open_lines);
   stats.firehose_records = request->records.size();
   if (request->records.empty()) return nullptr;
-  request->buildBody();
+  request->finish();
   assert(request->body.size() == body);
   return request;
 }

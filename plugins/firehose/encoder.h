@@ -35,20 +35,21 @@ struct EncoderSettings {
   static EncoderSettings fromConfig(const FirehoseConfig& config);
 };
 
-// One Firehose record: a slice of FirehoseRequest::data and how many log records it holds.
+// One Firehose record: its base64 text inside FirehoseRequest::body, and how many log
+// records it holds.
 struct FirehoseRecord {
-  size_t offset = 0;
-  size_t length = 0;
+  size_t offset = 0; // of the base64 text in body
+  size_t length = 0; // raw bytes (before base64)
   uint32_t log_records = 0;
 };
 
-// A request as the runner holds it. After a partial failure it is narrowed to the records
-// that failed (retain()), and the body rebuilt; `data` is never rewritten, so the slices of
-// the remaining records stay valid.
+// A request as the runner holds it: the PutRecordBatch body and nothing else (the raw JSON
+// lines are base64-encoded straight into it, so a request costs its body, once). After a
+// partial failure it is narrowed to the records that failed (retain()), the body rebuilt
+// from their base64 text.
 class FirehoseRequest : public sdk::Request {
 public:
   std::string_view delivery_stream; // the instance's config outlives its requests
-  core::ByteBuffer data;
   std::vector<FirehoseRecord> records; // still to deliver, in order
   core::ByteBuffer body;               // PutRecordBatch JSON for `records`
   std::string payload_hash;            // hex SHA-256 of body, for SigV4 (set by the signer)
@@ -56,18 +57,29 @@ public:
   std::vector<std::string> headers;
   std::vector<const char*> header_ptrs;
 
-  std::string_view recordData(const FirehoseRecord& r) const {
-    return data.view(r.offset, r.length);
-  }
+  // Writing the body: begin() (reserving about `expected_bytes`), add() each Firehose
+  // record's raw data, finish().
+  void begin(size_t expected_bytes = 0);
+  void add(std::string_view raw, uint32_t log_records);
+  void finish();
+
+  // A record's raw data, decoded from the body (tests, logs).
+  std::string recordData(const FirehoseRecord& r) const;
   uint64_t logRecords() const;
-  // Writes `body` for the current `records` and forgets the old payload hash.
-  void buildBody();
   // Keeps only the records whose flag is set (flags.size() == records.size()), rebuilds the
   // body; returns the log records of those removed.
   uint64_t retain(const std::vector<bool>& keep);
+
+  uint64_t heldBytes() const override {
+    return body.capacity() + records.capacity() * sizeof(FirehoseRecord);
+  }
+
+private:
+  // Writes the separator and the record's opening, and notes where its base64 text starts.
+  void startRecord(size_t raw_length, uint32_t log_records);
 };
 
-// Bytes of the JSON body holding these records (what buildBody writes).
+// Bytes of the JSON body holding these records (what begin/add/finish write).
 size_t bodyBytes(std::string_view delivery_stream, std::span<const size_t> record_lengths);
 
 struct EncodeStats {
@@ -92,8 +104,9 @@ public:
 
 private:
   EncoderSettings settings_;
-  size_t body_fixed_ = 0; // the body without any record
-  core::ByteBuffer line_; // one record's JSON line
+  size_t body_fixed_ = 0;   // the body without any record
+  core::ByteBuffer line_;   // one record's JSON line
+  core::ByteBuffer record_; // the Firehose record being filled (several lines when aggregating)
 };
 
 } // namespace ferry::firehose

@@ -75,6 +75,7 @@ public:
     if (stats->dropped > 0) {
       host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats->dropped);
     }
+    body.shrinkToFit(); // held whole until the object exists
     const std::string_view tag(records[0].tag, records[0].tag_len);
     std::string key = formatKey(config_.key_format, {tag, std::time(nullptr), index_++, ""});
     if (key.empty() || key.size() > kMaxKeyBytes) {

@@ -72,6 +72,7 @@ public:
   size_t records() const { return records_; }
   size_t partCount() const { return part_count_; }
   uint64_t bodySize() const { return body_.size(); }
+  uint64_t heldBytes() const override { return body_.capacity() + complete_xml_.capacity(); }
   const std::string& uploadId() const { return upload_id_; }
 
   // The call for the current step.

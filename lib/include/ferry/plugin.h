@@ -9,7 +9,7 @@
  * Versioning: a change to any declaration here bumps FERRY_PLUGIN_ABI_MAJOR (breaking) or
  * FERRY_PLUGIN_ABI_MINOR (additive: new trailing struct fields guarded by a size field, new
  * optional exports). The host refuses a plugin whose major differs or whose minor is newer
- * than its own. tests/lib/output/abi_header_test.cc pins a hash of this file so that an edit
+ * than its own. tests/lib/output/plugin_host_test.cc pins a hash of this file so that an edit
  * without a version bump fails the build's tests.
  *
  * Conventions: every function returns quickly and never throws (a C++ plugin catches
@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 1
+#define FERRY_PLUGIN_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -263,6 +263,20 @@ FERRY_PLUGIN_EXPORT void ferry_on_deliver(ferry_plugin_instance* instance,
 /* Frees a request. THREADING: the output's runner thread. */
 FERRY_PLUGIN_EXPORT void ferry_on_request_free(ferry_plugin_instance* instance,
                                                ferry_plugin_request* request);
+
+/* ABI 1.2, optional (the host looks it up; a plugin without it still loads). The bytes of
+ * memory the request holds in the plugin: its body as it will be sent (compressed or not)
+ * and whatever else it keeps to rebuild it. The host counts them in the output's
+ * buffer.max_bytes beside the records the request was built from (those are the host's and
+ * already counted), and stops encoding new requests while the bytes held by encoded,
+ * unacknowledged requests pass half of that budget. Called once after ferry_on_encode
+ * returns the request, after each ferry_on_http_request and after each verdict (a partial
+ * resend may shrink it). Without this export the host counts the body of the attempt last
+ * described (ferry_http_request.body_len), nothing before the first one.
+ * THREADING: the thread that encoded the request (before the host takes it over) or the
+ * output's runner thread; never concurrently for one request. */
+FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance* instance,
+                                                    const ferry_plugin_request* request);
 
 #ifdef __cplusplus
 }

@@ -1,16 +1,20 @@
 // Output runner against a scripted in-process plugin (LOCAL transport): batching by the
 // plugin's limits, verdict handling (retry, drop, split, partial), retry budget, shutdown
-// deadline, finalizers and the byte budget.
+// deadline, finalizers and the byte budget; and against a slow HTTP sink with many requests
+// allowed in flight: the bodies of encoded requests count in the budget and are capped.
 #include "ferry/output/runner.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "http_test_server.h"
 #include "test_support.h"
 
 namespace ferry::output {
@@ -19,6 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // The script: one verdict per deliver() call, taken in order; DELIVERED when it runs out.
+// With a url, the plugin is an HTTP sink instead: every request is POSTed there with a body of
+// body_bytes, and a 200 answer delivers it.
 struct Script {
   std::mutex mu;
   std::deque<ferry_plugin_verdict> verdicts;
@@ -27,6 +33,11 @@ struct Script {
   uint32_t max_records = 100;
   uint64_t max_request_bytes = 1 << 20;
   size_t encode_cap = 0; // > 0: encode consumes at most this many records
+  uint64_t held_per_record = 0; // what a request reports holding besides its body
+  std::string url;
+  size_t body_bytes = 0;
+  uint64_t live_body_bytes = 0; // of the requests not yet freed
+  uint64_t peak_body_bytes = 0;
   bool parallel_encode = false;
   std::set<std::thread::id> encode_threads;
   std::set<std::thread::id> deliver_threads;
@@ -36,6 +47,7 @@ Script* g_script = nullptr;
 
 struct TestRequest {
   std::vector<std::string> records;
+  std::string body;
 };
 
 const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "scripted",
@@ -44,7 +56,7 @@ const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGI
 int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
              ferry_plugin_limits* limits, char*, size_t) {
   *inst = reinterpret_cast<ferry_plugin_instance*>(g_script);
-  limits->transport = FERRY_TRANSPORT_LOCAL;
+  limits->transport = g_script->url.empty() ? FERRY_TRANSPORT_LOCAL : FERRY_TRANSPORT_HTTP;
   limits->max_records = g_script->max_records;
   limits->max_request_bytes = g_script->max_request_bytes;
   limits->flush_interval_ms = 20;
@@ -62,6 +74,12 @@ int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_
   auto* r = new TestRequest;
   for (size_t i = 0; i < n; ++i) {
     r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
+  }
+  {
+    std::lock_guard lock(g_script->mu);
+    r->body.assign(g_script->body_bytes, 'b');
+    g_script->live_body_bytes += r->body.size();
+    g_script->peak_body_bytes = std::max(g_script->peak_body_bytes, g_script->live_body_bytes);
   }
   *consumed = n;
   *dropped = 0;
@@ -86,10 +104,32 @@ void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin
                      r->records.begin() + static_cast<long>(v->records_delivered + v->records_dropped));
   }
 }
-void testFree(ferry_plugin_instance*, ferry_plugin_request* req) { delete reinterpret_cast<TestRequest*>(req); }
-int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request*, ferry_http_request*, char*, size_t) { return 1; }
-void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request*, const ferry_http_response*,
-                      ferry_plugin_verdict*) {}
+void testFree(ferry_plugin_instance*, ferry_plugin_request* req) {
+  auto* r = reinterpret_cast<TestRequest*>(req);
+  {
+    std::lock_guard lock(g_script->mu);
+    g_script->live_body_bytes -= r->body.size();
+  }
+  delete r;
+}
+uint64_t testRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
+  auto* r = reinterpret_cast<const TestRequest*>(req);
+  return r->body.size() + r->records.size() * g_script->held_per_record;
+}
+int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request* req, ferry_http_request* out, char*, size_t) {
+  auto* r = reinterpret_cast<TestRequest*>(req);
+  out->method = "POST";
+  out->url = g_script->url.c_str();
+  out->body = reinterpret_cast<const uint8_t*>(r->body.data());
+  out->body_len = r->body.size();
+  return 0;
+}
+void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request* req, const ferry_http_response* response,
+                      ferry_plugin_verdict* v) {
+  v->kind = response->status == 200 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_RETRY;
+  std::lock_guard lock(g_script->mu);
+  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(reinterpret_cast<TestRequest*>(req)->records);
+}
 
 PluginApi testApi() {
   PluginApi api;
@@ -100,6 +140,7 @@ PluginApi testApi() {
   api.encode = testEncode;
   api.deliver = testDeliver;
   api.request_free = testFree;
+  api.request_bytes = testRequestBytes;
   api.http_request = testHttpRequest;
   api.http_response = testHttpResponse;
   return api;
@@ -117,7 +158,7 @@ protected:
   void TearDown() override { g_script = nullptr; }
 
   std::unique_ptr<OutputRunner> makeRunner(config::RetryPolicy retry = {1, 1, 5},
-                                           uint64_t budget = 256ull << 20) {
+                                           uint64_t budget = 256ull << 20, uint64_t flush_interval_ms = 0) {
     config::OutputSection cfg;
     cfg.section.kind = "output";
     cfg.section.type = "scripted";
@@ -125,6 +166,8 @@ protected:
     cfg.section.match = "*";
     cfg.common.retry = retry;
     cfg.common.buffer_max_bytes = budget;
+    cfg.common.flush_interval_ms = flush_interval_ms;
+    cfg.common.concurrency = concurrency_;
     auto r = std::make_unique<OutputRunner>(api_, cfg, metrics_);
     auto ok = r->init();
     EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error());
@@ -150,6 +193,7 @@ protected:
 
   Script script_;
   PluginApi api_ = testApi();
+  uint32_t concurrency_ = 0; // auto
   obs::Metrics metrics_;
 };
 
@@ -327,6 +371,54 @@ TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
   EXPECT_EQ(count("sent"), 50u);
 }
 
+// Over budget, the inputs feeding an output are paused: nothing more arrives until it sends,
+// so it sends what it holds at once instead of waiting for a full request or the interval.
+TEST_F(RunnerTest, OverBudgetSendsWhatItHoldsWithoutWaitingForTheFlushInterval) {
+  auto r = makeRunner({1, 1, 5}, 100, 60'000);
+  r->start();
+  int calls = 0;
+  send(*r, 10, "o", nullptr, &calls);
+  ASSERT_TRUE(r->overBudget());
+  for (int i = 0; i < 300 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(calls, 1) << "10 records over budget waited for the 60 s flush interval";
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+  r->finish(std::chrono::steady_clock::now() + 1s);
+  r->join();
+}
+
+// What a request holds in the plugin (ferry_on_request_bytes) is part of the output's
+// buffer while it waits for a retry, follows it when a partial answer narrows it, and is
+// given back when it is freed.
+TEST_F(RunnerTest, RequestBytesCountWhileRetryingFollowANarrowedRequestAndGoWithIt) {
+  script_.held_per_record = 1000;
+  auto partial = verdict(FERRY_VERDICT_PARTIAL);
+  partial.records_delivered = 7;
+  script_.verdicts = {partial};
+  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  auto r = makeRunner({0, 30, 30});
+  r->start();
+  send(*r, 10, "h", nullptr, nullptr);
+  auto attempts = [&] {
+    std::lock_guard lock(script_.mu);
+    return script_.attempt_sizes.size();
+  };
+  for (int i = 0; i < 300 && attempts() < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(attempts(), 3u);
+  EXPECT_EQ(r->requestBytes(), 3000u) << "the 3 records left, as the plugin reports them";
+  EXPECT_GT(r->recordBytes(), 0u);
+  EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + 3000u);
+  {
+    std::lock_guard lock(script_.mu);
+    script_.verdicts.clear();
+  }
+  for (int i = 0; i < 300 && r->bufferedBytes() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(r->requestBytes(), 0u);
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+  r->finish(std::chrono::steady_clock::now() + 5s);
+  r->join();
+  EXPECT_EQ(count("sent"), 10u);
+}
+
 } // namespace
 } // namespace ferry::output
 
@@ -339,6 +431,7 @@ namespace {
 TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no encoder pool";
   script_.parallel_encode = true;
+  script_.held_per_record = 100;
   script_.max_records = 16;
   script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_SPLIT)};
   auto r = makeRunner({0, 1, 5});
@@ -359,6 +452,7 @@ TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
   for (auto id : script_.encode_threads) encoded_elsewhere |= id != *script_.deliver_threads.begin();
   EXPECT_TRUE(encoded_elsewhere) << "parallel_encode set, but every encode ran on the runner thread";
   EXPECT_EQ(r->bufferedBytes(), 0u);
+  EXPECT_EQ(r->requestBytes(), 0u) << "request bytes counted on an encoder thread were not given back";
 }
 
 TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
@@ -377,6 +471,132 @@ TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
   EXPECT_EQ(count("failed"), 10u);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
+}
+
+} // namespace
+} // namespace ferry::output
+
+namespace ferry::output {
+namespace {
+
+// The server answers nothing until open() (and always opens before it is destroyed, so its
+// thread can stop).
+class Gate {
+public:
+  ~Gate() { open(); }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// A slow HTTP sink: the scripted plugin's requests go through the runner's real HTTP client
+// to a local server that answers only once the test opens its gate.
+class SlowSinkTest : public RunnerTest {
+protected:
+  void SetUp() override {
+    RunnerTest::SetUp();
+    script_.url = server_.url() + "/intake";
+    script_.body_bytes = 64 * 1024;
+    script_.max_records = 10;
+    concurrency_ = 32;
+  }
+  void TearDown() override {
+    gate_.open();
+    RunnerTest::TearDown();
+  }
+
+  // 40 requests' worth of records (10 per request, ~2 KB each, a 64 KiB body each), fed like
+  // an input (a batch at a time while the output is not over budget) to a sink that does not
+  // answer, with 32 requests allowed in flight and a 1 MiB budget: the runner holds at most
+  // half of it in bodies (plus the request that crossed the line), counts them, and pauses
+  // the inputs before records and bodies together pass the budget; then every record is
+  // delivered exactly once when the sink answers.
+  void holdsBodiesUnderHalfTheBudget() {
+    constexpr uint64_t kBudget = 1 << 20;
+    auto r = makeRunner({0, 10, 10}, kBudget);
+    r->start();
+    const std::string pad(2000, 'p');
+    int fed = 0;
+    uint64_t batch_bytes = 0, most_held = 0;
+    auto feed = [&](std::chrono::milliseconds patience) {
+      const auto until = std::chrono::steady_clock::now() + patience;
+      while (fed < 40 && std::chrono::steady_clock::now() < until) {
+        if (r->overBudget()) {
+          std::this_thread::sleep_for(5ms);
+          continue;
+        }
+        auto b = send(*r, 10, "b" + std::to_string(fed++) + pad + "-", nullptr, nullptr);
+        batch_bytes = std::max<uint64_t>(batch_bytes, b->byteSize());
+        std::this_thread::sleep_for(2ms); // the runner encodes as it would between reads
+        most_held = std::max(most_held, r->bufferedBytes());
+      }
+    };
+    feed(1500ms);
+    const uint64_t cap = kBudget / 2 + script_.body_bytes;
+    auto live = [&] {
+      std::lock_guard lock(script_.mu);
+      return script_.live_body_bytes;
+    };
+    {
+      std::lock_guard lock(script_.mu);
+      EXPECT_GE(script_.live_body_bytes, kBudget / 2);
+      EXPECT_LE(script_.peak_body_bytes, cap) << "bodies held past half the budget: more requests encoded than it allows";
+    }
+    EXPECT_LT(fed, 40) << "the inputs were never paused: bodies are not counted";
+    EXPECT_TRUE(r->overBudget());
+    EXPECT_EQ(r->requestBytes(), live()) << "the runner does not count what its requests hold";
+    EXPECT_GT(r->recordBytes(), 0u);
+    EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + r->requestBytes());
+    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes) << "records and bodies passed the budget";
+    EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "scripted"}}),
+              static_cast<int64_t>(r->requestBytes()));
+
+    gate_.open();
+    feed(20s);
+    EXPECT_EQ(fed, 40);
+    for (int i = 0; i < 1000 && r->pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
+    r->finish(std::chrono::steady_clock::now() + 10s);
+    r->join();
+    std::lock_guard lock(script_.mu);
+    std::multiset<std::string> all;
+    for (auto& req : script_.delivered) all.insert(req.begin(), req.end());
+    EXPECT_EQ(all.size(), 400u);
+    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 400u) << "a record was delivered twice";
+    EXPECT_EQ(count("sent"), 400u);
+    EXPECT_LE(script_.peak_body_bytes, cap);
+    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes);
+    EXPECT_EQ(script_.live_body_bytes, 0u);
+    EXPECT_EQ(r->bufferedBytes(), 0u);
+    EXPECT_EQ(r->requestBytes(), 0u);
+  }
+
+  Gate gate_;
+  test::HttpTestServer server_{[this](const test::HttpTestRequest&) {
+    gate_.wait();
+    return test::HttpTestResponse{200, "{}"};
+  }};
+};
+
+TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) { holdsBodiesUnderHalfTheBudget(); }
+
+// A plugin built before ABI 1.2 (no ferry_on_request_bytes) is counted by the body of the
+// attempt it last described.
+TEST_F(SlowSinkTest, APluginWithoutRequestBytesIsCountedByItsBodies) {
+  api_.request_bytes = nullptr;
+  holdsBodiesUnderHalfTheBudget();
 }
 
 } // namespace

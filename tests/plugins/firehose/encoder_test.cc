@@ -128,6 +128,7 @@ TEST(FirehoseEncoderTest, EachRecordIsOneJsonLineInBase64) {
   EXPECT_EQ(data[1], "{\"date\":\"2024-05-01T12:00:00.123000000Z\",\"log\":\"from map\","
                      "\"source\":\"stdout\"}\n");
   EXPECT_EQ(req->logRecords(), 2u);
+  EXPECT_EQ(req->body.capacity(), req->body.size()) << "a small request keeps no spare room";
 }
 
 TEST(FirehoseEncoderTest, BodyBytesPredictsTheBody) {
@@ -246,6 +247,11 @@ TEST(FirehoseEncoderTest, AggregatePacksLinesUpToTheRecordLimit) {
   EXPECT_EQ(lines, 5000u);
   EXPECT_EQ(req->records[0].log_records + req->records[1].log_records, 5000u);
   EXPECT_EQ(req->logRecords(), 5000u);
+  // The body is all the request holds (the lines were base64-encoded straight into it).
+  for (size_t k = 0; k < data.size(); ++k) {
+    EXPECT_EQ(req->recordData(req->records[k]), data[k]);
+    EXPECT_EQ(req->records[k].length, data[k].size());
+  }
 }
 
 TEST(FirehoseEncoderTest, AggregateStopsAt4MiB) {
@@ -258,6 +264,9 @@ TEST(FirehoseEncoderTest, AggregateStopsAt4MiB) {
     auto req = enc.encode(r.from(pos), stats);
     ASSERT_NE(req, nullptr);
     EXPECT_LE(req->body.size(), kMaxCallBytes);
+    // Reserved once at about its size, then trimmed: what the runner counts is what it holds.
+    EXPECT_EQ(req->body.capacity(), req->body.size());
+    EXPECT_EQ(req->heldBytes(), req->body.size() + req->records.capacity() * sizeof(FirehoseRecord));
     EXPECT_LE(req->records.size(), 5u);
     for (const auto& rec : req->records)
       EXPECT_LE(rec.length, kMaxRecordBytes);
@@ -312,6 +321,9 @@ TEST(FirehoseEncoderTest, RetainKeepsOnlyTheFailedRecords) {
   EXPECT_EQ(after[0], before[1]);
   EXPECT_EQ(after[1], before[4]);
   EXPECT_EQ(req->logRecords(), 2u);
+  // The failed records' base64 text was moved, not re-encoded from raw data (none is kept).
+  EXPECT_EQ(req->recordData(req->records[0]), before[1]);
+  EXPECT_EQ(req->body.capacity(), req->body.size());
 }
 
 } // namespace

@@ -1,7 +1,7 @@
 // The built firehose.so through its C ABI, as the runner drives it: init (limits, option
 // errors), encode, an attempt refused while no AWS credentials exist and signed once they
 // appear (picked up by the provider's background refresh), and a partial failure narrowing the
-// request.
+// request; the bytes it reports holding (ferry_on_request_bytes) follow its body.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -151,6 +151,11 @@ TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailur
       signed_ok = true;
   }
   EXPECT_TRUE(signed_ok);
+  // What the runner counts against buffer.max_bytes: the body, and no copy of the JSON lines.
+  ASSERT_NE(api_->request_bytes, nullptr) << "firehose.so does not export ferry_on_request_bytes";
+  const uint64_t held = api_->request_bytes(instance_, request);
+  EXPECT_GE(held, http.body_len);
+  EXPECT_LT(held, http.body_len + 256);
 
   const std::string partial =
       R"({"FailedPutCount":1,"RequestResponses":[{"RecordId":"a"},)"
@@ -166,6 +171,8 @@ TEST_F(FirehosePluginTest, WaitsForCredentialsThenSignsAndNarrowsOnPartialFailur
   const std::string body(reinterpret_cast<const char*>(http.body), http.body_len);
   EXPECT_EQ(body.find("\"Records\":[{\"Data\":\""), body.find("\"Records\""));
   EXPECT_EQ(std::count(body.begin(), body.end(), '{'), 2) << body; // the body and one record
+  EXPECT_LT(api_->request_bytes(instance_, request), held) << "narrowed, it holds less";
+  EXPECT_GE(api_->request_bytes(instance_, request), http.body_len);
   api_->request_free(instance_, request);
 }
 

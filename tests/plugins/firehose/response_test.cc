@@ -16,12 +16,11 @@ namespace {
 std::unique_ptr<FirehoseRequest> makeRequest(std::vector<uint32_t> lines) {
   auto req = std::make_unique<FirehoseRequest>();
   req->delivery_stream = "orders";
+  req->begin();
   for (size_t i = 0; i < lines.size(); ++i) {
-    const std::string data = "{\"i\":" + std::to_string(i) + "}\n";
-    req->records.push_back({req->data.size(), data.size(), lines[i]});
-    req->data.append(data);
+    req->add("{\"i\":" + std::to_string(i) + "}\n", lines[i]);
   }
-  req->buildBody();
+  req->finish();
   return req;
 }
 

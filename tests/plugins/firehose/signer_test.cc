@@ -71,8 +71,8 @@ TEST(FirehoseSignerTest, EachAttemptIsSignedAfreshWithTheTokenWhenThereIsOne) {
   EXPECT_NE(first[3], second[3]);
 
   // A narrowed body is hashed again.
-  req.records = {};
-  req.buildBody();
+  req.begin();
+  req.finish();
   describeAttempt(req, c, creds, newYear2024(), out);
   EXPECT_EQ(req.payload_hash, aws::sha256Hex(req.body.view()));
   EXPECT_NE(req.payload_hash, hash);

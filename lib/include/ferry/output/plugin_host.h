@@ -1,5 +1,6 @@
 // Loads sink plugins with dlopen from the plugin directory and checks them: ABI major
-// version equal, minor not newer than ours, every required ferry_on_* symbol present.
+// version equal, minor not newer than ours, every required ferry_on_* symbol present (the
+// optional ones are looked up too).
 // Refusals are clear errors naming the file and what is wrong.
 #pragma once
 
@@ -27,6 +28,8 @@ struct PluginApi {
   decltype(&ferry_on_http_response) http_response = nullptr;
   decltype(&ferry_on_deliver) deliver = nullptr;
   decltype(&ferry_on_request_free) request_free = nullptr;
+  // Optional (ABI 1.2): null when the plugin does not export it.
+  decltype(&ferry_on_request_bytes) request_bytes = nullptr;
 };
 
 class PluginHost {

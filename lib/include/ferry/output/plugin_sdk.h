@@ -25,6 +25,10 @@ namespace ferry::sdk {
 class Request {
 public:
   virtual ~Request() = default;
+  // Bytes this request keeps in memory (its body, and anything kept to rebuild it): the host
+  // counts them in the output's buffer.max_bytes (ferry_on_request_bytes). The records it
+  // was encoded from are the host's and not included.
+  virtual uint64_t heldBytes() const { return 0; }
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -220,5 +224,9 @@ struct Instance {
   FERRY_PLUGIN_EXPORT void ferry_on_request_free(ferry_plugin_instance*,                         \
                                                  ferry_plugin_request* request) {                 \
     delete reinterpret_cast<::ferry::sdk::Request*>(request);                                     \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance*,                    \
+                                                      const ferry_plugin_request* request) {      \
+    return reinterpret_cast<const ::ferry::sdk::Request*>(request)->heldBytes();                  \
   }                                                                                               \
   }

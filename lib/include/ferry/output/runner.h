@@ -1,5 +1,6 @@
 // The output runner: the host side of one sink. It owns everything every sink needs — the
-// queue and its byte budget, batching records into requests by the plugin's limits, a
+// queue and its byte budget (the records it holds and the bodies of the requests encoded
+// from them), batching records into requests by the plugin's limits, a
 // flush interval, requests in flight (adaptive), retry with backoff and jitter, delivery
 // bookkeeping (each batch's finalizer) and metrics — so a plugin only encodes and judges.
 #pragma once
@@ -52,8 +53,11 @@ public:
 
   // core::OutputQueue
   void enqueue(core::BatchRef batch) override;
+  // What it holds, plus the bodies its waiting records will need once encoded (as far as the
+  // cap on bodies lets them be), passes buffer.max_bytes: the inputs feeding it pause. So
+  // records and bodies together stay within the budget (give or take a batch and a request).
   bool overBudget() const override {
-    return buffered_bytes_.load(std::memory_order_relaxed) > config_.common.buffer_max_bytes;
+    return bufferedBytes() + bodiesToCome() > config_.common.buffer_max_bytes;
   }
 
   // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`; then
@@ -66,7 +70,13 @@ public:
   const std::string& name() const { return config_.section.name; }
   const std::string& match() const { return config_.section.match; }
   OutputHealth health() const;
-  uint64_t bufferedBytes() const { return buffered_bytes_.load(std::memory_order_relaxed); }
+  // All the memory this output holds against buffer.max_bytes: the records of every batch
+  // not yet resolved (whether waiting or inside a request) plus the bytes the plugin keeps
+  // for each encoded request (its body) until the request is freed.
+  uint64_t bufferedBytes() const { return recordBytes() + requestBytes(); }
+  uint64_t recordBytes() const { return record_bytes_.load(std::memory_order_relaxed); }
+  // Bytes held by encoded requests: being sent, waiting for a slot or for a retry.
+  uint64_t requestBytes() const { return request_bytes_.load(std::memory_order_relaxed); }
   // Records given up at shutdown or after the retry budget (the "lost" report).
   uint64_t failedRecords() const { return records_failed_->value(); }
   uint64_t pendingRecords() const { return pending_records_.load(std::memory_order_relaxed); }
@@ -82,6 +92,7 @@ private:
   struct Slice;
   struct Request;
   struct Encoded;
+  struct EncodeJob;
   class EncodePool;
   using PendingPtr = std::shared_ptr<PendingBatch>;
   using RequestPtr = std::unique_ptr<Request>;
@@ -89,6 +100,13 @@ private:
   void run();
   void absorbIncoming();
   bool readyToEncode(std::chrono::steady_clock::time_point now) const;
+  // Encoded requests may hold half the budget (plus the request that crossed it): mayEncode()
+  // says whether they leave room for another one, bodiesToCome() what the untaken records'
+  // bodies are expected to add (from the request bytes recent encodes gave per record byte).
+  uint64_t bodyCap() const { return config_.common.buffer_max_bytes / 2; }
+  uint64_t expectedBodyBytes(uint64_t record_bytes) const;
+  bool mayEncode() const;
+  uint64_t bodiesToCome() const;
   RequestPtr encodeNext();
   std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
                                        size_t max_records);
@@ -97,13 +115,19 @@ private:
   std::vector<Encoded> encodeRaw(const std::vector<Slice>& slices, uint32_t attempts,
                                  size_t max_records) const;
   std::vector<RequestPtr> adopt(std::vector<Encoded> encoded);
-  std::vector<Slice> takeSlices(size_t& records);
+  std::vector<Slice> takeSlices(size_t& records, uint64_t& record_bytes);
   void encodeInPool();
   void waitForEncoding();
   void dispatch(RequestPtr request);
   void handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                      std::chrono::microseconds latency);
   void resolve(Request& request, core::BatchOutcome outcome);
+  // The plugin's view of what a request holds (ferry_on_request_bytes, or the body of the
+  // attempt last described); recount() brings request_bytes_ up to date with it, and
+  // freeRequest() gives it back with the request.
+  uint64_t heldBytes(const Request& request) const;
+  void recount(Request& request);
+  void freeRequest(Request& request);
   void scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why,
                      bool count_attempt = true);
   void giveUpAll();
@@ -126,19 +150,22 @@ private:
   std::mutex incoming_mu_;
   std::condition_variable incoming_cv_;
   std::vector<core::BatchRef> incoming_;
-  std::vector<std::vector<Encoded>> encoded_done_; // results of pool encodes
+  std::vector<EncodeJob> encoded_done_; // results of pool encodes
   bool sleeping_ = false;
 
   // Runner-thread state.
   std::deque<PendingPtr> untaken_; // batches with records not yet in a request
   size_t untaken_records_ = 0;
-  uint64_t untaken_bytes_ = 0;
+  std::atomic<uint64_t> untaken_bytes_{0}; // written by the runner thread only
   std::deque<RequestPtr> retry_queue_; // ordered by not_before
   std::unordered_map<uint64_t, RequestPtr> in_flight_;
   uint64_t next_request_id_ = 1;
   std::unique_ptr<net::HttpClient> http_;
   std::unique_ptr<EncodePool> pool_; // only for plugins with limits.parallel_encode
   size_t encoding_jobs_ = 0;         // submitted to pool_, result not yet adopted
+  uint64_t encoding_estimate_ = 0;   // request bytes those jobs are expected to produce
+  std::atomic<double> body_ratio_{1.0}; // recent request bytes per record byte encoded
+  uint64_t freed_since_trim_ = 0;      // request bytes freed since this runner last trimmed
   std::deque<RequestPtr> ready_;     // encoded by the pool, waiting for a slot
   Backoff backoff_;
   ConcurrencyLimit concurrency_;
@@ -147,7 +174,8 @@ private:
   std::atomic<bool> finishing_{false};
   std::atomic<int64_t> deadline_ns_{0};
 
-  std::atomic<uint64_t> buffered_bytes_{0};
+  std::atomic<uint64_t> record_bytes_{0};  // batches not yet resolved for this output
+  std::atomic<uint64_t> request_bytes_{0}; // held by encoded requests, by their plugin
   std::atomic<uint64_t> pending_records_{0};
   mutable std::mutex health_mu_;
   bool auth_unhealthy_ = false;
@@ -161,6 +189,7 @@ private:
   obs::Counter* requests_ok_;
   obs::Counter* requests_failed_;
   obs::Gauge* buffer_gauge_;
+  obs::Gauge* request_bytes_gauge_;
   obs::Gauge* in_flight_gauge_;
   obs::Gauge* concurrency_gauge_;
   obs::Histogram* request_duration_;
