@@ -57,17 +57,23 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-scenario_stdin_null() {
-  cat > "$WORK/stdin-null.yaml" <<YAML
+# stdin_run NAME [SYNC]: stdin → null, with service.storage on at that sync policy if given
+# (the throughput cost of disk storage).
+stdin_run() {
+  rm -rf "$WORK/store"
+  {
+    [ -n "${2:-}" ] && printf 'service:\n  storage: { path: %s, sync: %s }\n' "$WORK/store" "$2"
+    cat <<YAML
 inputs:
   - type: stdin
     tag: bench
 outputs:
-  - type: "null"
-    match: "*"
+$NULL_OUTPUT
 YAML
-  measure stdin_null bash -c "exec '$FERRY' run -c '$WORK/stdin-null.yaml' < '$DATA'"
+  } > "$WORK/$1.yaml"
+  measure "$1" bash -c "exec '$FERRY' run -c '$WORK/$1.yaml' < '$DATA'"
 }
+scenario_stdin_null() { stdin_run stdin_null; }
 
 # tail_config PARSER OUTPUT_YAML: a tail input that reads the data file from its head and
 # finishes at its end (exit_on_eof); the position db lives in $WORK and is removed first.
@@ -87,23 +93,8 @@ $2
 YAML
 }
 
-# The throughput cost of disk storage: stdin → null with service.storage on, per sync policy.
-storage_run() { # storage_run NAME SYNC
-  rm -rf "$WORK/store"
-  cat > "$WORK/$1.yaml" <<YAML
-service:
-  storage: { path: $WORK/store, sync: $2 }
-inputs:
-  - type: stdin
-    tag: bench
-outputs:
-  - type: "null"
-    match: "*"
-YAML
-  measure "$1" bash -c "exec '$FERRY' run -c '$WORK/$1.yaml' < '$DATA'"
-}
-scenario_stdin_null_storage_interval() { storage_run stdin_null_storage_interval interval; }
-scenario_stdin_null_storage_always() { storage_run stdin_null_storage_always always; }
+scenario_stdin_null_storage_interval() { stdin_run stdin_null_storage_interval interval; }
+scenario_stdin_null_storage_always() { stdin_run stdin_null_storage_always always; }
 
 NULL_OUTPUT='  - type: "null"
     match: "*"'
