@@ -2,8 +2,8 @@
 // data set (one JSON line per record) and sends it over one TCP connection as Fluent forward
 // PackedForward frames of --batch records (FireLens-shaped maps: log, source, container_id,
 // container_name, with an EventTime), encoding each frame just before it is written, as fast
-// as the socket takes them. With --ack every frame carries a `chunk` option and at most --window frames wait for
-// their {"ack": chunk}. With --metrics-port it then polls ferry's /metrics until the outputs
+// as the socket takes them. With --ack every frame carries a `chunk` option and at most
+// --window frames wait for their {"ack": chunk}. With --metrics-port it then polls ferry's /metrics until the outputs
 // report --expect records sent, so the time covers the whole pipeline, not just the socket.
 // With --discard it sends to a reader of its own that discards the bytes: the loopback ceiling.
 // Prints one JSON line: records, frames, wire_bytes, send_seconds, total_seconds.

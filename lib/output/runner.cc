@@ -8,8 +8,9 @@
 // its body, possibly as large again, until the sink answers. Both count in buffer.max_bytes,
 // and the bodies of encoded, unacknowledged requests may take about half of it: no new
 // request is encoded while they hold that much (one always may be, so a body larger than
-// that still goes out), however many requests the concurrency limit would allow in flight. The inputs pause before the records waiting to be encoded would need
-// more than the budget leaves for their bodies, so records and bodies together stay within it.
+// that still goes out), however many requests the concurrency limit would allow in flight.
+// The inputs pause before the records waiting to be encoded would need more than the budget
+// leaves for their bodies, so records and bodies together stay within it.
 #include "ferry/output/runner.h"
 
 #include <fmt/format.h>
