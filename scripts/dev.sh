@@ -3,6 +3,7 @@
 #   scripts/dev.sh run    install what is needed, build, run ferry on its embedded default config
 #   scripts/dev.sh test   install what is needed, build, run the whole test suite (CI runs this)
 #   scripts/dev.sh bench  build (Release) and run bench/e2e
+#   scripts/dev.sh image  build the container image and smoke-test it (scripts/image.sh)
 # Idempotent: packages already present are not reinstalled, builds are incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,6 +109,9 @@ case "$cmd" in
     rm -rf build-fuzz/corpus-forward && cp -r tests/fuzz/corpus/forward build-fuzz/corpus-forward
     (cd build-fuzz && ./bin/forward_decoder_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
       -artifact_prefix=fuzz-crash- corpus-forward 2>&1 | tail -n 5)
+    # The container image, built from this build and smoke-tested as ECS runs it.
+    bash scripts/image.sh | tee build/image-stage.log || { echo "tests: $PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+    PASSED=$(( PASSED + $(sed -n 's/^image: \([0-9]*\) passed.*/\1/p' build/image-stage.log) ))
     echo "dev.sh: all test stages passed in $(( $(date +%s) - start )) s"
     # The closing line CI reads: every ctest stage's count (unit + e2e, ASan, TSan).
     echo "tests: $PASSED passed, $FAILED failed"
@@ -119,8 +123,13 @@ case "$cmd" in
     shift
     exec bash bench/e2e/run.sh build-release "$@"
     ;;
+  image)
+    install_deps
+    install_npm
+    exec bash scripts/image.sh
+    ;;
   *)
-    echo "usage: scripts/dev.sh run|test|bench" >&2
+    echo "usage: scripts/dev.sh run|test|bench|image" >&2
     exit 1
     ;;
 esac

@@ -156,7 +156,22 @@ grep -q '^FROM debian:\${DEBIAN_RELEASE}-slim$' "$DF" || fail "runtime stage is 
 grep -q '^USER ferry$' "$DF" || fail "runtime user is not the non-root ferry"
 grep -qF 'ENTRYPOINT ["/usr/local/bin/ferry-entrypoint"]' "$DF" || fail "the entrypoint script is not the entrypoint"
 grep -qF 'COPY packaging/docker/entrypoint.sh /usr/local/bin/ferry-entrypoint' "$DF" || fail "entrypoint script not copied"
-grep -q 'cmake --install /build --prefix /usr' "$DF" || fail "the image is not built from cmake --install"
+grep -q 'sh packaging/docker/stage.sh /build /staging' "$DF" &&
+  grep -q 'cmake --install "$build" --prefix /usr --strip' "$SRC/packaging/docker/stage.sh" ||
+  fail "the image is not built from cmake --install (packaging/docker/stage.sh)"
+# stage.sh's tree (the build stage's, or CI's for scripts/image.sh): the FireLens config as
+# /etc/ferry/ferry.yaml, no host pieces.
+sh "$SRC/packaging/docker/stage.sh" "$FERRY_BUILD_DIR" "$WORK/staging" >"$WORK/stage.log" 2>&1 ||
+  fail "stage.sh failed: $(tail -5 "$WORK/stage.log")"
+[ -x "$WORK/staging/usr/bin/ferry" ] || fail "stage.sh: no /usr/bin/ferry"
+cmp -s "$WORK/staging/etc/ferry/ferry.yaml" "$SRC/config/firelens-datadog-firehose.yaml" ||
+  fail "stage.sh: /etc/ferry/ferry.yaml is not the FireLens config"
+[ ! -e "$WORK/staging/usr/lib/systemd" ] && [ ! -e "$WORK/staging/etc/default" ] ||
+  fail "stage.sh left the systemd unit or /etc/default in the image tree"
+# The build context is the repository root: the build trees and node_modules stay out of it.
+for x in .git 'build*/' '**/node_modules'; do
+  grep -qxF "$x" "$SRC/.dockerignore" || fail ".dockerignore does not exclude $x"
+done
 for src in $(sed -n 's/^COPY \([^-][^ ]*\) .*/\1/p' "$DF"); do
   for f in $src; do [ -e "$SRC/$f" ] || fail "Dockerfile copies $f, which does not exist"; done
 done
