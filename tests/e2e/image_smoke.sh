@@ -16,6 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 : "${FERRY_IMAGE:?FERRY_IMAGE must name the image to test}"
 command -v node >/dev/null || fail "node is required for the stand-ins"
+[ -d "$E2E_DIR/node_modules/@smithy/signature-v4" ] || fail "tests/e2e/node_modules missing: run 'npm ci' in tests/e2e"
 DATA=$FERRY_SOURCE_DIR/tests/data/firelens-blog-datadog-firehose
 PODMAN_FLAGS=(--runtime=runc --network=host --no-healthcheck --ulimit nofile=20000:20000
   --ulimit nproc=4096:4096)
@@ -23,6 +24,8 @@ PODMAN_FLAGS=(--runtime=runc --network=host --no-healthcheck --ulimit nofile=200
 CONTAINERS=()
 remove_containers() {
   for c in "${CONTAINERS[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+  # The Firehose stand-in writes its stats file as it stops: let it finish before $WORK goes.
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   cleanup
 }
 trap remove_containers EXIT
@@ -131,7 +134,7 @@ grep -q 'fluent-bit-config' <(podman exec "$CONTAINER" cat /proc/1/cmdline | tr 
 send firelens-sock --path "$SOCKDIR/fluent.sock" "$N_SOCK" 0
 send firelens-tcp --port "$FWD_PORT" "$N_TCP" "$N_SOCK"
 stop_and_check firelens "$pid" $((N_SOCK + N_TCP))
-python3 - "$WORK/firelens.dd.out" <<'PY' || fail "firelens: datadog records lack the ECS metadata"
+python3 - "$WORK/firelens.fh.out" <<'PY' || fail "firelens: firehose records lack the ECS metadata"
 import json, sys
 assert all(json.loads(l).get('ecs_cluster') == 'mycluster' for l in open(sys.argv[1])), 'no ecs_cluster'
 PY
