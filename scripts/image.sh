@@ -109,13 +109,15 @@ size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 echo "image.sh: built $IMAGE, $(( size / 1000000 )) MB, in ${build_s} s"
 
 # --- 4. the smoke test -------------------------------------------------------------------
+smoke_start=$(date +%s)
 set +e
 FERRY_IMAGE=$IMAGE FERRY_BIN=$BUILD/bin/ferry FERRY_SOURCE_DIR=$ROOT FERRY_BUILD_DIR=$BUILD \
   bash tests/e2e/image_smoke.sh 2>&1 | tee "$OUT/smoke.log"
 rc=${PIPESTATUS[0]}
 set -e
 passed=$(grep -c '^ok: ' "$OUT/smoke.log" || true)
-echo "image.sh: $IMAGE $(( size / 1000000 )) MB; stage took $(( $(date +%s) - start )) s"
+echo "image.sh: $IMAGE $(( size / 1000000 )) MB; smoke test $(( $(date +%s) - smoke_start )) s;" \
+  "whole stage $(( $(date +%s) - start )) s"
 if [ "$rc" != 0 ]; then
   echo "image: $passed passed, 1 failed"
   exit 1
