@@ -57,6 +57,7 @@ export BUILDAH_ISOLATION=chroot TMPDIR=$OUT/tmp
 BASE_TAR=$OUT/base-bookworm.tar
 if [ ! -s "$BASE_TAR" ]; then
   echo "image.sh: mmdebstrap bookworm (minbase) → $BASE_TAR"
+  base_start=$(date +%s)
   # The machine's own apt sources when it has them (deb822), else mmdebstrap's defaults.
   mirror=()
   [ -f /etc/apt/sources.list.d/debian.sources ] && mirror=(/etc/apt/sources.list.d/debian.sources)
@@ -73,8 +74,10 @@ if [ ! -s "$BASE_TAR" ]; then
     --aptopt='Dir::Cache::srcpkgcache ""' \
     --aptopt='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; }' \
     --aptopt='APT::Install-Recommends "false"' \
-    bookworm "$BASE_TAR.part" "${mirror[@]}"
+    bookworm "$BASE_TAR.part" "${mirror[@]}" >"$OUT/base.log" 2>&1 ||
+    { tail -30 "$OUT/base.log"; echo "image.sh: mmdebstrap failed"; exit 1; }
   mv "$BASE_TAR.part" "$BASE_TAR"
+  echo "image.sh: base made in $(( $(date +%s) - base_start )) s, $(( $(stat -c %s "$BASE_TAR") / 1000000 )) MB"
 fi
 if [ ! -f "$OUT/base.imported" ] || [ "$BASE_TAR" -nt "$OUT/base.imported" ] ||
   ! podman image exists docker.io/library/debian:bookworm-slim; then
