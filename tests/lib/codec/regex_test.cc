@@ -73,7 +73,9 @@ TEST(RegexTest, OnigmoOnlyConstructsAndBadPatternsAreRefused) {
     ASSERT_TRUE(native) << bad;
     auto re = Regex::compile(*native, {.log_engine = false});
     EXPECT_FALSE(re) << bad << " compiled on " << (re ? re->fallbackReason() : "");
-    if (!re) EXPECT_FALSE(re.error().empty());
+    if (!re) {
+      EXPECT_FALSE(re.error().empty());
+    }
   }
 }
 
