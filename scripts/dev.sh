@@ -12,7 +12,7 @@ JOBS=${JOBS:-$(nproc)}
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates curl procps time python3
   libyaml-cpp-dev rapidjson-dev libmsgpack-cxx-dev libfmt-dev libcurl4-openssl-dev zlib1g-dev
-  libzstd-dev libdeflate-dev libssl-dev libre2-dev libsystemd-dev
+  libzstd-dev libdeflate-dev libssl-dev libre2-dev libpcre2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   dpkg-dev systemd)
 

@@ -15,7 +15,9 @@ const std::vector<InputType>& inputTypes() {
        [](const config::Section& s, const InputEnvironment&) { return input::makeStdinInput(s); }},
       {"forward", "Fluent forward protocol v1 server (FireLens, fluent-logger, Fluent Bit).",
        &input::forwardInputOptions(),
-       [](const config::Section& s, const InputEnvironment&) { return input::makeForwardInput(s); }},
+       [](const config::Section& s, const InputEnvironment&) {
+         return input::makeForwardInput(s);
+       }},
       {"tail", "Follows files through rotation; positions saved once delivered (tail.db).",
        &input::tailInputOptions(),
        [](const config::Section& s, const InputEnvironment& env) {
@@ -33,7 +35,7 @@ const std::vector<FilterType>& filterTypes() {
        filter::makeRemoveFields},
       {"rename_fields", "Renames top-level fields.", &filter::renameFieldsOptions(),
        filter::makeRenameFields},
-      {"grep", "Keeps or drops records by an RE2 regex on a field.", &filter::grepOptions(),
+      {"grep", "Keeps or drops records by a regex on a field.", &filter::grepOptions(),
        filter::makeGrep},
       {"parse", "Parses a field (json, logfmt, regex) into fields.", &filter::parseOptions(),
        filter::makeParse},

@@ -1,50 +1,39 @@
-// The `regex` line parser: an RE2 pattern searched in the line (unanchored, as Fluent Bit
-// does; write ^...$ to anchor); each named group (?P<name>...) that took part in the match
-// becomes a string field. RE2 runs in linear time, so a hostile line cannot stall the input.
-#include <re2/re2.h>
-
+// The `regex` line parser: a pattern searched in the line (unanchored, as Fluent Bit does;
+// write ^...$ to anchor); each named group (?P<name>...) that took part in the match becomes a
+// string field. codec::Regex runs it on RE2 (linear time) unless it needs PCRE2, whose match
+// limit keeps a hostile line from stalling the input.
 #include <algorithm>
 #include <vector>
 
 #include "ferry/codec/parsers.h"
+#include "ferry/codec/regex.h"
 
 namespace ferry::codec {
 namespace {
 
 class RegexParser final : public LineParser {
 public:
-  RegexParser(std::unique_ptr<re2::RE2> re, std::optional<detail::TimeField> time)
-      : re_(std::move(re)), time_(std::move(time)) {
-    groups_ = re_->NumberOfCapturingGroups();
-    for (const auto& [index, name] : re_->CapturingGroupNames()) {
-      named_.push_back({index, name});
-    }
-    std::sort(named_.begin(), named_.end(),
-              [](const Group& a, const Group& b) { return a.index < b.index; });
-  }
+  RegexParser(Regex re, std::optional<detail::TimeField> time)
+      : re_(std::move(re)), time_(std::move(time)) {}
 
   ParseStatus parse(std::string_view line, int64_t& ts_ns, core::ByteBuffer& out,
                     std::span<const ExtraField> extra) const override {
     // Up to 32 groups on the stack; more is unusual enough for a heap vector.
-    re2::StringPiece fixed[33];
-    std::vector<re2::StringPiece> heap;
-    re2::StringPiece* sub = fixed;
-    const int n = groups_ + 1;
-    if (n > 33) {
-      heap.resize(static_cast<size_t>(n));
-      sub = heap.data();
+    std::string_view fixed[33];
+    std::vector<std::string_view> heap;
+    const size_t n = static_cast<size_t>(re_.groupCount()) + 1;
+    std::span<std::string_view> sub(fixed, std::min(n, std::size(fixed)));
+    if (n > std::size(fixed)) {
+      heap.resize(n);
+      sub = heap;
     }
-    const re2::StringPiece text(line.data(), line.size());
-    if (!re_->Match(text, 0, text.size(), re2::RE2::UNANCHORED, sub, n)) {
-      return ParseStatus::kNotParsed;
-    }
+    if (!re_.search(line, sub)) return ParseStatus::kNotParsed;
     const size_t header = MsgpackAppender::beginContainer(out);
     uint32_t count = 0;
     bool time_ok = false;
-    for (const auto& g : named_) {
-      const re2::StringPiece& s = sub[g.index];
-      if (s.data() == nullptr) continue; // an optional group that did not take part
-      const std::string_view value(s.data(), s.size());
+    for (const auto& g : re_.namedGroups()) {
+      const std::string_view value = sub[static_cast<size_t>(g.index)];
+      if (value.data() == nullptr) continue; // an optional group that did not take part
       MsgpackAppender::string(out, g.name);
       MsgpackAppender::string(out, value);
       ++count;
@@ -60,28 +49,20 @@ public:
   }
 
 private:
-  struct Group {
-    int index;
-    std::string name;
-  };
-  std::unique_ptr<re2::RE2> re_;
+  Regex re_;
   std::optional<detail::TimeField> time_;
-  int groups_ = 0;
-  std::vector<Group> named_;
 };
 
 } // namespace
 
 std::expected<LineParserPtr, std::string> detail::makeRegexParser(const std::string& regex,
                                                                   std::optional<TimeField> time) {
-  re2::RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_unique<re2::RE2>(regex, options);
-  if (!re->ok()) return std::unexpected("regex: " + re->error());
-  if (re->CapturingGroupNames().empty()) {
+  auto re = Regex::compile(regex);
+  if (!re) return std::unexpected("regex: " + re.error());
+  if (re->namedGroups().empty()) {
     return std::unexpected("regex: no named group (write (?P<name>...) for each field)");
   }
-  return std::make_unique<RegexParser>(std::move(re), std::move(time));
+  return std::make_unique<RegexParser>(std::move(*re), std::move(time));
 }
 
 } // namespace ferry::codec

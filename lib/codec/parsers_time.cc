@@ -2,6 +2,7 @@
 // pattern language, computed with civil-date arithmetic (no locale, no TZ, no libc state).
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -352,6 +353,7 @@ std::expected<TimeParser, std::string> TimeParser::create(std::string_view forma
   // Check the directives once, here, so that parse() never meets an unknown one.
   static constexpr std::string_view kKnown = "YymdejHIMSLfpbhBaAzZsTFRDnt%";
   bool any = false;
+  bool with_year = false;
   for (size_t i = 0; i < format.size(); ++i) {
     if (format[i] != '%') continue;
     if (i + 1 >= format.size()) return std::unexpected("'" + std::string(format) + "' ends with %");
@@ -360,6 +362,8 @@ std::expected<TimeParser, std::string> TimeParser::create(std::string_view forma
                              std::string(1, format[i + 1]));
     }
     any = true;
+    with_year =
+        with_year || std::string_view("YyFDs").find(format[i + 1]) != std::string_view::npos;
     ++i;
   }
   if (!any) {
@@ -367,7 +371,7 @@ std::expected<TimeParser, std::string> TimeParser::create(std::string_view forma
                            "' has no % directive (expected iso8601, epoch, epoch_ms or a "
                            "strptime pattern)");
   }
-  return TimeParser(Kind::kPattern, std::string(format));
+  return TimeParser(Kind::kPattern, std::string(format), with_year);
 }
 
 bool TimeParser::parse(std::string_view text, int64_t& ns) const {
@@ -388,6 +392,11 @@ bool TimeParser::parse(std::string_view text, int64_t& ns) const {
   case Kind::kPattern: {
     Cursor c(text);
     Fields f;
+    if (!with_year_) {
+      const std::chrono::year_month_day today(
+          std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+      f.year = static_cast<int>(today.year());
+    }
     if (!matchPattern(format_, c, f)) return false;
     c.skipBlanks();
     if (!c.done()) return false;

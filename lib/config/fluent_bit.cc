@@ -6,7 +6,8 @@
 
 #include "fluent_bit_reader.h"
 
-#include <re2/re2.h>
+#include "ferry/codec/regex.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
@@ -287,14 +288,16 @@ private:
     return f;
   }
 
-  bool checkRegex(Keys& k, const Entry& e, const std::string& regex) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    RE2 re(regex, options);
-    if (re.ok()) return true;
-    k.error(e,
-            fmt::format("regex not supported by RE2 (ferry's linear-time engine): {}", re.error()));
-    return false;
+  // Fluent Bit's regex (Onigmo) as the native pattern of the same meaning, or an error.
+  std::optional<std::string> nativeRegex(Keys& k, const Entry& e, const std::string& regex) {
+    auto native = codec::fromFluentBit(regex);
+    if (native) {
+      auto re = codec::Regex::compile(*native, {.log_engine = false});
+      if (re) return std::move(*native);
+      native = std::unexpected(re.error());
+    }
+    k.error(e, fmt::format("regex not supported: {}", native.error()));
+    return std::nullopt;
   }
 
   void convertFilter(const FbSection& s) {
@@ -351,11 +354,12 @@ private:
           k.error(e, "expected KEY REGEX");
           continue;
         }
-        if (!checkRegex(k, e, regex)) continue;
+        const auto native = nativeRegex(k, e, regex);
+        if (!native) continue;
         YAML::Node f = filterNode("grep", match, alias);
         YAML::Node rule(YAML::NodeType::Map);
         rule["field"] = *field;
-        rule["regex"] = regex;
+        rule["regex"] = *native;
         f[e.lower == "regex" ? "include" : "exclude"] = rule;
         filters_.push_back(f);
       }
@@ -474,14 +478,9 @@ private:
       }
       f["format"] = fmt_name;
       if (const Entry* e = p.take("regex")) {
-        if (!checkRegex(p, *e, e->value)) return;
-        // Onigmo's (?<name>) is RE2's (?P<name>).
-        std::string re = e->value;
-        for (size_t pos = 0; (pos = re.find("(?<", pos)) != std::string::npos; pos += 4) {
-          if (pos + 3 < re.size() && re[pos + 3] != '=' && re[pos + 3] != '!')
-            re.insert(pos + 2, "P");
-        }
-        f["regex"] = re;
+        const auto native = nativeRegex(p, *e, e->value);
+        if (!native) return;
+        f["regex"] = *native;
       }
       if (const Entry* e = p.take("time_key")) f["time_key"] = e->value;
       if (const Entry* e = p.take("time_format")) f["time_format"] = e->value;

@@ -80,8 +80,8 @@ const config::OptionTable& parseOptions() {
                  .doc = "json (an object), logfmt (key=value pairs) or regex (named groups)."},
       OptionSpec{.name = "regex",
                  .type = OptionType::kString,
-                 .doc = "format regex: RE2 pattern whose named groups (?P<name>...) become "
-                        "fields."},
+                 .doc = "format regex: pattern (RE2 syntax; look-around and back-references "
+                        "run on PCRE2) whose named groups (?P<name>...) become fields."},
       OptionSpec{.name = "time_key",
                  .type = OptionType::kString,
                  .doc = "A parsed field holding the record's time (kept in the record)."},

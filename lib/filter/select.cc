@@ -1,13 +1,13 @@
 // grep (keep or drop records by a regular expression on one field) and sample (keep one
 // record in N). Both only drop records, so they edit the batch's index in place: the record
-// bytes are never copied. RE2 matches in linear time: no pattern can backtrack for ever.
-#include <re2/re2.h>
-
+// bytes are never copied. codec::Regex runs the pattern on RE2 (linear time) or, for what RE2
+// cannot run (look-ahead, ...), on PCRE2 under a match limit: no pattern can backtrack for ever.
 #include <fmt/format.h>
 
 #include <memory>
 #include <optional>
 
+#include "ferry/codec/regex.h"
 #include "ferry/filter/filters.h"
 #include "ferry/filter/record.h"
 
@@ -30,7 +30,7 @@ template <typename Keep> core::BatchRef keepWhere(core::BatchRef batch, Keep&& k
 
 struct Rule {
   std::string field;
-  std::unique_ptr<RE2> regex;
+  codec::Regex regex;
 };
 
 class GrepFilter final : public core::Filter {
@@ -60,7 +60,7 @@ private:
       const Field* f = findField(fields_, rule.field);
       if (f == nullptr || !fieldText(*f, scratch_, text)) return false;
     }
-    return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *rule.regex);
+    return rule.regex.search(text);
   }
 
   std::optional<Rule> include_;
@@ -96,11 +96,9 @@ std::optional<Rule> readRule(const config::Section& s, const std::string& key) {
   const auto regex = map.find("regex");
   if (field == map.end() || field->second.empty()) badOption(s, key + ".field", "required");
   if (regex == map.end()) badOption(s, key + ".regex", "required");
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_unique<RE2>(regex->second, options);
-  if (!re->ok()) badOption(s, key + ".regex", re->error());
-  return Rule{field->second, std::move(re)};
+  auto re = codec::Regex::compile(regex->second);
+  if (!re) badOption(s, key + ".regex", re.error());
+  return Rule{field->second, std::move(*re)};
 }
 
 } // namespace
@@ -110,7 +108,8 @@ const config::OptionTable& grepOptions() {
       OptionSpec{.name = "include",
                  .type = OptionType::kStringMap,
                  .doc = "{field, regex}: keep only records whose field matches (RE2 syntax, "
-                        "unanchored). A record without the field is dropped."},
+                        "unanchored; look-around and back-references run on PCRE2). A record "
+                        "without the field is dropped."},
       OptionSpec{.name = "exclude",
                  .type = OptionType::kStringMap,
                  .doc = "{field, regex}: drop records whose field matches. A record without "

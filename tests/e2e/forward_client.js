@@ -7,7 +7,8 @@
 //   {"sent", "acked", "failed", "acks" (ack messages seen), "connects", "bad_closed"}.
 // --bad-frame-after K: once K records are acknowledged, a second raw connection sends a
 // malformed frame and must be closed by ferry, while this client carries on sending.
-// Records are bounded in count and the whole run in time (--timeout-ms).
+// --lines FILE: each record's log is a line of FILE, in turn. Records are bounded in count
+// and the whole run in time (--timeout-ms).
 'use strict';
 
 const net = require('net');
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     else if (k === '--timeout-ms') o.timeoutMs = Number(v);
     else if (k === '--bad-frame-after') o.badAfter = Number(v);
     else if (k === '--time-base') o.timeBase = v === 'now' ? Math.floor(Date.now() / 1000) : Number(v);
+    else if (k === '--lines') o.lines = require('fs').readFileSync(v, 'utf8').split('\n').filter((l) => l);
     else {
       console.error(`forward_client.js: unknown option ${k}`);
       process.exit(2);
@@ -47,7 +49,8 @@ function parseArgs(argv) {
 
 // The record the tests expect back for number n: FireLens-shaped fields plus text that needs
 // escaping in JSON, multi-byte UTF-8, nested values and numbers of several msgpack widths.
-function record(n) {
+// With --lines FILE, record n's log is line n of FILE instead (a format's sample lines).
+function record(n, lines) {
   const r = {
     log: `rec ${String(n).padStart(7, '0')} ` + ['', 'say "hi"', 'tab\there', 'caf\u00e9 \u6771\u4eac \u{1F680}',
       'back\\slash', 'x'.repeat(200)][n % 6],
@@ -56,6 +59,7 @@ function record(n) {
     container_name: '/ecs-app-' + (n % 3),
     n,
   };
+  if (lines) r.log = lines[n % lines.length];
   if (n % 10 === 0) r.nested = { list: [1, -2, 3.5, true, null], big: 2 ** 40, neg: -(2 ** 33) };
   return r;
 }
@@ -121,7 +125,7 @@ async function main() {
     const pending = [];
     for (let n = start; n < end; n++) {
       result.sent++;
-      pending.push(client.emit(o.tag, record(n), eventTime(n, o.timeBase)).then(
+      pending.push(client.emit(o.tag, record(n, o.lines), eventTime(n, o.timeBase)).then(
         () => { result.acked++; },
         (err) => {
           result.failed++;

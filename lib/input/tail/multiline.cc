@@ -7,6 +7,7 @@
 //          (blank lines, "goroutine N [...]:", frames, tab-indented file lines, "exit status").
 #include <re2/re2.h>
 
+#include "ferry/codec/regex.h"
 #include "ferry/input/tail_lines.h"
 
 namespace ferry::input {
@@ -52,12 +53,9 @@ MultilineRules::create(const MultilineOptions& options) {
     return std::unexpected("multiline: give either start or preset, not both");
   }
   if (!options.start.empty()) {
-    re2::RE2::Options o;
-    o.set_log_errors(false);
-    rules->start_ = std::make_unique<re2::RE2>(options.start, o);
-    if (!rules->start_->ok()) {
-      return std::unexpected("multiline.start: " + rules->start_->error());
-    }
+    auto re = codec::Regex::compile(options.start);
+    if (!re) return std::unexpected("multiline.start: " + re.error());
+    rules->start_ = std::make_unique<codec::Regex>(std::move(*re));
   } else if (options.preset == "java") {
     rules->preset_ = Preset::kJava;
   } else if (options.preset == "python") {
@@ -82,9 +80,7 @@ LineRole MultilineRules::classify(std::string_view line, MultilineState& state) 
   case Preset::kNone:
     break;
   }
-  return re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *start_)
-             ? LineRole::kStart
-             : LineRole::kContinuation;
+  return start_->search(line) ? LineRole::kStart : LineRole::kContinuation;
 }
 
 LineRole MultilineRules::java(std::string_view line, MultilineState&) const {

@@ -45,7 +45,8 @@ public:
 //              %R %D %%; %L or %f read a fraction of 1–9 digits, and %S also takes a fraction
 //              ("12:00:00.123") unless the format itself continues with '.' or ','. %z reads
 //              Z, +hh:mm, +hhmm or +hh; %Z reads UTC, GMT or Z. A space matches any run of
-//              blanks. Without %z the time is UTC.
+//              blanks. Without %z the time is UTC. Without a year (%Y %y %F %D %s), as
+//              syslog's "Aug  7 06:00:01", the year is the current one (as Fluent Bit does).
 class TimeParser {
 public:
   static std::expected<TimeParser, std::string> create(std::string_view format);
@@ -58,14 +59,16 @@ public:
 
 private:
   enum class Kind : uint8_t { kIso8601, kEpoch, kEpochMillis, kPattern };
-  TimeParser(Kind kind, std::string format) : kind_(kind), format_(std::move(format)) {}
+  TimeParser(Kind kind, std::string format, bool with_year = true)
+      : kind_(kind), format_(std::move(format)), with_year_(with_year) {}
   Kind kind_;
   std::string format_;
+  bool with_year_;
 };
 
 struct ParserOptions {
   std::string type = "none"; // none|json|logfmt|regex
-  std::string regex;         // regex: RE2 syntax, fields from named groups (?P<name>...)
+  std::string regex;         // regex: codec::Regex syntax, fields from named groups (?P<name>...)
   std::string time_key;      // field that holds the record time (kept in the record)
   std::string time_format = "iso8601";
 };

@@ -15,8 +15,8 @@
 
 #include "ferry/core/buffer.h"
 
-namespace re2 {
-class RE2;
+namespace ferry::codec {
+class Regex;
 }
 
 namespace ferry::input {
@@ -149,7 +149,7 @@ private:
   LineRole go(std::string_view line, MultilineState& state) const;
 
   Preset preset_ = Preset::kNone;
-  std::unique_ptr<re2::RE2> start_;
+  std::unique_ptr<codec::Regex> start_;
   std::chrono::milliseconds timeout_{2000};
 };
 
