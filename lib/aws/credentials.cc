@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ferry/obs/log.h"
+#include "ferry/obs/redact.h"
 
 namespace ferry::aws {
 namespace {
@@ -217,6 +218,10 @@ void CredentialsProvider::installLocked(Credentials credentials) {
     FERRY_LOG_INFO("aws", "using AWS credentials from {}{}", credentials.source,
                    credentials.expiration ? " (temporary, refreshed before expiry)" : "");
   }
+  // Masked in every log line from now on: an error body that echoes a signed request
+  // (a proxy, S3's SignatureDoesNotMatch) must not print them.
+  obs::addSecret(credentials.secret_access_key);
+  obs::addSecret(credentials.session_token);
   credentials_ = std::move(credentials);
   ++generation_;
   next_attempt_.reset();

@@ -14,6 +14,7 @@
 #include "ferry/aws/credentials.h"
 #include "ferry/aws/sigv4.h"
 #include "ferry/core/strings.h"
+#include "ferry/obs/redact.h"
 
 namespace ferry::aws {
 namespace {
@@ -55,14 +56,10 @@ bool hasLineBreak(std::string_view s) {
   return s.find_first_of("\r\n") != std::string_view::npos;
 }
 
-// The start of an error body, printable, for a log line (bodies here carry no secrets:
-// they are error documents, and success bodies are never logged).
+// The start of an error body for a log line. Success bodies are never logged; an error body
+// may still echo what was sent (a proxy), so the tokens sent are registered and masked.
 std::string snippet(std::string_view body) {
-  std::string out;
-  for (char c : body.substr(0, kMaxErrorSnippet)) {
-    out.push_back(std::isprint(static_cast<unsigned char>(c)) ? c : ' ');
-  }
-  return trimmed(out);
+  return obs::logSnippet(body, kMaxErrorSnippet);
 }
 
 // {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}: the document ECS, EKS Pod
@@ -206,6 +203,7 @@ public:
     }
     if (token) {
       if (hasLineBreak(*token)) return failed("the container authorization token has a line break");
+      obs::addSecret(*token);
       request.headers.push_back(fmt::format("Authorization: {}", *token));
     }
     request.headers.push_back("Accept: application/json");
@@ -284,6 +282,8 @@ public:
       return failed(fmt::format("cannot read AWS_WEB_IDENTITY_TOKEN_FILE {}", *token_file));
     const std::string token = trimmed(*content);
     if (token.empty()) return failed(fmt::format("{} is empty", *token_file));
+    obs::addSecret(token);
+    obs::addSecret(uriEncode(token)); // as the form body carries it
     const std::string session_name =
         env("AWS_ROLE_SESSION_NAME")
             .value_or(fmt::format("ferry-{}", std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -353,6 +353,7 @@ public:
       return failed(fmt::format("IMDSv2 token request answered HTTP {}", token->status));
     }
     const std::string session = trimmed(token->body);
+    obs::addSecret(session);
     if (session.empty() || hasLineBreak(session)) return failed("IMDSv2 returned a bad token");
     const std::string token_header = fmt::format("X-aws-ec2-metadata-token: {}", session);
 

@@ -5,6 +5,7 @@
 // of printed; the count is reported in one summary line when the window ends (by the next
 // occurrence, the periodic sweep, or at exit), so a flood costs two lines per window.
 #include "ferry/obs/log.h"
+#include "ferry/obs/redact.h"
 
 #include <atomic>
 #include <cstdio>
@@ -230,8 +231,11 @@ void logMessage(LogLevel level, std::string_view component, std::string_view mes
 }
 
 void logMessageKeyed(LogLevel level, std::string_view component, std::string_view repeat_key,
-                     std::string_view message) {
+                     std::string_view raw_message) {
   if (level < logLevel()) return;
+  // Every line, whoever wrote it (plugins' lines and verdicts included), loses its secrets.
+  const std::string masked = redact(raw_message);
+  const std::string_view message = masked;
   if (level < LogLevel::kWarn) {
     // Only warnings and errors come in floods; lifecycle lines ("listening on ...", "started")
     // must always be seen when they happen, even when several share one format.

@@ -21,6 +21,7 @@
 
 #include "ferry/net/http_client.h"
 #include "ferry/obs/log.h"
+#include "ferry/obs/redact.h"
 
 namespace ferry::output {
 namespace {
@@ -229,6 +230,12 @@ OutputRunner::~OutputRunner() {
 }
 
 std::expected<void, std::string> OutputRunner::init() {
+  // The output's secret options are masked in every log line, its plugin's lines included.
+  for (const auto& [key, value] : config_.section.values) {
+    const config::OptionSpec* spec =
+        config_.section.table ? config::findOption(*config_.section.table, key) : nullptr;
+    if (spec ? config::isSecretOption(*spec) : config::isSecretKey(key)) obs::addSecret(value.text);
+  }
   const std::string json = config_.section.toJson();
   char error[512] = {0};
   const int rc = api_.init(&host_api_, json.data(), json.size(), &instance_, &limits_, error,

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "encoder.h"
+#include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 #include "response.h"
 
@@ -103,6 +104,8 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto config = parseConfig(options);
   if (!config) return std::unexpected(config.error());
+  // This copy of libferry masks it in the snippets the plugin quotes; the host masks it too.
+  obs::addSecret(config->api_key);
   std::string hostname = config->hostname.empty() ? defaultHostname() : config->hostname;
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = static_cast<uint32_t>(config->max_entries);

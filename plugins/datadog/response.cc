@@ -10,6 +10,7 @@
 #include <charconv>
 #include <string>
 
+#include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 
 namespace ferry::datadog {
@@ -21,17 +22,11 @@ using core::iequals;
 
 using core::trim;
 
-// The start of the response body, printable ASCII only, for the log line.
+// The start of the response body for the log line, secrets masked (a proxy may echo the
+// request, DD-API-KEY included; the plugin registered its api_key at init).
 std::string bodySnippet(const ferry_http_response& r) {
-  std::string out;
-  if (r.body == nullptr) return out;
-  const size_t n = std::min(r.body_len, kBodySnippet);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(r.body[i]);
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : ' ');
-  }
-  if (r.body_len > n) out += "...";
-  return std::string(trim(out));
+  if (r.body == nullptr) return {};
+  return obs::logSnippet({reinterpret_cast<const char*>(r.body), r.body_len}, kBodySnippet);
 }
 
 std::string withBody(std::string text, const ferry_http_response& r) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 
+#include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 
 namespace ferry::firehose {
@@ -34,7 +35,7 @@ std::string_view bodyView(const ferry_http_response& r) {
   return {reinterpret_cast<const char*>(r.body), r.body_len};
 }
 
-// The error's own message ("message" or "Message" in the body), printable ASCII, short.
+// The error's own message ("message" or "Message" in the body) as a log snippet.
 std::string errorMessage(const ferry_http_response& r) {
   std::string text;
   rapidjson::Document doc;
@@ -50,11 +51,7 @@ std::string errorMessage(const ferry_http_response& r) {
   } else {
     text = std::string(body);
   }
-  if (text.size() > kSnippet) text = text.substr(0, kSnippet) + "...";
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = ' ';
-  }
-  return std::string(trim(text));
+  return obs::logSnippet(text, kSnippet);
 }
 
 template <size_t N>
@@ -126,8 +123,8 @@ void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_
       first_code = type;
       const auto msg = entry.FindMember("ErrorMessage");
       if (msg != entry.MemberEnd() && msg->value.IsString()) {
-        first_message.assign(msg->value.GetString(),
-                             std::min<size_t>(msg->value.GetStringLength(), kSnippet));
+        first_message =
+            obs::logSnippet({msg->value.GetString(), msg->value.GetStringLength()}, kSnippet);
       }
     }
   }

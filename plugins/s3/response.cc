@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "ferry/core/strings.h"
+#include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 
 namespace ferry::s3 {
@@ -105,7 +106,7 @@ S3Error parseError(const ferry_http_response& r) {
   }
   const std::string_view body = bodyView(r);
   e.code = printable(xmlText(body, "Code"), 64);
-  e.message = printable(xmlText(body, "Message"), 160);
+  e.message = obs::logSnippet(xmlText(body, "Message"), 160);
   e.region = printable(xmlText(body, "Region"), 32);
   if (e.region.empty()) {
     if (auto h = responseHeader(r, "x-amz-bucket-region")) e.region = printable(*h, 32);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "ferry/input/forward.h"
+#include "ferry/obs/redact.h"
 
 namespace ferry::input {
 namespace {
@@ -164,7 +165,10 @@ ForwardInputConfig forwardConfigFromSection(const config::Section& s) {
     c.listen.push_back(std::move(*address));
   }
   if (s.has("tag_prefix")) c.tag_prefix = s.getString("tag_prefix");
-  if (s.has("shared_key")) c.shared_key = s.getString("shared_key");
+  if (s.has("shared_key")) {
+    c.shared_key = s.getString("shared_key");
+    obs::addSecret(c.shared_key); // masked in every log line
+  }
   if (s.has("self_hostname")) c.self_hostname = s.getString("self_hostname");
   if (s.has("socket_mode")) {
     auto mode = parseMode(s.getString("socket_mode"));

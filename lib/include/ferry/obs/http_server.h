@@ -1,13 +1,18 @@
-// The service endpoint (service.http): GET /health and GET /metrics on a small blocking
-// server of its own (one thread, poll(2), one request per connection, bounded request size).
-// A dependency-free server is enough for two GET routes scraped every few seconds, and it
-// keeps the daemon's attack surface to the lines in this file.
+// The service endpoint (service.http): GET /health and GET /metrics on a small server of its
+// own: one thread, one poll(2) loop over non-blocking sockets, one request per connection.
+// Each connection has a deadline (kDeadline to send its request head, again to take the
+// answer) and a head size cap; at kMaxConnections the oldest connection is closed to admit a
+// new one, so idle or trickling clients never delay a health check. A dependency-free server
+// is enough for a few GET routes scraped every few seconds, and it keeps the daemon's attack
+// surface to the lines in this file.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ferry::obs {
 
@@ -19,6 +24,10 @@ struct HttpReply {
 
 class StatusServer {
 public:
+  static constexpr size_t kMaxConnections = 256;
+  static constexpr size_t kMaxRequestHead = 8192;
+  static constexpr std::chrono::milliseconds kDeadline{2000};
+
   using Handler = std::function<HttpReply(const std::string& path)>;
   StatusServer(std::string listen, Handler handler);
   ~StatusServer();
@@ -28,8 +37,16 @@ public:
   int port() const { return port_; }
 
 private:
+  using Clock = std::chrono::steady_clock;
+  struct Connection;
+  static constexpr int kMaxAcceptsPerRound = 64;
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
   void run();
-  void serve(int fd);
+  Clock::time_point acceptNew(std::vector<Connection>& conns, Clock::time_point now);
+  void progress(Connection& c, Clock::time_point now);
+  void route(Connection& c, Clock::time_point now);
+  void answer(Connection& c, const HttpReply& reply, bool with_body, Clock::time_point now);
 
   std::string listen_;
   Handler handler_;
