@@ -29,6 +29,7 @@
 #include "ferry/obs/log.h"
 #include "ferry/obs/metrics.h"
 #include "ferry/output/plugin_host.h"
+#include "fd_limit.h"
 
 namespace ferry::daemon {
 namespace {
@@ -234,6 +235,7 @@ int runCommand(const std::vector<std::string>& args) {
     return kExitConfig;
   }
   applyLogging(loaded->config.service);
+  raiseFdLimit();
   obs::Metrics& metrics = obs::Metrics::global();
   auto pipeline = std::make_unique<app::Pipeline>(loaded->config, *loaded->plugins, metrics);
   std::mutex pipeline_mu; // the status server reads the pipeline a reload replaces

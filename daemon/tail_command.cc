@@ -13,6 +13,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "fd_limit.h"
 #include "ferry/codec/json.h"
 #include "ferry/codec/pretty.h"
 #include "ferry/input/tail.h"
@@ -137,6 +138,7 @@ int tailCommand(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);
   obs::setLogLevel(
       obs::LogLevel::kWarn); // the records are the output; ferry's notes only when they matter
+  raiseFdLimit();
 
   PrintContext context(json, !json && ::isatty(STDOUT_FILENO) == 1);
   std::unique_ptr<input::TailInput> tail;

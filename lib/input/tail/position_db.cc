@@ -60,6 +60,11 @@ std::string errnoText(std::string_view step, const std::string& path) {
   return fmt::format("{} {}: {}", step, path, std::strerror(errno));
 }
 
+PositionSaveError saveError(std::string_view step, const std::string& path) {
+  const int error = errno;
+  return {errnoText(step, path), error};
+}
+
 } // namespace
 
 std::expected<LoadedPositions, std::string> loadPositions(const std::string& path) {
@@ -102,8 +107,8 @@ std::expected<LoadedPositions, std::string> loadPositions(const std::string& pat
   return loaded;
 }
 
-std::expected<void, std::string> savePositions(const std::string& path,
-                                               const std::vector<PositionEntry>& entries) {
+std::expected<void, PositionSaveError> savePositions(const std::string& path,
+                                                     const std::vector<PositionEntry>& entries) {
   core::ByteBuffer text(4096);
   text.append(kHeader);
   for (const auto& e : entries) {
@@ -113,13 +118,13 @@ std::expected<void, std::string> savePositions(const std::string& path,
   }
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return std::unexpected(errnoText("cannot create", tmp));
+  if (fd < 0) return std::unexpected(saveError("cannot create", tmp));
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      const auto error = errnoText("cannot write", tmp);
+      const auto error = saveError("cannot write", tmp);
       ::close(fd);
       ::unlink(tmp.c_str());
       return std::unexpected(error);
@@ -127,14 +132,14 @@ std::expected<void, std::string> savePositions(const std::string& path,
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
-    const auto error = errnoText("cannot fsync", tmp);
+    const auto error = saveError("cannot fsync", tmp);
     ::close(fd);
     ::unlink(tmp.c_str());
     return std::unexpected(error);
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const auto error = errnoText("cannot rename onto", path);
+    const auto error = saveError("cannot rename onto", path);
     ::unlink(tmp.c_str());
     return std::unexpected(error);
   }

@@ -92,7 +92,7 @@ core::BatchFinalizer PositionTracker::finalizer(const FilePtr& file, uint64_t ti
     // Finalizers run on output threads; saving here keeps positions current while the
     // input itself is blocked by backpressure. At most one save per interval.
     if (auto saved = self->save(kSaveInterval); !saved) {
-      std::function<void(const std::string&)> handler;
+      std::function<void(const PositionSaveError&)> handler;
       {
         std::lock_guard lock(self->mu_);
         handler = self->on_error_;
@@ -175,12 +175,13 @@ bool PositionTracker::dirty() const {
   return dirty_;
 }
 
-void PositionTracker::setErrorHandler(std::function<void(const std::string&)> handler) {
+void PositionTracker::setErrorHandler(std::function<void(const PositionSaveError&)> handler) {
   std::lock_guard lock(mu_);
   on_error_ = std::move(handler);
 }
 
-std::expected<bool, std::string> PositionTracker::save(std::chrono::milliseconds min_interval) {
+std::expected<bool, PositionSaveError>
+PositionTracker::save(std::chrono::milliseconds min_interval) {
   // Another thread saving right now will write what we would: no need to wait for it,
   // unless this is the forced save (interval 0) that must include our changes.
   std::unique_lock save_lock(save_mu_, std::defer_lock);

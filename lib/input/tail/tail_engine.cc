@@ -3,7 +3,6 @@
 // (the old inode is read to its end, then closed after rotate_wait), copytruncate (a file
 // shorter than our offset is read again from 0, counted), deletion and re-creation, idle
 // flushes, multiline timeouts and the coalesced position saves.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -27,9 +26,20 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kPollInterval{250}; // polling mode: how often files are read
+constexpr std::chrono::milliseconds kFdRetry{200};      // a file refused a descriptor tries again
 
-FileId idOf(const struct stat& st) {
-  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+// Also called from finalizers on output threads, after the engine may be gone: it takes
+// only what outlives the engine (the metrics).
+void reportSaveError(const std::string& name, obs::Counter& errors, obs::Counter& fd_exhausted,
+                     const PositionSaveError& e) {
+  // The tracker stays dirty: the next save (at most kSaveInterval later) tries again.
+  errors.add();
+  if (outOfDescriptors(e.error)) {
+    fd_exhausted.add();
+    FERRY_LOG_WARN(name, "cannot save positions: {}; trying again later", e.message);
+  } else {
+    FERRY_LOG_ERROR(name, "cannot save positions: {}", e.message);
+  }
 }
 
 } // namespace
@@ -46,6 +56,7 @@ TailEngine::TailEngine(TailInputConfig config) : config_(std::move(config)) {
   }
   map_records_ = parser_->producesFields() || !config_.path_key.empty();
   in_place_ = !map_records_ && !rules_;
+  max_open_ = config_.max_open_files > 0 ? config_.max_open_files : defaultMaxOpenFiles();
 }
 
 TailEngine::~TailEngine() {
@@ -60,7 +71,17 @@ void TailEngine::start(InputContext& context) {
   context_ = &context;
   auto& m = context.metrics();
   const obs::Labels labels = {{"input", context.name()}};
-  files_watched_ = &m.gauge("ferry_input_files_watched", labels, "Files the tail input holds open");
+  files_watched_ = &m.gauge("ferry_input_files_watched", labels,
+                            "Files the tail input follows (open or parked)");
+  files_open_ = &m.gauge("ferry_input_files_open", labels,
+                         "Files the tail input holds a descriptor on (at most max_open_files)");
+  files_parked_ =
+      &m.counter("ferry_input_files_parked_total", labels,
+                 "Files closed to stay within max_open_files (reopened when they grow)");
+  fd_exhausted_ =
+      &m.counter("ferry_input_fd_exhausted_total", labels,
+                 "Opens and position saves of the tail input refused for lack of descriptors "
+                 "(EMFILE, ENFILE): retried");
   rotations_ = &m.counter("ferry_input_rotations_total", labels,
                           "Files renamed or replaced under the tail input (read to their end)");
   truncations_ =
@@ -80,11 +101,10 @@ void TailEngine::start(InputContext& context) {
                                 "Failed saves of the tail position database (retried)");
 
   tracker_ = PositionTracker::create(config_.db_path);
-  tracker_->setErrorHandler(
-      [counter = position_errors_, name = context.name()](const std::string& e) {
-        counter->add();
-        FERRY_LOG_ERROR(name, "cannot save positions: {}", e);
-      });
+  tracker_->setErrorHandler([name = context.name(), errors = position_errors_,
+                             fd_exhausted = fd_exhausted_](const PositionSaveError& e) {
+    reportSaveError(name, *errors, *fd_exhausted, e);
+  });
   std::map<FileId, PositionEntry> saved;
   if (!config_.db_path.empty()) {
     const auto dir = std::filesystem::path(config_.db_path).parent_path();
@@ -102,6 +122,7 @@ void TailEngine::start(InputContext& context) {
   }
   watcher_ = std::make_unique<tail::FileWatcher>(config_.inotify);
   if (config_.inotify && watcher_->polling()) {
+    if (outOfDescriptors(errno)) fd_exhausted_->add();
     FERRY_LOG_WARN(context.name(), "inotify is not available ({}): polling files every {} ms",
                    std::strerror(errno), kPollInterval.count());
   }
@@ -115,11 +136,17 @@ void TailEngine::start(InputContext& context) {
                    fmt::join(config_.paths, ", "), config_.refresh_interval.count());
   }
   if (!config_.db_path.empty()) {
-    // Written now even when empty: its presence says this input has run before.
+    // Written now even when empty: its presence says this input has run before. Short of
+    // descriptors, it is written by the next save instead (the tracker stays dirty).
     if (auto ok = input::savePositions(config_.db_path, tracker_->snapshot()); !ok) {
-      throw std::runtime_error("position database: " + ok.error());
+      if (!outOfDescriptors(ok.error().error)) {
+        throw std::runtime_error("position database: " + ok.error().message);
+      }
+      reportSaveError(context.name(), *position_errors_, *fd_exhausted_, ok.error());
     }
   }
+  FERRY_LOG_DEBUG(context.name(), "{} files followed, {} open (max_open_files {})", files_.size(),
+                  open_count_, max_open_);
   next_refresh_ = Clock::now() + config_.refresh_interval;
 }
 
@@ -145,6 +172,11 @@ std::string TailEngine::tagFor(const std::string& path) const {
   return tag;
 }
 
+bool TailEngine::isFollowed(FileId id) const {
+  return std::any_of(files_.begin(), files_.end(),
+                     [&](const auto& f) { return f->id == id && !f->gone; });
+}
+
 TailFile* TailEngine::byWatch(int wd) {
   const auto it = by_wd_.find(wd);
   return it == by_wd_.end() ? nullptr : it->second;
@@ -152,23 +184,27 @@ TailFile* TailEngine::byWatch(int wd) {
 
 void TailEngine::openFile(const std::string& path, Discovery when,
                           const std::map<FileId, PositionEntry>* saved) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) {
+  // Within the budget the file is opened now; beyond it, it starts parked (known by stat,
+  // opened when its turn to be read comes).
+  int fd = -1;
+  if (open_count_ < max_open_) {
+    fd = openTracked(path);
+    if (fd < 0 && errno == ENOENT) return;
+    if (fd < 0 && !outOfDescriptors(errno)) {
       file_errors_->add();
       FERRY_LOG_WARN(context_->name(), "cannot open {}: {}", path, std::strerror(errno));
+      return;
     }
-    return;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if ((fd >= 0 ? ::fstat(fd, &st) : ::stat(path.c_str(), &st)) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
     return;
   }
   const FileId id = idOf(st);
   for (const auto& f : files_) {
-    if (f->id == id) { // already followed (under this or another name)
-      ::close(fd);
+    if (f->id == id && !f->gone) { // already followed (under this or another name)
+      if (fd >= 0) ::close(fd);
       return;
     }
   }
@@ -199,7 +235,6 @@ void TailEngine::openFile(const std::string& path, Discovery when,
   auto f = std::make_unique<TailFile>(config_.max_line_bytes, config_.long_lines);
   f->path = path;
   f->tag = tagFor(path);
-  f->fd = fd;
   f->id = id;
   f->read_offset = f->consumed = f->track_pushed = offset;
   f->size_hint = size;
@@ -208,8 +243,10 @@ void TailEngine::openFile(const std::string& path, Discovery when,
   if (rules_) f->joiner = std::make_unique<MultilineJoiner>(*rules_, config_.max_line_bytes);
   f->wd = watcher_->watchFile(fd, path);
   if (f->wd >= 0) by_wd_[f->wd] = f.get();
+  if (fd >= 0) adopt(*f, fd);
   f->last_data = Clock::now();
-  FERRY_LOG_INFO(context_->name(), "following {} from {} (offset {})", path, why, offset);
+  FERRY_LOG_INFO(context_->name(), "following {} from {} (offset {}{})", path, why, offset,
+                 fd >= 0 ? "" : ", opened when its turn comes: max_open_files");
   files_.push_back(std::move(f));
   files_watched_->set(static_cast<int64_t>(files_.size()));
 }
@@ -218,25 +255,9 @@ void TailEngine::openFile(const std::string& path, Discovery when,
 // look for its inode beside that name and read what is left of it.
 void TailEngine::recoverRotated(const std::map<FileId, PositionEntry>& saved) {
   for (const auto& [id, entry] : saved) {
-    const bool followed =
-        std::any_of(files_.begin(), files_.end(), [&](const auto& f) { return f->id == id; });
+    const bool followed = isFollowed(id);
     if (followed) continue;
-    const std::string parent = std::filesystem::path(entry.path).parent_path().string();
-    const std::string dir = parent.empty() ? std::string(".") : parent;
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) continue;
-    std::string found;
-    while (const dirent* e = ::readdir(d)) {
-      if (e->d_ino != id.inode) continue;
-      const std::string candidate = dir + "/" + e->d_name;
-      struct stat st {};
-      if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && idOf(st) == id &&
-          static_cast<uint64_t>(st.st_size) > entry.offset) {
-        found = candidate;
-        break;
-      }
-    }
-    ::closedir(d);
+    const std::string found = findRenamed(entry.path, id, entry.offset + 1);
     if (found.empty()) continue;
     const size_t before = files_.size();
     openFile(found, Discovery::kAtStart, &saved);
@@ -254,7 +275,15 @@ void TailEngine::recoverRotated(const std::map<FileId, PositionEntry>& saved) {
 void TailEngine::checkRotation(TailFile& f) {
   struct stat st {};
   if (::stat(f.path.c_str(), &st) == 0 && idOf(st) == f.id) {
-    checkTruncation(f);
+    if (f.fd >= 0) {
+      checkTruncation(f);
+    } else if (static_cast<uint64_t>(st.st_size) != f.read_offset) {
+      f.maybe_data = true; // grown or truncated: reopen() sees which
+    }
+    return;
+  }
+  if (f.fd < 0) {
+    f.maybe_data = true; // reopen() tells a rename from a deletion
     return;
   }
   struct stat mine {};
@@ -299,7 +328,7 @@ void TailEngine::closeFile(TailFile& f) {
   flushJoiner(f);
   endFill();
   struct stat st {};
-  if (::fstat(f.fd, &st) == 0 && st.st_nlink == 0) {
+  if (f.gone || (f.fd >= 0 && ::fstat(f.fd, &st) == 0 && st.st_nlink == 0)) {
     tracker_->forget(f.track); // deleted: its inode number is free for the next new file
   } else {
     tracker_->close(f.track);
@@ -308,7 +337,7 @@ void TailEngine::closeFile(TailFile& f) {
     watcher_->unwatch(f.wd);
     by_wd_.erase(f.wd);
   }
-  ::close(f.fd);
+  release(f);
   FERRY_LOG_DEBUG(context_->name(), "closed {} at offset {}", f.path, f.read_offset);
   std::erase_if(files_, [&](const auto& p) { return p.get() == &f; });
   files_watched_->set(static_cast<int64_t>(files_.size()));
@@ -327,15 +356,15 @@ void TailEngine::rescan() {
     if (watcher_->watchDirectory(dir)) watched_dirs_.push_back(dir);
   }
   std::set<FileId> alive;
-  for (const auto& f : files_)
-    alive.insert(f->id);
+  for (const auto& f : files_) {
+    if (!f->gone) alive.insert(f->id);
+  }
   for (const auto& path : tail::expandGlobs(config_.paths, config_.exclude_paths)) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) continue;
     const FileId id = idOf(st);
     alive.insert(id);
-    const bool followed =
-        std::any_of(files_.begin(), files_.end(), [&](const auto& f) { return f->id == id; });
+    const bool followed = isFollowed(id);
     if (!followed) openFile(path, Discovery::kLater, nullptr);
   }
   tracker_->prune(alive);
@@ -354,7 +383,13 @@ void TailEngine::handleEvents(const std::vector<tail::WatchEvent>& events) {
       continue;
     }
     if (TailFile* f = byWatch(ev.wd)) {
-      f->maybe_data = true;
+      if ((ev.mask & IN_DELETE_SELF) && f->fd < 0 && !f->gone) {
+        // A parked file's inode is freed (no descriptor keeps it): its number may be reused
+        // by the next new file at once, which must not be taken for this one.
+        markGone(*f);
+      } else if (!f->gone) {
+        f->maybe_data = true;
+      }
       if (ev.mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) rescan_needed_ = true;
     }
   }
@@ -389,6 +424,7 @@ std::chrono::milliseconds TailEngine::nextTimeout(SteadyTime now) const {
     if (f->rotated) deadline = std::min(deadline, f->eof_since + config_.rotate_wait);
   }
   if (watcher_->polling()) deadline = std::min(deadline, now + kPollInterval);
+  if (fd_retry_at_ != SteadyTime{}) deadline = std::min(deadline, fd_retry_at_);
   if (tracker_->dirty()) deadline = std::min(deadline, now + PositionTracker::kSaveInterval);
   if (deadline <= now) return 0ms;
   // Round up: waking a millisecond early would find nothing due and spin.
@@ -396,9 +432,9 @@ std::chrono::milliseconds TailEngine::nextTimeout(SteadyTime now) const {
 }
 
 void TailEngine::savePositions(std::chrono::milliseconds interval) {
+  if (!context_) return; // never started
   if (auto ok = tracker_->save(interval); !ok) {
-    position_errors_->add();
-    FERRY_LOG_ERROR(context_ ? context_->name() : "tail", "cannot save positions: {}", ok.error());
+    reportSaveError(context_->name(), *position_errors_, *fd_exhausted_, ok.error());
   }
 }
 
@@ -422,16 +458,33 @@ void TailEngine::run() {
       for (auto& f : files_)
         f->maybe_data = true;
     }
+    if (fd_retry_at_ != SteadyTime{} && now >= fd_retry_at_) {
+      fd_retry_at_ = {};
+      for (auto& f : files_)
+        f->maybe_data = f->maybe_data || std::exchange(f->fd_wait, false);
+    }
     if (rescan_needed_ || now >= next_refresh_) {
       rescan_needed_ = false;
       next_refresh_ = now + config_.refresh_interval;
       rescan();
     }
     bool all_at_end = true;
+    // Every file that may have bytes gets its turn each round (at most a round's budget
+    // each), open or parked: none waits for the others to fall silent.
     for (size_t i = 0; i < files_.size() && !stopping_.load(); ++i) {
       TailFile& f = *files_[i];
-      if (f.maybe_data) f.maybe_data = !pump(f);
-      all_at_end = all_at_end && !f.maybe_data;
+      if (f.gone || (f.maybe_data && f.fd < 0 && !parkedMayHaveData(f))) f.maybe_data = false;
+      if (f.maybe_data) {
+        const Reopen got = acquire(f);
+        if (got == Reopen::kOpen) {
+          f.maybe_data = !pump(f);
+        } else if (got == Reopen::kLater) {
+          f.maybe_data = false; // no descriptor to be had: again in kFdRetry, not at once
+          f.fd_wait = true;
+          fd_retry_at_ = Clock::now() + kFdRetry;
+        }
+      }
+      all_at_end = all_at_end && !f.maybe_data && !f.fd_wait;
     }
     runTimers(Clock::now());
     savePositions(PositionTracker::kSaveInterval);

@@ -147,6 +147,16 @@ const config::OptionTable& tailInputOptions() {
        .max_value = 3600 * 1000,
        .doc = "A rotated or deleted file is kept open this long after its last new byte, for "
               "writers that have not reopened yet."},
+      {.name = "max_open_files",
+       .type = OptionType::kInt,
+       .default_value = "0",
+       .min_value = 0,
+       .max_value = 1 << 20,
+       .doc = "Files held open at once; beyond it the least recently read are closed and "
+              "reopened (same device and inode, same offset) when they grow, every file with "
+              "new bytes taking its turn. 0: half the open-files limit, at most 1024 (the "
+              "rest stays for storage, positions and the HTTP server; set it when several "
+              "tail inputs share the limit)."},
       {.name = "db",
        .type = OptionType::kString,
        .doc = "Position database. Default: tail.db in service.storage.path, else beside the "
@@ -187,6 +197,7 @@ TailInputConfig tailConfigFromSection(const config::Section& section,
   c.db_path = section.has("db") && !section.getString("db").empty()
                   ? section.getString("db")
                   : dbPathFor(section.name, state_dir);
+  c.max_open_files = static_cast<size_t>(section.getInt("max_open_files"));
   c.inotify = section.getBool("inotify");
   c.exit_on_eof = section.getBool("exit_on_eof");
   if (c.paths.empty()) throw std::invalid_argument("path: at least one glob is needed");

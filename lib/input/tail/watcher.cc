@@ -41,8 +41,13 @@ FileWatcher::~FileWatcher() {
 int FileWatcher::watchFile(int fd, const std::string& path) {
   if (inotify_fd_ < 0) return -1;
   // Through the descriptor: the watch is on the inode we read, whatever the name means now.
-  const std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
-  int wd = ::inotify_add_watch(inotify_fd_, by_fd.c_str(), kFileMask);
+  // A file not open yet (max_open_files) is watched by name: its first open checks that the
+  // name still leads to the inode it was found as.
+  int wd = -1;
+  if (fd >= 0) {
+    const std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
+    wd = ::inotify_add_watch(inotify_fd_, by_fd.c_str(), kFileMask);
+  }
   if (wd < 0) wd = ::inotify_add_watch(inotify_fd_, path.c_str(), kFileMask);
   return wd;
 }

@@ -25,7 +25,8 @@ public:
   FileWatcher& operator=(const FileWatcher&) = delete;
 
   bool polling() const { return inotify_fd_ < 0; }
-  // Watches an open file for writes, renames, deletion and link changes. -1 when polling
+  // Watches a file (by its descriptor, or by path when fd is -1) for writes, renames,
+  // deletion and link changes; the watch needs no descriptor of its own. -1 when polling
   // or when the watch could not be added (the periodic refresh still covers the file).
   int watchFile(int fd, const std::string& path);
   // Watches a directory for files appearing, leaving or being renamed. False on failure.

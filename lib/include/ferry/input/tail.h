@@ -33,7 +33,8 @@ struct TailInputConfig {
   LongLineMode long_lines = LongLineMode::kSplit;
   codec::ParserOptions parser;
   MultilineOptions multiline;
-  std::string db_path; // "" = positions in memory only
+  size_t max_open_files = 0; // descriptors held at once; 0 = defaultMaxOpenFiles()
+  std::string db_path;       // "" = positions in memory only
   bool inotify = true;
   bool exit_on_eof = false;
 };

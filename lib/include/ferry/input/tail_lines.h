@@ -88,18 +88,27 @@ public:
   }
 
   // The incomplete last line [line_start, size) as a record (idle_flush, end of input).
+  // Its head is then out: the newline that may still end it ("partial", later "\n") closes
+  // that line without an empty record, as the rest of a split line does. Bytes before the
+  // newline are a record of their own.
   template <typename Emit>
   void flushPartial(const char* data, size_t size, size_t& line_start, size_t& scan, Emit&& emit) {
+    bool emitted = false;
     if (size > line_start && !discarding_ &&
         !(continued_ && size - line_start == 1 && data[size - 1] == '\r')) {
       size_t length = size - line_start;
       if (data[size - 1] == '\r') --length;
       emit(line_start, length, size);
+      emitted = true;
     }
     line_start = scan = size;
-    discarding_ = continued_ = false;
+    continued_ = emitted || continued_ || discarding_;
+    discarding_ = false;
   }
 
+  // The line at the current position already has its head out (a reader that resumes in
+  // the middle of a line, after a flushed partial line or a split one).
+  void resumeMidLine() { continued_ = true; }
   void reset() { discarding_ = continued_ = false; }
   bool discarding() const { return discarding_; }
   // Lines cut into several records / cut short, since the last take.

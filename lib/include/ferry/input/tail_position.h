@@ -40,11 +40,18 @@ struct LoadedPositions {
   std::vector<PositionEntry> entries;
 };
 
+// Why a save failed: the message names the step and the file; error is its errno, so that
+// a lack of descriptors (EMFILE, ENFILE: retried, a warning) is told from the rest.
+struct PositionSaveError {
+  std::string message;
+  int error = 0;
+};
+
 // A missing file is an empty database; an unreadable one is an error.
 std::expected<LoadedPositions, std::string> loadPositions(const std::string& path);
-// Replaces the database atomically; the error names the step that failed.
-std::expected<void, std::string> savePositions(const std::string& path,
-                                               const std::vector<PositionEntry>& entries);
+// Replaces the database atomically.
+std::expected<void, PositionSaveError> savePositions(const std::string& path,
+                                                     const std::vector<PositionEntry>& entries);
 
 class PositionTracker : public std::enable_shared_from_this<PositionTracker> {
 public:
@@ -92,9 +99,9 @@ public:
   // Saves when something changed and `min_interval` has passed since the last save (0 =
   // now). Returns false when nothing was written; an error when the save failed (the
   // tracker stays dirty, the next call retries).
-  std::expected<bool, std::string> save(std::chrono::milliseconds min_interval);
+  std::expected<bool, PositionSaveError> save(std::chrono::milliseconds min_interval);
   // Called with the error of a save made from a finalizer (which cannot return it).
-  void setErrorHandler(std::function<void(const std::string&)> handler);
+  void setErrorHandler(std::function<void(const PositionSaveError&)> handler);
 
   static constexpr std::chrono::milliseconds kSaveInterval{200};
 
@@ -108,7 +115,7 @@ private:
   bool dirty_ = false;
   std::mutex save_mu_; // one save at a time; held while writing, never with mu_
   std::chrono::steady_clock::time_point last_save_{};
-  std::function<void(const std::string&)> on_error_;
+  std::function<void(const PositionSaveError&)> on_error_;
 };
 
 struct PositionTracker::File {

@@ -142,6 +142,32 @@ TEST(TailLineSplitterTest, SplitLineEndingInCrLfHasNoEmptyTail) {
   }
 }
 
+// idle_flush sent "part" before its newline came: the newline (alone, or as \r\n) ends that
+// line without an empty record; what follows it frames as ever, empty lines included.
+TEST(TailLineSplitterTest, NewlineAfterAFlushedPartialLineIsNoRecord) {
+  for (const std::string rest : {"\n", "\r\n"}) {
+    LineSplitter splitter(1024, LongLineMode::kSplit);
+    core::ByteBuffer buf;
+    size_t line_start = 0, scan = 0;
+    Lines got;
+    auto emit = [&](size_t s, size_t l, size_t) { got.emplace_back(buf.data() + s, l); };
+    buf.append("one\npart");
+    splitter.scan(buf.data(), buf.size(), line_start, scan, emit);
+    splitter.flushPartial(buf.data(), buf.size(), line_start, scan, emit);
+    EXPECT_EQ(got, (Lines{"one", "part"}));
+    buf.append(rest + "\n\nx\n");
+    splitter.scan(buf.data(), buf.size(), line_start, scan, emit);
+    EXPECT_EQ(got, (Lines{"one", "part", "", "", "x"})) << "rest " << rest.size();
+    // A line that goes on after the flush is a record of its own.
+    buf.append("tail");
+    splitter.scan(buf.data(), buf.size(), line_start, scan, emit);
+    splitter.flushPartial(buf.data(), buf.size(), line_start, scan, emit);
+    buf.append(" more\n");
+    splitter.scan(buf.data(), buf.size(), line_start, scan, emit);
+    EXPECT_EQ(got, (Lines{"one", "part", "", "", "x", "tail", " more"}));
+  }
+}
+
 TEST(TailLineSplitterTest, InvalidUtf8AndNulBytesPassThrough) {
   const std::string input("\xff\xfe\x00x\n\xc3\x28\n", 8);
   const auto f = frame(input, {3}, 1024, LongLineMode::kSplit, false);

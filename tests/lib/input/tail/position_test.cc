@@ -82,7 +82,7 @@ TEST(PositionDbTest, SaveFailureIsReported) {
   test::TempDir dir;
   const auto r = savePositions((dir / "missing-dir" / "tail.db").string(), {});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("cannot create"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message.find("cannot create"), std::string::npos) << r.error().message;
 }
 
 TEST(PositionTrackerTest, OutOfOrderFinalizersAdvanceOnlyTheContiguousPrefix) {
