@@ -463,30 +463,37 @@ void Pipeline::storageWritable() {
                  secs.count());
 }
 
+namespace {
+
+// One log line for a damaged stretch of the disk buffer: how much it cost, as far as known.
+void logDamage(const storage::Damage& d, std::string_view where) {
+  if (d.end_seq == UINT64_MAX) {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {} and nothing intact after it: {} "
+                    "records lost in {} entries whose header survived, plus whatever the rest of "
+                    "the segment held (not knowable)",
+                    where, d.offset, d.segment, d.records, d.known_entries);
+  } else if (d.unknownEntries() > 0) {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {}: {} entries lost: {} records "
+                    "known, plus those of {} entries whose header is damaged too (not knowable); "
+                    "reading goes on at the next intact entry",
+                    where, d.offset, d.segment, d.entries(), d.records, d.unknownEntries());
+  } else {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {}: {} entries lost ({} records); "
+                    "reading goes on at the next intact entry",
+                    where, d.offset, d.segment, d.entries(), d.records);
+  }
+}
+
+} // namespace
+
 void Pipeline::reportDamage(const std::vector<storage::Damage>& damage, std::string_view where) {
   for (const auto& d : damage) {
     storage_lost_records_->add(d.records);
     storage_lost_entries_->add(d.entries());
-    if (d.end_seq == UINT64_MAX) {
-      FERRY_LOG_ERROR(
-          "storage",
-          "{}: damaged data at byte {} of segment {} and nothing intact after it: {} "
-          "records lost in {} entries whose header survived, plus whatever the rest of the "
-          "segment held (not knowable)",
-          where, d.offset, d.segment, d.records, d.known_entries);
-    } else if (d.unknownEntries() > 0) {
-      FERRY_LOG_ERROR(
-          "storage",
-          "{}: damaged data at byte {} of segment {}: {} entries lost: {} records "
-          "known, plus those of {} entries whose header is damaged too (not knowable); reading "
-          "goes on at the next intact entry",
-          where, d.offset, d.segment, d.entries(), d.records, d.unknownEntries());
-    } else {
-      FERRY_LOG_ERROR("storage",
-                      "{}: damaged data at byte {} of segment {}: {} entries lost ({} records); "
-                      "reading goes on at the next intact entry",
-                      where, d.offset, d.segment, d.entries(), d.records);
-    }
+    logDamage(d, where);
   }
 }
 
@@ -585,6 +592,7 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
     if (::access(dir.c_str(), F_OK) != 0) continue; // nothing given up
     auto store = storage::SegmentStore::open(opts, {"replay"});
     if (!store) throw std::runtime_error(store.error());
+    for (const auto& d : (*store)->recovery().lost) logDamage(d, dir);
     auto api = plugins.load(o.section.type);
     if (!api) throw std::runtime_error(api.error());
     output::OutputRunner runner(**api, o, metrics, config.service.http_unhealthy_after_ms);
@@ -603,6 +611,7 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       auto e = reader.next();
+      for (const auto& d : reader.takeDamage()) logDamage(d, (*store)->directory());
       if (!e) throw std::runtime_error(e.error());
       if (!*e) break;
       r.records += (*e)->batch->size();
