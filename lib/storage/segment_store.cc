@@ -155,14 +155,18 @@ std::optional<Head> readHead(int fd, uint64_t offset, uint64_t end, bool old_for
   return head;
 }
 
-// Reads the body of the entry at `offset` and checks it: checksum, layout, and that it says
-// what its header says.
-bool readBody(int fd, uint64_t offset, const Head& head, std::string& body) {
+// Reads the body of the entry at `offset`, checks it (checksum, layout, and that it says
+// what its header says) and rebuilds the batch; nullopt when it fails a check.
+std::optional<StoredEntry> readEntry(int fd, uint64_t offset, const Head& head, std::string& body) {
   body.resize(head.body_length);
-  if (!readFull(fd, body.data(), body.size(), offset + head.size - head.body_length)) return false;
-  if (crc32c(body) != head.body_crc) return false;
+  if (!readFull(fd, body.data(), body.size(), offset + head.size - head.body_length))
+    return std::nullopt;
+  if (crc32c(body) != head.body_crc) return std::nullopt;
   const Header h = parseHeader(body.data());
-  return h.seq == head.seq && h.records == head.records && decodeBody(body).has_value();
+  if (h.seq != head.seq || h.records != head.records) return std::nullopt;
+  auto entry = decodeBody(body);
+  if (!entry) return std::nullopt;
+  return std::move(*entry);
 }
 
 // The first offset in [from, end) where the magic starts, else `end`.
@@ -199,7 +203,7 @@ Damage findResume(int fd, uint64_t segment, uint64_t offset, uint64_t end, uint6
   while (p < end) {
     const auto head = readHead(fd, p, end, false, true);
     if (head && head->seq >= floor) {
-      if (head->size <= end - p && readBody(fd, p, *head, body)) {
+      if (head->size <= end - p && readEntry(fd, p, *head, body)) {
         d.resume = p;
         d.end_seq = head->seq;
         return d;
@@ -237,15 +241,17 @@ ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq, uint64_t 
   ScanResult r;
   r.next_seq = first_seq;
   char first[4];
+  // Tentative: a damaged first magic looks the same. The entries found decide below.
   r.old_format = file_size >= 4 && readFull(fd, first, 4, 0) && !startsWithMagic(first);
   std::string body;
-  uint64_t off = 0;
+  uint64_t off = 0, old_entries = 0;
   while (off < file_size) {
     const auto head = readHead(fd, off, file_size, r.old_format);
     // The first format's entries follow one another without gaps.
     const bool in_order =
         head && (head->old_format ? head->seq == r.next_seq : head->seq >= r.next_seq);
-    if (in_order && readBody(fd, off, *head, body)) {
+    if (in_order && readEntry(fd, off, *head, body)) {
+      old_entries += head->old_format ? 1 : 0;
       off += head->size;
       r.bytes = off;
       r.entries += 1;
@@ -259,6 +265,7 @@ ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq, uint64_t 
     off = d.resume;
   }
   if (!r.torn) r.bytes = file_size;
+  r.old_format = old_entries > 0;
   return r;
 }
 
@@ -750,12 +757,12 @@ std::expected<std::optional<StoredEntry>, std::string> StoreReader::next(uint64_
       offset_seq_ = head->seq + 1;
       continue;
     }
-    if (head && head->seq >= offset_seq_ && readBody(fd_, offset_, *head, body)) {
-      auto entry = decodeBody(body);
-      if (!entry) return std::unexpected(entry.error());
-      offset_ += head->size;
-      offset_seq_ = next_ = head->seq + 1;
-      return std::optional<StoredEntry>(std::move(*entry));
+    if (head && head->seq >= offset_seq_) {
+      if (auto entry = readEntry(fd_, offset_, *head, body)) {
+        offset_ += head->size;
+        offset_seq_ = next_ = head->seq + 1;
+        return entry;
+      }
     }
     // Damage: go on at the next intact entry; what lies between is lost (counted once).
     auto [damage, fresh] = store_->damageAt(*seg, fd_, offset_, offset_seq_);
