@@ -122,11 +122,16 @@ private:
       }
       if (error.empty()) {
         pipeline_.storageWritable();
+        paused_gauge_->set(0);
         if (ack) ack(core::BatchOutcome::kDelivered);
         return true;
       }
       pipeline_.storageUnwritable(error);
-      if (!sleepUnlessStopping(retry)) return false;
+      paused_gauge_->set(1); // this input waits too: for room for its own batch
+      if (!sleepUnlessStopping(retry)) {
+        paused_gauge_->set(0);
+        return false;
+      }
       retry = std::min(retry * 2, std::chrono::milliseconds(1000));
     }
   }

@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 command -v node >/dev/null || fail "node is required for the forward client"
 
-N=100000
+N=200000
 FWD_PORT=$(free_port)
 HTTP=127.0.0.1:$HTTP_PORT
 STORE=$WORK/store
@@ -69,13 +69,12 @@ mount -o remount,size=64m "$STORE" || fail "cannot grow the tmpfs"
 recovered() { [ "$(metric ferry_storage_degraded)" = 0 ] && [ "$(read_total)" -gt "$at_full" ]; }
 wait_for 10 recovered || { tail "$WORK/err1.txt"; fail "ferry did not resume once space returned"; }
 health_says '^200 ' || fail "/health once space returned: $(health)"
-more() { [ "$(read_total)" -ge $((at_full + 5000)) ] || ! kill -0 "$client" 2>/dev/null; }
-wait_for 20 more || fail "too few records after space returned"
 kill -9 "$pid"
 wait_exit "$pid" 10
 wait_exit "$client" 20 # it reports what was acknowledged when the connection drops
 acked=$(python3 -c "import json; print(json.load(open('$WORK/client.json'))['acked'])")
 [ "$acked" -gt "$at_full" ] || fail "acked $acked: nothing acknowledged after the disk had room again"
+echo "killed with $acked of $N records acknowledged ($at_full when the disk filled)"
 
 # 4. Restart with the sink back: every acknowledged record is delivered.
 revive_sink
