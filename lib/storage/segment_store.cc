@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <set>
 
 #include "ferry/storage/crc32c.h"
 
@@ -269,6 +270,17 @@ ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq, uint64_t 
   return r;
 }
 
+// Temporary file, then rename: the file is whole or absent. No fsync: callers can do
+// without it after a power failure.
+void writeFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
 std::string sanitize(const std::string& name) {
   std::string s = name;
   for (char& c : s) {
@@ -315,6 +327,10 @@ SegmentStore::open(StoreOptions options, const std::vector<std::string>& outputs
 
 std::string SegmentStore::segmentPath(uint64_t first_seq) const {
   return fmt::format("{}/{:020}.seg", dir_, first_seq);
+}
+
+std::string SegmentStore::reportedPath() const {
+  return dir_ + "/damage-reported";
 }
 
 std::string SegmentStore::cursorPath(const std::string& output) const {
@@ -417,13 +433,31 @@ std::expected<void, std::string> SegmentStore::recover(const std::vector<std::st
     min_cursor = std::min(min_cursor, c.seq);
   }
   {
-    // Readers step over the stretches found here silently: they are reported once, below.
+    // Readers step over the stretches found here silently: they are reported once, below,
+    // unless an earlier start or a reader did so already (they stay on disk until collected).
+    std::set<std::pair<uint64_t, uint64_t>> reported;
+    if (FILE* f = std::fopen(reportedPath().c_str(), "re")) {
+      unsigned long long seg = 0, off = 0;
+      while (std::fscanf(f, "%llu %llu", &seg, &off) == 2)
+        reported.insert({seg, off});
+      std::fclose(f);
+    }
     std::lock_guard lock(damage_mu_);
-    for (const Damage& d : skips)
+    std::string still_there;
+    for (const Damage& d : skips) {
       damage_[{d.segment, d.offset}] = d;
+      still_there += fmt::format("{} {}\n", d.segment, d.offset);
+    }
     for (const Damage& d : damage) {
       // Damage every output had read past cost nothing.
+      if (reported.contains({d.segment, d.offset})) continue;
       if (d.end_seq == UINT64_MAX || d.end_seq > min_cursor) recovery_.lost.push_back(d);
+    }
+    // Best effort: should this fail, the next start reports the same damage again.
+    if (still_there.empty()) {
+      ::unlink(reportedPath().c_str());
+    } else {
+      writeFileAtomically(reportedPath(), still_there);
     }
   }
   std::lock_guard lock(mu_);
@@ -698,6 +732,13 @@ std::pair<Damage, bool> SegmentStore::damageAt(const Segment& seg, int fd, uint6
   if (auto it = damage_.find(key); it != damage_.end()) return {it->second, false};
   Damage d = findResume(fd, seg.first_seq, offset, seg.bytes, min_seq, seg.end_seq);
   damage_[key] = d;
+  // Remembered across a restart, so that the next start does not report it again.
+  const int out = ::open(reportedPath().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (out >= 0) {
+    const std::string line = fmt::format("{} {}\n", seg.first_seq, offset);
+    [[maybe_unused]] const ssize_t w = ::write(out, line.data(), line.size());
+    ::close(out);
+  }
   return {d, true};
 }
 

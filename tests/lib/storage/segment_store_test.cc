@@ -344,6 +344,7 @@ TEST(SegmentStoreTest, CorruptionAtEveryByteOfAMiddleEntryLosesOnlyThatEntry) {
     std::string damaged = pristine;
     damaged[at] = static_cast<char>(damaged[at] ^ 0x5A);
     test::writeFile(seg, damaged);
+    fs::remove(dir / "queue/damage-reported"); // a new damage each time, at the same place
     auto store = openStore(optionsFor(dir));
     ASSERT_NE(store, nullptr);
     const auto& rec = store->recovery();
@@ -432,6 +433,36 @@ TEST(SegmentStoreTest, DamageEveryCursorPassedIsNotCountedAsLost) {
   EXPECT_EQ(store->recovery().lost[0].first_seq, 7u);
   EXPECT_EQ(store->recovery().lost[0].records, 8u);
   EXPECT_EQ(seqsOf(readAll(*store, 6)), (std::vector<uint64_t>{6, 8, 9}));
+}
+
+TEST(SegmentStoreTest, DamageIsReportedOnceAcrossRestarts) {
+  TempDir dir;
+  const auto starts = tenEntries(dir, {"a"});
+  const std::string seg = segmentFiles(dir).at(0);
+  std::string data = test::readFile(seg);
+  data[starts[2] + 40] ^= 1; // found on the next start
+  test::writeFile(seg, data);
+  {
+    auto store = openStore(optionsFor(dir), {"a"});
+    ASSERT_EQ(store->recovery().lost.size(), 1u);
+    EXPECT_EQ(store->recovery().lost[0].records, 3u);
+    // Found by a reader while running.
+    std::string now = test::readFile(seg);
+    now[starts[6] + 40] ^= 1;
+    test::writeFile(seg, now);
+    StoreReader r(*store, 0);
+    EXPECT_EQ(drain(r).size(), 8u);
+    const auto met = r.takeDamage();
+    ASSERT_EQ(met.size(), 1u);
+    EXPECT_EQ(met[0].records, 7u);
+  }
+  // Both are still on disk (no output passed them) and stepped over, but not reported again.
+  auto store = openStore(optionsFor(dir), {"a"});
+  EXPECT_EQ(store->recovery().corrupt_entries, 2u);
+  EXPECT_TRUE(store->recovery().lost.empty());
+  StoreReader r(*store, 0);
+  EXPECT_EQ(seqsOf(drain(r)), (std::vector<uint64_t>{0, 1, 3, 4, 5, 7, 8, 9}));
+  EXPECT_TRUE(r.takeDamage().empty());
 }
 
 // The first format: u32 body length | u32 crc32c(body) | body.

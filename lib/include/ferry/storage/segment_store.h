@@ -180,6 +180,9 @@ private:
   std::expected<void, std::string> startSegmentLocked(uint64_t first_seq);
   std::string segmentPath(uint64_t first_seq) const;
   std::string cursorPath(const std::string& output) const;
+  // Damage inside segments reported already (by an earlier start or a reader), one
+  // "<segment> <offset>" a line: stepped over again on the next start, not counted twice.
+  std::string reportedPath() const;
   // The segment holding seq, else the first one after it; nullopt when none.
   std::optional<Segment> segmentFor(uint64_t seq) const;
   // A reader met damage at `offset` of segment `seg` (open as fd): the stretch as first
