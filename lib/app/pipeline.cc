@@ -1,7 +1,8 @@
 // Pipeline wiring and the shutdown sequence. Backpressure: the router remembers which
 // outputs each input's batches went to (a bit mask); an input is paused while any of those
 // outputs is over its byte budget, so a dead sink pauses only the inputs that feed it.
-// With storage on, inputs pause only when the disk buffer is full (when_full: pause).
+// With storage on, inputs pause only when the disk buffer is full (when_full: pause) or
+// cannot take writes (disk full or failing: nothing is acknowledged until it is stored).
 #include "ferry/app/pipeline.h"
 
 #include <fmt/format.h>
@@ -83,39 +84,66 @@ private:
   }
 
   // Storage on: the batch is on disk (synced per policy) before this returns, so the
-  // input's acknowledgement (forward ack, tail position) may follow at once.
+  // input's acknowledgement (forward ack, tail position) may follow at once. A batch the disk
+  // cannot take (full, failing) is held here and written again until it goes, with every
+  // input paused meanwhile: it is never acknowledged before it is stored, and the inputs
+  // hold no more than they would while paused by a full buffer. When the daemon stops first
+  // it is refused: unacknowledged, the source sends it again.
   bool pushStored(core::BatchRef batch) {
     waitWhilePaused();
     batch->setInputId(id_);
-    core::BatchFinalizer ack = batch->takeFinalizer();
     const size_t records = batch->size(), bytes = batch->buffer().size();
-    bool stored = false;
-    {
-      std::lock_guard lock(pipeline_.append_mu_);
-      auto& store = *pipeline_.store_;
-      if (store.full() && store.options().when_full == storage::WhenFull::kDropOldest) {
-        const uint64_t dropped = store.dropOldest();
-        pipeline_.storage_dropped_->add(dropped);
-        FERRY_LOG_WARN("storage", "disk buffer full: dropped the oldest segment ({} records)", dropped);
+    auto retry = std::chrono::milliseconds(50);
+    for (;;) {
+      core::BatchFinalizer ack;
+      std::string error;
+      {
+        std::lock_guard lock(pipeline_.append_mu_);
+        auto& store = *pipeline_.store_;
+        if (store.full() && store.options().when_full == storage::WhenFull::kDropOldest) {
+          const uint64_t dropped = store.dropOldest();
+          pipeline_.storage_dropped_->add(dropped);
+          FERRY_LOG_WARN("storage", "disk buffer full: dropped the oldest segment ({} records)",
+                         dropped);
+        }
+        auto seq = store.append(*batch);
+        if (seq) {
+          {
+            std::lock_guard seq_lock(pipeline_.seq_mu_);
+            pipeline_.ring_seq_.emplace(batch.get(), *seq);
+          }
+          records_->add(records);
+          bytes_->add(bytes);
+          ack = batch->takeFinalizer();
+          pipeline_.ring_.push(batch.release());
+        } else {
+          error = std::move(seq.error());
+        }
       }
-      auto seq = store.append(*batch);
-      if (seq) {
-        stored = true;
-        std::lock_guard seq_lock(pipeline_.seq_mu_);
-        pipeline_.ring_seq_.emplace(batch.get(), *seq);
-      } else {
-        // Disk trouble: this batch travels in memory only and acks on delivery, as without
-        // storage (at-least-once still holds, crash safety does not).
-        pipeline_.storage_errors_->add();
-        FERRY_LOG_ERROR("storage", "cannot store a batch, keeping it in memory: {}", seq.error());
-        batch->setFinalizer(std::move(ack));
+      if (error.empty()) {
+        pipeline_.storageWritable();
+        paused_gauge_->set(0);
+        if (ack) ack(core::BatchOutcome::kDelivered);
+        return true;
       }
-      records_->add(records);
-      bytes_->add(bytes);
-      pipeline_.ring_.push(batch.release());
+      pipeline_.storageUnwritable(error);
+      paused_gauge_->set(1); // this input waits too: for room for its own batch
+      if (!sleepUnlessStopping(retry)) {
+        paused_gauge_->set(0);
+        return false;
+      }
+      retry = std::min(retry * 2, std::chrono::milliseconds(1000));
     }
-    if (stored && ack) ack(core::BatchOutcome::kDelivered);
-    return true;
+  }
+
+  // Sleeps `d` (in short steps); false as soon as the daemon is stopping.
+  bool sleepUnlessStopping(std::chrono::milliseconds d) {
+    const auto until = std::chrono::steady_clock::now() + d;
+    while (!pipeline_.stopping_.load(std::memory_order_relaxed)) {
+      if (std::chrono::steady_clock::now() >= until) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
   }
 
   Pipeline& pipeline_;
@@ -342,20 +370,38 @@ void Pipeline::openStorage() {
   if (!store) throw std::runtime_error(fmt::format("storage: {}", store.error()));
   store_ = std::move(*store);
   const auto& rec = store_->recovery();
-  metrics_.counter("ferry_storage_corrupt_entries_total", {}, "Torn or corrupt segment tails truncated on start")
+  metrics_
+      .counter("ferry_storage_corrupt_entries_total", {},
+               "Damaged stretches (torn tails, corrupt entries) found in segments on start")
       .add(rec.corrupt_entries);
-  metrics_.counter("ferry_storage_truncated_bytes_total", {}, "Bytes cut off damaged segments on start")
+  metrics_
+      .counter("ferry_storage_truncated_bytes_total", {}, "Bytes cut off damaged segments on start")
       .add(rec.truncated_bytes);
-  storage_dropped_ = &metrics_.counter("ferry_storage_dropped_records_total", {},
-                                       "Records dropped from a full disk buffer (when_full: drop_oldest)");
-  storage_errors_ = &metrics_.counter("ferry_storage_errors_total", {}, "Disk buffer read/write failures");
-  dead_lettered_ = &metrics_.counter("ferry_storage_dead_letter_records_total", {},
-                                     "Records given up after retry.max_attempts and kept for `ferry replay`");
+  storage_dropped_ =
+      &metrics_.counter("ferry_storage_dropped_records_total", {},
+                        "Records dropped from a full disk buffer (when_full: drop_oldest)");
+  storage_errors_ =
+      &metrics_.counter("ferry_storage_errors_total", {}, "Disk buffer read/write failures");
+  storage_lost_records_ =
+      &metrics_.counter("ferry_storage_lost_records_total", {},
+                        "Records lost to damaged disk buffer entries (where the count survived)");
+  storage_lost_entries_ = &metrics_.counter("ferry_storage_lost_entries_total", {},
+                                            "Disk buffer entries (batches) lost to damage");
+  storage_degraded_gauge_ = &metrics_.gauge(
+      "ferry_storage_degraded", {}, "1 while the disk buffer cannot take writes (inputs paused)");
+  storage_degraded_gauge_->set(0);
+  dead_lettered_ =
+      &metrics_.counter("ferry_storage_dead_letter_records_total", {},
+                        "Records given up after retry.max_attempts and kept for `ferry replay`");
   storage_bytes_ = &metrics_.gauge("ferry_storage_bytes", {}, "Bytes held in the disk buffer");
   if (rec.corrupt_entries > 0) {
-    FERRY_LOG_WARN("storage", "{}: truncated {} damaged segment tail(s), {} bytes", store_->directory(),
-                   rec.corrupt_entries, rec.truncated_bytes);
+    FERRY_LOG_WARN("storage",
+                   "{}: {} damaged stretch(es) in segments: {} bytes of torn or damaged tails "
+                   "truncated, {} damaged bytes stepped over",
+                   store_->directory(), rec.corrupt_entries, rec.truncated_bytes,
+                   rec.skipped_bytes);
   }
+  reportDamage(rec.lost, store_->directory());
   if (rec.records > 0) {
     FERRY_LOG_INFO("storage", "{}: {} records in {} segments from the last run", store_->directory(),
                    rec.records, rec.segments);
@@ -388,7 +434,72 @@ void Pipeline::pollFilters(bool all) {
 }
 
 bool Pipeline::storageFullPause() const {
+  if (storage_degraded_.load(std::memory_order_relaxed)) return true; // the disk takes no writes
   return store_->options().when_full == storage::WhenFull::kPause && store_->full();
+}
+
+void Pipeline::storageUnwritable(const std::string& error) {
+  storage_errors_->add();
+  std::lock_guard lock(degraded_mu_);
+  if (storage_degraded_.load()) return; // said once; the input holding the batch retries
+  storage_degraded_.store(true);
+  degraded_since_ = std::chrono::steady_clock::now();
+  storage_degraded_gauge_->set(1);
+  const std::string reason = "disk buffer cannot take writes: " + error;
+  for (auto& o : outputs_)
+    o->setStorageFault(reason);
+  FERRY_LOG_ERROR("storage",
+                  "cannot store a batch: {}; inputs paused, nothing acknowledged until "
+                  "it is stored (retrying)",
+                  error);
+}
+
+void Pipeline::storageWritable() {
+  if (!storage_degraded_.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(degraded_mu_);
+  if (!storage_degraded_.load()) return;
+  storage_degraded_.store(false);
+  storage_degraded_gauge_->set(0);
+  for (auto& o : outputs_)
+    o->setStorageFault("");
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - degraded_since_);
+  FERRY_LOG_INFO("storage", "the disk buffer takes writes again after {} s; inputs resumed",
+                 secs.count());
+}
+
+namespace {
+
+// One log line for a damaged stretch of the disk buffer: how much it cost, as far as known.
+void logDamage(const storage::Damage& d, std::string_view where) {
+  if (d.end_seq == UINT64_MAX) {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {} and nothing intact after it: {} "
+                    "records lost in {} entries whose header survived, plus whatever the rest of "
+                    "the segment held (not knowable)",
+                    where, d.offset, d.segment, d.records, d.known_entries);
+  } else if (d.unknownEntries() > 0) {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {}: {} entries lost: {} records "
+                    "known, plus those of {} entries whose header is damaged too (not knowable); "
+                    "reading goes on at the next intact entry",
+                    where, d.offset, d.segment, d.entries(), d.records, d.unknownEntries());
+  } else {
+    FERRY_LOG_ERROR("storage",
+                    "{}: damaged data at byte {} of segment {}: {} entries lost ({} records); "
+                    "reading goes on at the next intact entry",
+                    where, d.offset, d.segment, d.entries(), d.records);
+  }
+}
+
+} // namespace
+
+void Pipeline::reportDamage(const std::vector<storage::Damage>& damage, std::string_view where) {
+  for (const auto& d : damage) {
+    storage_lost_records_->add(d.records);
+    storage_lost_entries_->add(d.entries());
+    logDamage(d, where);
+  }
 }
 
 void Pipeline::feedEnqueue(size_t output, core::BatchRef batch, bool from_disk) {
@@ -486,6 +597,7 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
     if (::access(dir.c_str(), F_OK) != 0) continue; // nothing given up
     auto store = storage::SegmentStore::open(opts, {"replay"});
     if (!store) throw std::runtime_error(store.error());
+    for (const auto& d : (*store)->recovery().lost) logDamage(d, dir);
     auto api = plugins.load(o.section.type);
     if (!api) throw std::runtime_error(api.error());
     output::OutputRunner runner(**api, o, metrics, config.service.http_unhealthy_after_ms);
@@ -504,6 +616,7 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       auto e = reader.next();
+      for (const auto& d : reader.takeDamage()) logDamage(d, (*store)->directory());
       if (!e) throw std::runtime_error(e.error());
       if (!*e) break;
       r.records += (*e)->batch->size();
@@ -572,6 +685,9 @@ bool Pipeline::feedFromDisk(size_t output) {
     // and the runner waiting for its flush interval.
     if (runner.recordBytes() * 2 > config_.outputs[output].common.buffer_max_bytes) return false;
     auto entry = os.reader->next(limit - 1);
+    if (auto damage = os.reader->takeDamage(); !damage.empty()) {
+      reportDamage(damage, fmt::format("output {}", runner.name()));
+    }
     if (!entry) {
       storage_errors_->add();
       FERRY_LOG_ERROR("storage", "output {}: {}; skipping to the newest entries", runner.name(), entry.error());

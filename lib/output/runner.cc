@@ -296,12 +296,18 @@ void OutputRunner::join() {
 OutputHealth OutputRunner::health() const {
   std::lock_guard lock(health_mu_);
   if (auth_unhealthy_) return {false, health_reason_};
+  if (!storage_fault_.empty()) return {false, storage_fault_};
   const int64_t since = nowNs() - last_success_ns_.load();
   if (pending_records_.load() > 0 && since > static_cast<int64_t>(unhealthy_after_ms_) * 1'000'000) {
     return {false, fmt::format("no successful delivery for {} s while records wait{}", since / 1'000'000'000,
                                health_reason_.empty() ? "" : ": " + health_reason_)};
   }
   return {true, ""};
+}
+
+void OutputRunner::setStorageFault(std::string reason) {
+  std::lock_guard lock(health_mu_);
+  storage_fault_ = std::move(reason);
 }
 
 void OutputRunner::setHealth(bool unhealthy, std::string reason) {

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <set>
 
 #include "ferry/storage/crc32c.h"
 
@@ -107,48 +108,177 @@ std::expected<StoredEntry, std::string> decodeBody(std::string_view body) {
   return StoredEntry{h.seq, std::move(batch)};
 }
 
+// An entry's header as read from disk, before its body is checked.
+struct Head {
+  uint64_t seq = 0;
+  uint32_t records = 0;
+  uint32_t body_length = 0;
+  uint32_t body_crc = 0;
+  uint64_t size = 0; // header + body
+  bool old_format = false;
+};
+
+constexpr uint64_t kOldHeadBytes = SegmentStore::kOldPrefixBytes + 12; // prefix, seq, records
+
+bool startsWithMagic(const char* p) {
+  return get<uint32_t>(p) == SegmentStore::kMagic;
+}
+
+// The header at `offset`, if it can be trusted: the current format's magic and header
+// checksum, or (in a segment of the first format, whose lengths are unchecked) a length
+// that fits before `end`. The whole entry must end by `end`, unless `torn_ok` (a checked
+// header of an entry cut short still says what the entry held).
+std::optional<Head> readHead(int fd, uint64_t offset, uint64_t end, bool old_format,
+                             bool torn_ok = false) {
+  char h[SegmentStore::kHeaderBytes];
+  if (end < offset || end - offset < kOldHeadBytes || !readFull(fd, h, kOldHeadBytes, offset))
+    return std::nullopt;
+  Head head;
+  if (startsWithMagic(h)) {
+    if (end - offset < sizeof h || !readFull(fd, h, sizeof h, offset)) return std::nullopt;
+    if (crc32c(std::string_view(h, 24)) != get<uint32_t>(h + 24)) return std::nullopt;
+    head.body_length = get<uint32_t>(h + 4);
+    head.seq = get<uint64_t>(h + 8);
+    head.records = get<uint32_t>(h + 16);
+    head.body_crc = get<uint32_t>(h + 20);
+    head.size = sizeof h + uint64_t{head.body_length};
+  } else {
+    if (!old_format) return std::nullopt;
+    head.old_format = true;
+    head.body_length = get<uint32_t>(h);
+    head.body_crc = get<uint32_t>(h + 4);
+    head.seq = get<uint64_t>(h + 8);
+    head.records = get<uint32_t>(h + 16);
+    head.size = SegmentStore::kOldPrefixBytes + uint64_t{head.body_length};
+  }
+  if (head.body_length < SegmentStore::kFixedBodyBytes) return std::nullopt;
+  if (head.size > end - offset && !(torn_ok && !head.old_format)) return std::nullopt;
+  return head;
+}
+
+// Reads the body of the entry at `offset`, checks it (checksum, layout, and that it says
+// what its header says) and rebuilds the batch; nullopt when it fails a check.
+std::optional<StoredEntry> readEntry(int fd, uint64_t offset, const Head& head, std::string& body) {
+  body.resize(head.body_length);
+  if (!readFull(fd, body.data(), body.size(), offset + head.size - head.body_length))
+    return std::nullopt;
+  if (crc32c(body) != head.body_crc) return std::nullopt;
+  const Header h = parseHeader(body.data());
+  if (h.seq != head.seq || h.records != head.records) return std::nullopt;
+  auto entry = decodeBody(body);
+  if (!entry) return std::nullopt;
+  return std::move(*entry);
+}
+
+// The first offset in [from, end) where the magic starts, else `end`.
+uint64_t findMagic(int fd, uint64_t from, uint64_t end) {
+  constexpr size_t kChunk = 64 << 10;
+  char magic[4];
+  std::memcpy(magic, &SegmentStore::kMagic, 4);
+  std::string buf;
+  while (from + 4 <= end) {
+    buf.resize(std::min<uint64_t>(kChunk, end - from));
+    if (!readFull(fd, buf.data(), buf.size(), from)) return end;
+    const auto* hit = static_cast<const char*>(::memmem(buf.data(), buf.size(), magic, 4));
+    if (hit != nullptr) return from + static_cast<uint64_t>(hit - buf.data());
+    if (buf.size() < 4) return end;
+    from += buf.size() - 3; // a magic across the chunk boundary is found by the next read
+  }
+  return end;
+}
+
+// Damage at `offset`: steps past it to the next entry whose magic, header checksum and body
+// checksum all match and whose seq is at least `min_seq`. A damaged length is never followed:
+// only a header that passed its checksum says where its entry ends. `end_seq` is the seq
+// after the segment's last entry when the caller knows it (UINT64_MAX otherwise).
+Damage findResume(int fd, uint64_t segment, uint64_t offset, uint64_t end, uint64_t min_seq,
+                  uint64_t end_seq) {
+  Damage d;
+  d.segment = segment;
+  d.offset = offset;
+  d.first_seq = min_seq;
+  std::string body;
+  uint64_t p = offset;
+  uint64_t floor = min_seq;
+  bool exact_end = false; // the last entry stepped over ended the segment: nothing unknown after
+  while (p < end) {
+    const auto head = readHead(fd, p, end, false, true);
+    if (head && head->seq >= floor) {
+      if (head->size <= end - p && readEntry(fd, p, *head, body)) {
+        d.resume = p;
+        d.end_seq = head->seq;
+        return d;
+      }
+      // The header survived: its records are known lost, and its length can be trusted.
+      d.known_entries += 1;
+      d.records += head->records;
+      floor = head->seq + 1;
+      exact_end = head->size >= end - p;
+      p += std::min(head->size, end - p);
+      continue;
+    }
+    exact_end = false;
+    p = findMagic(fd, p + 1, end);
+  }
+  d.resume = end;
+  d.end_seq = end_seq != UINT64_MAX ? end_seq : exact_end ? floor : UINT64_MAX;
+  if (d.end_seq != UINT64_MAX && d.end_seq < min_seq + d.known_entries) d.end_seq = UINT64_MAX;
+  return d;
+}
+
 struct ScanResult {
-  uint64_t good_bytes = 0; // offset after the last valid entry
+  uint64_t bytes = 0; // where the segment ends once a damaged tail is cut off
   uint64_t entries = 0;
   uint64_t records = 0;
   uint64_t next_seq = 0;
-  bool damaged = false;
+  bool old_format = false;
+  bool torn = false; // the tail (from `bytes`) is damaged and holds no intact entry
+  std::vector<Damage> damage;
 };
 
-// Validates a segment entry by entry; stops at the first bad one.
-ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq) {
+// Validates a segment entry by entry, stepping over damaged stretches to the next intact
+// entry; a damaged tail is left for the caller to cut off. `end_seq`: as for findResume.
+ScanResult scanSegment(int fd, uint64_t file_size, uint64_t first_seq, uint64_t end_seq) {
   ScanResult r;
   r.next_seq = first_seq;
+  char first[4];
+  // Tentative: a damaged first magic looks the same. The entries found decide below.
+  r.old_format = file_size >= 4 && readFull(fd, first, 4, 0) && !startsWithMagic(first);
   std::string body;
-  while (r.good_bytes < file_size) {
-    char prefix[SegmentStore::kPrefixBytes];
-    if (file_size - r.good_bytes < sizeof prefix ||
-        !readFull(fd, prefix, sizeof prefix, r.good_bytes)) {
-      r.damaged = true;
-      break;
+  uint64_t off = 0, old_entries = 0;
+  while (off < file_size) {
+    const auto head = readHead(fd, off, file_size, r.old_format);
+    // The first format's entries follow one another without gaps.
+    const bool in_order =
+        head && (head->old_format ? head->seq == r.next_seq : head->seq >= r.next_seq);
+    if (in_order && readEntry(fd, off, *head, body)) {
+      old_entries += head->old_format ? 1 : 0;
+      off += head->size;
+      r.bytes = off;
+      r.entries += 1;
+      r.records += head->records;
+      r.next_seq = head->seq + 1;
+      continue;
     }
-    const uint32_t len = get<uint32_t>(prefix);
-    const uint32_t crc = get<uint32_t>(prefix + 4);
-    if (len < SegmentStore::kFixedBodyBytes || len > file_size - r.good_bytes - sizeof prefix) {
-      r.damaged = true;
-      break;
-    }
-    body.resize(len);
-    if (!readFull(fd, body.data(), len, r.good_bytes + sizeof prefix) || crc32c(body) != crc) {
-      r.damaged = true;
-      break;
-    }
-    const Header h = parseHeader(body.data());
-    if (h.seq != r.next_seq || !decodeBody(body)) {
-      r.damaged = true;
-      break;
-    }
-    r.good_bytes += sizeof prefix + len;
-    r.entries += 1;
-    r.records += h.records;
-    r.next_seq += 1;
+    Damage d = findResume(fd, first_seq, off, file_size, r.next_seq, end_seq);
+    if (d.resume >= file_size) r.torn = true;
+    r.damage.push_back(d);
+    off = d.resume;
   }
+  if (!r.torn) r.bytes = file_size;
+  r.old_format = old_entries > 0;
   return r;
+}
+
+// Temporary file, then rename: the file is whole or absent. No fsync: callers can do
+// without it after a power failure.
+void writeFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
 std::string sanitize(const std::string& name) {
@@ -199,6 +329,10 @@ std::string SegmentStore::segmentPath(uint64_t first_seq) const {
   return fmt::format("{}/{:020}.seg", dir_, first_seq);
 }
 
+std::string SegmentStore::reportedPath() const {
+  return dir_ + "/damage-reported";
+}
+
 std::string SegmentStore::cursorPath(const std::string& output) const {
   return dir_ + "/cursors/" + sanitize(output);
 }
@@ -231,19 +365,29 @@ std::expected<void, std::string> SegmentStore::recover(const std::vector<std::st
   }
   std::sort(firsts.begin(), firsts.end());
   uint64_t next = 0;
-  for (const uint64_t first : firsts) {
+  std::vector<Damage> damage, skips; // every stretch found; those inside a segment
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    const uint64_t first = firsts[i];
     const std::string path = segmentPath(first);
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) return std::unexpected(errnoText("cannot open", path));
     struct stat st {};
     ::fstat(fd, &st);
     const auto size = static_cast<uint64_t>(st.st_size);
-    const ScanResult r = scanSegment(fd, size, first);
-    if (r.damaged) {
-      // Whatever follows the first bad entry cannot be trusted: cut it off and count it.
-      recovery_.corrupt_entries += 1;
-      recovery_.truncated_bytes += size - r.good_bytes;
-      if (::ftruncate(fd, static_cast<off_t>(r.good_bytes)) != 0) {
+    const uint64_t end_seq = i + 1 < firsts.size() ? firsts[i + 1] : UINT64_MAX;
+    const ScanResult r = scanSegment(fd, size, first, end_seq);
+    recovery_.corrupt_entries += r.damage.size();
+    for (const Damage& d : r.damage) {
+      if (d.resume < size) {
+        recovery_.skipped_bytes += d.resume - d.offset;
+        skips.push_back(d);
+      }
+      damage.push_back(d);
+    }
+    if (r.torn) {
+      // Nothing intact follows the damage: cut it off, so appends start on a boundary.
+      recovery_.truncated_bytes += size - r.bytes;
+      if (::ftruncate(fd, static_cast<off_t>(r.bytes)) != 0) {
         ::close(fd);
         return std::unexpected(errnoText("cannot truncate", path));
       }
@@ -254,8 +398,8 @@ std::expected<void, std::string> SegmentStore::recover(const std::vector<std::st
       ::unlink(path.c_str());
       continue;
     }
-    segments_[first] = {first, r.next_seq, r.good_bytes, r.records};
-    total_bytes_ += r.good_bytes;
+    segments_[first] = {first, r.next_seq, r.bytes, r.records, r.old_format};
+    total_bytes_ += r.bytes;
     recovery_.segments += 1;
     recovery_.entries += r.entries;
     recovery_.records += r.records;
@@ -282,13 +426,44 @@ std::expected<void, std::string> SegmentStore::recover(const std::vector<std::st
     if (!c.dirty) next = std::max(next, c.seq);
   }
   next_seq_ = next;
+  uint64_t min_cursor = UINT64_MAX;
   for (auto& [o, c] : cursors_) {
     if (c.dirty) c.seq = next_seq_; // a new output starts at the end
     if (!segments_.empty()) c.seq = std::max(c.seq, segments_.begin()->first);
+    min_cursor = std::min(min_cursor, c.seq);
+  }
+  {
+    // Readers step over the stretches found here silently: they are reported once, below,
+    // unless an earlier start or a reader did so already (they stay on disk until collected).
+    std::set<std::pair<uint64_t, uint64_t>> reported;
+    if (FILE* f = std::fopen(reportedPath().c_str(), "re")) {
+      unsigned long long seg = 0, off = 0;
+      while (std::fscanf(f, "%llu %llu", &seg, &off) == 2)
+        reported.insert({seg, off});
+      std::fclose(f);
+    }
+    std::lock_guard lock(damage_mu_);
+    std::string still_there;
+    for (const Damage& d : skips) {
+      damage_[{d.segment, d.offset}] = d;
+      still_there += fmt::format("{} {}\n", d.segment, d.offset);
+    }
+    for (const Damage& d : damage) {
+      // Damage every output had read past cost nothing.
+      if (reported.contains({d.segment, d.offset})) continue;
+      if (d.end_seq == UINT64_MAX || d.end_seq > min_cursor) recovery_.lost.push_back(d);
+    }
+    // Best effort: should this fail, the next start reports the same damage again.
+    if (still_there.empty()) {
+      ::unlink(reportedPath().c_str());
+    } else {
+      writeFileAtomically(reportedPath(), still_there);
+    }
   }
   std::lock_guard lock(mu_);
+  // A segment of the first format is never appended to: its damage could not be skipped.
   if (segments_.empty() || segments_.rbegin()->second.bytes >= options_.segment_bytes ||
-      segments_.rbegin()->second.end_seq != next_seq_) {
+      segments_.rbegin()->second.end_seq != next_seq_ || segments_.rbegin()->second.old_format) {
     if (auto ok = startSegmentLocked(next_seq_); !ok) return ok;
   } else {
     const std::string path = segmentPath(segments_.rbegin()->first);
@@ -321,10 +496,11 @@ std::expected<void, std::string> SegmentStore::startSegmentLocked(uint64_t first
 
 void SegmentStore::encodeEntry(const core::Batch& batch, uint64_t seq, std::string& out) {
   const size_t tag_len = std::min<size_t>(batch.tag().size(), UINT16_MAX);
+  const auto records = static_cast<uint32_t>(batch.size());
   out.clear();
-  out.resize(kPrefixBytes); // filled below
+  out.resize(kHeaderBytes); // filled below
   put<uint64_t>(out, seq);
-  put<uint32_t>(out, static_cast<uint32_t>(batch.size()));
+  put<uint32_t>(out, records);
   put<uint32_t>(out, batch.inputId());
   put<uint16_t>(out, static_cast<uint16_t>(tag_len));
   out.push_back(static_cast<char>(batch.format()));
@@ -333,11 +509,16 @@ void SegmentStore::encodeEntry(const core::Batch& batch, uint64_t seq, std::stri
   out.append(reinterpret_cast<const char*>(batch.entries().data()),
              batch.entries().size() * sizeof(core::RecordEntry));
   out.append(batch.buffer().view());
-  const std::string_view body(out.data() + kPrefixBytes, out.size() - kPrefixBytes);
-  const auto len = static_cast<uint32_t>(body.size());
-  const uint32_t crc = crc32c(body);
-  std::memcpy(out.data(), &len, 4);
-  std::memcpy(out.data() + 4, &crc, 4);
+  const std::string_view body(out.data() + kHeaderBytes, out.size() - kHeaderBytes);
+  std::string head;
+  head.reserve(kHeaderBytes);
+  put<uint32_t>(head, kMagic);
+  put<uint32_t>(head, static_cast<uint32_t>(body.size()));
+  put<uint64_t>(head, seq);
+  put<uint32_t>(head, records);
+  put<uint32_t>(head, crc32c(body));
+  put<uint32_t>(head, crc32c(head));
+  std::memcpy(out.data(), head.data(), kHeaderBytes);
 }
 
 std::expected<uint64_t, std::string> SegmentStore::append(const core::Batch& batch) {
@@ -367,12 +548,13 @@ std::expected<uint64_t, std::string> SegmentStore::append(const core::Batch& bat
     }
     done += static_cast<size_t>(w);
   }
-  if (options_.sync == SyncPolicy::kAlways) {
-    if (::fdatasync(fd_) != 0)
-      return std::unexpected(errnoText("cannot sync", segmentPath(seg->first_seq)));
-  } else {
-    unsynced_ = true;
+  if (options_.sync == SyncPolicy::kAlways && ::fdatasync(fd_) != 0) {
+    // Not known to be on disk: take it back, so that a retry does not store it twice.
+    const std::string err = errnoText("cannot sync", segmentPath(seg->first_seq));
+    ::ftruncate(fd_, static_cast<off_t>(seg->bytes));
+    return std::unexpected(err);
   }
+  if (options_.sync != SyncPolicy::kAlways) unsynced_ = true;
   seg->bytes += scratch.size();
   seg->records += batch.size();
   seg->end_seq = seq + 1;
@@ -523,19 +705,41 @@ uint64_t SegmentStore::countRecords(uint64_t from) const {
       total += s.records;
       continue;
     }
-    // The segment holding `from`: walk its headers.
+    // The segment holding `from`: walk its headers, stepping over damage.
     const int fd = ::open(segmentPath(s.first_seq).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
-    uint64_t off = 0;
-    char head[kPrefixBytes + kFixedBodyBytes];
-    while (off < s.bytes && readFull(fd, head, sizeof head, off)) {
-      const Header h = parseHeader(head + kPrefixBytes);
-      if (h.seq >= from) total += h.records;
-      off += kPrefixBytes + get<uint32_t>(head);
+    uint64_t off = 0, floor = s.first_seq;
+    while (off < s.bytes) {
+      if (const auto head = readHead(fd, off, s.bytes, s.old_format); head && head->seq >= floor) {
+        if (head->seq >= from) total += head->records;
+        off += head->size;
+        floor = head->seq + 1;
+        continue;
+      }
+      const Damage d = findResume(fd, s.first_seq, off, s.bytes, floor, s.end_seq);
+      off = d.resume;
+      floor = d.end_seq;
     }
     ::close(fd);
   }
   return total;
+}
+
+std::pair<Damage, bool> SegmentStore::damageAt(const Segment& seg, int fd, uint64_t offset,
+                                               uint64_t min_seq) const {
+  std::lock_guard lock(damage_mu_);
+  const auto key = std::make_pair(seg.first_seq, offset);
+  if (auto it = damage_.find(key); it != damage_.end()) return {it->second, false};
+  Damage d = findResume(fd, seg.first_seq, offset, seg.bytes, min_seq, seg.end_seq);
+  damage_[key] = d;
+  // Remembered across a restart, so that the next start does not report it again.
+  const int out = ::open(reportedPath().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (out >= 0) {
+    const std::string line = fmt::format("{} {}\n", seg.first_seq, offset);
+    [[maybe_unused]] const ssize_t w = ::write(out, line.data(), line.size());
+    ::close(out);
+  }
+  return {d, true};
 }
 
 // ---- StoreReader ------------------------------------------------------------------------
@@ -586,28 +790,29 @@ std::expected<std::optional<StoredEntry>, std::string> StoreReader::next(uint64_
       offset_ = 0;
       offset_seq_ = seg->first_seq;
     }
-    char prefix[SegmentStore::kPrefixBytes];
-    if (!readFull(fd_, prefix, sizeof prefix, offset_)) {
-      return std::unexpected(fmt::format("short read in segment {}", segment_));
-    }
-    const uint32_t len = get<uint32_t>(prefix);
-    if (offset_seq_ < next_) { // skip to the wanted entry by lengths alone
-      offset_ += sizeof prefix + len;
-      ++offset_seq_;
+    const auto head = readHead(fd_, offset_, seg->bytes, seg->old_format);
+    std::string body;
+    if (head && head->seq >= offset_seq_ && head->seq > max_seq) return std::nullopt; // past a gap
+    if (head && head->seq >= offset_seq_ && head->seq < next_) { // before the wanted entry
+      offset_ += head->size;
+      offset_seq_ = head->seq + 1;
       continue;
     }
-    std::string body(len, '\0');
-    if (len < SegmentStore::kFixedBodyBytes ||
-        !readFull(fd_, body.data(), len, offset_ + sizeof prefix) ||
-        crc32c(body) != get<uint32_t>(prefix + 4)) {
-      return std::unexpected(fmt::format("corrupt entry {} in segment {}", next_, segment_));
+    if (head && head->seq >= offset_seq_) {
+      if (auto entry = readEntry(fd_, offset_, *head, body)) {
+        offset_ += head->size;
+        offset_seq_ = next_ = head->seq + 1;
+        return entry;
+      }
     }
-    auto entry = decodeBody(body);
-    if (!entry) return std::unexpected(entry.error());
-    offset_ += sizeof prefix + len;
-    ++offset_seq_;
-    next_ = entry->seq + 1;
-    return std::optional<StoredEntry>(std::move(*entry));
+    // Damage: go on at the next intact entry; what lies between is lost (counted once).
+    auto [damage, fresh] = store_->damageAt(*seg, fd_, offset_, offset_seq_);
+    if (fresh && (damage.end_seq == UINT64_MAX || damage.end_seq > next_))
+      damage_.push_back(damage);
+    offset_ = damage.resume;
+    offset_seq_ = damage.end_seq == UINT64_MAX ? seg->end_seq : damage.end_seq;
+    next_ = std::max(next_, offset_seq_);
+    if (offset_ >= seg->bytes) next_ = std::max(next_, seg->end_seq); // on to the next segment
   }
 }
 

@@ -1,9 +1,14 @@
-// Segment store: round trip, repair of every kind of damaged tail, cursors, segment deletion,
-// max_bytes (drop_oldest), and the CRC32C it relies on.
+// Segment store: round trip, repair of every kind of damaged tail, resynchronisation past
+// damage inside a segment (on open and while reading), segments of the first format, failed
+// writes, cursors, segment deletion, max_bytes (drop_oldest), and the CRC32C it relies on.
 #include "ferry/storage/segment_store.h"
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -39,10 +44,9 @@ std::vector<std::string> segmentFiles(const TempDir& dir) {
   return out;
 }
 
-// Reads every entry from `from`; fails the test on a read error.
-std::vector<StoredEntry> readAll(const SegmentStore& store, uint64_t from = 0) {
+// Reads every entry left in `r`; fails the test on a read error.
+std::vector<StoredEntry> drain(StoreReader& r) {
   std::vector<StoredEntry> out;
-  StoreReader r(store, from);
   for (;;) {
     auto e = r.next();
     EXPECT_TRUE(e.has_value()) << (e ? "" : e.error());
@@ -50,6 +54,12 @@ std::vector<StoredEntry> readAll(const SegmentStore& store, uint64_t from = 0) {
     out.push_back(std::move(**e));
   }
   return out;
+}
+
+// Reads every entry from `from`.
+std::vector<StoredEntry> readAll(const SegmentStore& store, uint64_t from = 0) {
+  StoreReader r(store, from);
+  return drain(r);
 }
 
 void expectSameBatch(const core::Batch& a, const core::Batch& b) {
@@ -303,6 +313,239 @@ TEST(SegmentStoreTest, DamageInAnEarlierSegmentLeavesTheLaterOnesReadable) {
   auto got = readAll(*store, 0);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].seq, 1u);
+}
+
+// Ten entries of 1..10 records in one segment; returns the offset where each starts (and the
+// segment's size last).
+std::vector<uint64_t> tenEntries(const TempDir& dir, std::vector<std::string> outputs = {"out"}) {
+  std::vector<uint64_t> starts{0};
+  auto store = openStore(optionsFor(dir), outputs);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(store->append(*test::makeLineBatch("t", 1 + i, "r")));
+    starts.push_back(store->bytes());
+  }
+  return starts;
+}
+
+std::vector<uint64_t> seqsOf(const std::vector<StoredEntry>& entries) {
+  std::vector<uint64_t> out;
+  for (const auto& e : entries)
+    out.push_back(e.seq);
+  return out;
+}
+
+TEST(SegmentStoreTest, CorruptionAtEveryByteOfAMiddleEntryLosesOnlyThatEntry) {
+  TempDir dir;
+  const auto starts = tenEntries(dir);
+  const std::string seg = segmentFiles(dir).at(0);
+  const std::string pristine = test::readFile(seg);
+  const std::vector<uint64_t> others{0, 1, 2, 3, 5, 6, 7, 8, 9};
+  for (uint64_t at = starts[4]; at < starts[5]; ++at) {
+    std::string damaged = pristine;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x5A);
+    test::writeFile(seg, damaged);
+    fs::remove(dir / "queue/damage-reported"); // a new damage each time, at the same place
+    auto store = openStore(optionsFor(dir));
+    ASSERT_NE(store, nullptr);
+    const auto& rec = store->recovery();
+    ASSERT_EQ(rec.corrupt_entries, 1u) << "byte " << at;
+    EXPECT_EQ(rec.entries, 9u) << "byte " << at;
+    EXPECT_EQ(rec.truncated_bytes, 0u);
+    EXPECT_EQ(rec.skipped_bytes, starts[5] - starts[4]);
+    ASSERT_EQ(rec.lost.size(), 1u);
+    const Damage& d = rec.lost[0];
+    EXPECT_EQ(d.entries(), 1u) << "byte " << at;
+    // The header holds the record count apart from the body: damage to the body leaves it.
+    if (at >= starts[4] + SegmentStore::kHeaderBytes) {
+      EXPECT_EQ(d.records, 5u) << "byte " << at;
+      EXPECT_EQ(d.unknownEntries(), 0u);
+    } else {
+      EXPECT_EQ(d.records, 0u) << "byte " << at;
+      EXPECT_EQ(d.unknownEntries(), 1u);
+    }
+    // Readers step over it without reporting it again.
+    StoreReader r(*store, 0);
+    std::vector<uint64_t> got;
+    for (;;) {
+      auto e = r.next();
+      ASSERT_TRUE(e.has_value()) << e.error();
+      if (!*e) break;
+      got.push_back((**e).seq);
+      if ((**e).seq == 5) {
+        EXPECT_EQ((**e).batch->record(5).data, "r5");
+      }
+    }
+    EXPECT_EQ(got, others) << "byte " << at;
+    EXPECT_TRUE(r.takeDamage().empty());
+    EXPECT_EQ(store->countRecords(0), 55u - 5u);
+    auto seq = store->append(*test::makeLineBatch("t", 1));
+    ASSERT_TRUE(seq.has_value());
+    EXPECT_EQ(*seq, 10u);
+  }
+}
+
+TEST(SegmentStoreTest, DamageMetWhileReadingIsSkippedAndReportedOnce) {
+  TempDir dir;
+  const auto starts = tenEntries(dir, {"a", "b"});
+  auto store = openStore(optionsFor(dir), {"a", "b"});
+  ASSERT_EQ(store->recovery().corrupt_entries, 0u);
+  // Damaged on disk after the start: the bodies of entries 2 and 3, and the header of 6.
+  const std::string seg = segmentFiles(dir).at(0);
+  std::string data = test::readFile(seg);
+  data[starts[2] + SegmentStore::kHeaderBytes + 3] ^= 1;
+  data[starts[3] + SegmentStore::kHeaderBytes + 30] ^= 1;
+  data[starts[6] + 5] ^= 1; // its length
+  test::writeFile(seg, data);
+  StoreReader first(*store, 0), second(*store, 0);
+  const std::vector<uint64_t> intact{0, 1, 4, 5, 7, 8, 9};
+  EXPECT_EQ(seqsOf(drain(first)), intact);
+  const auto damage = first.takeDamage();
+  ASSERT_EQ(damage.size(), 2u);
+  EXPECT_EQ(damage[0].entries(), 2u); // two neighbours, both headers intact: counted exactly
+  EXPECT_EQ(damage[0].records, 3u + 4u);
+  EXPECT_EQ(damage[0].unknownEntries(), 0u);
+  EXPECT_EQ(damage[1].entries(), 1u);
+  EXPECT_EQ(damage[1].unknownEntries(), 1u);
+  EXPECT_EQ(seqsOf(drain(second)), intact);
+  EXPECT_TRUE(second.takeDamage().empty()); // the first reader reported it
+  // A reader starting past the damage reports nothing and misses nothing.
+  StoreReader late(*store, 7);
+  EXPECT_EQ(seqsOf(drain(late)), (std::vector<uint64_t>{7, 8, 9}));
+  EXPECT_TRUE(late.takeDamage().empty());
+}
+
+TEST(SegmentStoreTest, DamageEveryCursorPassedIsNotCountedAsLost) {
+  TempDir dir;
+  const auto starts = tenEntries(dir, {"a"});
+  {
+    auto store = openStore(optionsFor(dir), {"a"});
+    store->setCursor("a", 6);
+    ASSERT_TRUE(store->persistCursors().has_value());
+  }
+  const std::string seg = segmentFiles(dir).at(0);
+  std::string data = test::readFile(seg);
+  data[starts[2] + 40] ^= 1;
+  data[starts[7] + 40] ^= 1;
+  test::writeFile(seg, data);
+  auto store = openStore(optionsFor(dir), {"a"});
+  EXPECT_EQ(store->recovery().corrupt_entries, 2u);
+  ASSERT_EQ(store->recovery().lost.size(), 1u); // entry 2 had been delivered already
+  EXPECT_EQ(store->recovery().lost[0].first_seq, 7u);
+  EXPECT_EQ(store->recovery().lost[0].records, 8u);
+  EXPECT_EQ(seqsOf(readAll(*store, 6)), (std::vector<uint64_t>{6, 8, 9}));
+}
+
+TEST(SegmentStoreTest, DamageIsReportedOnceAcrossRestarts) {
+  TempDir dir;
+  const auto starts = tenEntries(dir, {"a"});
+  const std::string seg = segmentFiles(dir).at(0);
+  std::string data = test::readFile(seg);
+  data[starts[2] + 40] ^= 1; // found on the next start
+  test::writeFile(seg, data);
+  {
+    auto store = openStore(optionsFor(dir), {"a"});
+    ASSERT_EQ(store->recovery().lost.size(), 1u);
+    EXPECT_EQ(store->recovery().lost[0].records, 3u);
+    // Found by a reader while running.
+    std::string now = test::readFile(seg);
+    now[starts[6] + 40] ^= 1;
+    test::writeFile(seg, now);
+    StoreReader r(*store, 0);
+    EXPECT_EQ(drain(r).size(), 8u);
+    const auto met = r.takeDamage();
+    ASSERT_EQ(met.size(), 1u);
+    EXPECT_EQ(met[0].records, 7u);
+  }
+  // Both are still on disk (no output passed them) and stepped over, but not reported again.
+  auto store = openStore(optionsFor(dir), {"a"});
+  EXPECT_EQ(store->recovery().corrupt_entries, 2u);
+  EXPECT_TRUE(store->recovery().lost.empty());
+  StoreReader r(*store, 0);
+  EXPECT_EQ(seqsOf(drain(r)), (std::vector<uint64_t>{0, 1, 3, 4, 5, 7, 8, 9}));
+  EXPECT_TRUE(r.takeDamage().empty());
+}
+
+// The first format: u32 body length | u32 crc32c(body) | body.
+std::string oldFormatEntry(const core::Batch& batch, uint64_t seq) {
+  std::string entry;
+  SegmentStore::encodeEntry(batch, seq, entry);
+  std::string body = entry.substr(SegmentStore::kHeaderBytes);
+  const auto len = static_cast<uint32_t>(body.size());
+  const uint32_t crc = crc32c(body);
+  std::string out(reinterpret_cast<const char*>(&len), 4);
+  out.append(reinterpret_cast<const char*>(&crc), 4);
+  return out + body;
+}
+
+TEST(SegmentStoreTest, SegmentsOfTheFirstFormatAreReadAndNotAppendedTo) {
+  TempDir dir;
+  fs::create_directories(dir / "queue");
+  std::string old;
+  for (uint64_t i = 0; i < 3; ++i)
+    old += oldFormatEntry(*test::makeLineBatch("t", 2 + i, "o"), i);
+  test::writeFile(dir / "queue/00000000000000000000.seg", old);
+  auto store = openStore(optionsFor(dir), {"a"});
+  EXPECT_EQ(store->recovery().entries, 3u);
+  EXPECT_EQ(store->recovery().records, 9u);
+  EXPECT_EQ(store->recovery().corrupt_entries, 0u);
+  store->setCursor("a", 0);
+  auto seq = store->append(*test::makeLineBatch("t", 1, "n"));
+  ASSERT_TRUE(seq.has_value());
+  EXPECT_EQ(*seq, 3u);
+  EXPECT_EQ(segmentFiles(dir).size(), 2u); // a new segment in the current format
+  EXPECT_EQ(test::readFile(dir / "queue/00000000000000000000.seg"), old);
+  auto got = readAll(*store, 0);
+  ASSERT_EQ(seqsOf(got), (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(got[2].batch->record(3).data, "o3");
+  EXPECT_EQ(store->countRecords(1), 3u + 4u + 1u);
+}
+
+// RLIMIT_FSIZE makes a write past it fail (EFBIG), as a full disk does (ENOSPC), and
+// part-way through an entry when it falls inside one.
+class FileSizeLimit {
+public:
+  explicit FileSizeLimit(uint64_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit l = saved_;
+    l.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &l);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
+TEST(SegmentStoreTest, AFailedWriteLeavesNoTraceAndTheSameBatchGoesInLater) {
+  TempDir dir;
+  auto store = openStore(optionsFor(dir), {"a"});
+  ASSERT_TRUE(store->append(*test::makeLineBatch("t", 3)));
+  const uint64_t before = store->bytes();
+  const auto batch = test::makeLineBatch("t", 50, "a longer record to cross the limit ");
+  {
+    FileSizeLimit limit(before + 100); // inside the next entry: a partial write
+    auto seq = store->append(*batch);
+    ASSERT_FALSE(seq.has_value());
+    EXPECT_NE(seq.error().find("cannot write"), std::string::npos) << seq.error();
+    EXPECT_EQ(store->bytes(), before);
+    EXPECT_EQ(fs::file_size(segmentFiles(dir).at(0)), before); // the partial entry is gone
+    EXPECT_EQ(store->nextSeq(), 1u);
+    EXPECT_FALSE(store->append(*batch).has_value()); // still no room
+  }
+  auto seq = store->append(*batch); // room again: the same batch, the next seq
+  ASSERT_TRUE(seq.has_value()) << seq.error();
+  EXPECT_EQ(*seq, 1u);
+  store.reset();
+  store = openStore(optionsFor(dir), {"a"});
+  EXPECT_EQ(store->recovery().corrupt_entries, 0u);
+  auto got = readAll(*store, 0);
+  ASSERT_EQ(got.size(), 2u);
+  expectSameBatch(*got[1].batch, *batch);
 }
 
 TEST(SegmentStoreTest, UnusableDirectoryIsAnError) {

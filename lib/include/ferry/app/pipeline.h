@@ -85,6 +85,11 @@ private:
   void saveCursors();
   void deadLetter(size_t output, const core::Batch& batch);
   bool storageFullPause() const;
+  // The disk buffer failed a write (inputs pause, /health says why) / took one again.
+  void storageUnwritable(const std::string& error);
+  void storageWritable();
+  // Counts and logs entries lost to damaged segments (found on start or while reading).
+  void reportDamage(const std::vector<storage::Damage>& damage, std::string_view where);
 
   const config::Config& config_;
   output::PluginHost& plugins_;
@@ -116,6 +121,12 @@ private:
   obs::Counter* storage_dropped_ = nullptr;
   obs::Counter* storage_errors_ = nullptr;
   obs::Gauge* storage_bytes_ = nullptr;
+  obs::Counter* storage_lost_records_ = nullptr;
+  obs::Counter* storage_lost_entries_ = nullptr;
+  obs::Gauge* storage_degraded_gauge_ = nullptr;
+  std::atomic<bool> storage_degraded_{false}; // a write failed; none has succeeded since
+  std::mutex degraded_mu_;
+  std::chrono::steady_clock::time_point degraded_since_;
 
   bool started_ = false;
   bool stopped_ = false;

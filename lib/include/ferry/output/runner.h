@@ -70,6 +70,9 @@ public:
   const std::string& name() const { return config_.section.name; }
   const std::string& match() const { return config_.section.match; }
   OutputHealth health() const;
+  // Set by the pipeline while the disk buffer this output reads cannot take writes (empty:
+  // it can again); /health reports the output unhealthy with this reason meanwhile.
+  void setStorageFault(std::string reason);
   // All the memory this output holds against buffer.max_bytes: the records of every batch
   // not yet resolved (whether waiting or inside a request) plus the bytes the plugin keeps
   // for each encoded request (its body) until the request is freed.
@@ -180,6 +183,7 @@ private:
   mutable std::mutex health_mu_;
   bool auth_unhealthy_ = false;
   std::string health_reason_;
+  std::string storage_fault_; // set while the disk buffer cannot take writes
   std::atomic<int64_t> last_success_ns_{0};
 
   obs::Counter* records_sent_;
