@@ -24,6 +24,7 @@
 #include "ferry/app/registry.h"
 #include "ferry/config/config.h"
 #include "ferry/config/fluent_bit.h"
+#include "ferry/config/validator.h"
 #include "ferry/codec/json.h"
 #include "ferry/obs/http_server.h"
 #include "ferry/obs/log.h"
@@ -100,14 +101,15 @@ config::ConfigSource fluentBitSource(const std::string& path) {
 std::string pluginDirFor(const config::ConfigSource& source) {
   if (const char* env = std::getenv("FERRY_PLUGIN_DIR"); env && *env) return env;
   try {
-    YAML::Node root = YAML::Load(source.text);
-    if (root.IsMap() && root["service"] && root["service"].IsMap() && root["service"]["plugin_dir"] &&
-        root["service"]["plugin_dir"].IsScalar()) {
+    // Bounded like the full load: an alias bomb must not grow here either.
+    const YAML::Node root = config::loadBoundedYaml(source.name, source.text);
+    if (root.IsMap() && root["service"] && root["service"].IsMap() &&
+        root["service"]["plugin_dir"] && root["service"]["plugin_dir"].IsScalar()) {
       const std::string dir = root["service"]["plugin_dir"].as<std::string>();
       if (!dir.empty() && dir.find('$') == std::string::npos) return dir;
     }
   } catch (const std::exception&) {
-    // The full load reports the YAML error with its line.
+    // The full load reports the error with its line.
   }
   return output::PluginHost::defaultDirectory();
 }
@@ -117,7 +119,9 @@ struct Loaded {
   std::unique_ptr<output::PluginHost> plugins;
 };
 
-// Loads and validates; prints every diagnostic and returns nullopt on failure.
+// Loads and validates, the outputs' own option checks included (the code ferry_on_init runs),
+// so that `validate` accepts exactly what starts and a bad option is a config error (exit 1)
+// for `run` too; prints every diagnostic and returns nullopt on failure.
 std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
                                  const std::optional<std::string>& fluent_bit_path = std::nullopt) {
   const auto env = config::processEnv();
@@ -137,6 +141,9 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
       return &(*api)->options;
     };
     Loaded loaded{config::load(source, tables, env), std::move(plugins)};
+    if (auto refused = loaded.plugins->checkOutputs(loaded.config); !refused.empty()) {
+      throw config::ConfigError(std::move(refused));
+    }
     return loaded;
   } catch (const config::ConfigError& e) {
     printDiagnostics(e);

@@ -18,6 +18,25 @@ std::string joinAll(const std::vector<Diagnostic>& diagnostics) {
 
 } // namespace
 
+Diagnostic sectionDiagnostic(const Section& section, std::string_view message) {
+  Diagnostic d{.file = section.file,
+               .line = section.line,
+               .key = section.path,
+               .message = std::string(message)};
+  const size_t colon = message.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return d;
+  const std::string_view key = message.substr(0, colon);
+  // "multiline.timeout: ..." names the option multiline; its line is where it was given.
+  const std::string option(key.substr(0, key.find('.')));
+  const bool declared = section.table != nullptr && findOption(*section.table, option) != nullptr;
+  const auto given = section.key_lines.find(option);
+  if (!declared && given == section.key_lines.end()) return d;
+  if (given != section.key_lines.end()) d.line = given->second;
+  d.key = section.path.empty() ? std::string(key) : fmt::format("{}.{}", section.path, key);
+  d.message = std::string(message.substr(colon + 2));
+  return d;
+}
+
 std::string Diagnostic::format() const {
   std::string out = file.empty() ? std::string("<config>") : file;
   if (line > 0) out += fmt::format(":{}", line);

@@ -1,5 +1,6 @@
 // Reading Fluent Bit classic config files (see fluent_bit_reader.h).
 #include "fluent_bit_reader.h"
+#include "ferry/config/units.h"
 #include "ferry/core/strings.h"
 
 #include <glob.h>
@@ -48,17 +49,48 @@ std::string FbSection::title() const {
 
 // ---- Reading -------------------------------------------------------------------------
 
+bool Reader::withinBudget(size_t& spent, size_t more, const std::string& file, int line,
+                          const char* key, const char* what) {
+  if (!refused_ && more <= kMaxConfigBytes - spent) {
+    spent += more;
+    return true;
+  }
+  if (!refused_) {
+    errors.push_back({file, line, key,
+                      fmt::format("{} over the limit of {}", what, formatSize(kMaxConfigBytes))});
+  }
+  refused_ = true;
+  return false;
+}
+
 void Reader::readFile(const std::string& path, int depth, const std::string& from_file,
                       int from_line) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors.push_back({from_file.empty() ? path : from_file, from_line, "@INCLUDE",
-                      fmt::format("cannot read {}", path)});
+  if (refused_) return;
+  const std::string& where = from_file.empty() ? path : from_file;
+  if (++files_read_ > kMaxIncludedFiles) {
+    errors.push_back(
+        {where, from_line, "@INCLUDE",
+         fmt::format("more than {} files read (an include loop?)", kMaxIncludedFiles)});
+    refused_ = true;
     return;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  readText(path, std::filesystem::path(path).parent_path().string(), text.str(), depth);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back({where, from_line, "@INCLUDE", fmt::format("cannot read {}", path)});
+    return;
+  }
+  // Read in chunks, stopping one chunk past the budget (/dev/zero ends there).
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes - bytes_read_) break;
+  }
+  if (!withinBudget(bytes_read_, text.size(), where, from_line, "",
+                    "the configuration with its includes is")) {
+    return;
+  }
+  readText(path, std::filesystem::path(path).parent_path().string(), text, depth);
 }
 
 void Reader::readText(const std::string& name, const std::string& dir, const std::string& text,
@@ -67,7 +99,7 @@ void Reader::readText(const std::string& name, const std::string& dir, const std
   std::string raw;
   int line = 0;
   FbSection* current = nullptr;
-  while (std::getline(in, raw)) {
+  while (!refused_ && std::getline(in, raw)) {
     ++line;
     std::string_view l = trim(raw);
     if (l.empty() || l.front() == '#' || l.front() == ';') continue;
@@ -96,7 +128,8 @@ void Reader::readText(const std::string& name, const std::string& dir, const std
         if (eq == std::string_view::npos || trim(arg.substr(0, eq)).empty()) {
           errors.push_back({name, line, "@SET", "expected @SET NAME=VALUE"});
         } else {
-          vars[std::string(trim(arg.substr(0, eq)))] = substitute(trim(arg.substr(eq + 1)));
+          vars[std::string(trim(arg.substr(0, eq)))] =
+              substitute(trim(arg.substr(eq + 1)), name, line);
         }
       } else {
         errors.push_back({name, line, std::string(directive), "unknown directive"});
@@ -111,7 +144,7 @@ void Reader::readText(const std::string& name, const std::string& dir, const std
     Entry e;
     e.key = std::string(l.substr(0, sp));
     e.lower = toLower(e.key);
-    e.value = sp == std::string_view::npos ? "" : substitute(trim(l.substr(sp)));
+    e.value = sp == std::string_view::npos ? "" : substitute(trim(l.substr(sp)), name, line);
     e.file = name;
     e.line = line;
     current->entries.push_back(std::move(e));
@@ -126,6 +159,7 @@ void Reader::include(const std::string& pattern, const std::string& dir, int dep
   }
   if (depth >= kMaxIncludeDepth) {
     errors.push_back({from, line, "@INCLUDE", "includes nested too deeply (a loop?)"});
+    refused_ = true; // a loop fans out: one message, not one per branch
     return;
   }
   const std::string full = pattern.front() == '/' || dir.empty()
@@ -145,7 +179,8 @@ void Reader::include(const std::string& pattern, const std::string& dir, int dep
 
 // ${NAME} defined by @SET is replaced now; any other ${NAME} is left for ferry to take from
 // the environment when the config is loaded (an unset one is then an error naming it).
-std::string Reader::substitute(std::string_view value) const {
+// Expansions count against kMaxConfigBytes, all of them together.
+std::string Reader::substitute(std::string_view value, const std::string& file, int line) {
   std::string out;
   size_t i = 0;
   while (i < value.size()) {
@@ -154,6 +189,10 @@ std::string Reader::substitute(std::string_view value) const {
       if (close != std::string_view::npos) {
         const std::string name(value.substr(i + 2, close - i - 2));
         if (auto it = vars.find(name); it != vars.end()) {
+          if (!withinBudget(bytes_expanded_, it->second.size(), file, line, "@SET",
+                            "variables expand to text")) {
+            return std::string(value);
+          }
           out += it->second;
           i = close + 1;
           continue;

@@ -1,6 +1,9 @@
 // Reading Fluent Bit classic config files for the importer (fluent_bit.cc): sections with
 // their keys (case-insensitive, repeatable), @INCLUDE (relative to the including file, globs,
 // at most 16 deep) and @SET; and Fluent Bit's spellings of booleans, sizes and durations.
+// Bounded like YAML configs: at most kMaxIncludedFiles files read (an include loop fans out
+// before it gets deep), and at most kMaxConfigBytes of text read and of @SET expansions
+// (`@SET A=${A}${A}` doubles at every line).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +40,8 @@ struct FbSection {
   std::string title() const;  // "[OUTPUT datadog]"
 };
 
+inline constexpr size_t kMaxIncludedFiles = 256;
+
 class Reader {
 public:
   std::deque<FbSection> sections; // a deque: includes append while a section is referenced
@@ -51,7 +56,15 @@ public:
 private:
   void include(const std::string& pattern, const std::string& dir, int depth,
                const std::string& from, int line);
-  std::string substitute(std::string_view value) const;
+  std::string substitute(std::string_view value, const std::string& file, int line);
+  // Refuses text past the budget; the first refusal is the one reported.
+  bool withinBudget(size_t& spent, size_t more, const std::string& file, int line, const char* key,
+                    const char* what);
+
+  size_t files_read_ = 0;
+  size_t bytes_read_ = 0;
+  size_t bytes_expanded_ = 0;
+  bool refused_ = false; // a bound was hit: stop reading, one message is enough
 };
 
 // on/off, true/false, yes/no, 1/0.

@@ -179,13 +179,7 @@ public:
     Config config;
     config.source = source_.name;
     config.config_dir = source_.dir;
-    YAML::Node root;
-    try {
-      root = YAML::Load(source_.text);
-    } catch (const YAML::Exception& e) {
-      v_.error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", fmt::format("invalid YAML: {}", e.msg));
-      throw ConfigError(v_.takeDiagnostics());
-    }
+    const YAML::Node root = loadBoundedYaml(source_.name, source_.text);
     if (root && !root.IsNull() && !root.IsMap()) {
       v_.error(Validator::lineOf(root, 1), "",
                "expected a map with the keys service, inputs, filters and outputs");
@@ -309,6 +303,9 @@ private:
     s.kind = kind;
     s.file = source_.name;
     s.line = line;
+    s.path = path;
+    for (const auto& e : entries)
+      s.key_lines.emplace(e.key, e.line);
 
     const MapEntry* type = findEntry(entries, "type");
     if (type == nullptr) {

@@ -12,11 +12,10 @@
 #include <fmt/format.h>
 
 #include "ferry/config/config.h"
+#include "ferry/config/units.h"
 
 namespace ferry::config {
 namespace {
-
-constexpr size_t kMaxConfigBytes = 16u << 20; // far above any real config; stops /dev/zero
 
 [[noreturn]] void failSource(const std::string& path, std::string message) {
   throw ConfigError(
@@ -46,7 +45,8 @@ std::string readConfigFile(const std::string& path) {
     text.append(buffer, static_cast<size_t>(n));
     if (text.size() > kMaxConfigBytes) {
       ::close(fd);
-      failSource(path, "cannot read the config file: larger than 16MiB");
+      failSource(path, fmt::format("cannot read the config file: larger than {}",
+                                   formatSize(kMaxConfigBytes)));
     }
   }
   ::close(fd);

@@ -107,6 +107,7 @@ std::expected<const PluginApi*, std::string> PluginHost::loadPath(const std::str
   resolve(handle, "ferry_on_request_free", api->request_free, missing);
   std::vector<std::string> optional_missing; // an older plugin may lack these
   resolve(handle, "ferry_on_request_bytes", api->request_bytes, optional_missing);
+  resolve(handle, "ferry_on_check", api->check, optional_missing);
   if (!missing.empty()) {
     dlclose(handle);
     std::string names;
@@ -123,6 +124,25 @@ std::expected<const PluginApi*, std::string> PluginHost::loadPath(const std::str
   const PluginApi* result = api.get();
   loaded_.emplace(path, std::move(api));
   return result;
+}
+
+std::vector<config::Diagnostic> PluginHost::checkOutputs(const config::Config& config) {
+  std::vector<config::Diagnostic> out;
+  for (const auto& o : config.outputs) {
+    auto api = load(o.section.type);
+    if (!api) {
+      out.push_back(config::sectionDiagnostic(o.section, api.error()));
+      continue;
+    }
+    if ((*api)->check == nullptr) continue;
+    const std::string json = o.section.toJson();
+    char error[512] = {0};
+    if ((*api)->check(json.data(), json.size(), error, sizeof error) != 0) {
+      out.push_back(config::sectionDiagnostic(
+          o.section, error[0] ? error : "the plugin refused its options (no reason given)"));
+    }
+  }
+  return out;
 }
 
 } // namespace ferry::output

@@ -123,4 +123,4 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
 
 } // namespace
 
-FERRY_PLUGIN_DEFINE(ferry::datadog::kDescriptor, makeSink)
+FERRY_PLUGIN_DEFINE_CHECKED(ferry::datadog::kDescriptor, makeSink, ferry::datadog::parseConfig)

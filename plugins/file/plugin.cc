@@ -69,18 +69,29 @@ private:
 };
 
 const ferry_plugin_option kOptions[] = {
-    {"path", FERRY_OPTION_STRING, nullptr, 1, 0, nullptr, 1, 0, "File to append JSON lines to (created if missing)."},
-    {"file_mode", FERRY_OPTION_STRING, "0640", 0, 0, nullptr, 1, 0, "Permissions of a file ferry creates (octal)."},
+    {"path", FERRY_OPTION_STRING, nullptr, 1, 0, nullptr, 1, 0,
+     "File to append JSON lines to (created if missing)."},
+    {"file_mode", FERRY_OPTION_STRING, "0640", 0, 0, nullptr, 1, 0,
+     "Permissions of a file ferry creates (octal)."},
     FERRY_LOCAL_SINK_OPTIONS,
 };
 
 const ferry_plugin_descriptor kDescriptor = {
-    FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "file",
-    "Appends records to a file as JSON lines; follows logrotate by reopening the path.", kOptions,
+    FERRY_PLUGIN_ABI_MAJOR,
+    FERRY_PLUGIN_ABI_MINOR,
+    "file",
+    "Appends records to a file as JSON lines; follows logrotate by reopening the path.",
+    kOptions,
     sizeof kOptions / sizeof kOptions[0]};
 
-std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options& options,
-                                                                ferry_plugin_limits& limits) {
+struct FileSettings {
+  output::LineEncoding enc;
+  int mode = 0640;
+};
+
+// The options as start-up reads them (also ferry_on_check): the file is not opened here, so a
+// path that cannot be opened yet is a runtime failure, not a config error.
+std::expected<FileSettings, std::string> parseSettings(const sdk::Options& options) {
   auto enc = output::lineEncodingFromOptions(options);
   if (!enc) return std::unexpected(enc.error());
   const std::string mode_text = options.string("file_mode", "0640");
@@ -89,7 +100,15 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&
   if (end == mode_text.c_str() || *end != '\0' || mode < 0 || mode > 07777) {
     return std::unexpected("file_mode: expected an octal mode like 0640, got '" + mode_text + "'");
   }
-  auto sink = std::make_unique<FileSink>(options.string("path"), std::move(*enc), static_cast<int>(mode));
+  return FileSettings{std::move(*enc), static_cast<int>(mode)};
+}
+
+std::expected<std::unique_ptr<sdk::Sink>, std::string>
+makeSink(const sdk::Host&, const sdk::Options& options, ferry_plugin_limits& limits) {
+  auto settings = parseSettings(options);
+  if (!settings) return std::unexpected(settings.error());
+  auto sink =
+      std::make_unique<FileSink>(options.string("path"), std::move(settings->enc), settings->mode);
   if (auto ok = sink->open(); !ok) return std::unexpected("path: " + ok.error());
   limits.transport = FERRY_TRANSPORT_LOCAL;
   limits.max_records = 8192;
@@ -100,4 +119,4 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&
 
 } // namespace
 
-FERRY_PLUGIN_DEFINE(kDescriptor, makeSink)
+FERRY_PLUGIN_DEFINE_CHECKED(kDescriptor, makeSink, parseSettings)

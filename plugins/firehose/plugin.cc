@@ -96,4 +96,4 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
 
 } // namespace
 
-FERRY_PLUGIN_DEFINE(ferry::firehose::kDescriptor, makeSink)
+FERRY_PLUGIN_DEFINE_CHECKED(ferry::firehose::kDescriptor, makeSink, ferry::firehose::parseConfig)

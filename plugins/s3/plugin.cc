@@ -196,9 +196,14 @@ private:
   uint64_t index_ = 0;
 };
 
+// The options as start-up reads them (ferry_on_check): nothing is opened or resolved.
+std::expected<S3Config, std::string> checkConfig(const sdk::Options& options) {
+  return parseConfig(options, processEnv);
+}
+
 std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
-  auto config = parseConfig(options, processEnv);
+  auto config = checkConfig(options);
   if (!config) return std::unexpected(config.error());
   auto credentials = aws::CredentialsProvider::createDefault();
   // Start-up resolves the chain once; a failure is not fatal (an ECS role may appear a
@@ -224,4 +229,4 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
 
 } // namespace
 
-FERRY_PLUGIN_DEFINE(ferry::s3::kDescriptor, makeSink)
+FERRY_PLUGIN_DEFINE_CHECKED(ferry::s3::kDescriptor, makeSink, checkConfig)

@@ -64,4 +64,4 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&
 
 } // namespace
 
-FERRY_PLUGIN_DEFINE(kDescriptor, makeSink)
+FERRY_PLUGIN_DEFINE_CHECKED(kDescriptor, makeSink, ferry::output::lineEncodingFromOptions)

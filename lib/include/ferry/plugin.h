@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 2
+#define FERRY_PLUGIN_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -277,6 +277,17 @@ FERRY_PLUGIN_EXPORT void ferry_on_request_free(ferry_plugin_instance* instance,
  * output's runner thread; never concurrently for one request. */
 FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance* instance,
                                                     const ferry_plugin_request* request);
+
+/* ABI 1.3, optional (the host looks it up; a plugin without it still loads). Checks the
+ * options exactly as ferry_on_init would, without creating an instance: no sockets, files,
+ * threads or network. `ferry validate` and `ferry run` both call it for every output before
+ * anything starts, so a config that validates also starts, and a bad option is a config
+ * error (exit 1) in both.
+ * config_json: as for ferry_on_init. error (capacity error_cap) receives a NUL-terminated
+ * "option: reason" on failure (never a secret's value).
+ * Returns 0 when the options are valid. THREADING: main thread. */
+FERRY_PLUGIN_EXPORT int ferry_on_check(const char* config_json, size_t config_len, char* error,
+                                       size_t error_cap);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,13 @@
 // the errors it reports (file, line and key; all of them collected before failing).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/config/options.h"
@@ -20,6 +22,11 @@ struct Diagnostic {
   std::string message;
   std::string format() const; // "file:line: key: message"
 };
+
+// A component's own check failed with `message`, written "option: reason" (plugins) or
+// free text: the diagnostic names the section's file, the option's line and its full key
+// ("outputs[1].bucket"), or the section's line and path when no option is named.
+Diagnostic sectionDiagnostic(const Section& section, std::string_view message);
 
 // Thrown by load(); carries every problem found.
 class ConfigError : public std::runtime_error {
@@ -79,6 +86,12 @@ using TableLookup = std::function<const OptionTable*(const std::string& kind, co
 // Reads an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup processEnv();
+
+// Bounds on the configuration text (files, FERRY_CONFIG_YAML and converted Fluent Bit files):
+// far above any real config, they stop /dev/zero and alias bombs before memory grows.
+inline constexpr size_t kMaxConfigBytes = 4u << 20;
+// Nodes of the YAML document with every alias expanded (what validation walks).
+inline constexpr uint64_t kMaxYamlNodes = 100'000;
 
 // Where the YAML comes from: SPEC.md's order (-c FILE, FERRY_CONFIG, FERRY_CONFIG_YAML,
 // the embedded default).

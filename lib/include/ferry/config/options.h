@@ -67,19 +67,21 @@ struct OptionValue {
 // `match` (filters/outputs) and the common output keys (`retry`, `buffer`, `concurrency`)
 // are handled by the loader; everything else must be in the component's table.
 struct Section {
-  std::string kind;      // "input" | "filter" | "output"
-  std::string type;      // "forward", "datadog", ...
-  std::string name;      // `name:` or "<type>" / "<type>.<n>"
-  std::string match;     // tag glob (filters, outputs); "*" by default
-  std::string file;      // where it was declared
-  int line = 0;          // 1-based line of the section in that file (0 when unknown)
+  std::string kind;  // "input" | "filter" | "output"
+  std::string type;  // "forward", "datadog", ...
+  std::string name;  // `name:` or "<type>" / "<type>.<n>"
+  std::string match; // tag glob (filters, outputs); "*" by default
+  std::string file;  // where it was declared
+  int line = 0;      // 1-based line of the section in that file (0 when unknown)
+  std::string path;  // where in the config: "outputs[1]" ("" when not from a config)
+  std::map<std::string, int> key_lines; // each key given in the section → its line
   const OptionTable* table = nullptr;
   std::map<std::string, OptionValue> values; // every declared option that has a value
 
   bool has(const std::string& key) const;
   const std::string& getString(const std::string& key) const; // "" when unset
   bool getBool(const std::string& key) const;
-  int64_t getInt(const std::string& key) const;        // also sizes (bytes), durations (ms)
+  int64_t getInt(const std::string& key) const; // also sizes (bytes), durations (ms)
   const std::vector<std::string>& getList(const std::string& key) const;
   const std::map<std::string, std::string>& getMap(const std::string& key) const;
   // The options as a JSON object (sizes in bytes, durations in ms, lists as arrays, unset

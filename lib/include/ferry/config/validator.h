@@ -78,6 +78,15 @@ private:
   std::vector<Diagnostic> diagnostics_;
 };
 
+// Refuses (ConfigError naming `name` and the line) a configuration text over kMaxConfigBytes,
+// or whose first YAML document holds more than `max_nodes` nodes or kMaxConfigBytes of
+// scalars once every alias is expanded, or an alias inside its own anchor. Reads parser events
+// only: no node is built, so a bomb is refused before memory grows.
+void checkYamlBounds(const std::string& name, const std::string& text, uint64_t max_nodes);
+// checkYamlBounds with kMaxYamlNodes, then YAML::Load; YAML errors become a ConfigError
+// "invalid YAML: ..." naming the line.
+YAML::Node loadBoundedYaml(const std::string& name, const std::string& text);
+
 // "path.key", or "key" at the top.
 std::string joinPath(const std::string& path, std::string_view key);
 

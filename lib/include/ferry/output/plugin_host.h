@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/config/config.h"
 #include "ferry/config/options.h"
 #include "ferry/plugin.h"
 
@@ -30,6 +31,9 @@ struct PluginApi {
   decltype(&ferry_on_request_free) request_free = nullptr;
   // Optional (ABI 1.2): null when the plugin does not export it.
   decltype(&ferry_on_request_bytes) request_bytes = nullptr;
+  // Optional (ABI 1.3): null when the plugin does not export it (its options are then
+  // checked against its table only).
+  decltype(&ferry_on_check) check = nullptr;
 };
 
 class PluginHost {
@@ -47,6 +51,11 @@ public:
   std::expected<const PluginApi*, std::string> loadPath(const std::string& path);
   // The sink types available in the directory (file names without .so), sorted.
   std::vector<std::string> availableTypes() const;
+
+  // Runs each output's own option check (ferry_on_check) on its resolved options: what
+  // ferry_on_init would refuse, found without starting anything. One diagnostic per output
+  // refused, naming the file, line and key (config::sectionDiagnostic).
+  std::vector<config::Diagnostic> checkOutputs(const config::Config& config);
 
   // The default directory: ../lib/ferry/plugins beside the running executable.
   static std::string defaultDirectory();

@@ -1,6 +1,8 @@
 // The C++ side of a sink plugin: implement ferry::sdk::Sink, declare the option table, and
 // FERRY_PLUGIN_DEFINE generates every ferry_on_* export with the boundary rules applied once
 // for all plugins (no exception crosses it; errors become codes and messages).
+// FERRY_PLUGIN_DEFINE_CHECKED also names the plugin's option check (ferry_on_check): the
+// function its factory validates options with, so `ferry validate` refuses what start-up would.
 // Only plugin sources include this file.
 #pragma once
 
@@ -118,6 +120,37 @@ public:
   }
 };
 
+// Parses the options JSON the host passes (ferry_on_init, ferry_on_check); false with the
+// reason in `error` when it is not a JSON object.
+inline bool parseOptionsJson(rapidjson::Document& doc, const char* json, size_t len, char* error,
+                             size_t error_cap) {
+  doc.Parse(json, len);
+  if (doc.HasParseError() || !doc.IsObject()) {
+    setError(error, error_cap, "options are not a JSON object");
+    return false;
+  }
+  return true;
+}
+
+// ferry_on_check for `check`, a function of the options returning std::expected<T, std::string>
+// (typically the plugin's own parseConfig, which its factory calls too).
+template <typename Check>
+int checkOptions(Check&& check, const char* json, size_t len, char* error, size_t error_cap) {
+  return guarded(error, error_cap, [&]() -> int {
+    rapidjson::Document doc;
+    if (!parseOptionsJson(doc, json, len, error, error_cap)) return 1;
+    auto ok = check(Options(doc));
+    if (!ok) {
+      setError(error, error_cap, ok.error());
+      return 1;
+    }
+    return 0;
+  });
+}
+
+// The check of a plugin whose options need nothing beyond the host's table checks.
+inline std::expected<void, std::string> noCheck(const Options&) { return {}; }
+
 using SinkFactory = std::expected<std::unique_ptr<Sink>, std::string> (*)(
     const Host& host, const Options& options, ferry_plugin_limits& limits);
 
@@ -130,9 +163,17 @@ struct Instance {
 } // namespace ferry::sdk
 
 // Generates the ABI exports for a plugin. `descriptor` is a ferry_plugin_descriptor with
-// static storage; `factory` a ferry::sdk::SinkFactory.
+// static storage; `factory` a ferry::sdk::SinkFactory; `check` a function of
+// const ferry::sdk::Options& returning std::expected<T, std::string> that opens, starts and
+// sends nothing (ferry_on_check).
 #define FERRY_PLUGIN_DEFINE(descriptor, factory)                                                  \
+  FERRY_PLUGIN_DEFINE_CHECKED(descriptor, factory, ::ferry::sdk::noCheck)
+#define FERRY_PLUGIN_DEFINE_CHECKED(descriptor, factory, check)                                   \
   extern "C" {                                                                                    \
+  FERRY_PLUGIN_EXPORT int ferry_on_check(const char* config_json, size_t config_len, char* error, \
+                                         size_t error_cap) {                                      \
+    return ::ferry::sdk::checkOptions(check, config_json, config_len, error, error_cap);         \
+  }                                                                                               \
   FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor* ferry_on_describe(void) { return &(descriptor); } \
   FERRY_PLUGIN_EXPORT int ferry_on_init(const ferry_host_api* host, const char* config_json,      \
                                         size_t config_len, ferry_plugin_instance** instance,      \
@@ -144,11 +185,8 @@ struct Instance {
         return 1;                                                                                 \
       }                                                                                           \
       rapidjson::Document doc;                                                                    \
-      doc.Parse(config_json, config_len);                                                         \
-      if (doc.HasParseError() || !doc.IsObject()) {                                               \
-        ::ferry::sdk::setError(error, error_cap, "options are not a JSON object");               \
+      if (!::ferry::sdk::parseOptionsJson(doc, config_json, config_len, error, error_cap))       \
         return 1;                                                                                 \
-      }                                                                                           \
       auto inst = std::make_unique<::ferry::sdk::Instance>(::ferry::sdk::Instance{               \
           ::ferry::sdk::Host(host), nullptr});                                                    \
       *limits = ferry_plugin_limits{};                                                            \
