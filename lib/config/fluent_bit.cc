@@ -584,9 +584,14 @@ private:
         k.error(*e, "expected gzip");
     }
     if (const Entry* e = k.take("provider")) {
-      notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] provider {}: ferry sends ecs_* and "
-                                   "container fields as log attributes",
-                                   e->file, e->line, e->value));
+      // Fluent Bit remaps only on exactly "ecs" and ignores any other value.
+      if (e->value == "ecs") {
+        out["provider"] = "ecs";
+      } else {
+        notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] provider {}: Fluent Bit knows "
+                                     "only ecs; ignored",
+                                     e->file, e->line, e->value));
+      }
     }
     if (const Entry* e = k.take("json_date_key"); e && e->value != "timestamp") {
       k.error(*e, "ferry always sends the time as `timestamp`");

@@ -48,6 +48,10 @@ const ferry_plugin_option kOptions[] = {
     {"parse_json_message", FERRY_OPTION_BOOL, "false", 0, 0, nullptr, 1, 0,
      "When the message is a JSON object, send its members as attributes and its "
      "message/msg member as the message."},
+    {"provider", FERRY_OPTION_ENUM, "none", 0, 0, "none|ecs", 1, 0,
+     "ecs: move the ECS fields FireLens adds (container_id, container_name, container_image, "
+     "ecs_cluster, ecs_task_arn, ecs_task_definition) into `ddtags`, as Fluent Bit's "
+     "`provider ecs` does."},
     {"batch_max_entries", FERRY_OPTION_INT, "1000", 0, 0, nullptr, 1,
      static_cast<int64_t>(kMaxEntries), "Entries per request (Datadog allows at most 1,000)."},
     {"batch_max_bytes", FERRY_OPTION_SIZE, "5000000", 0, 0, nullptr,
@@ -149,6 +153,9 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   if (timeout <= 0) return std::unexpected("timeout: must be positive");
   c.timeout_ms = static_cast<uint64_t>(timeout);
   c.parse_json_message = options.boolean("parse_json_message", false);
+  auto provider = parseProvider(trim(options.string("provider", "none")));
+  if (!provider) return std::unexpected(provider.error());
+  c.provider = *provider;
 
   // User settings may only tighten the vendor's limits.
   const int64_t entries = options.integer("batch_max_entries", kMaxEntries);

@@ -15,6 +15,7 @@
 #include "ferry/codec/compress.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "remap.h"
 
 namespace ferry::datadog {
 
@@ -45,6 +46,7 @@ struct DatadogConfig {
   int compression_level = 0; // 0 = the codec's default
   uint64_t timeout_ms = kDefaultTimeoutMs;
   bool parse_json_message = false;
+  Provider provider = Provider::kNone;
   size_t max_entries = kMaxEntries;
   size_t max_payload_bytes = kMaxPayloadBytes;
 };

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <functional>
 
-#include "ferry/codec/msgpack_scan.h"
 #include "ferry/codec/json.h"
+#include "ferry/codec/msgpack_scan.h"
 
 namespace ferry::datadog {
 namespace {
@@ -316,6 +316,7 @@ EncoderSettings EncoderSettings::fromConfig(const DatadogConfig& config, std::st
   s.tags = config.tags;
   s.hostname = std::move(hostname);
   s.parse_json_message = config.parse_json_message;
+  s.provider = config.provider;
   s.max_entries = std::clamp<size_t>(config.max_entries, 1, kMaxEntries);
   s.max_payload_bytes = std::clamp(config.max_payload_bytes, kMinPayloadBytes, kMaxPayloadBytes);
   // One entry plus the array's brackets always fits in a request.
@@ -394,6 +395,7 @@ DatadogEncoder::EntryResult DatadogEncoder::encodeEntry(const ferry_plugin_recor
   keys_.clear();
   attributes_.clear();
   message_ = {};
+  has_message_ = false;
   level_json_ = {};
   keys_.insert("message");
   const std::string_view data(reinterpret_cast<const char*>(record.data), record.data_len);
@@ -401,6 +403,7 @@ DatadogEncoder::EntryResult DatadogEncoder::encodeEntry(const ferry_plugin_recor
   size_t message_field = fields_.size(); // none
   if (record.format == FERRY_RECORD_LINE) {
     message_ = data; // a line record's line is its message whatever message_key says
+    has_message_ = true;
   } else if (record.format == FERRY_RECORD_MSGPACK_MAP) {
     if (!scanFields(data)) return EntryResult::kMalformed;
     auto find = [&](std::string_view key) {
@@ -412,6 +415,7 @@ DatadogEncoder::EntryResult DatadogEncoder::encodeEntry(const ferry_plugin_recor
     message_field = find(settings_.message_key);
     if (message_field == fields_.size()) message_field = find("message");
     if (message_field < fields_.size()) {
+      has_message_ = true;
       const std::string_view value = fields_[message_field].value;
       mp::MsgpackCursor cursor(value);
       std::string_view text;
@@ -427,10 +431,15 @@ DatadogEncoder::EntryResult DatadogEncoder::encodeEntry(const ferry_plugin_recor
     return EntryResult::kMalformed;
   }
 
+  if (settings_.provider == Provider::kEcs) {
+    if (message_field < fields_.size()) fields_[message_field].taken = true;
+    if (!remapToTags()) return EntryResult::kMalformed;
+  }
+
   // The record's fields; the first of duplicated keys wins, "message" is ours.
   for (size_t i = 0; i < fields_.size(); ++i) {
     const Field& f = fields_[i];
-    if (i == message_field || !keys_.insert(f.key)) continue;
+    if (i == message_field || f.taken || !keys_.insert(f.key)) continue;
     appendMember(attributes_, f.key);
     const size_t at = attributes_.size();
     if (codec::appendMsgpackAsJson(attributes_, f.value) == 0) return EntryResult::kMalformed;
@@ -445,6 +454,48 @@ DatadogEncoder::EntryResult DatadogEncoder::encodeEntry(const ferry_plugin_recor
   message_json_.clear();
   codec::appendJsonString(message_json_, message_);
   return assemble();
+}
+
+bool DatadogEncoder::remapToTags() {
+  tags_.clear();
+  for (Field& f : fields_) {
+    if (f.taken) continue; // the message
+    mp::MsgpackHeader header;
+    mp::MsgpackCursor cursor(f.value);
+    std::string_view text;
+    // As Fluent Bit: only a non-empty string value moves (a bin, number or map stays).
+    if (cursor.peek(header) && header.kind == mp::MsgpackHeader::Kind::kStr &&
+        cursor.readStr(text)) {
+      f.taken = appendEcsTags(f.key, text, tags_);
+    }
+  }
+  if (tags_.empty()) return true; // no ECS field: ddtags as without the provider
+  // The moved tags come first, then the record's own ddtags (which, as everywhere, replace the
+  // configured ones) or else the configured tags: Fluent Bit appends dd_tags the same way.
+  std::string_view base = settings_.tags;
+  for (Field& f : fields_) {
+    if (f.taken || f.key != "ddtags") continue;
+    f.taken = true; // the first wins; keys_ below keeps any later one out
+    std::string_view text;
+    if (mp::MsgpackCursor(f.value).readStrOrBin(text)) {
+      base = text;
+    } else if (mp::MsgpackCursor(f.value).readNil()) {
+      base = {};
+    } else { // a number or map: its JSON text, as for a message
+      scratch_.clear();
+      if (codec::appendMsgpackAsJson(scratch_, f.value) == 0) return false;
+      base = owned_.add(scratch_.view());
+    }
+    break;
+  }
+  if (!base.empty()) {
+    tags_.push_back(',');
+    tags_.append(base);
+  }
+  keys_.insert("ddtags"); // also keeps a parsed JSON message's ddtags member out
+  appendMember(attributes_, "ddtags");
+  codec::appendJsonString(attributes_, tags_);
+  return true;
 }
 
 bool DatadogEncoder::parseJsonMessage() {
@@ -506,6 +557,17 @@ void DatadogEncoder::appendTail(int64_t timestamp_ns) {
 
 DatadogEncoder::EntryResult DatadogEncoder::assemble() {
   entry_.clear();
+  if (!has_message_) {
+    // No message field (a parser took `log` apart, say): no "message" either, as Fluent Bit
+    // sends it, so Datadog's message remapper can pick `msg` and the like.
+    const std::string_view members =
+        attributes_.empty() ? std::string_view() : attributes_.view(1, attributes_.size() - 1);
+    if (members.size() + 2 > settings_.max_entry_bytes) return EntryResult::kTooLarge;
+    entry_.push_back('{');
+    entry_.append(members);
+    entry_.push_back('}');
+    return EntryResult::kOk;
+  }
   const size_t size = kMessagePrefix.size() + message_json_.size() + attributes_.size() + 1;
   if (size <= settings_.max_entry_bytes) {
     entry_.reserve(size);
@@ -549,8 +611,8 @@ encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level
   } else {
     request->body.reserve(json.size() / 4 + 64);
     if (auto ok = codec::compress(compression, level, json.view(), request->body); !ok) {
-      return std::unexpected(
-          fmt::format("{} compression failed: {}", codec::compressionName(compression), ok.error()));
+      return std::unexpected(fmt::format("{} compression failed: {}",
+                                         codec::compressionName(compression), ok.error()));
     }
   }
   request->body.shrinkToFit(); // it waits for its answer at this size

@@ -27,6 +27,7 @@ struct EncoderSettings {
   std::string tags;     // empty: no `ddtags`
   std::string hostname; // empty: no `hostname`
   bool parse_json_message = false;
+  Provider provider = Provider::kNone; // kEcs: the ECS fields become ddtags (remap.h)
   size_t max_entries = kMaxEntries;
   size_t max_payload_bytes = kMaxPayloadBytes;
   size_t max_entry_bytes = kMaxEntryBytes;
@@ -91,6 +92,7 @@ private:
   struct Field {
     std::string_view key;
     std::string_view value; // raw msgpack of the value
+    bool taken = false;     // moved into ddtags by the provider
   };
 
   // Encodes one record as a complete JSON object into entry_.
@@ -98,6 +100,8 @@ private:
   bool scanFields(std::string_view map);
   // Parses message_ as a JSON object into json_members_ (see parseJsonMessage in encoder.cc).
   bool parseJsonMessage();
+  // provider ecs: moves the ECS fields into ddtags, written at once into attributes_.
+  bool remapToTags();
   void appendTail(int64_t timestamp_ns);
   EntryResult assemble();
 
@@ -108,6 +112,8 @@ private:
   KeySet keys_;
   std::vector<uint64_t> skip_stack_;
   std::string_view message_;      // the message text (view into the record or owned_)
+  bool has_message_ = false;      // false: the record has no message field (no "message")
+  std::string tags_;              // ddtags built by the provider
   std::string_view level_json_;   // JSON of the level/severity value, for `status`
   core::ByteBuffer scratch_;      // a non-string message or key rendered as JSON
   core::ByteBuffer message_json_; // "message" string literal

@@ -2,9 +2,10 @@
 // A strict stand-in for the Datadog Logs intake (POST /api/v2/logs) for ferry's e2e tests.
 // It refuses with 400 and a reason anything the real intake would not accept (wrong method,
 // path, DD-API-KEY, Content-Type, Content-Encoding, body not a JSON array of 1..1,000 objects,
-// over 5,000,000 bytes uncompressed, an entry over 1,000,000 bytes, a missing attribute), so a
-// mistake fails the test. Accepted messages are appended to --out, one JSON string per line;
-// GET /stats returns counts. A fault schedule makes it misbehave on purpose (see usage).
+// over 5,000,000 bytes uncompressed, an entry over 1,000,000 bytes, a missing attribute, a
+// message that is not a string), so a mistake fails the test. Accepted messages are appended to
+// --out, one JSON string per line (null for an entry without one, as Fluent Bit sends a record
+// whose log a parser took apart), whole entries to --entries-out; GET /stats returns counts. A fault schedule makes it misbehave on purpose (see usage).
 // Listens on 127.0.0.1 only, port 0; the port is written to --port-file.
 'use strict';
 
@@ -15,6 +16,8 @@ const zlib = require('zlib');
 const usage = `usage: datadog_intake.js --port-file F --api-key K --out F [options]
   --encoding gzip|zstd|none     the Content-Encoding every request must carry
   --expect-service S --expect-source S --expect-tags S --expect-hostname S
+  --expect-tags-re RE           every entry's ddtags must match RE whole (tags that vary)
+  --entries-out F               append every accepted entry here, one JSON object per line
   --fail-503 N                  answer 503 to the first N requests
   --fail-429 M                  then 429 (Retry-After: 1) to the next M
   --fail-400-at K               answer 400 to request number K (1-based; counted as refused)
@@ -33,7 +36,7 @@ function parseArgs(argv) {
     '--expect-service': 'service', '--expect-source': 'source', '--expect-tags': 'tags',
     '--expect-hostname': 'hostname', '--fail-503': 'fail503', '--fail-429': 'fail429',
     '--fail-400-at': 'fail400At', '--max-entries-413': 'maxEntries413',
-    '--refused-out': 'refusedOut',
+    '--refused-out': 'refusedOut', '--expect-tags-re': 'tagsRe', '--entries-out': 'entriesOut',
   };
   for (let i = 2; i < argv.length; i += 2) {
     const key = names[argv[i]];
@@ -52,6 +55,7 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv);
+const tagsRe = opts.tagsRe === undefined ? null : new RegExp(`^(?:${opts.tagsRe})$`);
 
 let zstdDecompress = null;
 if (typeof zlib.zstdDecompressSync === 'function') {
@@ -115,8 +119,12 @@ function check(entries) {
     const size = Buffer.byteLength(JSON.stringify(e));
     stats.max_entry_seen = Math.max(stats.max_entry_seen, size);
     if (size > MAX_ENTRY) return `entry ${i} is ${size} bytes (max ${MAX_ENTRY})`;
-    for (const k of ['message', 'ddsource', 'service', 'ddtags', 'hostname']) {
+    for (const k of ['ddsource', 'service', 'ddtags', 'hostname']) {
       if (typeof e[k] !== 'string') return `entry ${i}: ${k} missing or not a string`;
+    }
+    if ('message' in e && typeof e.message !== 'string') return `entry ${i}: message not a string`;
+    if (tagsRe && !tagsRe.test(e.ddtags)) {
+      return `entry ${i}: ddtags '${e.ddtags}' do not match /${opts.tagsRe}/`;
     }
     if (!Number.isSafeInteger(e.timestamp)) return `entry ${i}: timestamp is not integer ms`;
     if (Math.abs(e.timestamp - Date.now()) > 24 * 3600 * 1000) {
@@ -169,7 +177,7 @@ function handle(req, res, raw) {
   if (n <= opts.fail503 + opts.fail429) {
     return answer(res, 429, { errors: ['rate limited (scheduled)'] }, { 'Retry-After': '1' });
   }
-  const lines = entries.map((e) => JSON.stringify(e.message)).join('\n') + '\n';
+  const lines = entries.map((e) => JSON.stringify(e.message ?? null)).join('\n') + '\n';
   if (n === opts.fail400At) {
     stats.refused_requests += 1;
     stats.refused_entries += entries.length;
@@ -180,6 +188,9 @@ function handle(req, res, raw) {
     return answer(res, 413, { errors: ['payload too large (scheduled)'] });
   }
   fs.appendFileSync(opts.out, lines);
+  if (opts.entriesOut) {
+    fs.appendFileSync(opts.entriesOut, entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  }
   stats.accepted_requests += 1;
   stats.accepted_entries += entries.length;
   stats.max_entries_accepted = Math.max(stats.max_entries_accepted, entries.length);

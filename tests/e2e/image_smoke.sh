@@ -100,7 +100,12 @@ PY
 IMAGE_ID=$(podman image inspect --format '{{.Id}}' "$FERRY_IMAGE") || fail "no image $FERRY_IMAGE"
 
 # --- 1. FireLens -------------------------------------------------------------------------
-start_servers firelens --expect-service web --expect-source ecs --expect-tags env:prod
+# provider ecs (extra.conf): the ECS fields of forward_client.js's records become tags first.
+ECS_TAGS_RE="container_id:c0ffee[0-6],container_name:ecs-app-[0-2],cluster_name:mycluster,"
+ECS_TAGS_RE+="task_arn:arn:aws:ecs:us-east-2:01234567891011:task/mycluster/3de392df-6bfa-470b-97ed-aa6f482cd7a,"
+ECS_TAGS_RE+="region:us-east-2,task_id:mycluster/3de392df-6bfa-470b-97ed-aa6f482cd7a,task_family:app,"
+ECS_TAGS_RE+="task_version:1,env:prod"
+start_servers firelens --expect-service web --expect-source ecs --expect-tags-re "$ECS_TAGS_RE"
 export DD_SERVICE=web DD_SOURCE=ecs DD_TAGS=env:prod
 ETC=$WORK/fluent-bit-etc SOCKDIR=$WORK/run
 mkdir -p "$ETC" "$SOCKDIR"

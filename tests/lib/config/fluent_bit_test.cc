@@ -72,6 +72,7 @@ TEST(FluentBitImport, FireLensGeneratedConfig) {
   EXPECT_EQ(o[2]["api_key"].as<std::string>(), "${DD_API_KEY}");
   EXPECT_EQ(o[2]["service"].as<std::string>(), "checkout-api");
   EXPECT_EQ(o[2]["tags"].as<std::string>(), "env:prod,team:payments");
+  EXPECT_EQ(o[2]["provider"].as<std::string>(), "ecs"); // the ECS fields become ddtags
   EXPECT_EQ(c["service"]["http"]["listen"].as<std::string>(), "0.0.0.0:2020");
   EXPECT_EQ(c["service"]["grace_period"].as<std::string>(), "20s");
 }

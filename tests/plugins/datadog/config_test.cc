@@ -55,7 +55,7 @@ TEST(DatadogConfigTest, EveryOptionIsRead) {
       R"("site":"datadoghq.eu","service":"web","source":"nginx","tags":" env:prod,team:x ",)"
       R"("hostname":"h1","message_key":"msg","compression":"zstd","compression_level":19,)"
       R"("timeout":5000,"parse_json_message":true,"batch_max_entries":200,)"
-      R"("batch_max_bytes":1000000)"));
+      R"("batch_max_bytes":1000000,"provider":"ecs")"));
   ASSERT_TRUE(c.has_value()) << c.error();
   EXPECT_EQ(c->url, "https://http-intake.logs.datadoghq.eu/api/v2/logs");
   EXPECT_EQ(c->service, "web");
@@ -69,6 +69,11 @@ TEST(DatadogConfigTest, EveryOptionIsRead) {
   EXPECT_TRUE(c->parse_json_message);
   EXPECT_EQ(c->max_entries, 200u);
   EXPECT_EQ(c->max_payload_bytes, 1'000'000u);
+  EXPECT_EQ(c->provider, Provider::kEcs);
+  EXPECT_EQ(parseJson(withKey())->provider, Provider::kNone) << "default";
+  auto bad = parseJson(withKey(R"("provider":"eks")"));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().find("provider"), std::string::npos) << bad.error();
 }
 
 TEST(DatadogConfigTest, IntakeUrlForEverySite) {
