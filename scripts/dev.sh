@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${JOBS:-$(nproc)}
 
+# prometheus brings promtool and lintian checks the .deb (both for the tests); on a machine
+# running systemd, installing prometheus also starts its server on :9090.
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates curl procps time python3
   libyaml-cpp-dev rapidjson-dev libmsgpack-cxx-dev libfmt-dev libcurl4-openssl-dev zlib1g-dev
   libzstd-dev libdeflate-dev libssl-dev libre2-dev libpcre2-dev libsystemd-dev

@@ -210,6 +210,9 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
       .gauge("ferry_output_buffer_limit_bytes", out, "Memory budget of each output (buffer.max_bytes)")
       .set(static_cast<int64_t>(config_.common.buffer_max_bytes));
   in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out, "Requests each output has sent and not yet had answered");
+  healthy_gauge_ = &metrics_.gauge("ferry_output_healthy", out,
+                                   "1 while the output is healthy as /health judges it, 0 while it is failing");
+  healthy_gauge_->set(1);
   concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out,
                                        "Requests each output may have in flight now (adaptive, at most its concurrency option)");
   request_duration_ = &requestDuration(metrics_, name()); // exported (all zero) before the first request
@@ -836,6 +839,7 @@ void OutputRunner::run() {
     request_bytes_gauge_->set(static_cast<int64_t>(requestBytes()));
     in_flight_gauge_->set(static_cast<int64_t>(in_flight_.size()));
     concurrency_gauge_->set(concurrency_.current());
+    healthy_gauge_->set(health().healthy ? 1 : 0);
 
     // Sleep until the next thing to do: a response, a retry coming due, the flush interval
     // of the oldest untaken batch (unless encoded requests hold all they may: then a

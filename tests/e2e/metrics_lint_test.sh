@@ -4,6 +4,7 @@
 #  - `promtool check metrics` finds nothing to say (HELP and TYPE on every family, names
 #    and units as the conventions want);
 #  - the process_* families the client libraries export are there, with plausible values;
+#  - ferry_output_healthy agrees with /health;
 #  - every metric SPEC.md's "HTTP endpoint" section lists is exported with its labels;
 #  - every metric packaging/grafana/ferry.json queries is in this scrape, and each query
 #    parses as PromQL (promtool check rules).
@@ -22,7 +23,7 @@ for i in $(seq 1 20); do echo "tail line $i"; done > "$WORK/logs/app.log"
 cat > "$WORK/cfg.yaml" <<YAML
 service:
   log_level: error
-  http: { listen: 127.0.0.1:$PORT }
+  http: { listen: 127.0.0.1:$PORT, unhealthy_after: 1s }
   grace_period: 1s
   storage: { path: $WORK/store }
 inputs:
@@ -68,6 +69,14 @@ file_has_all() { [ "$(sent)" = 40 ]; }
 wait_for 15 file_has_all || fail "the file output never sent the 40 records: $(sent); $(cat "$WORK/ferry.err")"
 retried() { curl -s --max-time 2 "$BASE/metrics" | grep -q '^ferry_output_retries_total{output="datadog"} [1-9]'; }
 wait_for 15 retried || fail "datadog never retried against a closed port"
+# ferry_output_healthy follows /health: datadog has delivered nothing for unhealthy_after.
+gauge() { curl -s --max-time 2 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+dd_unhealthy() { [ "$(gauge 'ferry_output_healthy{output="datadog"}')" = 0 ]; }
+wait_for 15 dd_unhealthy || fail "ferry_output_healthy{output=\"datadog\"} stayed $(gauge 'ferry_output_healthy{output="datadog"}')"
+[ "$(gauge 'ferry_output_healthy{output="file"}')" = 1 ] || fail "the file output is not healthy"
+HTTP=127.0.0.1:$PORT
+health_says '^503 .*"datadog"' || fail "/health does not name datadog: $(health)"
+pass "ferry_output_healthy: 0 for datadog (as /health says), 1 for file"
 curl -fs --max-time 5 "$BASE/metrics" >"$WORK/metrics.txt" || fail "GET /metrics failed"
 
 # promtool prints one line per problem and exits non-zero on any.
