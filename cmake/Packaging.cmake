@@ -6,7 +6,8 @@
 #   /etc/ferry/ferry.yaml                 config/ec2-host.yaml (a conffile in the .deb)
 #   /etc/default/ferry                    environment for the unit (conffile)
 #   /usr/lib/systemd/system/ferry.service packaging/systemd/ferry.service
-#   /usr/share/doc/ferry/                 README.md, copyright, examples/*.yaml
+#   /usr/share/doc/ferry/                 README.md, copyright, changelog.gz, examples/*.yaml
+#   /usr/share/lintian/overrides/ferry    what lintian reports that is so on purpose
 #
 # /etc follows GNUInstallDirs' rule: prefix /usr installs to /etc, any other prefix to
 # <prefix>/etc, so `cmake --install build --prefix /tmp/stage` never writes outside the
@@ -18,7 +19,15 @@ get_filename_component(FERRY_PACKAGING_DIR ${FERRY_PACKAGING_DIR} ABSOLUTE)
 
 install(FILES ${FERRY_PACKAGING_DIR}/systemd/ferry.service DESTINATION lib/systemd/system)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES ${CMAKE_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+# Debian's machine-readable copyright, which points at /usr/share/common-licenses/Apache-2.0
+# (LICENSE's full text there is what lintian refuses), and the changelog every Debian package
+# carries, compressed as policy wants (gzip -9n: no name or time stamp, so reproducible).
+install(FILES ${FERRY_PACKAGING_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+configure_file(${FERRY_PACKAGING_DIR}/debian/changelog.in ${CMAKE_BINARY_DIR}/packaging/changelog @ONLY)
+execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/packaging/changelog COMMAND_ERROR_IS_FATAL ANY)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${FERRY_PACKAGING_DIR}/debian/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
+        RENAME ferry)
 file(GLOB FERRY_EXAMPLE_CONFIGS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/config/*.yaml)
 install(FILES ${FERRY_EXAMPLE_CONFIGS} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
@@ -50,8 +59,9 @@ set(CPACK_PACKAGE_NAME ferry)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "ferry")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "log shipping daemon (Fluent forward, tail; Datadog, Firehose, S3)")
+# Lines of at most 80 columns (Debian policy 5.6.13; lintian checks it).
 set(CPACK_PACKAGE_DESCRIPTION
-    "ferry receives logs over the Fluent forward protocol or tails files, and ships them to\nDatadog, Amazon Kinesis Data Firehose and Amazon S3 with at-least-once delivery,\nbounded memory and an optional disk buffer. A drop-in replacement for Fluent Bit as an\nECS FireLens sidecar and as a host log shipper.")
+    "ferry receives logs over the Fluent forward protocol or tails files, and ships\nthem to Datadog, Amazon Kinesis Data Firehose and Amazon S3 with at-least-once\ndelivery, bounded memory and an optional disk buffer. A drop-in replacement for\nFluent Bit as an ECS FireLens sidecar and as a host log shipper.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_INSTALL_PREFIX /usr) # the prefix CPack installs with when CPACK_SET_DESTDIR is on
 # Install with DESTDIR and prefix /usr, so the /etc rule above sees the real prefix.

@@ -2,6 +2,7 @@
 // once per family, label values escaped, histograms as cumulative _bucket{le} series with
 // _sum and _count.
 #include "ferry/obs/metrics.h"
+#include "ferry/obs/process_metrics.h"
 
 #include <fmt/format.h>
 
@@ -57,6 +58,46 @@ void appendSeries(std::string& out, const std::string& name, const Labels& label
   out += ' ';
   out += value;
   out += '\n';
+}
+
+void appendHelpAndType(std::string& out, const std::string& name, const std::string& help,
+                       const char* type) {
+  if (!help.empty()) {
+    out += "# HELP " + name + ' ';
+    appendEscaped(out, help, false);
+    out += '\n';
+  }
+  out += fmt::format("# TYPE {} {}\n", name, type);
+}
+
+// One unlabelled sample under its own HELP and TYPE.
+void appendSingle(std::string& out, const std::string& name, const std::string& help,
+                  const char* type, double value) {
+  appendHelpAndType(out, name, help, type);
+  appendSeries(out, name, {}, nullptr, formatFloat(value));
+}
+
+// The families and HELP texts of the Prometheus client libraries (client_golang,
+// prometheus_client for Python), so dashboards and alerts written for them work unchanged.
+void appendProcessMetrics(std::string& out) {
+  const ProcessStats p = sampleProcess();
+  if (p.stat) {
+    appendSingle(out, "process_cpu_seconds_total",
+                 "Total user and system CPU time spent in seconds.", "counter",
+                 p.stat->cpu_seconds);
+    appendSingle(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+                 p.stat->resident_bytes);
+    appendSingle(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+                 p.stat->virtual_bytes);
+    appendSingle(out, "process_start_time_seconds",
+                 "Start time of the process since unix epoch in seconds.", "gauge",
+                 p.stat->start_time_seconds);
+  }
+  if (p.open_fds)
+    appendSingle(out, "process_open_fds", "Number of open file descriptors.", "gauge", *p.open_fds);
+  if (p.max_fds)
+    appendSingle(out, "process_max_fds", "Maximum number of open file descriptors.", "gauge",
+                 *p.max_fds);
 }
 
 } // namespace
@@ -167,15 +208,18 @@ std::string Metrics::renderPrometheus() const {
   for (const auto& name : order) {
     const auto& list = families[name];
     const Series* first = list.front();
-    if (!first->help.empty()) {
-      out += "# HELP " + name + ' ';
-      appendEscaped(out, first->help, false);
-      out += '\n';
+    // Series of one family may be registered from several places; any one's text will do.
+    const std::string* help = &first->help;
+    for (const Series* s : list) {
+      if (!s->help.empty()) {
+        help = &s->help;
+        break;
+      }
     }
-    const char* type = first->kind == Kind::kCounter ? "counter"
-                       : first->kind == Kind::kGauge ? "gauge"
-                                                     : "histogram";
-    out += fmt::format("# TYPE {} {}\n", name, type);
+    appendHelpAndType(out, name, *help,
+                      first->kind == Kind::kCounter ? "counter"
+                      : first->kind == Kind::kGauge ? "gauge"
+                                                    : "histogram");
     for (const Series* s : list) {
       switch (s->kind) {
       case Kind::kCounter:
@@ -200,11 +244,12 @@ std::string Metrics::renderPrometheus() const {
       }
     }
   }
+  if (with_process_) appendProcessMetrics(out);
   return out;
 }
 
 Metrics& Metrics::global() {
-  static Metrics m;
+  static Metrics m(/*with_process=*/true);
   return m;
 }
 

@@ -167,7 +167,10 @@ void hostCounterAdd(void* ctx, const char* name, uint64_t value) {
   for (char c : n) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return;
   }
-  obs::Metrics::global().counter("ferry_output_" + n + "_total", {{"output", runner->name()}}).add(value);
+  obs::Metrics::global()
+      .counter("ferry_output_" + n + "_total", {{"output", runner->name()}},
+               "Count the output plugin reports under this name (plugin.h counter_add)")
+      .add(value);
 }
 
 // Every finished attempt (whatever its verdict) is one observation: slow failures are what
@@ -193,15 +196,25 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   records_dropped_ = records("dropped");
   records_failed_ = records("failed");
   retries_ = &metrics_.counter("ferry_output_retries_total", out, "Request attempts that will be retried");
-  requests_ok_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "ok"}});
-  requests_failed_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "error"}});
+  const std::string requests_help = "Request attempts to the sink by each output: ok, or error (failed or refused)";
+  requests_ok_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "ok"}}, requests_help);
+  requests_failed_ =
+      &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "error"}}, requests_help);
   buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out,
                                   "Bytes held by each output: its records and its encoded requests");
   request_bytes_gauge_ = &metrics_.gauge("ferry_output_request_bytes", out,
                                          "Bytes held by each output's encoded requests (in flight, waiting for a "
                                          "slot or a retry); part of ferry_output_buffer_bytes");
-  in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out);
-  concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out);
+  // The budget beside the fill, so a dashboard can show how close each output is to pausing.
+  metrics_
+      .gauge("ferry_output_buffer_limit_bytes", out, "Memory budget of each output (buffer.max_bytes)")
+      .set(static_cast<int64_t>(config_.common.buffer_max_bytes));
+  in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out, "Requests each output has sent and not yet had answered");
+  healthy_gauge_ = &metrics_.gauge("ferry_output_healthy", out,
+                                   "1 while the output is healthy as /health judges it, 0 while it is failing");
+  healthy_gauge_->set(1);
+  concurrency_gauge_ = &metrics_.gauge("ferry_output_concurrency_limit", out,
+                                       "Requests each output may have in flight now (adaptive, at most its concurrency option)");
   request_duration_ = &requestDuration(metrics_, name()); // exported (all zero) before the first request
   host_api_.abi_major = FERRY_PLUGIN_ABI_MAJOR;
   host_api_.abi_minor = FERRY_PLUGIN_ABI_MINOR;
@@ -826,6 +839,7 @@ void OutputRunner::run() {
     request_bytes_gauge_->set(static_cast<int64_t>(requestBytes()));
     in_flight_gauge_->set(static_cast<int64_t>(in_flight_.size()));
     concurrency_gauge_->set(concurrency_.current());
+    healthy_gauge_->set(health().healthy ? 1 : 0);
 
     // Sleep until the next thing to do: a response, a retry coming due, the flush interval
     // of the oldest untaken batch (unless encoded requests hold all they may: then a

@@ -2,7 +2,7 @@
 # Packaging (issue 7), everything that can be checked without a Docker engine or systemd
 # running: the install tree (`cmake --install`, the layout the Dockerfile copies), the
 # installed binary finding its plugins, the systemd unit (systemd-analyze verify), the .deb
-# (cpack -G DEB; dpkg-deb -c/-I/-x), the Dockerfile's runtime libraries against the .deb's
+# (cpack -G DEB; dpkg-deb -c/-I/-x; lintian), the Dockerfile's runtime libraries against the .deb's
 # shared-library dependencies, and the ECS task definition example.
 source "$(dirname "$0")/lib.sh"
 : "${FERRY_BUILD_DIR:?FERRY_BUILD_DIR must point at the build directory}"
@@ -123,6 +123,15 @@ done
 grep -q 'useradd --system' "$WORK/control/postinst" && grep -q 'adm' "$WORK/control/postinst" ||
   fail "postinst does not create the ferry user in group adm"
 pass ".deb $(basename "$DEB"): binary, plugins, unit, conffiles /etc/ferry/ferry.yaml and /etc/default/ferry; Depends: $DEPENDS"
+
+# lintian, Debian's package checker: no error or warning beyond the overrides the package
+# carries (packaging/debian/lintian-overrides, each with its reason).
+command -v lintian >/dev/null || fail "lintian missing (Debian package lintian; scripts/dev.sh installs it)"
+grep -qxF /usr/share/lintian/overrides/ferry "$WORK/contents" || fail ".deb lacks its lintian overrides"
+rc=0
+lintian --fail-on error,warning "$DEB" >"$WORK/lintian.txt" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "lintian (exit $rc): $(grep -v '^running with root' "$WORK/lintian.txt")"
+pass "lintian: no errors or warnings ($(lintian --show-overrides "$DEB" 2>/dev/null | grep -c '^O:') overridden with reasons)"
 
 # Unpacked as in a container-less chroot, the packaged (stripped) binary still runs and
 # finds its plugins.

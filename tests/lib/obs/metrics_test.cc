@@ -50,6 +50,32 @@ TEST(MetricsTest, EscapesLabelValuesAndHelp) {
                                   "ferry_g{output=\"a\\\"b\\\\c\\nd\"} -2\n");
 }
 
+TEST(MetricsTest, FamilyHelpComesFromAnySeriesThatHasIt) {
+  Metrics m;
+  m.counter("ferry_r_total", {{"result", "ok"}}).add(1);
+  m.counter("ferry_r_total", {{"result", "error"}}, "Requests").add(2);
+  EXPECT_EQ(m.renderPrometheus(), "# HELP ferry_r_total Requests\n"
+                                  "# TYPE ferry_r_total counter\n"
+                                  "ferry_r_total{result=\"ok\"} 1\n"
+                                  "ferry_r_total{result=\"error\"} 2\n");
+}
+
+TEST(MetricsTest, OnlyAProcessRegistryExportsProcessMetrics) {
+  Metrics plain;
+  plain.gauge("ferry_g", {}, "G").set(1);
+  EXPECT_EQ(plain.renderPrometheus().find("process_"), std::string::npos);
+  Metrics with_process(/*with_process=*/true);
+  with_process.gauge("ferry_g", {}, "G").set(1);
+  const std::string text = with_process.renderPrometheus();
+  EXPECT_TRUE(text.starts_with("# HELP ferry_g G\n"));
+  for (const char* family :
+       {"process_cpu_seconds_total counter", "process_resident_memory_bytes gauge",
+        "process_virtual_memory_bytes gauge", "process_start_time_seconds gauge",
+        "process_open_fds gauge", "process_max_fds gauge"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family;
+  }
+}
+
 TEST(HistogramTest, BucketsAreUpperInclusiveAndCumulative) {
   const double bounds[] = {0.1, 1, 10};
   Histogram h(bounds);

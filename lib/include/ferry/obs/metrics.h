@@ -65,6 +65,11 @@ private:
 
 class Metrics {
 public:
+  Metrics() = default;
+  // `with_process`: renderPrometheus() also exports the process_* families of this process
+  // (process_metrics.h). The global registry does; a test's own registry does not.
+  explicit Metrics(bool with_process) : with_process_(with_process) {}
+
   // The same name and labels always return the same object (stable address). A name is one
   // kind only; asking for another kind under a used name is a programming error.
   Counter& counter(const std::string& name, const Labels& labels = {},
@@ -77,6 +82,8 @@ public:
   // Value of a series, for tests and the shutdown report (0 when absent).
   uint64_t counterValue(const std::string& name, const Labels& labels = {}) const;
   int64_t gaugeValue(const std::string& name, const Labels& labels = {}) const;
+  // Every family gets one HELP (the first non-empty text any of its series registered with)
+  // and one TYPE line.
   std::string renderPrometheus() const;
 
   // The process-wide registry.
@@ -98,6 +105,7 @@ private:
   Series& getOrCreate(const std::string& name, const Labels& labels, const std::string& help,
                       Kind kind, std::span<const double> upper_bounds = {});
 
+  bool with_process_ = false;
   mutable std::mutex mu_;
   std::deque<Series> series_; // deque: addresses stay stable as it grows
   // name + labels → series, so that a lookup on a per-request path costs one hash.

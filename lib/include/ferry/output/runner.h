@@ -196,6 +196,7 @@ private:
   obs::Gauge* request_bytes_gauge_;
   obs::Gauge* in_flight_gauge_;
   obs::Gauge* concurrency_gauge_;
+  obs::Gauge* healthy_gauge_; // health() as of the runner loop's last turn (at most 200 ms old)
   obs::Histogram* request_duration_;
 };
 
