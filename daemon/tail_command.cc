@@ -45,7 +45,7 @@ Several files: each line starts with its file's name. Files are read from their 
 --from-head. Ctrl-C stops it.
 
   --json            print each record as one JSON object per line instead (its time in
-                    "date"); the lines are recognised as above all the same
+                    "date"; with several files, "file" first); lines are recognised as above
   --parser P        auto (the default, as above); none: every line is text; json or
                     logfmt: that format only (other lines stay text)
   --level LEVEL     only records at LEVEL or above: trace, debug, info, warn, error, fatal
@@ -153,11 +153,10 @@ public:
         format = core::RecordFormat::kMsgpackMap;
       }
       if (!wanted(format, r)) continue;
-      if (!label.empty()) appendLabel(label);
       if (options_.json) {
-        if (const auto t = codec::recordTime(format, r)) r.timestamp_ns = *t;
-        if (codec::appendRecordJson(out_, format, r, json_options_)) out_.push_back('\n');
+        appendJson(format, r, label);
       } else {
+        if (!label.empty()) appendLabel(label);
         codec::appendPretty(out_, format, r, pretty_);
       }
     }
@@ -258,7 +257,25 @@ private:
     for (size_t n = label.size(); n < width_; ++n)
       out_.push_back(' ');
     if (options_.color) out_.append("\x1b[0m");
-    out_.append(options_.json ? " " : " | ");
+    out_.append(" | ");
+  }
+
+  // One JSON object, its time the record's own; with several files a "file" field (the
+  // label) comes first, so that the lines stay JSON.
+  void appendJson(core::RecordFormat format, core::RecordView r, std::string_view label) {
+    if (const auto t = codec::recordTime(format, r)) r.timestamp_ns = *t;
+    json_scratch_.clear();
+    if (!codec::appendRecordJson(json_scratch_, format, r, json_options_)) return;
+    const std::string_view object = json_scratch_.view();
+    if (label.empty()) {
+      out_.append(object);
+    } else {
+      out_.append("{\"file\":");
+      codec::appendJsonString(out_, label);
+      if (object.size() > 2) out_.push_back(',');
+      out_.append(object.substr(1));
+    }
+    out_.push_back('\n');
   }
 
   void writeOut() {
@@ -280,6 +297,7 @@ private:
   codec::LineParserPtr json_parser_;
   codec::LineParserPtr logfmt_parser_;
   core::ByteBuffer scratch_;
+  core::ByteBuffer json_scratch_;
   core::ByteBuffer out_;
   std::map<std::string, std::string, std::less<>> labels_;
   std::set<std::string> used_labels_;

@@ -121,6 +121,14 @@ stop_with INT "$pid"
 sed -E 's/ [0-9]{4}-[0-9-]+ [0-9:.]+ / TIME /' "$WORK/two.out" > "$WORK/two.cut"
 printf '%s\n' 'api.log    | TIME INFO  api says 1' 'worker.log | TIME INFO  worker says 2' \
   'api.log    | TIME INFO  api says 3' | diff - "$WORK/two.cut" || fail "two files: not interleaved with labels"
+# With --json the label is a "file" field: the lines stay JSON.
+EXPECT=3 tail_once "$WORK/two.json" --json "$WORK/api.log" "$WORK/worker.log"
+python3 - "$WORK/two.json" <<'PY' || { cat "$WORK/two.json"; fail "two files with --json"; }
+import sys, json
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert sorted((r["file"], r["msg"]) for r in recs) == [("api.log", "api says 1"), ("api.log", "api says 3"), ("worker.log", "worker says 2")], recs
+assert all(list(r)[:2] == ["file", "date"] for r in recs), recs
+PY
 
 # Usage errors exit 1.
 rc=0; "$FERRY_BIN" tail > /dev/null 2>&1 || rc=$?
