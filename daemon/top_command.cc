@@ -363,24 +363,34 @@ public:
     winsize ws{};
     return ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 160;
   }
-  // Waits up to `ms` for a key; true when it asks to quit (q, Q, Ctrl-C) or a signal came.
-  static bool quitWithin(int ms) {
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    const int r = ::poll(&p, 1, ms);
-    if (g_stop) return true;
-    if (r <= 0) return false;
-    char keys[32];
-    const ssize_t n = ::read(STDIN_FILENO, keys, sizeof keys);
-    if (n == 0) return false;
-    for (ssize_t i = 0; i < n; ++i) {
-      if (keys[i] == 'q' || keys[i] == 'Q' || keys[i] == 3) return true;
+  // Waits `ms` (other keys do not cut it short); true as soon as q, Q or Ctrl-C is typed or
+  // a signal came. A standard input at its end (`< /dev/null`) is no longer polled.
+  bool quitWithin(int ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (g_stop) return true;
+      if (left <= 0) return false;
+      pollfd p{keys_open_ ? STDIN_FILENO : -1, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0 || g_stop) continue;
+      char keys[32];
+      const ssize_t n = ::read(STDIN_FILENO, keys, sizeof keys);
+      if (n <= 0) {
+        if (n == 0 || (errno != EINTR && errno != EAGAIN)) keys_open_ = false;
+        continue;
+      }
+      for (ssize_t i = 0; i < n; ++i) {
+        if (keys[i] == 'q' || keys[i] == 'Q' || keys[i] == 3) return true;
+      }
     }
-    return false;
   }
 
 private:
   termios saved_{};
   bool have_termios_ = false;
+  bool keys_open_ = true;
 };
 
 } // namespace
@@ -471,7 +481,7 @@ int topCommand(const std::vector<std::string>& args) {
     const auto spent = std::chrono::steady_clock::now() - started;
     const int wait_ms = static_cast<int>(std::max<int64_t>(
         0, interval_ms - std::chrono::duration_cast<std::chrono::milliseconds>(spent).count()));
-    if (Terminal::quitWithin(wait_ms)) break;
+    if (terminal.quitWithin(wait_ms)) break;
   }
   return 0;
 }
