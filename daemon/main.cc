@@ -13,9 +13,10 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "ferry/plugin.h"
 #include "options_command.h"
 #include "tail_command.h"
-#include "ferry/plugin.h"
+#include "top_command.h"
 
 namespace {
 
@@ -28,8 +29,9 @@ Usage:
   ferry replay [-c FILE] [--output NAME]
                                       resend what outputs gave up on (storage dead letters)
   ferry convert FILE                  print the ferry YAML equivalent to a Fluent Bit config
-  ferry tail [--json] [--parser P] [--from-head] PATH...
+  ferry tail [--json] [--level L] [--where K=V] [--from-head] PATH...
                                       follow files and print their records in the terminal
+  ferry top [--url URL]               a live view of a running ferry (its /metrics)
   ferry options [--markdown] [TYPE...]
                                       every input, filter and output option, with defaults
   ferry version                       print the version
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return ferry::daemon::replayCommand(args);
   if (command == "convert") return ferry::daemon::convertCommand(args);
   if (command == "tail") return ferry::daemon::tailCommand(args);
+  if (command == "top") return ferry::daemon::topCommand(args);
   if (command == "options") return ferry::daemon::optionsCommand(args);
   if (command == "version") {
     std::printf("ferry %s (plugin ABI %d.%d)\n", FERRY_VERSION, FERRY_PLUGIN_ABI_MAJOR,

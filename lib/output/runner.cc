@@ -205,9 +205,11 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   request_bytes_gauge_ = &metrics_.gauge("ferry_output_request_bytes", out,
                                          "Bytes held by each output's encoded requests (in flight, waiting for a "
                                          "slot or a retry); part of ferry_output_buffer_bytes");
-  // The budget beside the fill, so a dashboard can show how close each output is to pausing.
-  metrics_
-      .gauge("ferry_output_buffer_limit_bytes", out, "Memory budget of each output (buffer.max_bytes)")
+  bytes_sent_ = &metrics_.counter("ferry_output_bytes_total", out,
+                                  "Bytes of the requests each output's sink accepted in full, as sent (encoded, "
+                                  "compressed where the sink compresses)");
+  // The budget ferry_output_buffer_bytes is held to (`ferry top` shows the fill).
+  metrics_.gauge("ferry_output_buffer_max_bytes", out, "Each output's buffer.max_bytes")
       .set(static_cast<int64_t>(config_.common.buffer_max_bytes));
   in_flight_gauge_ = &metrics_.gauge("ferry_output_requests_in_flight", out, "Requests each output has sent and not yet had answered");
   healthy_gauge_ = &metrics_.gauge("ferry_output_healthy", out,
@@ -656,6 +658,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
   switch (verdict.kind) {
   case FERRY_VERDICT_DELIVERED: {
     requests_ok_->add();
+    bytes_sent_->add(request->held_bytes);
     records_sent_->add(request->records - request->resolved_records);
     last_success_ns_.store(nowNs());
     if (verdict.unhealthy == 0) setHealth(false, "");

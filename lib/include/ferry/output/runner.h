@@ -191,6 +191,7 @@ private:
   obs::Counter* records_failed_;
   obs::Counter* retries_;
   obs::Counter* requests_ok_;
+  obs::Counter* bytes_sent_;
   obs::Counter* requests_failed_;
   obs::Gauge* buffer_gauge_;
   obs::Gauge* request_bytes_gauge_;
