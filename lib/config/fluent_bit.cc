@@ -290,6 +290,18 @@ private:
     return f;
   }
 
+  // The last [kind] section whose Name is `name` ([PARSER], [MULTILINE_PARSER]), or nullptr.
+  const FbSection* sectionNamed(const std::string& kind, const std::string& name) const {
+    const FbSection* found = nullptr;
+    for (const auto& s : r_.sections) {
+      if (s.kind != kind) continue;
+      for (const auto& e : s.entries) {
+        if (e.lower == "name" && e.value == name) found = &s;
+      }
+    }
+    return found;
+  }
+
   // Fluent Bit's regex (Onigmo) as the native pattern of the same meaning, or an error.
   std::optional<std::string> nativeRegex(Keys& k, const Entry& e, const std::string& regex) {
     auto native = codec::fromFluentBit(regex);
@@ -454,13 +466,7 @@ private:
     YAML::Node f = filterNode("parse", match, alias);
     f["field"] = key->value;
     const std::string name = parser->value;
-    const FbSection* def = nullptr;
-    for (const auto& s : r_.sections) {
-      if (s.kind != "PARSER") continue;
-      for (const auto& e : s.entries) {
-        if (e.lower == "name" && e.value == name) def = &s;
-      }
-    }
+    const FbSection* def = sectionNamed("PARSER", name);
     if (def == nullptr) {
       if (name == "json" || name == "logfmt") {
         f["format"] = name;
@@ -543,13 +549,7 @@ private:
         list.push_back(name);
         continue;
       }
-      const FbSection* def = nullptr;
-      for (const auto& s : r_.sections) {
-        if (s.kind != "MULTILINE_PARSER") continue;
-        for (const auto& e : s.entries) {
-          if (e.lower == "name" && e.value == name) def = &s;
-        }
-      }
+      const FbSection* def = sectionNamed("MULTILINE_PARSER", name);
       if (def == nullptr) {
         k.error(*parsers, fmt::format("multiline parser '{}' is not defined ([MULTILINE_PARSER] "
                                       "in a Parsers_File)",

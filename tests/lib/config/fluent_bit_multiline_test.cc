@@ -62,10 +62,8 @@ TEST(FluentBitMultiline, ParserFilterWithACustomMultilineParser) {
   EXPECT_EQ(f["flush_ms"].as<std::string>(), "1000ms"); // the parser's flush_timeout
   const auto rules = f["rules"].as<std::vector<std::string>>();
   ASSERT_EQ(rules.size(), 2u);
-  EXPECT_EQ(rules[0], R"("start_state" "(Dec \d+ \d+\:\d+\:\d+)(.*)"
-                      "cont")
-  ");
-      EXPECT_EQ(rules[1], R"("cont" "(?m)^\s+at.*" "cont")");
+  EXPECT_EQ(rules[0], R"r("start_state" "(Dec \d+ \d+\:\d+\:\d+)(.*)" "cont")r");
+  EXPECT_EQ(rules[1], R"r("cont" "(?m)^\s+at.*" "cont")r");
   buildFilters(yaml);
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "ferry/filter/record.h"
 #include "ferry/input/multiline.h"
 
 namespace ferry::test {
@@ -39,14 +40,14 @@ std::vector<std::string> logs(core::Filter& f, const std::vector<std::string>& r
                               const std::string& tag = "app") {
   std::vector<std::string> out;
   auto collect = [&](const core::Batch& b) {
-    std::vector<Field> fields;
+    std::vector<filter::Field> fields;
     std::vector<uint64_t> stack;
     std::string scratch;
     for (size_t i = 0; i < b.size(); ++i) {
       std::string_view text;
-      EXPECT_TRUE(splitFields(b.format(), b.record(i).data, fields, stack));
-      const Field* log = findField(fields, "log");
-      EXPECT_TRUE(log != nullptr && fieldText(*log, scratch, text));
+      EXPECT_TRUE(filter::splitFields(b.format(), b.record(i).data, fields, stack));
+      const filter::Field* log = filter::findField(fields, "log");
+      EXPECT_TRUE(log != nullptr && filter::fieldText(*log, scratch, text));
       out.emplace_back(text);
     }
   };
@@ -148,11 +149,11 @@ TEST(MultilineFilter, CriPartialsJoinUpToTheFullLine) {
 }
 
 // The corpus's [MULTILINE_PARSER] (ecs-file-multiline), converted.
-constexpr const char* kCustom = R"(  - type: multiline
+constexpr const char* kCustom = R"y(  - type: multiline
     rules:
       - '"start_state" "(Dec \d+ \d+\:\d+\:\d+)(.*)" "cont"'
       - '"cont" "^\s+at.*" "cont"'
-)";
+)y";
 
 TEST(MultilineFilter, CustomRulesWithStates) {
   auto f = makeFilter(kCustom);
