@@ -180,6 +180,9 @@ struct Pipeline::OutputStore {
   uint64_t reading_seq = UINT64_MAX;          // storage thread: entry being fed from disk
   std::mutex mu;
   std::set<uint64_t> outstanding;                            // entries handed over, unresolved
+  // Entries whose batch a filter still holds records of (multiline, concat_partial): the
+  // cursor stays before them until the records made from them are resolved.
+  std::multiset<uint64_t> held;
   std::unordered_map<const core::Batch*, uint64_t> seq_of; // batch handed over → its entry
 };
 
@@ -286,6 +289,7 @@ void Pipeline::routerLoop() {
           ring_seq_.erase(it);
         }
       }
+      if (seq != UINT64_MAX) holdEntry(*batch, seq, SIZE_MAX);
       std::lock_guard lock(feed_mu_);
       routing_seq_ = seq;
       router_.route(std::move(batch));
@@ -645,9 +649,40 @@ uint64_t Pipeline::outputCursor(size_t output) {
   OutputStore& os = *output_stores_[output];
   std::lock_guard feed_lock(feed_mu_);
   std::lock_guard lock(os.mu);
-  if (!os.outstanding.empty()) return *os.outstanding.begin();
-  if (os.live) return routed_end_.load();
-  return os.reader ? os.reader->position() : os.resume_from;
+  uint64_t cursor;
+  if (!os.outstanding.empty())
+    cursor = *os.outstanding.begin();
+  else if (os.live)
+    cursor = routed_end_.load();
+  else
+    cursor = os.reader ? os.reader->position() : os.resume_from;
+  if (!os.held.empty()) cursor = std::min(cursor, *os.held.begin());
+  return cursor;
+}
+
+// A stored batch about to go through the filters: its entry stays unreleased (for `output`,
+// or every output when SIZE_MAX) until the batch's finalizer runs, which a filter holding
+// some of its records delays until the records made from them are resolved. Reassembly
+// state is thus covered by the disk buffer: after a crash the entry is read again, through
+// the filters again.
+void Pipeline::holdEntry(core::Batch& batch, uint64_t seq, size_t output) {
+  const size_t first = output == SIZE_MAX ? 0 : output;
+  const size_t last = output == SIZE_MAX ? output_stores_.size() : output + 1;
+  for (size_t i = first; i < last; ++i) {
+    OutputStore& os = *output_stores_[i];
+    std::lock_guard lock(os.mu);
+    os.held.insert(seq);
+  }
+  batch.setFinalizer([this, seq, first, last, prev = batch.takeFinalizer()](core::BatchOutcome outcome) mutable {
+    if (prev) prev(outcome);
+    // Given up at shutdown: the entry stays held, so it is read again after the next start.
+    if (outcome == core::BatchOutcome::kFailed && stopping_.load()) return;
+    for (size_t i = first; i < last; ++i) {
+      OutputStore& os = *output_stores_[i];
+      std::lock_guard lock(os.mu);
+      if (auto it = os.held.find(seq); it != os.held.end()) os.held.erase(it);
+    }
+  });
 }
 
 void Pipeline::saveCursors() {
@@ -663,6 +698,9 @@ void Pipeline::saveCursors() {
 bool Pipeline::feedFromDisk(size_t output) {
   OutputStore& os = *output_stores_[output];
   output::OutputRunner& runner = *outputs_[output];
+  // Records a filter holds from entries read from disk (multiline) go on when their time
+  // comes, also once this output is live again.
+  os.disk_router.poll();
   for (;;) {
     uint64_t limit;
     {
@@ -708,6 +746,7 @@ bool Pipeline::feedFromDisk(size_t output) {
       continue;
     }
     os.reading_seq = (*entry)->seq;
+    holdEntry(*(*entry)->batch, (*entry)->seq, output);
     os.disk_router.route(std::move((*entry)->batch));
     os.reading_seq = UINT64_MAX;
   }

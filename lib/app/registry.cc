@@ -42,6 +42,7 @@ const std::vector<FilterType>& filterTypes() {
       {"sample", "Keeps one record in N.", &filter::sampleOptions(), filter::makeSample},
       {"concat_partial", "Reassembles Docker/containerd partial records (16 KiB splits).",
        &filter::concatPartialOptions(), filter::makeConcatPartial},
+      {"multiline", "Joins multiline records.", &filter::multilineOptions(), filter::makeMultiline},
       {"ecs_metadata", "Adds ECS task metadata (cluster, task ARN, definition, region, AZ).",
        &filter::ecsMetadataOptions(), filter::makeEcsMetadata},
   };

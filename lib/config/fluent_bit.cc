@@ -7,6 +7,7 @@
 #include "fluent_bit_reader.h"
 
 #include "ferry/codec/regex.h"
+#include "ferry/input/multiline.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -85,7 +86,8 @@ public:
     }
     for (size_t i = 0; i < r_.sections.size(); ++i) {
       const FbSection& s = r_.sections[i];
-      if (s.kind == "SERVICE" || s.kind == "PARSER") continue;
+      // [PARSER] and [MULTILINE_PARSER] sections serve the filters that name them.
+      if (s.kind == "SERVICE" || s.kind == "PARSER" || s.kind == "MULTILINE_PARSER") continue;
       if (s.kind == "INPUT")
         convertInput(s);
       else if (s.kind == "FILTER")
@@ -288,6 +290,18 @@ private:
     return f;
   }
 
+  // The last [kind] section whose Name is `name` ([PARSER], [MULTILINE_PARSER]), or nullptr.
+  const FbSection* sectionNamed(const std::string& kind, const std::string& name) const {
+    const FbSection* found = nullptr;
+    for (const auto& s : r_.sections) {
+      if (s.kind != kind) continue;
+      for (const auto& e : s.entries) {
+        if (e.lower == "name" && e.value == name) found = &s;
+      }
+    }
+    return found;
+  }
+
   // Fluent Bit's regex (Onigmo) as the native pattern of the same meaning, or an error.
   std::optional<std::string> nativeRegex(Keys& k, const Entry& e, const std::string& regex) {
     auto native = codec::fromFluentBit(regex);
@@ -367,6 +381,8 @@ private:
       convertModify(s, k, match, alias);
     } else if (plugin == "parser") {
       convertParser(k, match, alias);
+    } else if (plugin == "multiline") {
+      convertMultiline(k, match, alias);
     } else if (plugin == "nest") {
       k.error("the nest filter has no ferry equivalent (records keep their shape)");
       return;
@@ -450,13 +466,7 @@ private:
     YAML::Node f = filterNode("parse", match, alias);
     f["field"] = key->value;
     const std::string name = parser->value;
-    const FbSection* def = nullptr;
-    for (const auto& s : r_.sections) {
-      if (s.kind != "PARSER") continue;
-      for (const auto& e : s.entries) {
-        if (e.lower == "name" && e.value == name) def = &s;
-      }
-    }
+    const FbSection* def = sectionNamed("PARSER", name);
     if (def == nullptr) {
       if (name == "json" || name == "logfmt") {
         f["format"] = name;
@@ -490,6 +500,117 @@ private:
     }
     if (preserve) f["keep_original"] = fbBool(preserve->value).value_or(false);
     filters_.push_back(f);
+  }
+
+  // A count of milliseconds (flush_ms, flush_timeout) as a ferry duration, or an error.
+  static std::optional<std::string> millis(Keys& k, const Entry& e) {
+    int64_t ms = 0;
+    const char* end = e.value.data() + e.value.size();
+    const auto [at, ec] = std::from_chars(e.value.data(), end, ms);
+    if (ec == std::errc() && at == end && ms > 0) return fmt::format("{}ms", ms);
+    k.error(e, "expected milliseconds");
+    return std::nullopt;
+  }
+
+  // The multiline filter: built-in parsers by name, one [MULTILINE_PARSER] of type regex as
+  // inline rules, or mode partial_message.
+  void convertMultiline(Keys& k, const std::string& match, const Entry* alias) {
+    YAML::Node f = filterNode("multiline", match, alias);
+    if (const Entry* e = k.take("multiline.key_content")) {
+      if (auto key = recordKey(k, *e, e->value)) f["key_content"] = *key;
+    }
+    const Entry* mode = k.take("mode");
+    const Entry* parsers = k.take("multiline.parser");
+    const Entry* flush = k.take("flush_ms");
+    k.internal("buffer", "ferry's multiline filter always holds records (storage covers them)");
+    for (const char* key : {"emitter_name", "emitter_storage.type", "emitter_mem_buf_limit"})
+      k.internal(key, "ferry has no emitter: joined records go on in place");
+    if (flush) {
+      if (auto ms = millis(k, *flush)) f["flush_ms"] = *ms;
+    }
+    if (mode && toLower(mode->value) == "partial_message") {
+      if (parsers) k.error(*parsers, "mode partial_message takes no multiline.parser");
+      f["mode"] = "partial_message";
+      filters_.push_back(f);
+      return;
+    }
+    if (mode && toLower(mode->value) != "parser") {
+      k.error(*mode, "expected parser or partial_message");
+      return;
+    }
+    if (!parsers) {
+      k.error("the multiline filter needs multiline.parser (or mode partial_message)");
+      return;
+    }
+    YAML::Node list(YAML::NodeType::Sequence);
+    const FbSection* custom = nullptr;
+    for (const std::string& name : input::splitNames(parsers->value)) {
+      if (input::MultilineRules::builtin(name)) {
+        list.push_back(name);
+        continue;
+      }
+      const FbSection* def = sectionNamed("MULTILINE_PARSER", name);
+      if (def == nullptr) {
+        k.error(*parsers, fmt::format("multiline parser '{}' is not defined ([MULTILINE_PARSER] "
+                                      "in a Parsers_File)",
+                                      name));
+        return;
+      }
+      if (custom != nullptr) {
+        k.error(*parsers, "ferry's multiline filter takes one [MULTILINE_PARSER] (use one filter "
+                          "per custom parser)");
+        return;
+      }
+      custom = def;
+      list.push_back("custom");
+      if (!convertMultilineParser(*def, f)) return;
+    }
+    f["parser"] = list;
+    filters_.push_back(f);
+  }
+
+  // [MULTILINE_PARSER] type regex → the filter's rules (regexes made native) and flush_ms.
+  bool convertMultilineParser(const FbSection& def, YAML::Node& f) {
+    Keys p(def, r_.errors, notes_);
+    const Entry* type = p.take("type");
+    if (!type || toLower(type->value) != "regex") {
+      p.error(type ? *type : def.entries.front(), "only type regex maps (rules with states)");
+      return false;
+    }
+    if (const Entry* e = p.take("flush_timeout")) {
+      auto ms = millis(p, *e);
+      if (!ms) return false;
+      f["flush_ms"] = *ms;
+    }
+    YAML::Node rules(YAML::NodeType::Sequence);
+    bool ok = true;
+    for (size_t i = 0; i < def.entries.size(); ++i) {
+      const Entry& e = def.entries[i];
+      if (e.lower != "rule") continue;
+      p.used()[i] = true;
+      auto rule = input::parseMultilineRule(e.value);
+      if (!rule) {
+        p.error(e, rule.error());
+        ok = false;
+        continue;
+      }
+      const auto native = nativeRegex(p, e, rule->regex);
+      if (!native) {
+        ok = false;
+        continue;
+      }
+      std::string from;
+      for (const auto& state : rule->from)
+        from += (from.empty() ? "" : ", ") + state;
+      rules.push_back(fmt::format("\"{}\" \"{}\" \"{}\"", from, *native, rule->to));
+    }
+    if (ok && rules.size() == 0) {
+      p.error("a [MULTILINE_PARSER] needs rules");
+      ok = false;
+    }
+    p.finish();
+    if (ok) f["rules"] = rules;
+    return ok;
   }
 
   // ---- [OUTPUT]

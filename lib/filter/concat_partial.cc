@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <unordered_map>
 
@@ -21,6 +20,7 @@
 #include "ferry/filter/filters.h"
 #include "ferry/filter/record.h"
 #include "ferry/obs/log.h"
+#include "held_finalizers.h"
 
 namespace ferry::filter {
 namespace {
@@ -28,51 +28,6 @@ namespace {
 using config::OptionSpec;
 using config::OptionType;
 using Clock = std::chrono::steady_clock;
-
-// One finalizer shared by several holders: it fires, with the worst outcome reported, when
-// the last holder is done. A holder dropped without reporting counts as failed.
-struct JoinState {
-  core::BatchFinalizer finalizer;
-  std::atomic<uint8_t> worst{0};
-  ~JoinState() {
-    if (finalizer)
-      finalizer(static_cast<core::BatchOutcome>(worst.load(std::memory_order_acquire)));
-  }
-};
-
-class JoinPart {
-public:
-  explicit JoinPart(std::shared_ptr<JoinState> state) : state_(std::move(state)) {}
-  JoinPart(JoinPart&&) noexcept = default;
-  JoinPart& operator=(JoinPart&&) noexcept = default;
-  ~JoinPart() {
-    if (state_) note(core::BatchOutcome::kFailed);
-  }
-  void operator()(core::BatchOutcome outcome) {
-    if (!state_) return;
-    note(outcome);
-    state_.reset();
-  }
-
-private:
-  void note(core::BatchOutcome outcome) {
-    const auto v = static_cast<uint8_t>(outcome);
-    uint8_t cur = state_->worst.load(std::memory_order_relaxed);
-    // acq_rel: the holder that drops the last reference must see every outcome stored.
-    while (v > cur && !state_->worst.compare_exchange_weak(cur, v, std::memory_order_acq_rel)) {
-    }
-  }
-  std::shared_ptr<JoinState> state_;
-};
-
-core::BatchFinalizer combine(std::vector<core::BatchFinalizer> finalizers) {
-  if (finalizers.size() == 1) return std::move(finalizers.front());
-  return [fs = std::move(finalizers)](core::BatchOutcome outcome) mutable {
-    for (auto& f : fs) {
-      if (f) f(outcome);
-    }
-  };
-}
 
 bool truthy(const Field* f, std::string& scratch) {
   std::string_view text;
@@ -109,7 +64,8 @@ public:
     static constexpr std::string_view kMarker = "partial_message";
     const auto view = batch->buffer().view();
     const auto hint = batch->partialHint();
-    if (batch->format() != core::RecordFormat::kMsgpackMap || hint == core::Batch::PartialHint::kNone ||
+    if (batch->format() != core::RecordFormat::kMsgpackMap ||
+        hint == core::Batch::PartialHint::kNone ||
         (hint == core::Batch::PartialHint::kUnknown &&
          memmem(view.data(), view.size(), kMarker.data(), kMarker.size()) == nullptr)) {
       return batch;
@@ -177,22 +133,12 @@ public:
     if (!rewriter.changed()) return batch;
     core::BatchRef out = rewriter.finish(batch);
     // The batch's finalizer: shared with every group still holding its parts.
-    std::shared_ptr<JoinState> join;
+    std::vector<std::vector<core::BatchFinalizer>*> holders;
     for (auto& [k, g] : groups_) {
-      if (!g.touched) continue;
-      g.touched = false;
-      if (!join) {
-        join = std::make_shared<JoinState>();
-        join->finalizer = batch->takeFinalizer();
-      }
-      g.parts.emplace_back(JoinPart(join));
+      if (!std::exchange(g.touched, false)) continue;
+      holders.push_back(&g.parts);
     }
-    if (join) {
-      extra.emplace_back(JoinPart(join));
-    } else if (auto own = batch->takeFinalizer()) {
-      extra.push_back(std::move(own));
-    }
-    if (!extra.empty()) out->setFinalizer(combine(std::move(extra)));
+    passFinalizer(*batch, *out, holders, std::move(extra));
     return out;
   }
 
@@ -344,19 +290,26 @@ FilterPtr makeConcatPartial(const config::Section& s) {
     };
     return std::make_unique<PassThrough>();
   }
-  return std::make_unique<ConcatPartialFilter>(
-      s.has("key") ? s.getString("key") : "log",
-      static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024)),
-      std::chrono::milliseconds(intOr(s, "timeout", 5000)),
-      static_cast<size_t>(intOr(s, "max_groups", 1024)));
+  return makePartialMessageJoin(s.has("key") ? s.getString("key") : "log",
+                                static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024)),
+                                std::chrono::milliseconds(intOr(s, "timeout", 5000)),
+                                static_cast<size_t>(intOr(s, "max_groups", 1024)));
+}
+
+FilterPtr makePartialMessageJoin(std::string key, size_t max_bytes,
+                                 std::chrono::milliseconds timeout, size_t max_groups) {
+  return std::make_unique<ConcatPartialFilter>(std::move(key), max_bytes, timeout, max_groups);
 }
 
 std::vector<config::Section> effectiveFilters(const config::Config& config) {
   std::vector<config::Section> out;
   const bool has_forward = std::any_of(config.inputs.begin(), config.inputs.end(),
                                        [](const auto& s) { return s.type == "forward"; });
-  const bool declared = std::any_of(config.filters.begin(), config.filters.end(),
-                                    [](const auto& s) { return s.type == "concat_partial"; });
+  const bool declared =
+      std::any_of(config.filters.begin(), config.filters.end(), [](const auto& s) {
+        return s.type == "concat_partial" ||
+               (s.type == "multiline" && s.getString("mode") == "partial_message");
+      });
   if (has_forward && !declared) {
     config::Section s;
     s.kind = "filter";

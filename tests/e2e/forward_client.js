@@ -7,7 +7,9 @@
 //   {"sent", "acked", "failed", "acks" (ack messages seen), "connects", "bad_closed"}.
 // --bad-frame-after K: once K records are acknowledged, a second raw connection sends a
 // malformed frame and must be closed by ferry, while this client carries on sending.
-// --lines FILE: each record's log is a line of FILE, in turn. Records are bounded in count
+// --lines FILE: each record's log is a line of FILE, in turn. --trace FILE: the records are
+// the lines of FILE in order (blank ones too; --count defaults to their number), all from one
+// container (--container ID) and stream. Records are bounded in count
 // and the whole run in time (--timeout-ms).
 'use strict';
 
@@ -35,11 +37,14 @@ function parseArgs(argv) {
     else if (k === '--bad-frame-after') o.badAfter = Number(v);
     else if (k === '--time-base') o.timeBase = v === 'now' ? Math.floor(Date.now() / 1000) : Number(v);
     else if (k === '--lines') o.lines = require('fs').readFileSync(v, 'utf8').split('\n').filter((l) => l);
+    else if (k === '--trace') o.trace = require('fs').readFileSync(v, 'utf8').replace(/\n$/, '').split('\n');
+    else if (k === '--container') o.container = v;
     else {
       console.error(`forward_client.js: unknown option ${k}`);
       process.exit(2);
     }
   }
+  if (o.trace && !argv.includes('--count')) o.count = o.trace.length;
   if (!o.port === !o.path) {
     console.error('forward_client.js: give exactly one of --port and --path');
     process.exit(2);
@@ -50,7 +55,7 @@ function parseArgs(argv) {
 // The record the tests expect back for number n: FireLens-shaped fields plus text that needs
 // escaping in JSON, multi-byte UTF-8, nested values and numbers of several msgpack widths.
 // With --lines FILE, record n's log is line n of FILE instead (a format's sample lines).
-function record(n, lines) {
+function record(n, lines, trace, container) {
   const r = {
     log: `rec ${String(n).padStart(7, '0')} ` + ['', 'say "hi"', 'tab\there', 'caf\u00e9 \u6771\u4eac \u{1F680}',
       'back\\slash', 'x'.repeat(200)][n % 6],
@@ -60,6 +65,11 @@ function record(n, lines) {
     n,
   };
   if (lines) r.log = lines[n % lines.length];
+  if (trace) { // one stream: the lines of a log in order, blank lines too
+    r.log = trace[n];
+    r.container_id = container || 'c0ffee-trace';
+    r.source = 'stdout';
+  }
   if (n % 10 === 0) r.nested = { list: [1, -2, 3.5, true, null], big: 2 ** 40, neg: -(2 ** 33) };
   return r;
 }
@@ -125,7 +135,7 @@ async function main() {
     const pending = [];
     for (let n = start; n < end; n++) {
       result.sent++;
-      pending.push(client.emit(o.tag, record(n, o.lines), eventTime(n, o.timeBase)).then(
+      pending.push(client.emit(o.tag, record(n, o.lines, o.trace, o.container), eventTime(n, o.timeBase)).then(
         () => { result.acked++; },
         (err) => {
           result.failed++;

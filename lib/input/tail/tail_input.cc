@@ -36,6 +36,8 @@ MultilineOptions multilineFromMap(const std::map<std::string, std::string>& map)
       m.start = value;
     } else if (key == "preset") {
       m.preset = value;
+    } else if (key == "parser") { // Fluent Bit's built-in parsers, comma-separated
+      m.parsers = splitNames(value);
     } else if (key == "timeout") {
       const auto ms = config::parseDuration(value);
       if (!ms) throw std::invalid_argument("multiline.timeout: " + ms.error());
@@ -43,14 +45,15 @@ MultilineOptions multilineFromMap(const std::map<std::string, std::string>& map)
       m.timeout = std::chrono::milliseconds(*ms);
     } else {
       throw std::invalid_argument("multiline." + key +
-                                  ": unknown key (expected start, preset or timeout)");
+                                  ": unknown key (expected start, preset, parser or timeout)");
     }
   }
   if (!map.empty() && !m.enabled()) {
-    throw std::invalid_argument("multiline: needs start (a regex) or preset (java, python, go)");
+    throw std::invalid_argument("multiline: needs start (a regex), preset (java, python, go) or "
+                                "parser (docker, cri, go, python, java, ruby)");
   }
-  if (!m.start.empty() && !m.preset.empty()) {
-    throw std::invalid_argument("multiline: give either start or preset, not both");
+  if (!m.start.empty() + !m.preset.empty() + !m.parsers.empty() > 1) {
+    throw std::invalid_argument("multiline: give one of start, preset or parser");
   }
   return m;
 }
@@ -112,7 +115,9 @@ const config::OptionTable& tailInputOptions() {
        .type = OptionType::kStringMap,
        .doc = "Join lines into one record: {start: REGEX} (a record begins at a line that "
               "matches; the others are appended with '\\n') or {preset: java|python|go} "
-              "(stack traces), with timeout (default 2s): a pending record goes out after "
+              "(stack traces) or {parser: go,java} (Fluent Bit's built-in multiline parsers: "
+              "docker, cri, go, python, java, ruby, with its semantics), with timeout "
+              "(default 2s): a pending record goes out after "
               "this long without a new line. A record stops growing at max_line_bytes."},
       {.name = "max_line_bytes",
        .type = OptionType::kSize,

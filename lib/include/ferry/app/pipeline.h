@@ -82,6 +82,7 @@ private:
   void feedEnqueue(size_t output, core::BatchRef batch, bool from_disk);
   void onOutputResolved(size_t output, const core::Batch& batch, core::BatchOutcome outcome);
   uint64_t outputCursor(size_t output);
+  void holdEntry(core::Batch& batch, uint64_t seq, size_t output);
   void saveCursors();
   void deadLetter(size_t output, const core::Batch& batch);
   bool storageFullPause() const;

@@ -4,6 +4,7 @@
 // option types cannot check (a bad regex, a missing nested key).
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <memory>
 #include <string>
@@ -39,6 +40,13 @@ FilterPtr makeParse(const config::Section& section);
 const config::OptionTable& concatPartialOptions();
 FilterPtr makeConcatPartial(const config::Section& section);
 
+// concat_partial's reassembly with these settings (the multiline filter's partial_message mode).
+FilterPtr makePartialMessageJoin(std::string key, size_t max_bytes,
+                                 std::chrono::milliseconds timeout, size_t max_groups);
+
+const config::OptionTable& multilineOptions();
+FilterPtr makeMultiline(const config::Section& section);
+
 const config::OptionTable& ecsMetadataOptions();
 FilterPtr makeEcsMetadata(const config::Section& section);
 // The fields ecs_metadata adds, from the task document (${URI}/task) and the container
@@ -48,7 +56,7 @@ ecsFieldsFromDocuments(const std::string& task_json, const std::string& containe
 
 // The filters a config runs, in order: a concat_partial filter (defaults, match "*") goes
 // first when the config has a forward input and declares no concat_partial of its own (one
-// with `enabled: false` turns it off).
+// with `enabled: false` turns it off; a multiline filter in mode partial_message stands for one).
 std::vector<config::Section> effectiveFilters(const config::Config& config);
 
 // Adds fields to records (add_fields, ecs_metadata). `overwrite`: an existing field of the

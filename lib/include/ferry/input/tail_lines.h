@@ -1,6 +1,6 @@
 // Line framing for the tail input: finding lines in a read buffer without copying them
-// (`\n` and `\r\n`, lines over max_line_bytes split or truncated), and joining lines into
-// multiline records (a start regex, or the java/python/go stack-trace presets).
+// (`\n` and `\r\n`, lines over max_line_bytes split or truncated). Joining lines into
+// multiline records is ferry/input/multiline.h.
 #pragma once
 
 #include <chrono>
@@ -14,10 +14,7 @@
 #include <utility>
 
 #include "ferry/core/buffer.h"
-
-namespace ferry::codec {
-class Regex;
-}
+#include "ferry/input/multiline.h"
 
 namespace ferry::input {
 
@@ -123,107 +120,6 @@ private:
   bool continued_ = false;  // split: the current line's head went out already
   uint64_t split_ = 0;
   uint64_t truncated_ = 0;
-};
-
-// `multiline: { start: REGEX, timeout: 2s }` or `multiline: { preset: java|python|go }`.
-struct MultilineOptions {
-  std::string start;  // a record begins at a line that matches (RE2, searched)
-  std::string preset; // java|python|go
-  std::chrono::milliseconds timeout{2000};
-  bool enabled() const { return !start.empty() || !preset.empty(); }
-};
-
-// What a line is to the record being built.
-enum class LineRole : uint8_t { kStart, kContinuation };
-
-// Per-file state that the presets' rules carry from line to line.
-struct MultilineState {
-  uint8_t phase = 0;
-};
-
-// The rules: immutable, shared by every file of an input.
-class MultilineRules {
-public:
-  static std::expected<std::unique_ptr<MultilineRules>, std::string>
-  create(const MultilineOptions& options);
-  ~MultilineRules();
-  LineRole classify(std::string_view line, MultilineState& state) const;
-  std::chrono::milliseconds timeout() const { return timeout_; }
-
-private:
-  enum class Preset : uint8_t { kNone, kJava, kPython, kGo };
-  MultilineRules() = default;
-  LineRole java(std::string_view line, MultilineState& state) const;
-  LineRole python(std::string_view line, MultilineState& state) const;
-  LineRole go(std::string_view line, MultilineState& state) const;
-
-  Preset preset_ = Preset::kNone;
-  std::unique_ptr<codec::Regex> start_;
-  std::chrono::milliseconds timeout_{2000};
-};
-
-// Joins the lines of one file into records. The record being built is a copy (its lines
-// joined by '\n'); it remembers the file offset of its first line, which is as far as the
-// file's position may be saved while the record is pending.
-class MultilineJoiner {
-public:
-  MultilineJoiner(const MultilineRules& rules, size_t max_bytes) : rules_(rules), max_(max_bytes) {}
-
-  // emit(record, timestamp_ns) receives a finished record (the view lives until it returns).
-  template <typename Emit>
-  void add(std::string_view line, int64_t ts, uint64_t line_offset,
-           std::chrono::steady_clock::time_point now, Emit&& emit) {
-    const LineRole role = rules_.classify(line, state_);
-    const bool joins = role == LineRole::kContinuation && has_pending_ &&
-                       pending_.size() + 1 + line.size() <= max_;
-    if (!joins) {
-      flush(emit);
-      has_pending_ = true;
-      pending_ts_ = ts;
-      pending_offset_ = line_offset;
-      pending_.append(line);
-      first_length_ = line.size();
-    } else {
-      pending_.push_back('\n');
-      pending_.append(line);
-    }
-    last_line_ = now;
-  }
-
-  template <typename Emit> void flush(Emit&& emit) {
-    if (!has_pending_) return;
-    // Blank lines that a stack trace rule took in at its end are not part of the record.
-    std::string_view record = pending_.view();
-    while (record.size() > first_length_ && record.back() == '\n')
-      record.remove_suffix(1);
-    emit(record, pending_ts_);
-    pending_.clear();
-    has_pending_ = false;
-  }
-
-  // Forgets the pending record (the file was truncated under it).
-  void reset() {
-    pending_.clear();
-    has_pending_ = false;
-    state_ = {};
-  }
-  bool pending() const { return has_pending_; }
-  uint64_t pendingOffset() const { return pending_offset_; }
-  bool expired(std::chrono::steady_clock::time_point now) const {
-    return has_pending_ && now - last_line_ >= rules_.timeout();
-  }
-  std::chrono::steady_clock::time_point deadline() const { return last_line_ + rules_.timeout(); }
-
-private:
-  const MultilineRules& rules_;
-  size_t max_;
-  MultilineState state_;
-  core::ByteBuffer pending_;
-  bool has_pending_ = false;
-  size_t first_length_ = 0;
-  int64_t pending_ts_ = 0;
-  uint64_t pending_offset_ = 0;
-  std::chrono::steady_clock::time_point last_line_{};
 };
 
 } // namespace ferry::input
