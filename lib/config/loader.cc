@@ -68,7 +68,7 @@ const OptionTable& httpTable() {
              "Fluent Bit's Health_Check: /api/v1/health answers 500 while the hc_* thresholds "
              "are exceeded (off: always 200 ok)."),
       bounded(option("hc_errors_count", OptionType::kInt, "5",
-                     "More failed requests than this in hc_period: unhealthy."),
+                     "More requests refused for good by the sinks than this in hc_period: unhealthy."),
               0, kUnbounded),
       bounded(option("hc_retry_failure_count", OptionType::kInt, "5",
                      "More requests given up (retries exhausted, or refused for good) than this "
