@@ -2,6 +2,7 @@
 // the pipeline until SIGTERM/SIGINT (or until every finite input has finished), flushing
 // within the grace period.
 #include "commands.h"
+#include "status.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -151,30 +152,6 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
   return std::nullopt;
 }
 
-// GET /health and GET /metrics (SPEC.md "HTTP endpoint").
-obs::HttpReply statusReply(const app::Pipeline& pipeline, const std::string& path) {
-  if (path == "/metrics") {
-    return {200, "text/plain; version=0.0.4", obs::Metrics::global().renderPrometheus()};
-  }
-  if (path == "/health") {
-    core::ByteBuffer failing;
-    for (const auto& o : pipeline.outputs()) {
-      const auto h = o->health();
-      if (h.healthy) continue;
-      failing.append(failing.empty() ? "" : ",");
-      failing.append("{\"name\":");
-      codec::appendJsonString(failing, o->name());
-      failing.append(",\"reason\":");
-      codec::appendJsonString(failing, h.reason);
-      failing.push_back('}');
-    }
-    if (failing.empty()) return {200, "application/json", "{\"status\":\"ok\"}"};
-    return {503, "application/json",
-            "{\"status\":\"unhealthy\",\"outputs\":[" + std::string(failing.view()) + "]}"};
-  }
-  return {404, "text/plain", "not found: try /health or /metrics\n"};
-}
-
 // systemd's Type=notify protocol (sd_notify(3)): READY=1 once the inputs listen, STOPPING=1
 // when the flush starts. A no-op outside systemd (NOTIFY_SOCKET unset) or without libsystemd.
 void notifyServiceManager(const std::string& state) {
@@ -266,13 +243,18 @@ int runCommand(const std::vector<std::string>& args) {
     return kExitRuntime;
   }
   metrics.gauge("ferry_build_info", {{"version", FERRY_VERSION}}, "Version of the running ferry").set(1);
+  std::unique_ptr<StatusEndpoints> routes; // outlives the server that calls it
   std::unique_ptr<obs::StatusServer> status;
   if (loaded->config.service.http_listen) {
+    routes = std::make_unique<StatusEndpoints>(loaded->config.service, [&pipeline, &pipeline_mu, &metrics] {
+      std::lock_guard lock(pipeline_mu);
+      return failureTotals(*pipeline, metrics);
+    });
     status = std::make_unique<obs::StatusServer>(
         *loaded->config.service.http_listen,
-        [&pipeline, &pipeline_mu](const std::string& path) {
+        [&pipeline, &loaded, &pipeline_mu, &routes](const std::string& path) {
           std::lock_guard lock(pipeline_mu);
-          return statusReply(*pipeline, path);
+          return routes->reply(*pipeline, loaded->config, path);
         });
     try {
       status->start();

@@ -16,7 +16,7 @@ APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates c
   libyaml-cpp-dev rapidjson-dev libmsgpack-cxx-dev libfmt-dev libcurl4-openssl-dev zlib1g-dev
   libzstd-dev libdeflate-dev libssl-dev libre2-dev libpcre2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  dpkg-dev systemd prometheus lintian tmux)
+  dpkg-dev systemd prometheus lintian tmux netcat-openbsd)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -5,6 +5,7 @@
 #include "ferry/input/forward.h"
 #include "ferry/input/stdin_input.h"
 #include "ferry/input/tail.h"
+#include "ferry/input/tcp.h"
 
 namespace ferry::app {
 
@@ -23,6 +24,9 @@ const std::vector<InputType>& inputTypes() {
        [](const config::Section& s, const InputEnvironment& env) {
          return input::makeTailInput(s, env.state_dir);
        }},
+      {"tcp", "JSON or separated text over TCP (Fluent Bit's tcp input, FireLens' health check).",
+       &input::tcpInputOptions(),
+       [](const config::Section& s, const InputEnvironment&) { return input::makeTcpInput(s); }},
   };
   return types;
 }

@@ -98,6 +98,7 @@ public:
         r_.errors.push_back(
             {s.file, s.line, "[" + s.kind + "]", "section type not supported by ferry"});
     }
+    budgets(service);
     if (!r_.errors.empty()) throw ConfigError(r_.errors);
 
     YAML::Node root(YAML::NodeType::Map);
@@ -148,9 +149,36 @@ private:
     const Entry* http = k.take("http_server");
     const Entry* listen = k.take("http_listen");
     const Entry* port = k.take("http_port");
+    const Entry* hc = k.take("health_check");
+    const Entry* hc_errors = k.take("hc_errors_count");
+    const Entry* hc_retries = k.take("hc_retry_failure_count");
+    const Entry* hc_period = k.take("hc_period");
     if (http && fbBool(http->value).value_or(false)) {
       service["http"]["listen"] =
           fmt::format("{}:{}", listen ? listen->value : "0.0.0.0", port ? port->value : "2020");
+      // Fluent Bit's Health_Check, for /api/v1/health.
+      if (hc && fbBool(hc->value).value_or(false)) {
+        service["http"]["health_check"] = true;
+        if (hc_errors) service["http"]["hc_errors_count"] = hc_errors->value;
+        if (hc_retries) service["http"]["hc_retry_failure_count"] = hc_retries->value;
+        if (hc_period) {
+          if (auto d = fbDuration(hc_period->value))
+            service["http"]["hc_period"] = *d;
+          else
+            k.error(*hc_period, "expected seconds");
+        }
+      }
+    } else if (hc && fbBool(hc->value).value_or(false)) {
+      notes_.push_back(fmt::format("{}:{}: [SERVICE] Health_Check: unused without HTTP_Server On "
+                                   "(as in Fluent Bit)",
+                                   hc->file, hc->line));
+    }
+    if (const Entry* e = k.take("storage.max_chunks_up")) {
+      uint64_t n = 0;
+      if (std::from_chars(e->value.data(), e->value.data() + e->value.size(), n).ec == std::errc() && n > 0)
+        max_chunks_up_ = n;
+      else
+        k.error(*e, "expected a number of chunks");
     }
     if (const Entry* e = k.take("storage.path")) service["storage"]["path"] = e->value;
     if (const Entry* e = k.take("storage.sync")) {
@@ -177,9 +205,8 @@ private:
       k.error(*e, "ferry runs in the foreground (use systemd or the container runtime)");
     }
     for (const char* key :
-         {"storage.metrics", "storage.max_chunks_up", "storage.backlog.mem_limit",
-          "storage.checksum", "storage.delete_irrecoverable_chunks", "health_check",
-          "hc_errors_count", "hc_retry_failure_count", "hc_period", "coro_stack_size",
+         {"storage.metrics", "storage.backlog.mem_limit",
+          "storage.checksum", "storage.delete_irrecoverable_chunks", "coro_stack_size",
           "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
       k.internal(key, std::string(key) == "log_file" ? "ferry logs to stderr"
                                                      : "ferry sizes and checks itself");
@@ -192,15 +219,7 @@ private:
     Keys k(s, r_.errors, notes_);
     const std::string plugin = s.plugin();
     if (plugin == "tcp") {
-      // The health-check input the ECS agent adds for FireLens: ferry's /health serves it.
-      const Entry* tag = k.take("tag");
-      if (tag && tag->value == "firelens-healthcheck") {
-        notes_.push_back(fmt::format("{}:{}: [INPUT tcp] firelens-healthcheck: not needed, "
-                                     "use service.http and GET /health",
-                                     s.file, s.line));
-        return;
-      }
-      k.error("the tcp input has no ferry equivalent (use forward)");
+      convertTcp(k);
       return;
     }
     if (plugin != "forward") {
@@ -248,12 +267,109 @@ private:
         in["tls_key"] = key->value;
       }
     }
-    k.internal("mem_buf_limit", "ferry bounds memory per output (buffer.max_bytes)");
-    k.internal("storage.type", "ferry buffers on disk when service.storage is set");
-    k.internal("threaded", "ferry's inputs always have their own thread");
-    k.internal("routable", "");
+    inputBudget(k);
     k.finish();
     inputs_.push_back(in);
+  }
+
+  // Fluent Bit's in_tcp. Chunk_Size and Buffer_Size are in KiB there (a bare number; a unit
+  // after it is ignored, as atoi does); Buffer_Size defaults to Chunk_Size.
+  void convertTcp(Keys& k) {
+    YAML::Node in(YAML::NodeType::Map);
+    in["type"] = "tcp";
+    if (const Entry* e = k.take("alias")) in["name"] = e->value;
+    in["listen"] = [&]() -> std::string {
+      const Entry* e = k.take("listen");
+      return e ? e->value : "0.0.0.0";
+    }();
+    in["port"] = [&]() -> std::string {
+      const Entry* e = k.take("port");
+      return e ? e->value : "5170";
+    }();
+    if (const Entry* e = k.take("tag")) in["tag"] = e->value;
+    if (const Entry* e = k.take("format")) {
+      const std::string v = toLower(e->value);
+      if (v == "json" || v == "none")
+        in["format"] = v;
+      else
+        k.error(*e, "expected json or none");
+    }
+    if (const Entry* e = k.take("separator")) in["separator"] = e->value;
+    auto kib = [&](const char* key) -> std::optional<uint64_t> {
+      const Entry* e = k.take(key);
+      if (!e) return std::nullopt;
+      uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(e->value.data(), e->value.data() + e->value.size(), n);
+      if (ec != std::errc() || n == 0) {
+        k.error(*e, "expected a number of KiB (e.g. 32)");
+        return std::nullopt;
+      }
+      return n * 1024;
+    };
+    const auto chunk = kib("chunk_size");
+    const auto buffer = kib("buffer_size");
+    const uint64_t chunk_bytes = chunk.value_or(32 * 1024);
+    if (chunk) in["chunk_size"] = std::to_string(chunk_bytes);
+    in["buffer_size"] = std::to_string(buffer.value_or(chunk_bytes));
+    inputBudget(k);
+    k.finish();
+    inputs_.push_back(in);
+  }
+
+  // Mem_Buf_Limit, or with storage.type filesystem storage.max_chunks_up chunks of 2 MiB
+  // (Fluent Bit ignores Mem_Buf_Limit there): what this input may hold in memory. Summed
+  // into the outputs' buffer.max_bytes (see budgets()).
+  void inputBudget(Keys& k) {
+    const Entry* limit = k.take("mem_buf_limit");
+    const Entry* type = k.take("storage.type");
+    if (type && toLower(type->value) == "filesystem") {
+      memory_budget_ += max_chunks_up_ * kChunkBytes;
+      budget_sources_.push_back(fmt::format("{}:{}: storage.type filesystem: {} chunks up x 2MiB",
+                                            type->file, type->line, max_chunks_up_));
+      if (limit) {
+        notes_.push_back(fmt::format("{}:{}: {} Mem_Buf_Limit: ignored with storage.type filesystem "
+                                     "(as in Fluent Bit)",
+                                     limit->file, limit->line, k.section().title()));
+      }
+    } else if (limit) {
+      if (auto n = fbSize(limit->value)) {
+        memory_budget_ += *n;
+        budget_sources_.push_back(fmt::format("{}:{}: Mem_Buf_Limit {}", limit->file, limit->line, limit->value));
+      } else {
+        k.error(*limit, "expected a size (e.g. 25MB)");
+      }
+    }
+    k.internal("threaded", "ferry's inputs always have their own thread");
+    k.internal("routable", "");
+    k.internal("storage.pause_on_chunks_overlimit", "ferry pauses an input while an output it feeds is full");
+  }
+
+  // The budget rule (README "Fluent Bit configs"): the inputs' memory limits, summed, are
+  // split evenly among the outputs that hold records (all but null) as buffer.max_bytes, so
+  // ferry holds no more than Fluent Bit was allowed to. The outputs' storage.total_limit_size,
+  // summed, becomes service.storage.max_bytes.
+  void budgets(YAML::Node& service) {
+    size_t holders = 0;
+    for (const auto& o : outputs_) holders += o["type"].as<std::string>() != "null";
+    if (memory_budget_ > 0 && holders > 0) {
+      const uint64_t share = std::max<uint64_t>(memory_budget_ / holders, kMinOutputBudget);
+      for (auto o : outputs_) {
+        if (o["type"].as<std::string>() != "null") o["buffer"]["max_bytes"] = std::to_string(share);
+      }
+      std::string from;
+      for (const auto& s : budget_sources_) from += (from.empty() ? "" : "; ") + s;
+      notes_.push_back(fmt::format("budget: {} bytes of input memory ({}) / {} output(s) = buffer.max_bytes {} each",
+                                   memory_budget_, from, holders, share));
+    }
+    if (storage_budget_ > 0) {
+      if (service["storage"]) {
+        service["storage"]["max_bytes"] = std::to_string(storage_budget_);
+        notes_.push_back(fmt::format("budget: storage.total_limit_size summed = service.storage.max_bytes {}",
+                                     storage_budget_));
+      } else {
+        notes_.push_back("storage.total_limit_size: no storage.path, so nothing is buffered on disk");
+      }
+    }
   }
 
   // ---- [FILTER]
@@ -651,7 +767,12 @@ private:
     }
     if (!flush_.empty() && plugin != "null") out["flush_interval"] = flush_;
     k.internal("workers", "ferry adapts concurrency (concurrency: auto)");
-    k.internal("storage.total_limit_size", "see buffer.max_bytes and service.storage.max_bytes");
+    if (const Entry* e = k.take("storage.total_limit_size")) {
+      if (auto n = fbSize(e->value))
+        storage_budget_ += *n;
+      else
+        k.error(*e, "expected a size (e.g. 1G)");
+    }
     k.internal("log_level", "ferry has one log level (service.log_level)");
     if (plugin == "datadog")
       datadog(k, out);
@@ -826,6 +947,12 @@ private:
   YAML::Node filters_{YAML::NodeType::Sequence};
   YAML::Node outputs_{YAML::NodeType::Sequence};
   int filters_from_section_ = 0;
+  static constexpr uint64_t kChunkBytes = 2 * 1024 * 1024; // Fluent Bit's chunk size target
+  static constexpr uint64_t kMinOutputBudget = 1024 * 1024;
+  uint64_t max_chunks_up_ = 128; // [SERVICE] storage.max_chunks_up, Fluent Bit's default
+  uint64_t memory_budget_ = 0;   // the inputs' Mem_Buf_Limit (or chunks up), summed
+  uint64_t storage_budget_ = 0;  // the outputs' storage.total_limit_size, summed
+  std::vector<std::string> budget_sources_;
 };
 
 } // namespace

@@ -106,6 +106,13 @@ void emitService(YAML::Emitter& out, const ServiceConfig& s) {
     out << YAML::Key << "listen" << YAML::Value << escapeInterpolation(*s.http_listen);
     out << YAML::Key << "unhealthy_after" << YAML::Value
         << formatDuration(static_cast<int64_t>(s.http_unhealthy_after_ms));
+    if (s.http_health_check) {
+      out << YAML::Key << "health_check" << YAML::Value << true;
+      out << YAML::Key << "hc_errors_count" << YAML::Value << s.http_hc_errors_count;
+      out << YAML::Key << "hc_retry_failure_count" << YAML::Value << s.http_hc_retry_failure_count;
+      out << YAML::Key << "hc_period" << YAML::Value
+          << formatDuration(static_cast<int64_t>(s.http_hc_period_ms));
+    }
     out << YAML::EndMap;
   }
   if (s.storage_path) {

@@ -200,6 +200,13 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   requests_ok_ = &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "ok"}}, requests_help);
   requests_failed_ =
       &metrics_.counter("ferry_output_requests_total", {{"output", name()}, {"result", "error"}}, requests_help);
+  // Fluent Bit's per-output `errors` and `retries_failed`, which its Health_Check counts.
+  auto given_up = [&](const char* reason) {
+    return &metrics_.counter("ferry_output_requests_given_up_total", {{"output", name()}, {"reason", reason}},
+                             "Requests resolved without delivery: refused for good by the sink, or retries exhausted");
+  };
+  requests_refused_ = given_up("refused");
+  requests_exhausted_ = given_up("retries_exhausted");
   buffer_gauge_ = &metrics_.gauge("ferry_output_buffer_bytes", out,
                                   "Bytes held by each output: its records and its encoded requests");
   request_bytes_gauge_ = &metrics_.gauge("ferry_output_request_bytes", out,
@@ -669,6 +676,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
   }
   case FERRY_VERDICT_DROP: {
     requests_failed_->add();
+    requests_refused_->add();
     const uint64_t n = request->records - request->resolved_records;
     records_dropped_->add(n);
     FERRY_LOG_WARN(name(), "sink refused {} records for good, dropped: {}", n, message);
@@ -698,6 +706,7 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
     requests_failed_->add();
     if (request->records - request->resolved_records <= 1) {
       records_dropped_->add(request->records - request->resolved_records);
+      requests_refused_->add();
       FERRY_LOG_WARN(name(), "a single record is too large for the sink, dropped: {}", message);
       resolve(*request, core::BatchOutcome::kDropped);
       freeRequest(*request);
@@ -733,6 +742,7 @@ void OutputRunner::scheduleRetry(RequestPtr request, uint64_t retry_after_ms, co
   if (count_attempt && backoff_.exhausted(request->attempts)) {
     const uint64_t n = request->records - request->resolved_records;
     records_failed_->add(n);
+    requests_exhausted_->add();
     FERRY_LOG_ERROR(name(), "giving up on {} records after {} attempts: {}", n, request->attempts, why);
     resolve(*request, core::BatchOutcome::kFailed);
     freeRequest(*request);

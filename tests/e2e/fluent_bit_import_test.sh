@@ -38,11 +38,12 @@ DD_PORT=$(cat "$WORK/dd.port")
 export FH_ENDPOINT="http://127.0.0.1:$(cat "$WORK/fh.port")"
 
 # As the ECS agent writes it, with the socket and ports moved into the test's directory.
+HC_PORT=$(free_port)
 cat > "$WORK/fluent-bit.conf" <<CONF
 [INPUT]
     Name tcp
     Listen 127.0.0.1
-    Port 8877
+    Port $HC_PORT
     Tag firelens-healthcheck
 
 [INPUT]
@@ -112,7 +113,7 @@ CONF
   { cat "$WORK/convert.err"; fail "ferry convert failed"; }
 grep -q 'type: firehose' "$WORK/converted.yaml" || fail "convert: no firehose output"
 grep -q 'delivery_stream: checkout-logs' "$WORK/converted.yaml" || fail "convert: @SET not applied"
-grep -q "firelens-healthcheck: not needed" "$WORK/converted.yaml" || fail "convert: health-check input not noted"
+grep -q "type: tcp" "$WORK/converted.yaml" || fail "convert: the health-check tcp input is missing"
 # The converted YAML is a valid ferry config on its own.
 "$FERRY_BIN" validate -c "$WORK/converted.yaml" > /dev/null 2> "$WORK/validate.err" ||
   { cat "$WORK/validate.err"; fail "the converted YAML does not validate"; }

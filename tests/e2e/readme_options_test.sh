@@ -4,7 +4,7 @@
 # Fix a failure with scripts/update-readme-options.sh.
 source "$(dirname "$0")/lib.sh"
 "$FERRY_BIN" options --markdown > "$WORK/ref.md" || fail "ferry options failed"
-for t in stdin forward tail datadog firehose s3 stdout file null add_fields grep concat_partial; do
+for t in stdin forward tail tcp datadog firehose s3 stdout file null add_fields grep concat_partial; do
   grep -q "^#### [a-z]* \`$t\`\$" "$WORK/ref.md" || fail "ferry options does not describe $t"
 done
 python3 - "$FERRY_SOURCE_DIR/README.md" "$WORK/ref.md" <<'PY' || fail "README option reference is out of date: run scripts/update-readme-options.sh"

@@ -77,7 +77,8 @@ int listenUnix(const std::string& path, uint32_t mode) {
   return fd;
 }
 
-int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port) {
+int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port,
+              std::string_view component) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -88,7 +89,7 @@ int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port) {
                                 &found);
   if (gai != 0) {
     throw std::runtime_error(
-        fmt::format("forward: cannot resolve {}: {}", host, ::gai_strerror(gai)));
+        fmt::format("{}: cannot resolve {}: {}", component, host, ::gai_strerror(gai)));
   }
   int last_error = EADDRNOTAVAIL;
   int fd = -1;
@@ -106,7 +107,7 @@ int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port) {
     fd = -1;
   }
   ::freeaddrinfo(found);
-  if (fd < 0) fail(fmt::format("forward: cannot listen on {}:{}", host, port), last_error);
+  if (fd < 0) fail(fmt::format("{}: cannot listen on {}:{}", component, host, port), last_error);
   sockaddr_storage local{};
   socklen_t len = sizeof(local);
   bound_port = port;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ferry::input::forward {
 
@@ -13,7 +14,9 @@ namespace ferry::input::forward {
 int listenUnix(const std::string& path, uint32_t mode);
 
 // Non-blocking, close-on-exec listening TCP socket; `bound_port` receives the actual port.
-// Throws std::runtime_error when it cannot be bound.
-int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port);
+// Throws std::runtime_error, its message starting with `component`, when it cannot be bound
+// (the tcp input shares this).
+int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port,
+              std::string_view component = "forward");
 
 } // namespace ferry::input::forward

@@ -37,11 +37,15 @@ std::vector<Diagnostic> errorsOf(const std::string& text) {
 TEST(FluentBitImport, FireLensGeneratedConfig) {
   const std::string yaml = convertFluentBitText("fluent-bit.conf", kData, firelensText());
   const YAML::Node c = YAML::Load(yaml);
-  // The health-check tcp input is dropped with a note, both forward inputs kept.
-  ASSERT_EQ(c["inputs"].size(), 2u);
-  EXPECT_EQ(c["inputs"][0]["listen"].as<std::string>(), "unix:///var/run/fluent.sock");
-  EXPECT_EQ(c["inputs"][1]["listen"].as<std::string>(), "tcp://127.0.0.1:24224");
-  EXPECT_NE(yaml.find("firelens-healthcheck: not needed"), std::string::npos);
+  // The health-check tcp input (its nc check needs it) and both forward inputs.
+  ASSERT_EQ(c["inputs"].size(), 3u);
+  EXPECT_EQ(c["inputs"][0]["type"].as<std::string>(), "tcp");
+  EXPECT_EQ(c["inputs"][0]["listen"].as<std::string>(), "127.0.0.1");
+  EXPECT_EQ(c["inputs"][0]["port"].as<int>(), 8877);
+  EXPECT_EQ(c["inputs"][0]["tag"].as<std::string>(), "firelens-healthcheck");
+  EXPECT_EQ(c["inputs"][0]["buffer_size"].as<int>(), 32 * 1024); // Fluent Bit: Chunk_Size
+  EXPECT_EQ(c["inputs"][1]["listen"].as<std::string>(), "unix:///var/run/fluent.sock");
+  EXPECT_EQ(c["inputs"][2]["listen"].as<std::string>(), "tcp://127.0.0.1:24224");
   // record_modifier → add_fields, grep → grep, the included modify → three filters.
   const YAML::Node f = c["filters"];
   ASSERT_EQ(f.size(), 5u);
@@ -77,6 +81,46 @@ TEST(FluentBitImport, FireLensGeneratedConfig) {
   EXPECT_EQ(c["service"]["grace_period"].as<std::string>(), "20s");
 }
 
+// The budget rule: the inputs' Mem_Buf_Limit (or chunks up with filesystem storage) summed,
+// split over the outputs that hold records; storage.total_limit_size summed.
+TEST(FluentBitImport, MemBufLimitAndStorageLimitsBecomeBudgets) {
+  const YAML::Node c = convert(R"([SERVICE]
+    storage.path /var/lib/flb
+    storage.max_chunks_up 4
+    storage.backlog.mem_limit 5M
+[INPUT]
+    Name forward
+    Mem_Buf_Limit 20MB
+    storage.pause_on_chunks_overlimit Off
+[INPUT]
+    Name forward
+    Port 24225
+    storage.type filesystem
+    Mem_Buf_Limit 99MB
+[INPUT]
+    Name tcp
+    Port 8877
+[OUTPUT]
+    Name null
+    Match health
+[OUTPUT]
+    Name stdout
+    Match *
+    storage.total_limit_size 1G
+[OUTPUT]
+    Name stdout
+    Match app
+    storage.total_limit_size 500M
+)");
+  // 20 MB + 4 chunks x 2 MiB, over the two stdout outputs; null keeps ferry's default.
+  const uint64_t each = (20'000'000 + 4 * 2 * 1024 * 1024) / 2;
+  const YAML::Node o = c["outputs"];
+  EXPECT_FALSE(o[0]["buffer"]);
+  EXPECT_EQ(o[1]["buffer"]["max_bytes"].as<uint64_t>(), each);
+  EXPECT_EQ(o[2]["buffer"]["max_bytes"].as<uint64_t>(), each);
+  EXPECT_EQ(c["service"]["storage"]["max_bytes"].as<uint64_t>(), 1'500'000'000u);
+}
+
 TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
   const std::string yaml = convertFluentBitText("fluent-bit.conf", kData, firelensText());
   static const OptionTable kAnything = {};
@@ -101,7 +145,7 @@ TEST(FluentBitImport, ConvertedFiltersAndInputsPassFerryValidation) {
   e << root;
   const auto env = [](const std::string&) -> std::optional<std::string> { return "x"; };
   Config c = load({"converted.yaml", "", e.c_str()}, tables, env);
-  EXPECT_EQ(c.inputs.size(), 2u);
+  EXPECT_EQ(c.inputs.size(), 3u); // tcp (the health check) and two forward
   EXPECT_EQ(c.filters.size(), 5u);
   EXPECT_EQ(output_types, (std::vector<std::string>{"firehose", "null", "datadog"}));
 }

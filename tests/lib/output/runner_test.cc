@@ -190,6 +190,11 @@ protected:
   uint64_t count(const char* result) {
     return metrics_.counterValue("ferry_output_records_total", {{"output", "scripted"}, {"result", result}});
   }
+  // Requests, not records (Fluent Bit's errors / retries_failed, for /api/v1/health).
+  uint64_t givenUp(const char* reason) {
+    return metrics_.counterValue("ferry_output_requests_given_up_total",
+                                 {{"output", "scripted"}, {"reason", reason}});
+  }
 
   Script script_;
   PluginApi api_ = testApi();
@@ -256,6 +261,8 @@ TEST_F(RunnerTest, DropVerdictDropsOnlyThatRequestAndCountsIt) {
   r->finish(std::chrono::steady_clock::now() + 10s);
   r->join();
   EXPECT_EQ(count("dropped"), 5u);
+  EXPECT_EQ(givenUp("refused"), 1u);
+  EXPECT_EQ(givenUp("retries_exhausted"), 0u);
   EXPECT_EQ(count("sent"), 5u);
   EXPECT_EQ(outcome, core::BatchOutcome::kDropped);
   EXPECT_EQ(script_.attempt_sizes.size(), 2u) << "a dropped request must never be retried";
@@ -317,6 +324,8 @@ TEST_F(RunnerTest, RetryBudgetExhaustedFailsAndCounts) {
   r->join();
   EXPECT_EQ(script_.attempt_sizes.size(), 2u);
   EXPECT_EQ(count("failed"), 3u);
+  EXPECT_EQ(givenUp("retries_exhausted"), 1u);
+  EXPECT_EQ(givenUp("refused"), 0u);
   EXPECT_EQ(outcome, core::BatchOutcome::kFailed);
 }
 

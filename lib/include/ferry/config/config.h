@@ -57,6 +57,13 @@ struct ServiceConfig {
   std::string log_format = "text"; // text|json
   std::optional<std::string> http_listen; // host:port
   uint64_t http_unhealthy_after_ms = 60000;
+  // Fluent Bit's Health_Check for /api/v1/health: unhealthy while more than hc_errors_count
+  // failed requests or more than hc_retry_failure_count given-up requests happened in the
+  // last hc_period.
+  bool http_health_check = false;
+  uint64_t http_hc_errors_count = 5;
+  uint64_t http_hc_retry_failure_count = 5;
+  uint64_t http_hc_period_ms = 60000;
   std::optional<std::string> storage_path;
   uint64_t storage_max_bytes = 1ull << 30;
   std::string storage_sync = "interval"; // always|interval|none

@@ -193,6 +193,8 @@ private:
   obs::Counter* requests_ok_;
   obs::Counter* bytes_sent_;
   obs::Counter* requests_failed_;
+  obs::Counter* requests_refused_ = nullptr;   // ferry_output_requests_given_up_total
+  obs::Counter* requests_exhausted_ = nullptr;
   obs::Gauge* buffer_gauge_;
   obs::Gauge* request_bytes_gauge_;
   obs::Gauge* in_flight_gauge_;
