@@ -32,6 +32,7 @@
 #include "ferry/obs/metrics.h"
 #include "ferry/output/plugin_host.h"
 #include "fd_limit.h"
+#include "top_command.h"
 
 namespace ferry::daemon {
 namespace {
@@ -401,8 +402,21 @@ int replayCommand(const std::vector<std::string>& args) {
   if (!loaded) return kExitConfig;
   applyLogging(loaded->config.service);
   try {
+    // On a terminal, one line per output redrawn in place: what was resent, of how much.
+    app::ReplayProgressFn progress;
+    if (isatty(STDERR_FILENO)) {
+      progress = [](const app::ReplayProgress& p) {
+        std::fprintf(stderr, "\r\x1b[Kreplay %.*s: %llu records resent (%s of %s queued), %llu delivered",
+                     static_cast<int>(p.output.size()), p.output.data(), static_cast<unsigned long long>(p.records),
+                     human(double(p.bytes), "B", true).c_str(), human(double(p.queue_bytes), "B", true).c_str(),
+                     static_cast<unsigned long long>(p.delivered));
+        std::fflush(stderr);
+      };
+    }
     const auto results = app::replayDeadLetters(loaded->config, *loaded->plugins, obs::Metrics::global(), only,
-                                                std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+                                                std::chrono::milliseconds(loaded->config.service.grace_period_ms),
+                                                progress);
+    if (progress && !results.empty()) std::fputc('\n', stderr);
     bool complete = true;
     for (const auto& r : results) {
       FERRY_LOG_INFO("ferry", "replay {}: {} of {} records delivered{}", r.output, r.delivered, r.records,

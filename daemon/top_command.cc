@@ -191,20 +191,6 @@ std::expected<Scrape, std::string> scrape(const std::string& url) {
   return s;
 }
 
-std::string human(double v, const char* unit, bool binary) {
-  const double base = binary ? 1024 : 1000;
-  static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti"};
-  static constexpr const char* kDecimal[] = {"", "k", "M", "G", "T"};
-  int i = 0;
-  while (std::fabs(v) >= base && i < 4) {
-    v /= base;
-    ++i;
-  }
-  const char* prefix = binary ? kBinary[i] : kDecimal[i];
-  if (i == 0 && v == std::floor(v)) return fmt::format("{:.0f}{}{}", v, *unit ? " " : "", unit);
-  return fmt::format("{:.1f}{}{}{}", v, (*unit || *prefix) && binary ? " " : "", prefix, unit);
-}
-
 class Screen {
 public:
   explicit Screen(bool color) : color_(color) {}
@@ -394,6 +380,20 @@ private:
 };
 
 } // namespace
+
+std::string human(double v, const char* unit, bool binary) {
+  const double base = binary ? 1024 : 1000;
+  static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti"};
+  static constexpr const char* kDecimal[] = {"", "k", "M", "G", "T"};
+  int i = 0;
+  while (std::fabs(v) >= base && i < 4) {
+    v /= base;
+    ++i;
+  }
+  const char* prefix = binary ? kBinary[i] : kDecimal[i];
+  if (i == 0 && v == std::floor(v)) return fmt::format("{:.0f}{}{}", v, *unit ? " " : "", unit);
+  return fmt::format("{:.1f}{}{}{}", v, (*unit || *prefix) && binary ? " " : "", prefix, unit);
+}
 
 int topCommand(const std::vector<std::string>& args) {
   std::string url = "http://127.0.0.1:2020";

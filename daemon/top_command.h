@@ -10,4 +10,7 @@ namespace ferry::daemon {
 
 int topCommand(const std::vector<std::string>& args);
 
+// `v` with a decimal (k, M, …) or binary (Ki, Mi, …) prefix and `unit`: "1.5 MiB", "12.0k".
+std::string human(double v, const char* unit, bool binary);
+
 } // namespace ferry::daemon

@@ -586,7 +586,7 @@ void Pipeline::deadLetter(size_t output, const core::Batch& batch) {
 
 std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output::PluginHost& plugins,
                                             obs::Metrics& metrics, const std::string& only,
-                                            std::chrono::milliseconds budget) {
+                                            std::chrono::milliseconds budget, const ReplayProgressFn& progress) {
   std::vector<ReplayResult> results;
   if (!config.service.storage_path) throw std::runtime_error("service.storage is not configured");
   bool matched = false;
@@ -615,6 +615,17 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
     const auto deadline = std::chrono::steady_clock::now() + budget;
     storage::StoreReader reader(**store, (*store)->cursor("replay"));
     bool read_all = true;
+    ReplayProgress p{.output = o.section.name, .queue_bytes = (*store)->bytes()};
+    auto last_report = std::chrono::steady_clock::now();
+    const auto report = [&](bool force) {
+      if (!progress) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (!force && now - last_report < std::chrono::milliseconds(100)) return;
+      last_report = now;
+      p.records = r.records;
+      p.delivered = delivered.load();
+      progress(p);
+    };
     for (;;) {
       while (runner.overBudget() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -624,16 +635,23 @@ std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output
       if (!e) throw std::runtime_error(e.error());
       if (!*e) break;
       r.records += (*e)->batch->size();
+      p.bytes += (*e)->batch->buffer().size();
       (*e)->batch->expectOutputs(1);
       runner.enqueue(std::move((*e)->batch));
+      report(false);
       if (std::chrono::steady_clock::now() >= deadline) {
         read_all = false;
         break;
       }
     }
+    while (progress && delivered.load() < r.records && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      report(false);
+    }
     runner.finish(deadline);
     runner.join();
     r.delivered = delivered.load();
+    report(true);
     r.complete = read_all && r.delivered == r.records;
     store->reset();
     // All or nothing: a partly replayed queue is kept whole (resending it may repeat records,

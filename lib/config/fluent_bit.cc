@@ -818,12 +818,13 @@ private:
     }
     if (const Entry* e = k.take("compress")) {
       const std::string v = toLower(e->value);
-      if (v == "gzip")
-        out["compression"] = "gzip";
-      else if (v == "none" || v == "off" || v.empty())
-        out["compression"] = "none";
-      else
-        k.error(*e, "expected gzip");
+      // Fluent Bit compresses on exactly "gzip" and sends anything else uncompressed.
+      out["compression"] = v == "gzip" ? "gzip" : "none";
+      if (v != "gzip" && v != "none" && v != "off" && !v.empty()) {
+        notes_.push_back(fmt::format("{}:{}: [OUTPUT datadog] compress {}: Fluent Bit knows only "
+                                     "gzip; sent uncompressed, as Fluent Bit does",
+                                     e->file, e->line, e->value));
+      }
     }
     if (const Entry* e = k.take("provider")) {
       // Fluent Bit remaps only on exactly "ecs" and ignores any other value.

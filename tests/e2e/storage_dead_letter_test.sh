@@ -32,10 +32,13 @@ timeout 30 "$FERRY_BIN" run -c "$WORK/cfg.yaml" < /dev/null 2> "$WORK/err2.txt" 
 # ... an unknown output is an error ...
 rc=0; "$FERRY_BIN" replay -c "$WORK/cfg.yaml" --output nope 2> "$WORK/err3.txt" || rc=$?
 [ "$rc" = 2 ] && grep -q "no output named 'nope'" "$WORK/err3.txt" || fail "replay of an unknown output: rc $rc"
-# ... and `ferry replay` does, exactly once, then removes the queue.
-timeout 30 "$FERRY_BIN" replay -c "$WORK/cfg.yaml" --output archive 2> "$WORK/err4.txt" ||
+# ... and `ferry replay` does, exactly once, then removes the queue. It runs on a terminal
+# (script(1) gives it one), so it also shows its progress: records and bytes resent, of how much.
+timeout 30 script -qec "'$FERRY_BIN' replay -c '$WORK/cfg.yaml' --output archive" /dev/null > "$WORK/err4.txt" ||
   { cat "$WORK/err4.txt"; fail "replay failed"; }
 grep -q "replay archive: $N of $N records delivered" "$WORK/err4.txt" || { cat "$WORK/err4.txt"; fail "replay report"; }
+grep -aqE "replay archive: $N records resent \([0-9.]+ [KM]iB of [0-9.]+ [KM]iB queued\), $N delivered" "$WORK/err4.txt" ||
+  { cat -v "$WORK/err4.txt"; fail "no progress line on the terminal"; }
 python3 - "$WORK/sink/out.jsonl" "$N" <<'PY' || fail "replayed records wrong"
 import sys, json
 got = sorted(json.loads(l)['log'] for l in open(sys.argv[1]))

@@ -165,6 +165,21 @@ TEST(FluentBitImport, S3ParserStdoutAndValueConversions) {
   EXPECT_EQ(c["outputs"][1]["type"].as<std::string>(), "stdout");
 }
 
+// Fluent Bit's out_datadog compresses on exactly "gzip"; any other value sends uncompressed.
+TEST(FluentBitImport, DatadogCompressOtherThanGzipSendsUncompressed) {
+  const auto compressionOf = [](const std::string& value) {
+    const YAML::Node c = convert("[INPUT]\n    Name forward\n[OUTPUT]\n    Name datadog\n"
+                                 "    Match *\n    apikey k\n    compress " +
+                                 value + "\n");
+    return c["outputs"][0]["compression"].as<std::string>();
+  };
+  EXPECT_EQ(compressionOf("gzip"), "gzip");
+  EXPECT_EQ(compressionOf("GZIP"), "gzip");
+  EXPECT_EQ(compressionOf("false"), "none");
+  EXPECT_EQ(compressionOf("on"), "none");
+  EXPECT_EQ(compressionOf("off"), "none");
+}
+
 TEST(FluentBitImport, UnmappableKeysAreErrorsNamingFileLineAndKey) {
   const auto errors = errorsOf(test::readFile(kData + "/unmappable.conf"));
   ASSERT_EQ(errors.size(), 5u);

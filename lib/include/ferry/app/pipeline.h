@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -42,12 +43,25 @@ struct ReplayResult {
   bool complete = false;  // everything went: the queue was removed
 };
 
+// Where a replay of one output's queue stands, for a progress display.
+struct ReplayProgress {
+  std::string_view output;
+  uint64_t records = 0;     // read from the queue and resent so far
+  uint64_t bytes = 0;       // of those records
+  uint64_t queue_bytes = 0; // the queue's size on disk when the replay started
+  uint64_t delivered = 0;
+};
+using ReplayProgressFn = std::function<void(const ReplayProgress&)>;
+
 // Dead-letter queues (storage on): batches an output gave up on after retry.max_attempts
 // are kept in <storage.path>/dead-letter/<output>/ . This resends them through the
-// configured output (all outputs, or `only`), waiting at most `budget` for each.
+// configured output (all outputs, or `only`), waiting at most `budget` for each. `progress`,
+// when set, is called as records are resent and delivered (at most every 100 ms, and once
+// when an output's queue is done).
 std::vector<ReplayResult> replayDeadLetters(const config::Config& config, output::PluginHost& plugins,
                                             obs::Metrics& metrics, const std::string& only,
-                                            std::chrono::milliseconds budget);
+                                            std::chrono::milliseconds budget,
+                                            const ReplayProgressFn& progress = {});
 std::string deadLetterSubdir(const std::string& output);
 
 class Pipeline {
