@@ -219,6 +219,7 @@ void Pipeline::start() {
     if (type == nullptr) throw std::runtime_error(fmt::format("unknown filter type '{}'", f.type));
     router_.addFilter(f.match, type->make(f));
     for (auto& os : output_stores_) os->disk_router.addFilter(f.match, type->make(f));
+    if (f.type == "multiline") holds_entries_ = true;
   }
   router_thread_ = std::thread([this] { routerLoop(); });
   // The backlog goes first: outputs start by reading from disk, new batches wait behind it.
@@ -289,7 +290,7 @@ void Pipeline::routerLoop() {
           ring_seq_.erase(it);
         }
       }
-      if (seq != UINT64_MAX) holdEntry(*batch, seq, SIZE_MAX);
+      if (seq != UINT64_MAX && holds_entries_) holdEntry(*batch, seq, SIZE_MAX);
       std::lock_guard lock(feed_mu_);
       routing_seq_ = seq;
       router_.route(std::move(batch));
@@ -678,6 +679,10 @@ uint64_t Pipeline::outputCursor(size_t output) {
   return cursor;
 }
 
+// Only with a multiline filter configured: the hold lasts until every output has resolved
+// the batch, so a dead output also keeps a healthy one's cursor back (after a restart the
+// healthy one may then resend, never lose). Without one, each output's own outstanding
+// entries bound its cursor, and outputs stay isolated.
 // A stored batch about to go through the filters: its entry stays unreleased (for `output`,
 // or every output when SIZE_MAX) until the batch's finalizer runs, which a filter holding
 // some of its records delays until the records made from them are resolved. Reassembly
@@ -764,7 +769,7 @@ bool Pipeline::feedFromDisk(size_t output) {
       continue;
     }
     os.reading_seq = (*entry)->seq;
-    holdEntry(*(*entry)->batch, (*entry)->seq, output);
+    if (holds_entries_) holdEntry(*(*entry)->batch, (*entry)->seq, output);
     os.disk_router.route(std::move((*entry)->batch));
     os.reading_seq = UINT64_MAX;
   }

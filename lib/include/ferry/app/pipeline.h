@@ -117,6 +117,7 @@ private:
   std::thread router_thread_;
   std::atomic<bool> router_stop_{false};
   std::atomic<bool> stopping_{false};
+  bool holds_entries_ = false; // a multiline filter may hold records of stored entries (holdEntry)
   std::vector<core::OutputQueue*> queues_; // what the router hands batches to, per output
 
   storage::SegmentStorePtr store_;
