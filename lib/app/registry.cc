@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "ferry/codec/regex.h"
 #include "ferry/filter/filters.h"
 #include "ferry/input/forward.h"
 #include "ferry/input/stdin_input.h"
@@ -94,6 +95,8 @@ const config::OptionTable* builtinOptions(const std::string& kind, const std::st
 }
 
 std::vector<config::Diagnostic> checkBuiltins(const config::Config& config) {
+  // The factories compile the same regexes again at start: they say which run on PCRE2.
+  const codec::QuietRegexEngineLog quiet;
   std::vector<config::Diagnostic> out;
   auto run = [&out](const SettingsCheck& check, const config::Section& s) {
     if (!check) return;
