@@ -41,7 +41,8 @@ const std::vector<InputType>& inputTypes() {
        checkBy([](const config::Section& s) { return input::tailSettings(s, ""); })},
       {"tcp", "JSON or separated text over TCP (Fluent Bit's tcp input, FireLens' health check).",
        &input::tcpInputOptions(),
-       [](const config::Section& s, const InputEnvironment&) { return input::makeTcpInput(s); }},
+       [](const config::Section& s, const InputEnvironment&) { return input::makeTcpInput(s); },
+       checkBy(input::tcpSettings)},
   };
   return types;
 }
@@ -61,7 +62,8 @@ const std::vector<FilterType>& filterTypes() {
       {"sample", "Keeps one record in N.", &filter::sampleOptions(), filter::makeSample},
       {"concat_partial", "Reassembles Docker/containerd partial records (16 KiB splits).",
        &filter::concatPartialOptions(), filter::makeConcatPartial},
-      {"multiline", "Joins multiline records.", &filter::multilineOptions(), filter::makeMultiline},
+      {"multiline", "Joins multiline records.", &filter::multilineOptions(), filter::makeMultiline,
+       filter::checkMultiline},
       {"ecs_metadata", "Adds ECS task metadata (cluster, task ARN, definition, region, AZ).",
        &filter::ecsMetadataOptions(), filter::makeEcsMetadata, filter::checkEcsMetadata},
   };

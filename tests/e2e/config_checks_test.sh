@@ -145,6 +145,12 @@ builtin_refused rename_empty "rename_empty\.yaml:5: filters\[0\]\.fields\.a: the
   "${STDIN[@]}" '  - type: rename_fields' '    fields: {a: ""}'
 builtin_refused ecs_uri "ecs_uri\.yaml:5: filters\[0\]\.metadata_uri: 'ftp://x' is not an http\(s\):// URL" \
   "${STDIN[@]}" '  - type: ecs_metadata' '    metadata_uri: ftp://x'
+builtin_refused tcp_separator "tcp_separator\.yaml:4: inputs\[0\]\.separator: must not be empty" \
+  'inputs:' '  - type: tcp' '    port: 0' '    separator: ""'
+builtin_refused multiline_parser "multiline_parser\.yaml:5: filters\[0\]\.parser: .*unknown parser 'nosuch'" \
+  "${STDIN[@]}" '  - type: multiline' '    parser: nosuch'
+builtin_refused multiline_partial "multiline_partial\.yaml:5: filters\[0\]\.mode: partial_message takes no parser" \
+  "${STDIN[@]}" '  - type: multiline' '    mode: partial_message' '    parser: go'
 builtin_refused null_input "null_input\.yaml:2: inputs\[0\]\.type: inputs have no null type" \
   'inputs:' '  - type: null'
 

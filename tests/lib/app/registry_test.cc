@@ -134,6 +134,8 @@ TEST(RegistryChecks, TheFactoryRefusesWithTheSameMessage) {
       "inputs:\n  - type: stdin\nfilters:\n  - type: parse\n    format: regex\n    regex: abc\n",
       "inputs:\n  - type: stdin\nfilters:\n  - type: rename_fields\n    fields: {a: ''}\n",
       "inputs:\n  - type: stdin\nfilters:\n  - type: ecs_metadata\n    metadata_uri: ftp://x\n",
+      "inputs:\n  - type: tcp\n    port: 0\n    separator: \"\"\n",
+      "inputs:\n  - type: stdin\nfilters:\n  - type: multiline\n    parser: nosuch\n",
   };
   for (const auto& yaml : bad) {
     const auto c = load(yaml);
@@ -150,8 +152,8 @@ TEST(RegistryChecks, EveryTypeIsListedAndNewOnesMayGoWithoutACheck) {
   EXPECT_FALSE(findFilterType("sample")->check);
   for (const char* t : {"forward", "tail"})
     EXPECT_TRUE(findInputType(t)->check) << t;
-  for (const char* t :
-       {"grep", "parse", "add_fields", "remove_fields", "rename_fields", "ecs_metadata"}) {
+  for (const char* t : {"grep", "parse", "add_fields", "remove_fields", "rename_fields",
+                        "ecs_metadata", "multiline"}) {
     EXPECT_TRUE(findFilterType(t)->check) << t;
   }
 }

@@ -58,6 +58,7 @@ FilterPtr makePartialMessageJoin(std::string key, size_t max_bytes,
                                  std::chrono::milliseconds timeout, size_t max_groups);
 
 const config::OptionTable& multilineOptions();
+SettingsResult checkMultiline(const config::Section& section);
 FilterPtr makeMultiline(const config::Section& section);
 
 const config::OptionTable& ecsMetadataOptions();
