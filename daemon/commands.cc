@@ -121,7 +121,8 @@ struct Loaded {
   std::unique_ptr<output::PluginHost> plugins;
 };
 
-// Loads and validates, the outputs' own option checks included (the code ferry_on_init runs),
+// Loads and validates, the components' own settings checks included (the built-in inputs'
+// and filters' settings readers, the outputs' ferry_on_check: the code their start-up runs),
 // so that `validate` accepts exactly what starts and a bad option is a config error (exit 1)
 // for `run` too; prints every diagnostic and returns nullopt on failure.
 std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
@@ -143,9 +144,11 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
       return &(*api)->options;
     };
     Loaded loaded{config::load(source, tables, env), std::move(plugins)};
-    if (auto refused = loaded.plugins->checkOutputs(loaded.config); !refused.empty()) {
-      throw config::ConfigError(std::move(refused));
-    }
+    // Every component's own checks, built-in and plugin, all reported in one pass.
+    auto refused = app::checkBuiltins(loaded.config);
+    for (auto& d : loaded.plugins->checkOutputs(loaded.config))
+      refused.push_back(std::move(d));
+    if (!refused.empty()) throw config::ConfigError(std::move(refused));
     return loaded;
   } catch (const config::ConfigError& e) {
     printDiagnostics(e);

@@ -39,6 +39,8 @@ struct Regex::Impl {
 
 namespace {
 
+thread_local int quiet_engine_log = 0; // QuietRegexEngineLog scopes alive on this thread
+
 std::string pcre2Message(int code) {
   PCRE2_UCHAR buffer[256];
   if (pcre2_get_error_message(code, buffer, sizeof(buffer)) < 0)
@@ -155,6 +157,13 @@ bool Regex::Impl::pcre2Search(std::string_view text, std::span<std::string_view>
   return true;
 }
 
+QuietRegexEngineLog::QuietRegexEngineLog() {
+  ++quiet_engine_log;
+}
+QuietRegexEngineLog::~QuietRegexEngineLog() {
+  --quiet_engine_log;
+}
+
 std::expected<Regex, std::string> Regex::compile(std::string_view pattern,
                                                  const RegexOptions& options) {
   auto plan = planRegex(pattern);
@@ -167,7 +176,7 @@ std::expected<Regex, std::string> Regex::compile(std::string_view pattern,
   } else {
     impl->engine = RegexEngine::kPcre2;
     if (auto r = compilePcre2(*impl); !r) return std::unexpected(r.error());
-    if (options.log_engine) {
+    if (options.log_engine && quiet_engine_log == 0) {
       obs::logMessage(obs::LogLevel::kInfo, "regex",
                       fmt::format("regex \"{}\" uses {}, which RE2 cannot run: using PCRE2 "
                                   "(backtracking, match limit {})",

@@ -329,7 +329,18 @@ private:
       v_.error(line, joinPath(path, "type"), fmt::format("missing 'type' of {}", kind));
     } else if (auto t = v_.scalar(type->value, joinPath(path, "type"), type->line)) {
       s.type = *t;
-      if (s.type.empty()) v_.error(type->line, joinPath(path, "type"), "must not be empty");
+      if (s.type.empty() && writtenNull(type->value)) {
+        // `type: null` as Fluent Bit users write it: YAML reads the word as null, the user
+        // means the null output.
+        if (kind == "output") {
+          s.type = "null";
+        } else {
+          v_.error(type->line, joinPath(path, "type"),
+                   fmt::format("{}s have no null type (null names an output)", kind));
+        }
+      } else if (s.type.empty()) {
+        v_.error(type->line, joinPath(path, "type"), "must not be empty");
+      }
     }
     if (const MapEntry* name = findEntry(entries, "name")) {
       if (auto n = v_.scalar(name->value, joinPath(path, "name"), name->line)) {
@@ -362,6 +373,21 @@ private:
     }
     if (kind == "output") loadOutputCommon(entries, path, p.common);
     return p;
+  }
+
+  // A null node written as a word (null, Null, NULL, ~) rather than left empty: only the
+  // text at the node's position tells them apart.
+  bool writtenNull(const YAML::Node& node) const {
+    if (!node.IsNull()) return false;
+    const auto pos = node.Mark().pos;
+    if (pos < 0 || static_cast<size_t>(pos) >= source_.text.size()) return false;
+    const std::string_view rest = std::string_view(source_.text).substr(static_cast<size_t>(pos));
+    for (const std::string_view word : {"null", "Null", "NULL", "~"}) {
+      if (!rest.starts_with(word)) continue;
+      const std::string_view after = rest.substr(word.size());
+      return after.empty() || after.find_first_of(" \t\r\n#,}]") == 0;
+    }
+    return false;
   }
 
   void loadOutputCommon(const std::vector<MapEntry>& entries, const std::string& path,

@@ -207,7 +207,20 @@ const config::OptionTable& ecsMetadataOptions() {
   return table;
 }
 
+// The endpoint is fetched over plain HTTP (ECS serves it on a link-local address); a
+// configured one in another form could never be read. The environment's value is the agent's.
+SettingsResult checkEcsMetadata(const config::Section& s) {
+  const std::string& uri = s.getString("metadata_uri");
+  if (!uri.empty() && !uri.starts_with("http://") && !uri.starts_with("https://")) {
+    return refuse("metadata_uri", fmt::format("'{}' is not an http(s):// URL (e.g. "
+                                              "http://169.254.170.2/v4/<id>)",
+                                              uri));
+  }
+  return {};
+}
+
 FilterPtr makeEcsMetadata(const config::Section& s) {
+  settingsOrThrow(s, checkEcsMetadata(s));
   std::string uri = s.getString("metadata_uri");
   if (uri.empty()) {
     if (const char* env = std::getenv("ECS_CONTAINER_METADATA_URI_V4")) uri = env;

@@ -105,9 +105,12 @@ private:
 
 } // namespace
 
+void badOption(const config::Section& s, std::string_view message) {
+  throw std::invalid_argument(config::sectionDiagnostic(s, message).format());
+}
+
 void badOption(const config::Section& s, const std::string& key, const std::string& why) {
-  const std::string where = s.file.empty() ? "" : fmt::format("{}:{}: ", s.file, s.line);
-  throw std::invalid_argument(fmt::format("{}filter '{}': {}: {}", where, s.name, key, why));
+  badOption(s, refuse(key, why).error());
 }
 
 core::BatchRef FieldAdder::apply(core::BatchRef batch) const {
@@ -143,10 +146,15 @@ const config::OptionTable& addFieldsOptions() {
   return table;
 }
 
+SettingsResult checkAddFields(const config::Section& s) {
+  if (s.getMap("fields").empty()) return refuse("fields", "needs at least one field");
+  return {};
+}
+
 FilterPtr makeAddFields(const config::Section& s) {
+  settingsOrThrow(s, checkAddFields(s));
   std::vector<std::pair<std::string, std::string>> fields(s.getMap("fields").begin(),
                                                           s.getMap("fields").end());
-  if (fields.empty()) badOption(s, "fields", "needs at least one field");
   return std::make_unique<AddFieldsFilter>(FieldAdder(std::move(fields), s.getBool("overwrite")));
 }
 
@@ -160,8 +168,13 @@ const config::OptionTable& removeFieldsOptions() {
   return table;
 }
 
+SettingsResult checkRemoveFields(const config::Section& s) {
+  if (s.getList("fields").empty()) return refuse("fields", "needs at least one field name");
+  return {};
+}
+
 FilterPtr makeRemoveFields(const config::Section& s) {
-  if (s.getList("fields").empty()) badOption(s, "fields", "needs at least one field name");
+  settingsOrThrow(s, checkRemoveFields(s));
   return std::make_unique<RemoveFieldsFilter>(s.getList("fields"));
 }
 
@@ -180,13 +193,18 @@ const config::OptionTable& renameFieldsOptions() {
   return table;
 }
 
-FilterPtr makeRenameFields(const config::Section& s) {
+SettingsResult checkRenameFields(const config::Section& s) {
   const auto& renames = s.getMap("fields");
-  if (renames.empty()) badOption(s, "fields", "needs at least one rename");
+  if (renames.empty()) return refuse("fields", "needs at least one rename");
   for (const auto& [from, to] : renames) {
-    if (to.empty()) badOption(s, "fields." + from, "the new name must not be empty");
+    if (to.empty()) return refuse("fields." + from, "the new name must not be empty");
   }
-  return std::make_unique<RenameFieldsFilter>(renames, s.getBool("overwrite"));
+  return {};
+}
+
+FilterPtr makeRenameFields(const config::Section& s) {
+  settingsOrThrow(s, checkRenameFields(s));
+  return std::make_unique<RenameFieldsFilter>(s.getMap("fields"), s.getBool("overwrite"));
 }
 
 } // namespace ferry::filter

@@ -236,15 +236,17 @@ const config::OptionTable& multilineOptions() {
   return table;
 }
 
-FilterPtr makeMultiline(const config::Section& s) {
-  const std::string key = s.has("key_content") ? s.getString("key_content") : "log";
-  const auto max_bytes = static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024));
-  const std::chrono::milliseconds flush(intOr(s, "flush_ms", 2000));
+namespace {
+
+// What checkMultiline and makeMultiline both read: the rules compiled, or nullptr for mode
+// partial_message (which takes none).
+std::expected<std::unique_ptr<input::MultilineRules>, std::string>
+multilineRules(const config::Section& s, std::chrono::milliseconds flush) {
   if (s.getString("mode") == "partial_message") {
     if (s.has("parser") || s.has("rules")) {
-      badOption(s, "mode", "partial_message takes no parser or rules (as in Fluent Bit)");
+      return refuse("mode", "partial_message takes no parser or rules (as in Fluent Bit)");
     }
-    return makePartialMessageJoin(key, max_bytes, flush, 1024);
+    return nullptr;
   }
   input::MultilineOptions options;
   options.timeout = flush;
@@ -253,7 +255,7 @@ FilterPtr makeMultiline(const config::Section& s) {
     input::MultilineParserDef def{.name = "custom", .rules = {}};
     for (const std::string& text : s.getList("rules")) {
       auto rule = input::parseMultilineRule(text);
-      if (!rule) badOption(s, "rules", fmt::format("'{}': {}", text, rule.error()));
+      if (!rule) return refuse("rules", fmt::format("'{}': {}", text, rule.error()));
       def.rules.push_back(std::move(*rule));
     }
     options.custom.push_back(std::move(def));
@@ -262,10 +264,29 @@ FilterPtr makeMultiline(const config::Section& s) {
       options.parsers.emplace_back("custom");
     }
   }
-  if (options.parsers.empty()) badOption(s, "parser", "needs a parser or rules");
+  if (options.parsers.empty()) return refuse("parser", "needs a parser or rules");
   auto rules = input::MultilineRules::create(options);
-  if (!rules) badOption(s, s.has("rules") ? "rules" : "parser", rules.error());
-  return std::make_unique<MultilineFilter>(std::move(*rules), key, max_bytes);
+  if (!rules) return refuse(s.has("rules") ? "rules" : "parser", rules.error());
+  return std::move(*rules);
+}
+
+std::chrono::milliseconds flushOf(const config::Section& s) {
+  return std::chrono::milliseconds(intOr(s, "flush_ms", 2000));
+}
+
+} // namespace
+
+SettingsResult checkMultiline(const config::Section& s) {
+  return outcomeOf(multilineRules(s, flushOf(s)));
+}
+
+FilterPtr makeMultiline(const config::Section& s) {
+  const std::string key = s.has("key_content") ? s.getString("key_content") : "log";
+  const auto max_bytes = static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024));
+  const std::chrono::milliseconds flush = flushOf(s);
+  auto rules = settingsOrThrow(s, multilineRules(s, flush));
+  if (!rules) return makePartialMessageJoin(key, max_bytes, flush, 1024);
+  return std::make_unique<MultilineFilter>(std::move(rules), key, max_bytes);
 }
 
 } // namespace ferry::filter

@@ -97,20 +97,35 @@ const config::OptionTable& parseOptions() {
   return table;
 }
 
-FilterPtr makeParse(const config::Section& s) {
+namespace {
+
+// What checkParse and makeParse both read: the line parser, compiled.
+std::expected<codec::LineParserPtr, std::string> parserFor(const config::Section& s) {
   codec::ParserOptions options;
   options.type = s.getString("format");
   options.regex = s.getString("regex");
   options.time_key = s.getString("time_key");
   if (s.has("time_format")) options.time_format = s.getString("time_format");
-  if (options.type == "regex" && options.regex.empty())
-    badOption(s, "regex", "required by format regex");
+  if (options.type == "regex" && options.regex.empty()) {
+    return refuse("regex", "required by format regex");
+  }
   if (options.type != "regex" && !options.regex.empty()) {
-    badOption(s, "regex", "only used with format regex");
+    return refuse("regex", "only used with format regex");
   }
   auto parser = codec::makeLineParser(options);
-  if (!parser) badOption(s, "format", parser.error());
-  return std::make_unique<ParseFilter>(std::move(*parser), s.getString("field"),
+  // Its errors name the option already ("regex: ...", "time_format: ...").
+  if (!parser) return std::unexpected(parser.error());
+  return std::move(*parser);
+}
+
+} // namespace
+
+SettingsResult checkParse(const config::Section& s) {
+  return outcomeOf(parserFor(s));
+}
+
+FilterPtr makeParse(const config::Section& s) {
+  return std::make_unique<ParseFilter>(settingsOrThrow(s, parserFor(s)), s.getString("field"),
                                        s.getBool("keep_original"));
 }
 

@@ -84,21 +84,36 @@ private:
   uint64_t seen_ = 0;
 };
 
-std::optional<Rule> readRule(const config::Section& s, const std::string& key) {
+std::expected<std::optional<Rule>, std::string> readRule(const config::Section& s,
+                                                         const std::string& key) {
   if (!s.has(key)) return std::nullopt;
   const auto& map = s.getMap(key);
   for (const auto& [k, v] : map) {
     if (k != "field" && k != "regex") {
-      badOption(s, key + "." + k, "unknown key (expected field and regex)");
+      return refuse(key + "." + k, "unknown key (expected field and regex)");
     }
   }
   const auto field = map.find("field");
   const auto regex = map.find("regex");
-  if (field == map.end() || field->second.empty()) badOption(s, key + ".field", "required");
-  if (regex == map.end()) badOption(s, key + ".regex", "required");
+  if (field == map.end() || field->second.empty()) return refuse(key + ".field", "required");
+  if (regex == map.end()) return refuse(key + ".regex", "required");
   auto re = codec::Regex::compile(regex->second);
-  if (!re) badOption(s, key + ".regex", re.error());
+  if (!re) return refuse(key + ".regex", re.error());
   return Rule{field->second, std::move(*re)};
+}
+
+struct GrepRules {
+  std::optional<Rule> include, exclude;
+};
+
+// What checkGrep and makeGrep both read: the regexes compiled.
+std::expected<GrepRules, std::string> grepRules(const config::Section& s) {
+  auto include = readRule(s, "include");
+  if (!include) return std::unexpected(include.error());
+  auto exclude = readRule(s, "exclude");
+  if (!exclude) return std::unexpected(exclude.error());
+  if (!*include && !*exclude) return refuse("include", "grep needs include, exclude or both");
+  return GrepRules{std::move(*include), std::move(*exclude)};
 }
 
 } // namespace
@@ -118,11 +133,13 @@ const config::OptionTable& grepOptions() {
   return table;
 }
 
+SettingsResult checkGrep(const config::Section& s) {
+  return outcomeOf(grepRules(s));
+}
+
 FilterPtr makeGrep(const config::Section& s) {
-  auto include = readRule(s, "include");
-  auto exclude = readRule(s, "exclude");
-  if (!include && !exclude) badOption(s, "include", "grep needs include, exclude or both");
-  return std::make_unique<GrepFilter>(std::move(include), std::move(exclude));
+  auto rules = settingsOrThrow(s, grepRules(s));
+  return std::make_unique<GrepFilter>(std::move(rules.include), std::move(rules.exclude));
 }
 
 const config::OptionTable& sampleOptions() {

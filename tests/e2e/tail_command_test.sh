@@ -140,20 +140,27 @@ rc=0; "$FERRY_BIN" tail --level loud x > /dev/null 2> "$WORK/usage.err" || rc=$?
 rc=0; "$FERRY_BIN" tail --where novalue x > /dev/null 2> "$WORK/usage.err" || rc=$?
 [ "$rc" = 1 ] && grep -q "KEY=VALUE" "$WORK/usage.err" || fail "ferry tail --where novalue: exit $rc"
 
-# The input type in a config: validate accepts it; a bad regex is refused at start, named.
-cat > "$WORK/cfg.yaml" <<YAML
+# The input type in a config: validate accepts it; a bad regex is refused by validate and
+# run alike (exit 1), naming its line and key.
+tail_config() { # REGEX
+  cat > "$WORK/cfg.yaml" <<YAML
 inputs:
   - type: tail
     path: [ "$WORK/*.log", "$WORK/other/*.txt" ]
     exclude_path: "*.gz"
     parser: regex
-    regex: '(?P<msg>.*'
+    regex: '$1'
     multiline: { preset: java, timeout: 3s }
 outputs:
   - type: "null"
 YAML
+}
+tail_config '(?P<msg>.*)'
 "$FERRY_BIN" validate -c "$WORK/cfg.yaml" > "$WORK/validate.out" 2>&1 || { cat "$WORK/validate.out"; fail "validate refused a tail section"; }
+tail_config '(?P<msg>.*'
+rc=0; "$FERRY_BIN" validate -c "$WORK/cfg.yaml" > "$WORK/validate.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || { cat "$WORK/validate.out"; fail "validate exited $rc on an invalid regex, expected 1"; }
 rc=0; timeout 20 "$FERRY_BIN" run -c "$WORK/cfg.yaml" > /dev/null 2> "$WORK/run.err" || rc=$?
-[ "$rc" != 0 ] || fail "ferry run started with an invalid regex"
-grep -q "regex" "$WORK/run.err" || { cat "$WORK/run.err"; fail "the error does not name the regex option"; }
-pass "ferry tail: --json/--parser, autodetected JSON/logfmt/text with their own time and level, --level, --where, two files labelled, files created later, SIGINT/SIGTERM exit 0; tail config validated"
+[ "$rc" = 1 ] || fail "ferry run exited $rc on an invalid regex, expected 1"
+grep -q "cfg.yaml:6: inputs\[0\]\.regex: " "$WORK/run.err" || { cat "$WORK/run.err"; fail "the error does not name the regex option"; }
+pass "ferry tail: --json/--parser, autodetected JSON/logfmt/text with their own time and level, --level, --where, two files labelled, files created later, SIGINT/SIGTERM exit 0; tail config validated, a bad regex refused by validate and run"

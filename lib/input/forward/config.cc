@@ -8,6 +8,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "ferry/config/config.h"
 #include "ferry/input/forward.h"
 #include "ferry/obs/redact.h"
 
@@ -17,10 +18,8 @@ namespace {
 using config::OptionSpec;
 using config::OptionType;
 
-[[noreturn]] void badValue(const config::Section& s, const std::string& key,
-                           const std::string& why) {
-  const std::string where = s.file.empty() ? "" : fmt::format("{}:{}: ", s.file, s.line);
-  throw std::invalid_argument(fmt::format("{}input '{}': {}: {}", where, s.name, key, why));
+std::unexpected<std::string> bad(const std::string& key, const std::string& why) {
+  return std::unexpected(fmt::format("{}: {}", key, why));
 }
 
 std::expected<uint32_t, std::string> parseMode(std::string_view text) {
@@ -48,8 +47,8 @@ std::expected<ForwardListenAddress, std::string> parseForwardListen(std::string_
       return std::unexpected("a unix socket needs an absolute path (unix:///run/x.sock)");
     }
     if (a.path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-      return std::unexpected(fmt::format("socket path longer than {} bytes",
-                                         sizeof(sockaddr_un{}.sun_path) - 1));
+      return std::unexpected(
+          fmt::format("socket path longer than {} bytes", sizeof(sockaddr_un{}.sun_path) - 1));
     }
     return a;
   }
@@ -138,7 +137,8 @@ const config::OptionTable& forwardInputOptions() {
                  .default_value = "64KiB",
                  .min_value = 512,
                  .max_value = int64_t{16} * 1024 * 1024,
-                 .doc = "Bytes read from a socket at a time (the rest of a large frame: up to 16 times this)."},
+                 .doc = "Bytes read from a socket at a time (the rest of a large frame: up to 16 "
+                        "times this)."},
       OptionSpec{.name = "max_connections",
                  .type = OptionType::kInt,
                  .default_value = "1024",
@@ -156,39 +156,35 @@ const config::OptionTable& forwardInputOptions() {
   return table;
 }
 
-ForwardInputConfig forwardConfigFromSection(const config::Section& s) {
+std::expected<ForwardInputConfig, std::string> forwardSettings(const config::Section& s) {
   ForwardInputConfig c;
-  if (!s.has("listen") || s.getList("listen").empty()) badValue(s, "listen", "required");
+  if (!s.has("listen") || s.getList("listen").empty()) return bad("listen", "required");
   for (const auto& text : s.getList("listen")) {
     auto address = parseForwardListen(text);
-    if (!address) badValue(s, "listen", fmt::format("'{}': {}", text, address.error()));
+    if (!address) return bad("listen", fmt::format("'{}': {}", text, address.error()));
     c.listen.push_back(std::move(*address));
   }
   if (s.has("tag_prefix")) c.tag_prefix = s.getString("tag_prefix");
-  if (s.has("shared_key")) {
-    c.shared_key = s.getString("shared_key");
-    obs::addSecret(c.shared_key); // masked in every log line
-  }
+  if (s.has("shared_key")) c.shared_key = s.getString("shared_key");
   if (s.has("self_hostname")) c.self_hostname = s.getString("self_hostname");
   if (s.has("socket_mode")) {
     auto mode = parseMode(s.getString("socket_mode"));
-    if (!mode) badValue(s, "socket_mode", mode.error());
+    if (!mode) return bad("socket_mode", mode.error());
     c.socket_mode = *mode;
   }
   if (s.has("tls_cert")) c.tls_cert = s.getString("tls_cert");
   if (s.has("tls_key")) c.tls_key = s.getString("tls_key");
   if (c.tls_cert.empty() != c.tls_key.empty()) {
-    badValue(s, c.tls_cert.empty() ? "tls_cert" : "tls_key",
-             "tls_cert and tls_key go together");
+    return bad(c.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
   }
   const bool has_tcp = std::any_of(c.listen.begin(), c.listen.end(), [](const auto& a) {
     return a.kind == ForwardListenAddress::Kind::kTcp;
   });
   if (!c.shared_key.empty() && !has_tcp) {
-    badValue(s, "shared_key", "the handshake applies to TCP listeners and none is configured");
+    return bad("shared_key", "the handshake applies to TCP listeners and none is configured");
   }
   if (!c.tls_cert.empty() && !has_tcp) {
-    badValue(s, "tls_cert", "TLS applies to TCP listeners and none is configured");
+    return bad("tls_cert", "TLS applies to TCP listeners and none is configured");
   }
   auto size = [&](const char* key, size_t fallback) {
     return s.has(key) ? static_cast<size_t>(s.getInt(key)) : fallback;
@@ -205,10 +201,17 @@ ForwardInputConfig forwardConfigFromSection(const config::Section& s) {
     } else if (policy == "drop") {
       c.record_too_large = forward::RecordTooLarge::kDrop;
     } else {
-      badValue(s, "record_too_large", "expected drop or truncate");
+      return bad("record_too_large", "expected drop or truncate");
     }
   }
   return c;
+}
+
+ForwardInputConfig forwardConfigFromSection(const config::Section& s) {
+  auto c = forwardSettings(s);
+  if (!c) throw std::invalid_argument(config::sectionDiagnostic(s, c.error()).format());
+  if (!c->shared_key.empty()) obs::addSecret(c->shared_key); // masked in every log line
+  return std::move(*c);
 }
 
 InputPtr makeForwardInput(const config::Section& section) {

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "ferry/config/config.h"
 #include "ferry/config/units.h"
 #include "tail_engine.h"
 
@@ -29,7 +30,8 @@ std::string dbPathFor(const std::string& name, const std::string& state_dir) {
   return (state_dir.empty() ? std::string(".") : state_dir) + "/" + file;
 }
 
-MultilineOptions multilineFromMap(const std::map<std::string, std::string>& map) {
+std::expected<MultilineOptions, std::string>
+multilineFromMap(const std::map<std::string, std::string>& map) {
   MultilineOptions m;
   for (const auto& [key, value] : map) {
     if (key == "start") {
@@ -40,20 +42,20 @@ MultilineOptions multilineFromMap(const std::map<std::string, std::string>& map)
       m.parsers = splitNames(value);
     } else if (key == "timeout") {
       const auto ms = config::parseDuration(value);
-      if (!ms) throw std::invalid_argument("multiline.timeout: " + ms.error());
-      if (*ms <= 0) throw std::invalid_argument("multiline.timeout: must be more than 0");
+      if (!ms) return std::unexpected("multiline.timeout: " + ms.error());
+      if (*ms <= 0) return std::unexpected("multiline.timeout: must be more than 0");
       m.timeout = std::chrono::milliseconds(*ms);
     } else {
-      throw std::invalid_argument("multiline." + key +
-                                  ": unknown key (expected start, preset, parser or timeout)");
+      return std::unexpected("multiline." + key +
+                             ": unknown key (expected start, preset, parser or timeout)");
     }
   }
   if (!map.empty() && !m.enabled()) {
-    throw std::invalid_argument("multiline: needs start (a regex), preset (java, python, go) or "
-                                "parser (docker, cri, go, python, java, ruby)");
+    return std::unexpected("multiline: needs start (a regex), preset (java, python, go) or "
+                           "parser (docker, cri, go, python, java, ruby)");
   }
   if (!m.start.empty() + !m.preset.empty() + !m.parsers.empty() > 1) {
-    throw std::invalid_argument("multiline: give one of start, preset or parser");
+    return std::unexpected("multiline: give one of start, preset or parser");
   }
   return m;
 }
@@ -180,8 +182,8 @@ const config::OptionTable& tailInputOptions() {
   return table;
 }
 
-TailInputConfig tailConfigFromSection(const config::Section& section,
-                                      const std::string& state_dir) {
+std::expected<TailInputConfig, std::string> tailSettings(const config::Section& section,
+                                                         const std::string& state_dir) {
   TailInputConfig c;
   c.paths = section.getList("path");
   c.exclude_paths = section.getList("exclude_path");
@@ -192,7 +194,9 @@ TailInputConfig tailConfigFromSection(const config::Section& section,
   c.parser.regex = section.getString("regex");
   c.parser.time_key = section.getString("time_key");
   c.parser.time_format = section.getString("time_format");
-  c.multiline = multilineFromMap(section.getMap("multiline"));
+  auto multiline = multilineFromMap(section.getMap("multiline"));
+  if (!multiline) return std::unexpected(multiline.error());
+  c.multiline = std::move(*multiline);
   c.max_line_bytes = static_cast<size_t>(section.getInt("max_line_bytes"));
   c.long_lines = section.getString("long_lines") == "truncate" ? LongLineMode::kTruncate
                                                                : LongLineMode::kSplit;
@@ -205,25 +209,40 @@ TailInputConfig tailConfigFromSection(const config::Section& section,
   c.max_open_files = static_cast<size_t>(section.getInt("max_open_files"));
   c.inotify = section.getBool("inotify");
   c.exit_on_eof = section.getBool("exit_on_eof");
-  if (c.paths.empty()) throw std::invalid_argument("path: at least one glob is needed");
+  if (c.paths.empty()) return std::unexpected("path: at least one glob is needed");
   if (c.parser.type == "regex" && c.parser.regex.empty()) {
-    throw std::invalid_argument("regex: parser regex needs a regex");
+    return std::unexpected("regex: parser regex needs a regex");
   }
   if (c.parser.type != "regex" && !c.parser.regex.empty()) {
-    throw std::invalid_argument("regex: only used with parser: regex");
+    return std::unexpected("regex: only used with parser: regex");
+  }
+  // What TailEngine compiles when it is built: a regex or time format it would refuse is a
+  // config error here, before anything starts.
+  if (auto parser = codec::makeLineParser(c.parser); !parser) {
+    return std::unexpected(parser.error());
+  }
+  if (c.multiline.enabled()) {
+    if (auto rules = MultilineRules::create(c.multiline); !rules) {
+      return std::unexpected(rules.error());
+    }
   }
   return c;
 }
 
+TailInputConfig tailConfigFromSection(const config::Section& section,
+                                      const std::string& state_dir) {
+  auto c = tailSettings(section, state_dir);
+  if (!c) throw std::invalid_argument(config::sectionDiagnostic(section, c.error()).format());
+  return std::move(*c);
+}
+
 InputPtr makeTailInput(const config::Section& section, const std::string& state_dir) {
+  auto config = tailConfigFromSection(section, state_dir);
   try {
-    return std::make_unique<TailInput>(tailConfigFromSection(section, state_dir));
+    return std::make_unique<TailInput>(std::move(config));
   } catch (const std::invalid_argument& e) {
     // Where it was declared, as config errors say it.
-    throw std::invalid_argument(section.file.empty()
-                                    ? "input " + section.name + ": " + e.what()
-                                    : section.file + ":" + std::to_string(section.line) +
-                                          ": input " + section.name + ": " + e.what());
+    throw std::invalid_argument(config::sectionDiagnostic(section, e.what()).format());
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "ferry/config/config.h"
 #include "ferry/input/tcp.h"
 
 namespace ferry::input {
@@ -62,7 +63,7 @@ const config::OptionTable& tcpInputOptions() {
   return table;
 }
 
-TcpInputConfig tcpConfigFromSection(const config::Section& s) {
+std::expected<TcpInputConfig, std::string> tcpSettings(const config::Section& s) {
   TcpInputConfig c;
   if (s.has("listen")) c.host = s.getString("listen");
   if (s.has("port")) c.port = static_cast<uint16_t>(s.getInt("port"));
@@ -70,16 +71,18 @@ TcpInputConfig tcpConfigFromSection(const config::Section& s) {
   if (s.has("format"))
     c.format = s.getString("format") == "none" ? tcp::Format::kNone : tcp::Format::kJson;
   if (s.has("separator")) c.separator = tcp::unescapeSeparator(s.getString("separator"));
-  if (c.separator.empty()) {
-    const std::string where = s.file.empty() ? "" : fmt::format("{}:{}: ", s.file, s.line);
-    throw std::invalid_argument(
-        fmt::format("{}input '{}': separator: must not be empty", where, s.name));
-  }
+  if (c.separator.empty()) return std::unexpected("separator: must not be empty");
   if (s.has("chunk_size")) c.chunk_size = static_cast<size_t>(s.getInt("chunk_size"));
   if (s.has("buffer_size")) c.buffer_size = static_cast<size_t>(s.getInt("buffer_size"));
   if (s.has("max_connections"))
     c.max_connections = static_cast<size_t>(s.getInt("max_connections"));
   return c;
+}
+
+TcpInputConfig tcpConfigFromSection(const config::Section& s) {
+  auto c = tcpSettings(s);
+  if (!c) throw std::invalid_argument(config::sectionDiagnostic(s, c.error()).format());
+  return std::move(*c);
 }
 
 InputPtr makeTcpInput(const config::Section& section) {

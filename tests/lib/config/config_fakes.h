@@ -44,7 +44,7 @@ inline OptionSpec withChoices(OptionSpec s, std::vector<std::string> values) {
   return s;
 }
 
-// forward/stdin/tail inputs, add_fields filter, datadog/stdout outputs.
+// forward/stdin/tail inputs, add_fields filter, datadog/stdout/null outputs.
 struct FakeTables {
   OptionTable forward = {
       withRequired(spec("listen", OptionType::kString)),
@@ -78,6 +78,7 @@ struct FakeTables {
   };
   OptionTable stdout_output = {
       withChoices(spec("format", OptionType::kEnum, "json"), {"json", "text"})};
+  OptionTable null_output = {};
 
   TableLookup lookup() const {
     return [this](const std::string& kind, const std::string& type) -> const OptionTable* {
@@ -87,6 +88,7 @@ struct FakeTables {
       if (kind == "filter" && type == "add_fields") return &add_fields;
       if (kind == "output" && type == "datadog") return &datadog;
       if (kind == "output" && type == "stdout") return &stdout_output;
+      if (kind == "output" && type == "null") return &null_output;
       return nullptr;
     };
   }

@@ -395,6 +395,46 @@ outputs:
   EXPECT_EQ(all[1].line, 4);
 }
 
+// Fluent Bit users write `type: null`, which YAML reads as null: it names the null output.
+TEST_F(LoaderTest, UnquotedNullTypeIsTheNullOutput) {
+  const Config c = load(R"(inputs:
+  - type: stdin
+outputs:
+  - type: null
+  - type: NULL
+    name: b
+  - type: ~   # the other spelling
+    name: c
+  - {type: null, name: d}
+  - type: "null"
+    name: e
+)");
+  ASSERT_EQ(c.outputs.size(), 5u);
+  for (const auto& o : c.outputs) {
+    EXPECT_EQ(o.section.type, "null") << o.section.name;
+    EXPECT_EQ(o.section.table, &tables_.null_output) << o.section.name;
+  }
+  EXPECT_EQ(c.outputs[0].section.name, "null.0");
+}
+
+TEST_F(LoaderTest, NullTypeOfAnInputOrFilterAndAnEmptyTypeAreClearErrors) {
+  const auto all = errors(R"(inputs:
+  - type: null
+filters:
+  - type: ~
+outputs:
+  - type:
+  - type:   # nothing here either
+  - type: nullish
+)");
+  ASSERT_EQ(all.size(), 5u) << dump(all);
+  EXPECT_EQ(all[0].format(), "test.yaml:2: inputs[0].type: inputs have no null type (null names an output)");
+  EXPECT_EQ(all[1].format(), "test.yaml:4: filters[0].type: filters have no null type (null names an output)");
+  EXPECT_EQ(all[2].format(), "test.yaml:6: outputs[0].type: must not be empty");
+  EXPECT_EQ(all[3].format(), "test.yaml:7: outputs[1].type: must not be empty");
+  EXPECT_EQ(all[4].format(), "test.yaml:8: outputs[2].type: unknown output type 'nullish'");
+}
+
 TEST_F(LoaderTest, FiltersTakeMatchAndMaps) {
   const Config c = load(R"(inputs:
   - type: stdin

@@ -27,6 +27,17 @@ struct RegexOptions {
   bool log_engine = true;
 };
 
+// While one is alive, compile() on this thread logs no engine choice whatever its options: for
+// a dry check that runs the very code a component's start-up runs (the built-in inputs' and
+// filters' settings checks at config load), so each pattern is reported once, when built.
+class QuietRegexEngineLog {
+public:
+  QuietRegexEngineLog();
+  ~QuietRegexEngineLog();
+  QuietRegexEngineLog(const QuietRegexEngineLog&) = delete;
+  QuietRegexEngineLog& operator=(const QuietRegexEngineLog&) = delete;
+};
+
 class Regex {
 public:
   // PCRE2's budget per match: backtracking steps, and nesting depth for the interpreter.

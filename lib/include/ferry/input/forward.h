@@ -48,8 +48,12 @@ struct ForwardInputConfig {
 };
 
 const config::OptionTable& forwardInputOptions();
-// Reads a validated section. Throws std::invalid_argument naming the key on a value the
-// option types cannot check (a listen address, a socket mode, a lone tls_cert).
+// Reads a validated section, with nothing opened: the registry's settings check and the
+// factory alike. An error names the key on a value the option types cannot check (a listen
+// address, a socket mode, a lone tls_cert): "listen: 'udp://x': expected ...".
+std::expected<ForwardInputConfig, std::string> forwardSettings(const config::Section& section);
+// The same, throwing std::invalid_argument naming the file and line too; registers the
+// shared_key as a secret masked in the log.
 ForwardInputConfig forwardConfigFromSection(const config::Section& section);
 InputPtr makeForwardInput(const config::Section& section);
 

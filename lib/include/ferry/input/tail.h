@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <expected>
 #include <memory>
 #include <string>
 #include <thread>
@@ -40,9 +41,13 @@ struct TailInputConfig {
 };
 
 const config::OptionTable& tailInputOptions();
-// Reads a validated section; state_dir is where tail.db goes when `db` is not set. Throws
-// std::invalid_argument naming the key for what the option types cannot check (a regex, a
-// time format, the multiline map).
+// Reads a validated section; state_dir is where tail.db goes when `db` is not set. Opens
+// nothing (the registry's settings check runs it too) but compiles what TailEngine will (the
+// parser, the multiline rules); an error names the key for what the option types cannot
+// check: "multiline.start: missing )", "regex: ...", "time_format: ...".
+std::expected<TailInputConfig, std::string> tailSettings(const config::Section& section,
+                                                         const std::string& state_dir);
+// The same, throwing std::invalid_argument naming the file and line too.
 TailInputConfig tailConfigFromSection(const config::Section& section, const std::string& state_dir);
 InputPtr makeTailInput(const config::Section& section, const std::string& state_dir);
 

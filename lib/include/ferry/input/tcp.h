@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -80,7 +81,10 @@ struct TcpInputConfig {
 };
 
 const config::OptionTable& tcpInputOptions();
-// Reads a validated section; throws std::invalid_argument naming the key on a bad value.
+// Reads a validated section, with nothing opened (the registry's settings check runs it too);
+// an error names the key: "separator: must not be empty".
+std::expected<TcpInputConfig, std::string> tcpSettings(const config::Section& section);
+// The same, throwing std::invalid_argument naming the file, line and key.
 TcpInputConfig tcpConfigFromSection(const config::Section& section);
 InputPtr makeTcpInput(const config::Section& section);
 class TcpInput final : public Input {
