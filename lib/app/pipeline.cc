@@ -180,7 +180,7 @@ struct Pipeline::OutputStore {
   uint64_t reading_seq = UINT64_MAX;          // storage thread: entry being fed from disk
   std::mutex mu;
   std::set<uint64_t> outstanding;                            // entries handed over, unresolved
-  // Entries whose batch a filter still holds records of (multiline, concat_partial): the
+  // Entries whose batch a multiline filter may still hold records of (holdEntry): the
   // cursor stays before them until the records made from them are resolved.
   std::multiset<uint64_t> held;
   std::unordered_map<const core::Batch*, uint64_t> seq_of; // batch handed over → its entry
@@ -679,15 +679,14 @@ uint64_t Pipeline::outputCursor(size_t output) {
   return cursor;
 }
 
-// Only with a multiline filter configured: the hold lasts until every output has resolved
-// the batch, so a dead output also keeps a healthy one's cursor back (after a restart the
-// healthy one may then resend, never lose). Without one, each output's own outstanding
-// entries bound its cursor, and outputs stay isolated.
 // A stored batch about to go through the filters: its entry stays unreleased (for `output`,
 // or every output when SIZE_MAX) until the batch's finalizer runs, which a filter holding
 // some of its records delays until the records made from them are resolved. Reassembly
 // state is thus covered by the disk buffer: after a crash the entry is read again, through
-// the filters again.
+// the filters again. Called only with a multiline filter configured: the hold lasts until
+// every output has resolved the batch, so a dead output also keeps a healthy one's cursor
+// back (after a restart the healthy one may resend, never lose). Without one, each output's
+// own outstanding entries bound its cursor, and outputs stay isolated.
 void Pipeline::holdEntry(core::Batch& batch, uint64_t seq, size_t output) {
   const size_t first = output == SIZE_MAX ? 0 : output;
   const size_t last = output == SIZE_MAX ? output_stores_.size() : output + 1;
