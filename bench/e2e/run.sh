@@ -96,7 +96,7 @@ YAML
 scenario_stdin_null_storage_interval() { stdin_run stdin_null_storage_interval interval; }
 scenario_stdin_null_storage_always() { stdin_run stdin_null_storage_always always; }
 
-NULL_OUTPUT='  - type: "null"
+NULL_OUTPUT='  - type: null
     match: "*"'
 
 scenario_tail_null() {

@@ -97,7 +97,7 @@ good good_firehose '  - type: firehose' "    delivery_stream: logs_prod-1.$(prin
 good good_datadog '  - type: datadog' '    api_key: 0123456789abcdef' '    url: http://127.0.0.1:9/api/v2/logs'
 good good_file '  - type: file' "    path: $WORK/out.jsonl" '    file_mode: "0600"'
 good good_stdout '  - type: stdout' '    format: pretty'
-good good_null '  - type: "null"'
+good good_null '  - type: null'
 
 # A path that cannot be opened is a runtime failure (exit 2), not a config error: validate
 # accepts it (the directory may exist on the host it runs on).

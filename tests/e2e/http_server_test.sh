@@ -18,7 +18,7 @@ inputs:
   - type: tail
     path: $WORK/logs/*.log
 outputs:
-  - type: "null"
+  - type: null
 YAML
 "$FERRY_BIN" run -c "$WORK/ferry.yaml" 2>"$WORK/ferry.err" &
 PID=$!

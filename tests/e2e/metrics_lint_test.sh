@@ -38,7 +38,7 @@ outputs:
     path: $WORK/out.jsonl
     flush_interval: 100ms
   - type: stdout
-  - type: "null"
+  - type: null
   - type: datadog
     api_key: e2e-not-a-key
     url: http://127.0.0.1:$DEAD/api/v2/logs

@@ -21,7 +21,7 @@ outputs:
   - type: stdout
   - type: file
     path: /tmp/ferry-packaging-test.jsonl
-  - type: "null"
+  - type: null
 YAML
 validate_with() { # BINARY → runs validate on the config above, prints output
   DD_API_KEY=k "$1" validate -c "$WORK/all-plugins.yaml" 2>&1

@@ -46,7 +46,7 @@ inputs:
   - type: forward
     listen: tcp://127.0.0.1:$PORT
 outputs:
-  - type: "null"
+  - type: null
 YAML
 touch "$WORK/notes"
 NOTIFY_SOCKET="$SOCK" "$FERRY_BIN" run -c "$WORK/f.yaml" 2>"$WORK/ferry.err" &

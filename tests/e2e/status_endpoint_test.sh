@@ -35,7 +35,7 @@ outputs:
   - type: file
     path: $WORK/out.jsonl
     flush_interval: 100ms
-  - type: "null"
+  - type: null
 YAML
 "$FERRY_BIN" run -c "$WORK/ok.yaml" 2>"$WORK/ok.err" &
 PID=$!

@@ -152,7 +152,7 @@ inputs:
     regex: '$1'
     multiline: { preset: java, timeout: 3s }
 outputs:
-  - type: "null"
+  - type: null
 YAML
 }
 tail_config '(?P<msg>.*)'

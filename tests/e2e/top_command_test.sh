@@ -24,7 +24,7 @@ inputs:
     read_from_head: true
     refresh_interval: 200ms
 outputs:
-  - type: "null"
+  - type: null
     name: sink
     buffer: { max_bytes: 8MiB }
   - type: datadog
