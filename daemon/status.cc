@@ -88,45 +88,33 @@ std::string metricsJson(const app::Pipeline& pipeline, const config::Config& con
   return std::string(out.view());
 }
 
-// Fluent Bit's Prometheus names (fluentbit_*{name=...}), then ferry's own series.
+// Fluent Bit's Prometheus names (fluentbit_*{name=...}), then ferry's own series. The
+// fluentbit_* families go through a registry of their own, so they are written (and their
+// labels escaped) exactly as ferry's are.
 std::string metricsPrometheus(const app::Pipeline& pipeline, const config::Config& config,
                               const obs::Metrics& m, uint64_t uptime_s) {
-  std::string out;
-  auto series = [&](const char* metric, const char* help, auto&& value_of, const auto& names) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", metric, help, metric);
-    for (const auto& name : names)
-      out += fmt::format("{}{{name=\"{}\"}} {}\n", metric, name, value_of(name));
-  };
-  std::vector<std::string> inputs, outputs;
-  for (const auto& s : config.inputs)
-    inputs.push_back(s.name);
-  for (const auto& o : pipeline.outputs())
-    outputs.push_back(o->name());
-  series(
-      "fluentbit_input_records_total", "Number of input records.",
-      [&](const std::string& n) { return inputCounts(m, n).first; }, inputs);
-  series(
-      "fluentbit_input_bytes_total", "Number of input bytes.",
-      [&](const std::string& n) { return inputCounts(m, n).second; }, inputs);
-  series(
-      "fluentbit_output_proc_records_total", "Number of processed output records.",
-      [&](const std::string& n) { return outputCounts(m, n).proc_records; }, outputs);
-  series(
-      "fluentbit_output_errors_total", "Number of output errors.",
-      [&](const std::string& n) { return outputCounts(m, n).errors; }, outputs);
-  series(
-      "fluentbit_output_retries_total", "Number of output retries.",
-      [&](const std::string& n) { return outputCounts(m, n).retries; }, outputs);
-  series(
-      "fluentbit_output_retries_failed_total", "Number of abandoned batches.",
-      [&](const std::string& n) { return outputCounts(m, n).retries_failed; }, outputs);
-  series(
-      "fluentbit_output_dropped_records_total", "Number of dropped records.",
-      [&](const std::string& n) { return outputCounts(m, n).dropped_records; }, outputs);
-  out += fmt::format("# HELP fluentbit_uptime Number of seconds that Fluent Bit has been running.\n"
-                     "# TYPE fluentbit_uptime counter\nfluentbit_uptime {}\n",
-                     uptime_s);
-  return out + m.renderPrometheus();
+  obs::Metrics fb(false);
+  for (const auto& s : config.inputs) {
+    const auto [records, bytes] = inputCounts(m, s.name);
+    const obs::Labels l{{"name", s.name}};
+    fb.counter("fluentbit_input_records_total", l, "Number of input records.").add(records);
+    fb.counter("fluentbit_input_bytes_total", l, "Number of input bytes.").add(bytes);
+  }
+  for (const auto& o : pipeline.outputs()) {
+    const OutputCounts c = outputCounts(m, o->name());
+    const obs::Labels l{{"name", o->name()}};
+    fb.counter("fluentbit_output_proc_records_total", l, "Number of processed output records.")
+        .add(c.proc_records);
+    fb.counter("fluentbit_output_errors_total", l, "Number of output errors.").add(c.errors);
+    fb.counter("fluentbit_output_retries_total", l, "Number of output retries.").add(c.retries);
+    fb.counter("fluentbit_output_retries_failed_total", l, "Number of abandoned batches.")
+        .add(c.retries_failed);
+    fb.counter("fluentbit_output_dropped_records_total", l, "Number of dropped records.")
+        .add(c.dropped_records);
+  }
+  fb.counter("fluentbit_uptime", {}, "Number of seconds that Fluent Bit has been running.")
+      .add(uptime_s);
+  return fb.renderPrometheus() + m.renderPrometheus();
 }
 
 } // namespace

@@ -71,8 +71,8 @@ const OptionTable& httpTable() {
                      "More requests refused for good by the sinks than this in hc_period: unhealthy."),
               0, kUnbounded),
       bounded(option("hc_retry_failure_count", OptionType::kInt, "5",
-                     "More requests given up (retries exhausted, or refused for good) than this "
-                     "in hc_period: unhealthy."),
+                     "More requests given up after retry.max_attempts than this in hc_period: "
+                     "unhealthy (Fluent Bit's retries_failed)."),
               0, kUnbounded),
       bounded(option("hc_period", OptionType::kDuration, "60s",
                      "The window of the hc_* counts."),

@@ -124,6 +124,10 @@ int64_t Section::getInt(const std::string& key) const {
   return v != nullptr ? v->number : 0;
 }
 
+int64_t Section::getIntOr(const std::string& key, int64_t fallback) const {
+  return has(key) ? getInt(key) : fallback;
+}
+
 const std::vector<std::string>& Section::getList(const std::string& key) const {
   static const std::vector<std::string> kEmpty;
   const OptionValue* v = findValue(*this, key);

@@ -241,10 +241,6 @@ private:
   core::ByteBuffer head_buffer_;
 };
 
-int64_t intOr(const config::Section& s, const std::string& key, int64_t fallback) {
-  return s.has(key) ? s.getInt(key) : fallback;
-}
-
 } // namespace
 
 const config::OptionTable& concatPartialOptions() {
@@ -291,9 +287,9 @@ FilterPtr makeConcatPartial(const config::Section& s) {
     return std::make_unique<PassThrough>();
   }
   return makePartialMessageJoin(s.has("key") ? s.getString("key") : "log",
-                                static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024)),
-                                std::chrono::milliseconds(intOr(s, "timeout", 5000)),
-                                static_cast<size_t>(intOr(s, "max_groups", 1024)));
+                                static_cast<size_t>(s.getIntOr("max_bytes", 1024 * 1024)),
+                                std::chrono::milliseconds(s.getIntOr("timeout", 5000)),
+                                static_cast<size_t>(s.getIntOr("max_groups", 1024)));
 }
 
 FilterPtr makePartialMessageJoin(std::string key, size_t max_bytes,

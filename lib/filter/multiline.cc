@@ -16,6 +16,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "ferry/codec/msgpack_scan.h"
 #include "ferry/codec/parsers.h"
 #include "ferry/core/strings.h"
 #include "ferry/filter/filters.h"
@@ -156,10 +157,8 @@ private:
       text = f.value;
       return true;
     }
-    std::string scratch;
-    const auto type = static_cast<uint8_t>(f.value.empty() ? 0xc0 : f.value.front());
-    const bool str = (type >= 0xa0 && type <= 0xbf) || type == 0xd9 || type == 0xda || type == 0xdb;
-    return str && fieldText(f, scratch, text);
+    input::forward::MsgpackCursor c(f.value); // a field's value as packed: only a str is a line
+    return c.readStr(text);
   }
 
   Stream& stream(const std::string& tag) {
@@ -188,10 +187,6 @@ private:
   std::vector<uint64_t> stack_;
   std::string scratch_, key_scratch_, context_;
 };
-
-int64_t intOr(const config::Section& s, const std::string& key, int64_t fallback) {
-  return s.has(key) ? s.getInt(key) : fallback;
-}
 
 } // namespace
 
@@ -271,7 +266,7 @@ multilineRules(const config::Section& s, std::chrono::milliseconds flush) {
 }
 
 std::chrono::milliseconds flushOf(const config::Section& s) {
-  return std::chrono::milliseconds(intOr(s, "flush_ms", 2000));
+  return std::chrono::milliseconds(s.getIntOr("flush_ms", 2000));
 }
 
 } // namespace
@@ -282,7 +277,7 @@ SettingsResult checkMultiline(const config::Section& s) {
 
 FilterPtr makeMultiline(const config::Section& s) {
   const std::string key = s.has("key_content") ? s.getString("key_content") : "log";
-  const auto max_bytes = static_cast<size_t>(intOr(s, "max_bytes", 1024 * 1024));
+  const auto max_bytes = static_cast<size_t>(s.getIntOr("max_bytes", 1024 * 1024));
   const std::chrono::milliseconds flush = flushOf(s);
   auto rules = settingsOrThrow(s, multilineRules(s, flush));
   if (!rules) return makePartialMessageJoin(key, max_bytes, flush, 1024);

@@ -94,7 +94,7 @@ std::optional<ProcessStats::Stat> parseProcStat(std::string_view text, double ti
 ProcessStats sampleProcess() {
   ProcessStats p;
   const auto stat = readSmallFile("/proc/self/stat");
-  const auto boot = bootTime();
+  static const std::optional<double> boot = bootTime(); // fixed while the system is up
   if (stat && boot) {
     p.stat = parseProcStat(*stat, static_cast<double>(sysconf(_SC_CLK_TCK)),
                            static_cast<double>(sysconf(_SC_PAGESIZE)), *boot);

@@ -82,6 +82,7 @@ struct Section {
   const std::string& getString(const std::string& key) const; // "" when unset
   bool getBool(const std::string& key) const;
   int64_t getInt(const std::string& key) const; // also sizes (bytes), durations (ms)
+  int64_t getIntOr(const std::string& key, int64_t fallback) const; // `fallback` when unset
   const std::vector<std::string>& getList(const std::string& key) const;
   const std::map<std::string, std::string>& getMap(const std::string& key) const;
   // The options as a JSON object (sizes in bytes, durations in ms, lists as arrays, unset
