@@ -91,3 +91,11 @@ exec 5>&-
 wait_exit "$slow_pid" 20
 [ "$RC" = 0 ] || fail "slow-writer run exited $RC"
 pass "lines from a paused writer ship while the pipe stays open"
+
+# The README's first command, as written (the embedded default config: stdin → stdout; its
+# forward inputs keep it running, so it is stopped as a user would, with Ctrl-C, after 3 s).
+rc=0
+out=$(cd "$WORK" && printf 'hello\nworld\n' | env -u FERRY_CONFIG -u FERRY_CONFIG_YAML timeout --preserve-status -s INT 3 "$FERRY_BIN" run 2> "$WORK/err-default.txt") || rc=$?
+[ "$rc" = 0 ] || { cat "$WORK/err-default.txt"; fail "ferry run on the default config: exit $rc after Ctrl-C"; }
+[ "$(printf '%s\n' "$out" | grep -c -e hello -e world)" = 2 ] || { echo "$out"; fail "default config: hello and world not both printed"; }
+pass "the README's stdin example prints both lines"

@@ -130,6 +130,16 @@ assert sorted((r["file"], r["msg"]) for r in recs) == [("api.log", "api says 1")
 assert all(list(r)[:2] == ["file", "date"] for r in recs), recs
 PY
 
+# The README's glob form, as written there: `ferry tail 'services/*.log' worker.log`.
+mkdir -p "$WORK/services"
+echo '{"level":"info","msg":"from a"}' > "$WORK/services/a.log"
+echo '{"level":"info","msg":"from b"}' > "$WORK/services/b.log"
+echo '{"level":"info","msg":"from worker"}' > "$WORK/worker.log"
+(cd "$WORK" && EXPECT=3 tail_once "$WORK/glob.out" 'services/*.log' worker.log) || fail "tail with a glob"
+sed -E 's/ [0-9]{4}-[0-9-]+ [0-9:.]+ / TIME /' "$WORK/glob.out" | sort > "$WORK/glob.cut"
+printf '%s\n' 'a.log      | TIME INFO  from a' 'b.log      | TIME INFO  from b' \
+  'worker.log | TIME INFO  from worker' | diff - "$WORK/glob.cut" || fail "glob: not every file shown with its label"
+
 # Usage errors exit 1.
 rc=0; "$FERRY_BIN" tail > /dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "ferry tail without a path exited $rc"

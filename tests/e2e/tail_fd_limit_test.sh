@@ -74,7 +74,11 @@ health_says '^200' || fail "/health stopped answering"
 open_files=$(metric 'ferry_input_files_open{')
 parked=$(metric 'ferry_input_files_parked_total{')
 exhausted=$(metric 'ferry_input_fd_exhausted_total{')
-[ "$open_files" -le $((LIMIT / 2)) ] || fail "ferry_input_files_open is $open_files, above half the limit"
+curl -sf --max-time 2 "http://$HTTP/metrics" | grep -q '^ferry_input_files_open{' || fail "no ferry_input_files_open series"
+[ "$open_files" -gt 0 ] && [ "$open_files" -le $((LIMIT / 2)) ] ||
+  fail "ferry_input_files_open is $open_files, not within (0, half the limit]"
+peak_fds=$(cat "$WORK/peak_fds" 2>/dev/null || echo 0)
+[ "$peak_fds" -gt 0 ] && [ "$peak_fds" -lt "$LIMIT" ] || fail "peak descriptors $peak_fds, not below the limit $LIMIT"
 [ "$parked" -gt 0 ] || fail "no file was parked: the budget was not used"
 sleep 1 # anything more would be a duplicate
 elapsed=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")

@@ -50,7 +50,19 @@ TEST(ProcessMetricsTest, SamplesThisProcess) {
   ASSERT_TRUE(p.stat);
   EXPECT_GT(p.stat->resident_bytes, 1 << 20);
   EXPECT_GT(p.stat->virtual_bytes, p.stat->resident_bytes);
-  EXPECT_GE(p.stat->cpu_seconds, 0);
+  // CPU time grows with work done: spin for 50 ms of this process' CPU time (ticks are 10 ms).
+  const auto cpu_now = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+  };
+  const double until = cpu_now() + 0.05;
+  volatile uint64_t spin = 0;
+  while (cpu_now() < until)
+    spin = spin + 1;
+  const ProcessStats later = sampleProcess();
+  ASSERT_TRUE(later.stat);
+  EXPECT_GT(later.stat->cpu_seconds, p.stat->cpu_seconds);
   const double now = static_cast<double>(std::time(nullptr));
   EXPECT_LE(p.stat->start_time_seconds, now + 1);
   EXPECT_GT(p.stat->start_time_seconds, now - 3600);
