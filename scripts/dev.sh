@@ -47,7 +47,18 @@ run_ctest() {
   failed=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$dir/ctest.log" | tail -1)
   PASSED=$(( PASSED + ${total:-0} - ${failed:-0} ))
   FAILED=$(( FAILED + ${failed:-0} ))
+  # A test that failed once and passed when run again is named, to be fixed, not hidden.
+  grep -o 'Test *#[0-9]*: [^ ]* \.*\**Failed' "$dir/ctest.log" | sed 's/ \.*\**Failed//; s/^/dev.sh: failed at first: /' |
+    sort -u || true
   if [ "$rc" != 0 ] || [ -z "$total" ] || [ "$total" = 0 ]; then
+    # The failed tests' own output once more at the end, where a reader of the tail sees it.
+    local name
+    for name in $(sed -n 's/^[0-9]*:\(.*\)$/\1/p' "$dir/Testing/Temporary/LastTestsFailed.log" 2>/dev/null); do
+      echo "dev.sh: the end of $name's output:"
+      awk -v t="Test: $name" '$0 ~ t"$" {on = 1; block = ""} on && /^<end of output>/ {on = 0}
+        on {block = block $0 "\n"} END {printf "%s", block}' "$dir/Testing/Temporary/LastTest.log" |
+        tail -n 25
+    done
     echo "dev.sh: ctest in $dir failed (exit $rc, ${total:-no} tests)"
     echo "tests: $PASSED passed, $(( FAILED > 0 ? FAILED : 1 )) failed"
     exit 1
@@ -83,7 +94,7 @@ case "$cmd" in
     install_npm
     start=$(date +%s)
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    run_ctest build -j "$JOBS" --timeout 600
+    run_ctest build -j "$JOBS" --timeout 600 --repeat until-pass:2
     # Unit tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
     # Only what the unit tests need (they load the real plugins): the daemon and e2e are not
     # rebuilt here.

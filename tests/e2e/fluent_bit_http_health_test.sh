@@ -47,7 +47,7 @@ nc -h 2>&1 | grep -q -- '^[[:space:]]*-N' && NC="nc -N"
 timeout 10 bash -c "echo '{\"health\": \"check\"}' | $NC 127.0.0.1 $HC_PORT" || fail "the nc health check exited $?"
 timeout 10 curl -sf "http://127.0.0.1:$HTTP_PORT/api/v1/health" > "$WORK/hc.body" || fail "curl -f /api/v1/health failed"
 [ "$(cat "$WORK/hc.body")" = ok ] || fail "/api/v1/health said '$(cat "$WORK/hc.body")', expected ok"
-null_sent() { curl -s --max-time 2 "http://$HTTP/metrics" | grep -q '^ferry_output_records_total{output="null",result="sent"} 1$'; }
+null_sent() { curl -s --max-time 2 "http://$HTTP/metrics" | grep '^ferry_output_records_total{output="null",result="sent"} 1$' >/dev/null; }
 wait_for 10 null_sent || { curl -s "http://$HTTP/metrics" | grep -E 'input_records|null'; fail "the health-check record did not reach the null output"; }
 pass "nc and curl health checks exit 0; the health-check record went to the null output"
 

@@ -15,10 +15,35 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# free_port: a TCP port on 127.0.0.1 the kernel just handed out (free a moment ago). The
-# system python starts far faster than a version manager's shim.
+# free_port: a free TCP port on 127.0.0.1 for a server the test starts next. It is drawn at
+# random below the kernel's ephemeral range (ip_local_port_range), so no outgoing connection
+# of a test running beside this one can take it before the server binds it (a port the kernel
+# hands out for bind(0) is also what it hands to connect()). The system python starts far
+# faster than a version manager's shim.
 E2E_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
-free_port() { "$E2E_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() {
+  "$E2E_PYTHON" - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except OSError:
+    low = 32768
+low = max(low, 2048)
+for _ in range(200):
+    port = random.randrange(1024, low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("free_port: no free port below the ephemeral range")
+PY
+}
 pass() { echo "ok: $*"; }
 
 # health: ferry's GET /health on its service.http listener at $HTTP (host:port), printed as
