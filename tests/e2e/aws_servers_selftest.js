@@ -54,7 +54,7 @@ function send(port, { method = 'POST', path = '/', headers = {}, body = '' }) {
 
 // A signed JSON 1.1 call. o: service and target; body (object or string); and the faults a
 // case puts in: region/signAs/key/date for the scope, contentType, unsigned (a header
-// added after signing), tamper (the body changed after signing), method, path; the session
+// added after signing), late (more headers added after signing), tamper (the body changed after signing), method, path; the session
 // token of the server unless noToken.
 async function signedCall(port, o) {
   const body = Buffer.isBuffer(o.body) ? o.body : Buffer.from(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
@@ -63,7 +63,7 @@ async function signedCall(port, o) {
     'content-type': o.contentType || 'application/x-amz-json-1.1',
     'x-amz-target': o.target,
   };
-  const late = {};
+  const late = { ...o.late };
   for (const name of o.unsigned || []) {
     late[name] = headers[name];
     delete headers[name];
@@ -91,8 +91,9 @@ async function signedCall(port, o) {
 let cases = 0;
 const invalidSent = {};
 
-// expect(server, name, call, want): runs one case; want = {status, type} for an error,
-// {status: 200, check(json)} for an answer; invalid: whether it breaks a rule of the service.
+// expect(server, name, call, want): runs one case; want = {status, type, message (a regex
+// when the reason matters)} for an error, {status: 200, check(json)} for an answer; invalid:
+// whether it breaks a rule of the service.
 async function expect(server, name, o, want) {
   const port = cfg[server].port;
   const before = (await send(port, { method: 'GET', path: '/stats' })).json;
@@ -103,6 +104,7 @@ async function expect(server, name, o, want) {
   if (want.type) {
     assert.ok(got.json && got.json.__type === want.type, `${where} (want __type ${want.type})`);
     assert.strictEqual(typeof got.json.message, 'string', where);
+    if (want.message) assert.match(got.json.message, want.message, where);
   }
   if (want.check) want.check(got.json, where);
   const grew = after.invalid_requests - before.invalid_requests;
@@ -123,7 +125,8 @@ async function commonRules(server, target, body) {
   await expect(server, 'body changed after signing', c({ tamper: true }), refused(400, 'InvalidSignatureException'));
   await expect(server, 'unknown target', c({ target: `${target}X` }), refused(400, 'UnknownOperationException'));
   await expect(server, 'X-Amz-Target not signed', c({ unsigned: ['x-amz-target'] }), refused(400, 'InvalidSignatureException'));
-  await expect(server, 'another service in the scope', c({ signAs: 'sqs' }), refused(400, 'InvalidSignatureException'));
+  await expect(server, 'another service in the scope', c({ signAs: 'sqs' }),
+    { ...refused(400, 'InvalidSignatureException'), message: /scope service sqs/ });
   await expect(server, 'another region in the scope', c({ region: 'ap-south-2' }), refused(400, 'InvalidSignatureException'));
   await expect(server, 'unknown access key', c({ key: 'AKIAUNKNOWN000000000' }), refused(403, 'UnrecognizedClientException'));
   await expect(server, 'signed 6 minutes ago', c({ date: new Date(Date.now() - 6 * 60000) }), refused(400, 'InvalidSignatureException'));
@@ -143,9 +146,11 @@ async function firehose() {
     ok((j, w) => assert.ok(j.FailedPutCount === 0 && j.RequestResponses.length === 2 && j.RequestResponses.every((r) => r.RecordId), w)));
   await commonRules('firehose', target, put([rec('{"a":1}\n')]).body);
   await expect('firehose', 'no session token', { ...put([rec('{"a":1}\n')]), noToken: true }, refused(403, 'UnrecognizedClientException'));
+  await expect('firehose', 'session token not signed', { ...put([rec('{"a":1}\n')]), noToken: true, late: { 'x-amz-security-token': cfg.firehose.sessionToken } },
+    { ...refused(400, 'InvalidSignatureException'), message: /x-amz-security-token not signed/ });
   await expect('firehose', 'unknown stream', put([rec('{"a":1}\n')], 'other'), refused(400, 'ResourceNotFoundException'));
   await expect('firehose', '501 records', put(Array(501).fill(rec('{"a":1}\n'))), refused(400, 'ValidationException'));
-  await expect('firehose', 'not newline terminated', put([rec('{"a":1}')]), refused(400, 'ValidationException'));
+  await expect('firehose', 'not newline terminated', put([rec('{"a":1} ')]), refused(400, 'ValidationException'));
   await expect('firehose', 'non-canonical base64', put([{ Data: 'eyJhIjoxfQo' }]), refused(400, 'SerializationException'));
   assert.deepStrictEqual(fs.readFileSync(cfg.firehose.out, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n');
 }
@@ -164,9 +169,10 @@ async function cloudwatchLogs() {
 
   await expect(s, 'CreateLogGroup', call('CreateLogGroup', { logGroupName: '/ecs/app', tags: { team: 'logs' } }), ok());
   await expect(s, 'CreateLogGroup again', call('CreateLogGroup', { logGroupName: '/ecs/app' }), answered(400, 'ResourceAlreadyExistsException'));
-  await expect(s, 'PutLogEvents, no such group', put('/ecs/none', 'web', events([now])), answered(400, 'ResourceNotFoundException'));
+  await expect(s, 'PutLogEvents, no such group', put('/ecs/none', 'web', events([now])),
+    { ...answered(400, 'ResourceNotFoundException'), message: /log group does not exist/ });
   await expect(s, 'PutLogEvents, no such stream', put('/ecs/app', 'web', events([now])),
-    { ...answered(400, 'ResourceNotFoundException'), check: (j, w) => assert.match(j.message, /log stream does not exist/, w) });
+    { ...answered(400, 'ResourceNotFoundException'), message: /log stream does not exist/ });
   await expect(s, 'CreateLogStream, no such group', call('CreateLogStream', { logGroupName: '/ecs/none', logStreamName: 'web' }),
     answered(400, 'ResourceNotFoundException'));
   await expect(s, 'CreateLogStream', call('CreateLogStream', { logGroupName: '/ecs/app', logStreamName: 'web' }), ok());
