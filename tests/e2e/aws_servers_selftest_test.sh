@@ -32,7 +32,7 @@ start() {
 start firehose firehose_server.js --stream ferry-e2e-stream --session-token "$TOKEN"
 start logs cloudwatch_logs_server.js
 start logsFaults cloudwatch_logs_server.js --stream /pre/made:one --throttle-first 1 \
-  --unavailable-first 1 --fault-actions PutLogEvents,CreateLogStream
+  --unavailable-first 1 --fault-fraction 0.5 --fault-actions PutLogEvents,CreateLogStream
 start kinesis kinesis_server.js --stream ferry-e2e --shards 2
 start kinesisFaults kinesis_server.js --stream faults --fail-fraction 0.2 --throttle-first 1 \
   --unavailable-first 1

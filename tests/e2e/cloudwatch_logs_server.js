@@ -24,8 +24,9 @@
 // Faults on purpose, on valid calls of the actions in --fault-actions (comma-separated,
 // default PutLogEvents), in this order: --throttle-first N answers the first N
 // ThrottlingException (400), --unavailable-first N the next N ServiceUnavailableException
-// (503). GET /__deny?status=403 (or 401) refuses every valid call as IAM would until
-// GET /__deny?status=0 (aws_strict.js). GET /stats: counts and the groups with their
+// (503); after them --fault-fraction F (< 0.5) answers that share of the calls, spread evenly,
+// ThrottlingException and ServiceUnavailableException alternately. GET /__deny?status=403
+// (or 401) refuses every valid call as IAM would until GET /__deny?status=0 (aws_strict.js). GET /stats: counts and the groups with their
 // retention, tags and streams (also written to --stats-file on SIGTERM).
 'use strict';
 
@@ -99,7 +100,11 @@ function admitted(call) {
     fault();
     return false;
   }
-  return true;
+  if (!nextCallFails()) return true;
+  stats.fraction_faults += 1;
+  if (stats.fraction_faults % 2 === 1) call.error(400, 'ThrottlingException', 'Rate exceeded (a share of the calls)');
+  else call.error(503, 'ServiceUnavailableException', 'The server failed to process the request (a share of the calls)');
+  return false;
 }
 
 function notFound(call, what) {
@@ -142,7 +147,8 @@ async function putRetentionPolicy(call) {
   if (badBody(call, ['logGroupName', 'retentionInDays'], [])) return undefined;
   const days = call.body.retentionInDays;
   if (!RETENTION_DAYS.includes(days)) {
-    return call.invalid(400, BAD_PARAM, `retentionInDays ${JSON.stringify(days)} is not one of ${RETENTION_DAYS.join(', ')}`);
+    return call.invalid(400, BAD_PARAM,
+      `retentionInDays ${JSON.stringify(days)} is not one of ${RETENTION_DAYS.join(', ')}`);
   }
   if (!admitted(call)) return undefined;
   const group = groups.get(call.body.logGroupName);
@@ -192,7 +198,9 @@ function batchRule(events) {
     const e = events[i];
     const shape = aws.checkKeys(e, ['timestamp', 'message']);
     if (shape) return `logEvents[${i}]: ${shape}`;
-    if (!Number.isSafeInteger(e.timestamp) || e.timestamp < 0) return `logEvents[${i}].timestamp ${e.timestamp} is not a time in ms`;
+    if (!Number.isSafeInteger(e.timestamp) || e.timestamp < 0) {
+      return `logEvents[${i}].timestamp ${e.timestamp} is not a time in ms`;
+    }
     if (typeof e.message !== 'string' || e.message.length < 1 || !aws.wellFormed(e.message)) {
       return `logEvents[${i}].message must be a non-empty string of whole code points`;
     }
@@ -206,7 +214,9 @@ function batchRule(events) {
   }
   if (bytes > MAX_BATCH_BYTES) return `Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`;
   const span = events[events.length - 1].timestamp - events[0].timestamp;
-  if (span > MAX_SPAN_MS) return `The batch of log events in a single PutLogEvents request cannot span more than 24 hours (${span} ms)`;
+  if (span > MAX_SPAN_MS) {
+    return `The batch of log events in a single PutLogEvents request cannot span more than 24 hours (${span} ms)`;
+  }
   stats.max_events_seen = Math.max(stats.max_events_seen, events.length);
   stats.max_batch_bytes_seen = Math.max(stats.max_batch_bytes_seen, bytes);
   stats.max_event_bytes_seen = Math.max(stats.max_event_bytes_seen, largest);
@@ -216,7 +226,8 @@ function batchRule(events) {
 
 async function putLogEvents(call) {
   const optional = ['sequenceToken', 'entity'];
-  if (badBody(call, ['logGroupName', 'logStreamName', 'logEvents'], optional, { streamKey: 'logStreamName' })) return undefined;
+  const required = ['logGroupName', 'logStreamName', 'logEvents'];
+  if (badBody(call, required, optional, { streamKey: 'logStreamName' })) return undefined;
   const { logGroupName, logStreamName, logEvents } = call.body;
   const rule = batchRule(logEvents);
   if (rule) return call.invalid(400, BAD_PARAM, rule);
@@ -239,7 +250,9 @@ async function putLogEvents(call) {
   if (tooNewStart < logEvents.length) info.tooNewLogEventStartIndex = tooNewStart;
   const kept = logEvents.slice(expired, Math.max(expired, tooNewStart));
   if (kept.length) {
-    const lines = kept.map((e) => JSON.stringify({ group: logGroupName, stream: logStreamName, timestamp: e.timestamp, message: e.message }));
+    const lines = kept.map((e) => JSON.stringify({
+      group: logGroupName, stream: logStreamName, timestamp: e.timestamp, message: e.message,
+    }));
     fs.appendFileSync(opts.out, lines.join('\n') + '\n');
     stream.first = stream.first ?? kept[0].timestamp;
     stream.last = Math.max(stream.last ?? 0, kept[kept.length - 1].timestamp);
@@ -260,14 +273,15 @@ async function putLogEvents(call) {
 const { opts, stats } = aws.serve({
   name: 'cloudwatch_logs_server.js',
   usage: '[--group G]... [--stream G:S]... [--throttle-first N] [--unavailable-first N]\n' +
-    '       [--fault-actions A,B (default PutLogEvents)]',
+    '       [--fault-fraction F] [--fault-actions A,B (default PutLogEvents)]',
   options: {
     '--group': 'groups', '--stream': 'streams', '--throttle-first': 'throttleFirst',
-    '--unavailable-first': 'unavailableFirst', '--fault-actions': 'faultActions',
+    '--unavailable-first': 'unavailableFirst', '--fault-fraction': 'faultFraction',
+    '--fault-actions': 'faultActions',
   },
-  numeric: ['throttleFirst', 'unavailableFirst'],
+  numeric: ['throttleFirst', 'unavailableFirst', 'faultFraction'],
   lists: ['groups', 'streams'],
-  defaults: { throttleFirst: 0, unavailableFirst: 0, faultActions: 'PutLogEvents' },
+  defaults: { throttleFirst: 0, unavailableFirst: 0, faultFraction: 0, faultActions: 'PutLogEvents' },
   service: 'logs',
   targets: {
     'Logs_20140328.CreateLogGroup': createLogGroup,
@@ -292,6 +306,7 @@ const { opts, stats } = aws.serve({
     max_event_bytes_seen: 0,
     max_span_ms_seen: 0,
     fault_calls: {},         // action → valid calls the fault schedule saw
+    fraction_faults: 0,      // calls answered an error by --fault-fraction
   },
 });
 // stats.groups: name → {retentionInDays, tags, streams: name → stored events}, as they are now.
@@ -302,6 +317,7 @@ Object.defineProperty(stats, 'groups', {
     streams: Object.fromEntries([...g.streams].map(([s, st]) => [s, st.events])),
   }])),
 });
+const nextCallFails = aws.failureSpreader(opts.faultFraction);
 for (const name of opts.groups) {
   const reason = badGroupName(name);
   if (reason) throw new Error(`--group: ${reason}`);

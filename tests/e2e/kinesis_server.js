@@ -65,7 +65,8 @@ function checkRecord(r, i) {
   if (data === null) return [null, ['SerializationException', `Records[${i}].Data is not strict base64`]];
   const key = r.PartitionKey;
   if (typeof key !== 'string' || !aws.wellFormed(key) || key.length < 1 || key.length > MAX_KEY_CHARS) {
-    return [null, ['ValidationException', `Records[${i}].PartitionKey must hold 1..${MAX_KEY_CHARS} characters (got ${typeof key === 'string' ? key.length : typeof key})`]];
+    const got = typeof key === 'string' ? key.length : typeof key;
+    return [null, ['ValidationException', `Records[${i}].PartitionKey must hold 1..${MAX_KEY_CHARS} characters (got ${got})`]];
   }
   const ehk = r.ExplicitHashKey;
   if (ehk !== undefined && (typeof ehk !== 'string' || !/^(0|[1-9]\d{0,38})$/.test(ehk) || BigInt(ehk) >= HASH_SPACE)) {
@@ -73,7 +74,8 @@ function checkRecord(r, i) {
   }
   const keyBytes = Buffer.byteLength(key, 'utf8');
   if (data.length + keyBytes > MAX_RECORD_BYTES) {
-    return [null, ['InvalidArgumentException', `Records[${i}]: data ${data.length} + partition key ${keyBytes} bytes is over ${MAX_RECORD_BYTES}`]];
+    return [null, ['InvalidArgumentException',
+      `Records[${i}]: data ${data.length} + partition key ${keyBytes} bytes is over ${MAX_RECORD_BYTES}`]];
   }
   return [data, keyBytes];
 }
@@ -86,7 +88,8 @@ async function putRecords(call) {
   if (reason) return call.invalid(400, 'ValidationException', reason);
   const records = body.Records;
   if (!Array.isArray(records) || records.length < 1 || records.length > MAX_RECORDS) {
-    return call.invalid(400, 'ValidationException', `Records must hold 1..${MAX_RECORDS} (got ${Array.isArray(records) ? records.length : typeof records})`);
+    const got = Array.isArray(records) ? records.length : typeof records;
+    return call.invalid(400, 'ValidationException', `Records must hold 1..${MAX_RECORDS} (got ${got})`);
   }
   const decoded = [];
   let total = 0;
@@ -99,7 +102,8 @@ async function putRecords(call) {
     largest = Math.max(largest, data.length + keyBytes);
   }
   if (total > MAX_CALL_BYTES) {
-    return call.invalid(400, 'InvalidArgumentException', `Records size ${total} bytes exceeds the ${MAX_CALL_BYTES}-byte limit of a call`);
+    return call.invalid(400, 'InvalidArgumentException',
+      `Records size ${total} bytes exceeds the ${MAX_CALL_BYTES}-byte limit of a call`);
   }
   const n = call.admit();
   if (!n) return undefined;
