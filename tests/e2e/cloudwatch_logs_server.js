@@ -37,10 +37,11 @@ const MAX_EVENTS = 10000;
 const MAX_BATCH_BYTES = 1048576;
 const EVENT_OVERHEAD = 26;
 const MAX_EVENT_BYTES = 256 * 1024;
-const MAX_SPAN_MS = 24 * 3600 * 1000;
-const MAX_AGE_MS = 14 * 24 * 3600 * 1000;
-const MAX_AHEAD_MS = 2 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
+const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+const MAX_SPAN_MS = DAY_MS;
+const MAX_AGE_MS = 14 * DAY_MS;
+const MAX_AHEAD_MS = 2 * HOUR_MS;
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
   1827, 2192, 2557, 2922, 3288, 3653];
 const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
@@ -85,7 +86,8 @@ function badBody(call, required, optional, { streamKey, groupKey = 'logGroupName
   return true;
 }
 
-// Admits a valid call and plays the fault schedule; true when the call was answered.
+// Admits a valid call and plays the faults: false when the call was answered (denied by
+// /__deny or a fault), true when the action goes on.
 function admitted(call) {
   const n = call.admit();
   if (!n) return false;
@@ -102,8 +104,11 @@ function admitted(call) {
   }
   if (!nextCallFails()) return true;
   stats.fraction_faults += 1;
-  if (stats.fraction_faults % 2 === 1) call.error(400, 'ThrottlingException', 'Rate exceeded (a share of the calls)');
-  else call.error(503, 'ServiceUnavailableException', 'The server failed to process the request (a share of the calls)');
+  if (stats.fraction_faults % 2 === 1) {
+    call.error(400, 'ThrottlingException', 'Rate exceeded (a share of the calls)');
+  } else {
+    call.error(503, 'ServiceUnavailableException', 'The server failed to process the request (a share of the calls)');
+  }
   return false;
 }
 
