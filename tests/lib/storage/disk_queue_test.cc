@@ -1,14 +1,16 @@
 // Disk queues driven by scripted consumers (what the runner is in the daemon): the cursor
 // never passes an unresolved batch, a kill mid-stream resumes from the files, a slow output
-// never stalls another, backlogs go through the queue's own filters, dead letters, and damaged
-// entries are skipped and counted. The storage thread is not started: each test steps the
-// disk reading itself, so what a consumer holds at each point is known.
+// never stalls another, backlogs go through the queue's own filters, dead letters, damaged
+// entries are skipped and counted, and a disk that takes no writes pauses the inputs. The storage
+// thread is not started: each test steps the disk reading itself, so what a consumer holds at each
+// point is known.
 #include "ferry/storage/disk_queue.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "file_size_limit.h"
 #include "test_support.h"
 
 namespace ferry::storage {
@@ -295,6 +297,37 @@ TEST(DiskQueueTest, DamagedEntriesInABacklogAreSkippedAndCounted) {
     o.c.resolve(i, BatchOutcome::kDelivered);
   EXPECT_EQ(o.c.queue->cursor(), 5u); // past the lost entry: nothing more can come of it
   EXPECT_EQ(o.disk->close(), 0u);
+}
+
+TEST(DiskQueueTest, ADiskThatTakesNoWritesPausesInputsUntilItDoes) {
+  TempDir dir;
+  OneOutput o(dir);
+  std::vector<std::string> faults;
+  o.disk->onFault([&](const std::string& reason) { faults.push_back(reason); });
+  o.push(numbered(0));
+  const auto batch = test::makeLineBatch("app", 50, "a longer record to cross the limit ");
+  bool handed = false;
+  {
+    test::FileSizeLimit limit(o.disk->store().bytes() + 100);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto stored = o.disk->append(*batch, [&] { handed = true; });
+      ASSERT_FALSE(stored.has_value());
+      EXPECT_FALSE(handed); // not stored: not handed on (nor acknowledged)
+      EXPECT_EQ(batch->storeSeq(), core::Batch::kNotStored);
+      EXPECT_TRUE(o.disk->mustPause());
+    }
+    ASSERT_EQ(faults.size(), 1u); // said once, however often the input retries
+    EXPECT_EQ(faults[0].rfind("disk buffer cannot take writes: ", 0), 0u) << faults[0];
+    EXPECT_EQ(o.metrics.gaugeValue("ferry_storage_degraded"), 1);
+    EXPECT_EQ(o.metrics.counterValue("ferry_storage_errors_total"), 2u);
+  }
+  ASSERT_TRUE(o.disk->append(*batch, [&] { handed = true; }).has_value());
+  EXPECT_TRUE(handed);
+  EXPECT_EQ(batch->storeSeq(), 1u); // the same batch, the next entry
+  EXPECT_FALSE(o.disk->mustPause());
+  ASSERT_EQ(faults.size(), 2u);
+  EXPECT_EQ(faults[1], ""); // healthy again
+  EXPECT_EQ(o.metrics.gaugeValue("ferry_storage_degraded"), 0);
 }
 
 } // namespace
