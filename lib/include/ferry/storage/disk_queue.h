@@ -67,7 +67,8 @@ public:
   }
   // The consumer resolved a batch this queue handed it.
   void resolved(const core::Batch& batch, core::BatchOutcome outcome);
-  // The first entry this output still needs.
+  // The first entry this output still needs. On the storage thread (saveCursors) or once it
+  // has stopped: it reads where the backlog reader stands.
   uint64_t cursor();
   bool live();
   const std::string& name() const { return name_; }
@@ -115,15 +116,17 @@ private:
 
 class DiskBuffer {
 public:
-  // Opens (and repairs) the log at options.path; counts and logs what recovery found. Each
-  // of `outputs` gets a queue, started at its saved cursor (at the end for a new one).
+  // Opens (and repairs) the log at options.path; counts and logs what recovery found.
+  // `outputs` name the queues attach() then creates, in that order; each starts at its saved
+  // cursor (a new output at the end: it only sees what arrives from now on).
   static std::expected<std::unique_ptr<DiskBuffer>, std::string>
   open(StoreOptions options, const std::vector<std::string>& outputs, obs::Metrics& metrics);
   ~DiskBuffer();
   DiskBuffer(const DiskBuffer&) = delete;
   DiskBuffer& operator=(const DiskBuffer&) = delete;
 
-  // Creates the queue of the next output (open()'s order), feeding `consumer`.
+  // Creates the queue of the next output (open()'s order), feeding `consumer`; before
+  // start().
   DiskQueue& attach(QueueConsumer& consumer);
   DiskQueue& queue(size_t i) { return *queues_.at(i); }
   size_t queues() const { return queues_.size(); }
