@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "file_size_limit.h"
 #include "test_support.h"
@@ -328,6 +331,79 @@ TEST(DiskQueueTest, ADiskThatTakesNoWritesPausesInputsUntilItDoes) {
   ASSERT_EQ(faults.size(), 2u);
   EXPECT_EQ(faults[1], ""); // healthy again
   EXPECT_EQ(o.metrics.gaugeValue("ferry_storage_degraded"), 0);
+}
+
+// Resolves what it gets on a thread of its own, as a runner does; over budget at will.
+class ThreadedConsumer : public QueueConsumer {
+public:
+  void enqueue(core::BatchRef batch) override {
+    std::lock_guard lock(mu);
+    waiting.push_back(std::move(batch));
+  }
+  bool overBudget() const override { return over_budget.load(); }
+  bool wantsBacklog() const override { return !over_budget.load(); }
+  // One round of the runner: resolves everything waiting, in order.
+  size_t resolveWaiting() {
+    std::vector<core::BatchRef> batches;
+    {
+      std::lock_guard lock(mu);
+      batches.swap(waiting);
+    }
+    for (auto& b : batches) {
+      seqs.push_back(b->storeSeq());
+      queue->resolved(*b, BatchOutcome::kDelivered);
+      b->resolveOutput(BatchOutcome::kDelivered);
+    }
+    return batches.size();
+  }
+
+  bool drained() {
+    std::lock_guard lock(mu);
+    return waiting.empty();
+  }
+
+  DiskQueue* queue = nullptr;
+  std::atomic<bool> over_budget{false};
+  std::mutex mu;
+  std::vector<core::BatchRef> waiting;
+  std::vector<uint64_t> seqs; // resolver thread
+};
+
+TEST(DiskQueueTest, BacklogAndLiveBatchesReachAThreadedConsumerEachOnceInOrder) {
+  TempDir dir;
+  obs::Metrics metrics;
+  auto disk = openBuffer(dir, metrics);
+  ThreadedConsumer c;
+  c.queue = &disk->attach(c);
+  core::Router router;
+  router.addOutput("*", c.queue);
+  disk->start(); // the storage thread reads the backlog while batches are routed
+  constexpr uint64_t kBatches = 300;
+  std::atomic<bool> stop{false};
+  std::thread resolver([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!stop.load() && std::chrono::steady_clock::now() < until) {
+      if (c.resolveWaiting() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (uint64_t k = 0; k < kBatches; ++k) {
+    if (k % 40 == 0) c.over_budget.store(k % 80 == 0); // to disk and back, several times
+    push(*disk, router, numbered(k));
+  }
+  c.over_budget.store(false);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!c.queue->live() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  disk->drain(until); // stops the storage thread
+  for (int i = 0; i < 100 && !c.drained(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop.store(true);
+  resolver.join();
+  c.resolveWaiting();
+  EXPECT_EQ(c.seqs, range(0, kBatches));
+  EXPECT_EQ(c.queue->cursor(), kBatches);
+  EXPECT_EQ(disk->close(), 0u);
 }
 
 } // namespace
