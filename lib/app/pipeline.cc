@@ -35,13 +35,7 @@ public:
     // Backpressure: wait while an output we feed is over budget. When the daemon stops,
     // what the input still holds is taken anyway (the ring has room; outputs then decide
     // within the grace period).
-    if (paused()) {
-      paused_gauge_->set(1);
-      while (paused() && !pipeline_.stopping_.load(std::memory_order_relaxed)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      paused_gauge_->set(0);
-    }
+    waitWhilePaused();
     batch->setInputId(id_);
     records_->add(batch->size());
     bytes_->add(batch->buffer().size());
@@ -50,15 +44,13 @@ public:
     return true;
   }
 
+  // The one place that decides whether this input is paused, and so the one place that sets
+  // ferry_input_paused: inputs that block in push() and inputs with their own event loop that
+  // poll paused() (forward, tcp) report the same way.
   bool paused() const override {
-    if (pipeline_.disk_) return pipeline_.disk_->mustPause();
-    const uint64_t mask = output_mask_.load(std::memory_order_relaxed);
-    if (mask == 0) return false;
-    const auto& outs = pipeline_.outputs_;
-    for (size_t i = 0; i < outs.size() && i < 64; ++i) {
-      if ((mask >> i & 1) && outs[i]->overBudget()) return true;
-    }
-    return false;
+    const bool now = mustPause();
+    mark(now);
+    return now;
   }
 
   const std::string& name() const override { return name_; }
@@ -72,13 +64,29 @@ public:
   }
 
 private:
+  bool mustPause() const {
+    if (pipeline_.disk_) return pipeline_.disk_->mustPause();
+    const uint64_t mask = output_mask_.load(std::memory_order_relaxed);
+    if (mask == 0) return false;
+    const auto& outs = pipeline_.outputs_;
+    for (size_t i = 0; i < outs.size() && i < 64; ++i) {
+      if ((mask >> i & 1) && outs[i]->overBudget()) return true;
+    }
+    return false;
+  }
+
+  // The gauge is written only when it changes (paused() runs on every forward read).
+  void mark(bool on) const {
+    if ((paused_gauge_->value() != 0) != on) paused_gauge_->set(on ? 1 : 0);
+  }
+
+  // Waits while paused. When the daemon stops, what the input still holds is taken anyway
+  // (outputs then decide within the grace period), and the input no longer counts as paused.
   void waitWhilePaused() {
-    if (!paused()) return;
-    paused_gauge_->set(1);
     while (paused() && !pipeline_.stopping_.load(std::memory_order_relaxed)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    paused_gauge_->set(0);
+    if (pipeline_.stopping_.load(std::memory_order_relaxed)) mark(false);
   }
 
   // Storage on: the batch is on disk (synced per policy) before this returns, so the
@@ -101,13 +109,13 @@ private:
         pipeline_.ring_.push(batch.release()); // the ring carries the reference
       });
       if (stored) {
-        paused_gauge_->set(0);
+        mark(mustPause());
         if (ack) ack(core::BatchOutcome::kDelivered);
         return true;
       }
-      paused_gauge_->set(1); // this input waits too: for room for its own batch
+      mark(true); // this input waits too: for room for its own batch
       if (!sleepUnlessStopping(retry)) {
-        paused_gauge_->set(0);
+        mark(false);
         return false;
       }
       retry = std::min(retry * 2, std::chrono::milliseconds(1000));
@@ -129,7 +137,7 @@ private:
   std::string name_;
   obs::Counter* records_;
   obs::Counter* bytes_;
-  obs::Gauge* paused_gauge_;
+  obs::Gauge* paused_gauge_; // written through mark() only
   std::atomic<uint64_t> output_mask_{0};
 };
 

@@ -23,8 +23,10 @@ public:
   // false only when the daemon is stopping and the batch could not be taken (the batch is
   // then freed unresolved, so its finalizer reports kFailed).
   virtual bool push(core::BatchRef batch) = 0;
-  // True while an output fed by this input is over budget. Inputs with their own event
-  // loop (forward) check it to stop reading sockets instead of blocking in push().
+  // True while an output fed by this input is over budget (or, with storage on, while the
+  // disk buffer cannot take more). Inputs with their own event loop (forward, tcp) check it
+  // to stop reading sockets instead of blocking in push(). The host decides the pause here
+  // and nowhere else, and keeps ferry_input_paused current as it does.
   virtual bool paused() const = 0;
   // The input's label value in metrics ("forward", "tail.0", or the user's `name`).
   virtual const std::string& name() const = 0;
