@@ -37,6 +37,9 @@ const ferry_plugin_option kOptions[] = {
      "`ddtags` of every entry, e.g. \"env:prod,team:x\" (omitted when empty)."},
     {"hostname", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
      "`hostname` of every entry; default: the ECS task id under ECS, else the host name."},
+    {"auto_hostname", FERRY_OPTION_BOOL, "true", 0, 0, nullptr, 1, 0,
+     "Without `hostname`: true sends that default; false sends no `hostname` (Datadog then "
+     "takes the host from the record), as Fluent Bit does without dd_hostname."},
     {"message_key", FERRY_OPTION_STRING, "log", 0, 0, nullptr, 1, 0,
      "Record field that becomes `message` (a line record's line always does)."},
     {"compression", FERRY_OPTION_ENUM, "gzip", 0, 0, "gzip|zstd|none", 1, 0,
@@ -139,6 +142,7 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   c.source = options.string("source");
   c.tags = std::string(trim(options.string("tags")));
   c.hostname = std::string(trim(options.string("hostname")));
+  c.auto_hostname = options.boolean("auto_hostname", true);
   c.message_key = options.string("message_key", "log");
   if (c.message_key.empty()) return std::unexpected("message_key: must not be empty");
 

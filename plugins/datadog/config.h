@@ -40,7 +40,8 @@ struct DatadogConfig {
   std::string service;
   std::string source;
   std::string tags;
-  std::string hostname; // empty: resolve with defaultHostname()
+  std::string hostname; // empty: resolve with defaultHostname(), unless !auto_hostname
+  bool auto_hostname = true;
   std::string message_key = "log";
   codec::Compression compression = codec::Compression::kGzip;
   int compression_level = 0; // 0 = the codec's default

@@ -546,7 +546,9 @@ void DatadogEncoder::appendTail(int64_t timestamp_ns) {
   add("hostname", settings_.hostname);
   if (keys_.insert("timestamp")) {
     appendMember(attributes_, "timestamp");
-    const fmt::format_int ms(floorDiv(timestamp_ns, 1'000'000));
+    // To the nearest millisecond, half up, as Fluent Bit's out_datadog rounds: the same
+    // record gets the same timestamp from either, so the two agree on order and dedup.
+    const fmt::format_int ms(floorDiv(timestamp_ns + 500'000, 1'000'000));
     attributes_.append(ms.data(), ms.size());
   }
   if (!level_json_.empty() && keys_.insert("status")) {

@@ -423,15 +423,19 @@ TEST(DatadogEncoderTest, EntryTooLargeWithoutItsMessageIsDropped) {
   EXPECT_EQ(str(e.doc[0], "message"), "next");
 }
 
-TEST(DatadogEncoderTest, TimestampIsMillisecondsSinceTheEpoch) {
+// Milliseconds since the epoch, to the nearest, half up: Fluent Bit's out_datadog rounds so.
+TEST(DatadogEncoderTest, TimestampIsMillisecondsRoundedHalfUp) {
+  const std::vector<std::pair<int64_t, int64_t>> cases = {
+      {0, 0},         {499'999, 0},   {500'000, 1},
+      {1'499'999, 1}, {1'999'999, 2}, {-1, 0},
+      {-500'000, 0},  {-500'001, -1}, {1'700'000'000'123'500'000, 1'700'000'000'124}};
   Records r;
-  r.line("a", 0);
-  r.line("b", 1'999'999);
-  r.line("c", -1);
+  for (const auto& [ns, ms] : cases)
+    r.line("t", ns);
   const Encoded e = encode(configured(), r);
-  EXPECT_EQ(e.doc[0]["timestamp"].GetInt64(), 0);
-  EXPECT_EQ(e.doc[1]["timestamp"].GetInt64(), 1);
-  EXPECT_EQ(e.doc[2]["timestamp"].GetInt64(), -1);
+  ASSERT_EQ(e.doc.Size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(e.doc[i]["timestamp"].GetInt64(), cases[i].second) << cases[i].first << " ns";
 }
 
 class DatadogRequestTest : public testing::TestWithParam<codec::Compression> {};
