@@ -42,7 +42,7 @@ TABLE=(
   "afb-ecs-firehose|$APP|plain|40:0|ecs=app:1|-|my-stream@us-west-2|no|"
   "blog-datadog-firehose|$APP|plain|40:20|ecs=app:1|dummy|web|ecs|env:prod|logs-stream@ap-northeast-1|yes|"
   "ecs-captured-under-the-hood|$APP|grep-error|40:20|$TWITCH|-|demo-stream@ap-south-1|no|"
-  "ecs-datadog-parse-json|$NH|json|40:20|ecs=nerves_hub-production:1|dummy-dd-api-key|nerves_hub|elixir|env:production,application:nerves_hub-production,version:v2.0.0,task:web|-|no|time_keep"
+  "ecs-datadog-parse-json|$NH|json|40:20|ecs=nerves_hub-production:1|dummy-dd-api-key|nerves_hub|elixir|env:production,application:nerves_hub-production,version:v2.0.0,task:web|-|no|time_keep,status"
   "ecs-ec2-datadog-literal-key|$APP|plain|40:20|ec2=i-123456789a;ecs=firelens-example-datadog:1|<DATADOG_API_KEY>|my-httpd-service|httpd|project:example|-|no|"
   "ecs-fargate-datadog|$APP|plain|40:20|ecs=firelens-example-datadog:1|dummy-dd-api-key|my-httpd-service|httpd|project:example|-|no|"
   "ecs-fargate-firehose-nometa|$APP|plain|40:20||-|my-stream@us-west-2|no|"
@@ -126,9 +126,10 @@ for row in "${TABLE[@]}"; do
       fail "$NAME: the FireLens health check (nc on the tcp input) failed"
     health=(--health-sent)
   fi
-  if [ "$HAS_HTTP" = 1 ]; then
-    wait_for 5 curl -sf --max-time 2 "http://127.0.0.1:$HTTP_PORT/api/v1/health" ||
+  if [ "$HAS_HTTP" = 1 ]; then # curl -f, as the aws-for-fluent-bit health check; Fluent Bit says ok
+    wait_for 5 curl -sf --max-time 2 -o "$DIR.health" "http://127.0.0.1:$HTTP_PORT/api/v1/health" ||
       fail "$NAME: curl -f /api/v1/health failed"
+    [ "$(cat "$DIR.health")" = ok ] || fail "$NAME: /api/v1/health said '$(head -c 80 "$DIR.health")', not ok"
   fi
 
   sent=(--sent "0:$N_SOCK")
