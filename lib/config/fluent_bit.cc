@@ -831,6 +831,7 @@ private:
                                      e->file, e->line, e->value));
       }
     }
+    out["status_from_level"] = false; // Fluent Bit sends level/severity as they are
     if (const Entry* e = k.take("provider")) {
       // Fluent Bit remaps only on exactly "ecs" and ignores any other value.
       if (e->value == "ecs") {

@@ -51,6 +51,9 @@ const ferry_plugin_option kOptions[] = {
     {"parse_json_message", FERRY_OPTION_BOOL, "false", 0, 0, nullptr, 1, 0,
      "When the message is a JSON object, send its members as attributes and its "
      "message/msg member as the message."},
+    {"status_from_level", FERRY_OPTION_BOOL, "true", 0, 0, nullptr, 1, 0,
+     "Send a `level` or `severity` field also as `status`; false sends the fields as they are "
+     "(Datadog's status remapper still reads them), as Fluent Bit does."},
     {"provider", FERRY_OPTION_ENUM, "none", 0, 0, "none|ecs", 1, 0,
      "ecs: move the ECS fields FireLens adds (container_id, container_name, container_image, "
      "ecs_cluster, ecs_task_arn, ecs_task_definition) into `ddtags`, as Fluent Bit's "
@@ -157,6 +160,7 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   if (timeout <= 0) return std::unexpected("timeout: must be positive");
   c.timeout_ms = static_cast<uint64_t>(timeout);
   c.parse_json_message = options.boolean("parse_json_message", false);
+  c.status_from_level = options.boolean("status_from_level", true);
   auto provider = parseProvider(trim(options.string("provider", "none")));
   if (!provider) return std::unexpected(provider.error());
   c.provider = *provider;

@@ -47,6 +47,7 @@ struct DatadogConfig {
   int compression_level = 0; // 0 = the codec's default
   uint64_t timeout_ms = kDefaultTimeoutMs;
   bool parse_json_message = false;
+  bool status_from_level = true;
   Provider provider = Provider::kNone;
   size_t max_entries = kMaxEntries;
   size_t max_payload_bytes = kMaxPayloadBytes;

@@ -1,34 +1,86 @@
 #!/usr/bin/env python3
-"""Helpers of tests/e2e/firelens_parity_test.sh (one process per step: python starts slowly).
+"""Helpers of tests/e2e/firelens_parity_test.sh, one process for all configs (python starts
+slowly): the test's table goes in as TABLE_FILE, one row per line, as the test writes it.
 
-stage SRC DEST ...: copies a corpus folder and moves what it listens on, and where its outputs
-  send, into the test's reach; prints shell assignments of what the config has (HAS_TCP ...).
-lines DIR TIME_BASE: writes the sample-line sets (one JSON string per line) into DIR.
-check ...: the records the outputs received against what Fluent Bit ships for the same input,
-  computed here from Fluent Bit's rules (out_datadog, kinesis_firehose, the filters).
+stage TABLE_FILE CORPUS WORK TIME_BASE --dd KEY=PORT ... --fh STREAM@REGION=PORT ...: copies
+  every row's corpus folder to WORK/NAME and moves what it listens on, and where its outputs
+  send, into the test's reach; writes the sample-line sets (WORK/SET.jsonl, one JSON string a
+  line); prints per row "NAME FWD_PORT HC_PORT HTTP_PORT HAS_TCP HAS_HC HAS_HTTP".
+check TABLE_FILE WORK TIME_BASE NSEC_OFFSET: for each row, the records the stand-ins received
+  while its ferry ran (WORK/NAME.run: what was sent, where the stand-ins' output files stood,
+  their stats before and after) against what Fluent Bit ships for the same input, computed
+  here from Fluent Bit's rules (out_datadog, kinesis_firehose, the configs' filters).
 """
 import argparse
 import datetime
 import json
 import os
+import random
 import re
 import shutil
+import socket
 import sys
 import time
 
 # ---- stage --------------------------------------------------------------------------------
 
 
+def parse_row(line):
+    """A table row: NAME|TAG|LINES|SOCK:TCP|ADD|DD_KEY|SERVICE|SOURCE|TAGS|FH|HC|GAPS, where a
+    row without datadog (DD_KEY -) has no SERVICE, SOURCE, TAGS."""
+    f = line.rstrip('\n').split('|')
+    if f[5] == '-':
+        f[6:6] = ['', '', '']
+    keys = 'name tag lines counts add dd_key service source tags fh hc gaps'.split()
+    if len(f) != len(keys):
+        sys.exit(f'a table row has {len(f)} columns: {line[:80]}')
+    return dict(zip(keys, f))
+
+
+def free_ports(n):
+    """n free TCP ports on 127.0.0.1, below the ephemeral range (as lib.sh's free_port)."""
+    try:
+        low = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+    except OSError:
+        low = 32768
+    ports = []
+    for _ in range(200 * n):
+        if len(ports) == n:
+            return ports
+        port = random.randrange(1024, max(low, 2048))
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        if port not in ports:
+            ports.append(port)
+    sys.exit('stage: no free ports below the ephemeral range')
+
+
 def stage(a):
-    shutil.copytree(a.src, a.dest)
-    seen = {'tcp': False, 'hc': False, 'http': False, 'dd': 0, 'fh': 0}
-    for root, _, files in os.walk(a.dest):
-        for f in files:
-            if f.endswith('.conf'):
-                rewrite(os.path.join(root, f), a, seen)
-    if a.dd_port is None and seen['dd'] or a.fh_port is None and seen['fh']:
-        sys.exit(f'stage: the config has outputs the table does not list ({seen})')
-    print(f"HAS_TCP={int(seen['tcp'])} HAS_HC={int(seen['hc'])} HAS_HTTP={int(seen['http'])}")
+    dd = dict(v.rsplit('=', 1) for v in a.dd)
+    fh = dict(v.rsplit('=', 1) for v in a.fh)
+    for row in map(parse_row, open(a.table, encoding='utf-8')):
+        dest = os.path.join(a.work, row['name'])
+        shutil.copytree(os.path.join(a.corpus, row['name']), dest)
+        fwd, hc, http = free_ports(3)
+        to = argparse.Namespace(sock=os.path.join(dest, 'fluent.sock'), fwd_port=fwd, hc_port=hc,
+                                http_port=http, dd_port=dd.get(row['dd_key']), fh_port=fh.get(row['fh']))
+        seen = {'tcp': False, 'hc': False, 'http': False, 'dd': 0, 'fh': 0}
+        for root, _, files in os.walk(dest):
+            for f in files:
+                if f.endswith('.conf'):
+                    rewrite(os.path.join(root, f), to, seen)
+        if (row['dd_key'] == '-') != (seen['dd'] == 0) or (row['fh'] == '-') != (seen['fh'] == 0):
+            sys.exit(f"stage: {row['name']}: the table's outputs are not the config's ({seen})")
+        print(row['name'], fwd, hc, http, int(seen['tcp']), int(seen['hc']), int(seen['http']))
+    for name, lines in line_sets(a.time_base).items():
+        with open(os.path.join(a.work, name + '.jsonl'), 'w', encoding='utf-8') as f:
+            for line in lines:
+                f.write(json.dumps(line) + '\n')
 
 
 def rewrite(path, a, seen):
@@ -107,13 +159,6 @@ def line_sets(time_base):
     }
 
 
-def write_lines(a):
-    for name, lines in line_sets(a.time_base).items():
-        with open(os.path.join(a.dir, name + '.jsonl'), 'w', encoding='utf-8') as f:
-            for line in lines:
-                f.write(json.dumps(line) + '\n')
-
-
 # ---- Fluent Bit's rules, for the check --------------------------------------------------------
 
 ARN = 'arn:aws:ecs:us-east-2:01234567891011:task/mycluster/3de392df-6bfa-470b-97ed-aa6f482cd7a'
@@ -129,8 +174,6 @@ SYSLOG = re.compile(r'^\<(?P<pri>[0-9]+)\>(?P<time>[^ ]* {1,2}[^ ]* [^ ]*) (?P<h
 # Known gaps (the table's last column): where ferry is known to differ, the check expects
 # ferry's behaviour, so that the rest is still compared strictly and a gap that closes shows.
 #   time_keep: the parse filter keeps the parsed `time` field that Time_Keep Off drops.
-#   status: the datadog output copies `level`/`severity` into `status` (Datadog's status
-#     remapper reads level and severity anyway, so the log's status is the same).
 GAPS = set()
 
 
@@ -239,20 +282,17 @@ def datadog_entry(record, ns, dd):
         else:
             e[k] = v
     e['ddtags'] = ','.join(tags + [dd['tags']])
-    level = record.get('level', record.get('severity'))
-    if 'status' in GAPS and level is not None and 'status' not in record:
-        e['status'] = level
     return e
 
 
-def expected(a, spec):
-    lines = line_sets(a.time_base)[spec['lines']]
+def expected(spec, run, time_base, nsec_offset):
+    lines = line_sets(time_base)[spec['lines']]
     filt, added = FILTERS[spec['lines']], added_fields(spec['add'])
     want = {}  # n → (record after the filters, its time in ns)
-    for how in a.sent:
+    for how in run['sent']:
         first, count = map(int, how.split(':'))
         for n in range(first, first + count):
-            ns = (a.time_base + n // 1000) * 10**9 + (n % 1000) * 1000003 + a.nsec_offset
+            ns = (time_base + n // 1000) * 10**9 + (n % 1000) * 1000003 + nsec_offset
             r = dict(sent_record(n, lines))
             r.update({k: v for k, v in added.items() if k not in r})
             out, when = filt(r)
@@ -266,12 +306,34 @@ def expected(a, spec):
     return want
 
 
-def check(a):
-    spec = json.loads(a.spec)
+def read_run(path):
+    """What the test noted while a row's ferry ran: KEY=VALUE lines (sent may repeat)."""
+    run = {'sent': [], 'health': '0'}
+    for line in open(path, encoding='utf-8'):
+        k, _, v = line.rstrip('\n').partition('=')
+        if k == 'sent':
+            run['sent'].append(v)
+        else:
+            run[k] = v
+    return run
+
+
+def received(run, what):
+    """The JSON lines the stand-in appended while the row ran, and its stats before/after."""
+    with open(run[what + '_file'], encoding='utf-8') as f:
+        got = [json.loads(l) for l in
+               f.readlines()[int(run[what + '_line_before']):int(run[what + '_line_after'])]]
+    before, after = (json.load(open(run[f'{what}_stats_{w}'])) for w in ('before', 'after'))
+    return got, before, after
+
+
+def check_row(spec, run, time_base, nsec_offset):
+    GAPS.clear()
     GAPS.update(filter(None, spec['gaps'].split(',')))
-    want = expected(a, spec)
+    want = expected(spec, run, time_base, nsec_offset)
     problems, checked = [], []
     hc_fields = dict({'health': 'check'}, **added_fields(spec['add']))
+    dd = {'service': spec['service'], 'source': spec['source'], 'tags': spec['tags']}
 
     def compare(what, got, exp, n, ignore=()):
         g = {k: v for k, v in got.items() if k not in ignore}
@@ -303,68 +365,75 @@ def check(a):
         if seen != set(want):
             problems.append(f'{what}: {len(seen & set(want))} of {len(want)} records arrived'
                             f' (missing e.g. {sorted(set(want) - seen)[:5]})')
-        if health != (1 if spec['hc'] == 'yes' and a.health_sent else 0):
+        if health != (1 if spec['hc'] == 'yes' and run['health'] == '1' else 0):
             problems.append(f'{what}: the health-check record arrived {health} times')
 
-    def stand_in_stats(what, path):
-        stats = json.load(open(path))
-        if stats['invalid_requests']:
-            problems.append(f"{what}: {stats['invalid_requests']} invalid requests: {stats['invalid_reasons'][:3]}")
-        return stats
+    def invalid(what, before, after):
+        if after['invalid_requests'] != before['invalid_requests']:
+            problems.append(f"{what}: {after['invalid_requests'] - before['invalid_requests']} "
+                            f"invalid requests: {after['invalid_reasons'][-3:]}")
 
-    if a.dd_entries:
-        dd = spec['dd']
-        stand_in_stats('datadog', a.dd_stats)
-        entries = [json.loads(l) for l in open(a.dd_entries)] if os.path.exists(a.dd_entries) else []
+    if spec['dd_key'] != '-':
+        entries, before, after = received(run, 'dd')
+        invalid('datadog', before, after)
 
         def dd_health(e):  # its time is when the tcp input read it
-            if abs(e.get('timestamp', 0) / 1000 - time.time()) > 120:
+            if abs(e.get('timestamp', 0) / 1000 - time.time()) > 300:
                 problems.append(f'datadog: health record time {e.get("timestamp")}')
             compare('datadog health', e, datadog_entry(hc_fields, 0, dd), 'hc', ignore=('timestamp',))
         each_once('datadog', entries, lambda r, ns: datadog_entry(r, ns, dd), dd_health)
         checked.append(f'datadog {len(entries)} entries')
 
-    if a.fh_out:
-        stats = stand_in_stats('firehose', a.fh_stats)
-        if stats['max_records_seen'] > 500:
-            problems.append(f"firehose: {stats['max_records_seen']} records in one PutRecordBatch")
-        if stats['max_lines_per_record'] != 1 or stats['firehose_records'] != stats['lines']:
-            problems.append(f"firehose: records hold {stats['max_lines_per_record']} lines at most "
-                            f"({stats['firehose_records']} records, {stats['lines']} lines): not one JSON line each")
-        lines = [json.loads(l) for l in open(a.fh_out, encoding='utf-8')]
+    if spec['fh'] != '-':
+        lines, before, after = received(run, 'fh')
+        invalid('firehose', before, after)
+        # The maxima cover every row so far: one row over the limits fails it (and the rest).
+        if after['max_records_seen'] > 500:
+            problems.append(f"firehose: {after['max_records_seen']} records in one PutRecordBatch")
+        records = after['firehose_records'] - before['firehose_records']
+        if after['max_lines_per_record'] != 1 or records != len(lines):
+            problems.append(f"firehose: records hold up to {after['max_lines_per_record']} lines "
+                            f"({records} records, {len(lines)} lines): not one JSON line each")
         each_once('firehose', lines, lambda r, ns: r,
                   lambda r: compare('firehose health', r, hc_fields, 'hc'))
-        checked.append(f"firehose {len(lines)} records in {stats['valid_requests']} PutRecordBatch")
+        calls = after['valid_requests'] - before['valid_requests']
+        checked.append(f'firehose {len(lines)} records in {calls} PutRecordBatch')
+    sent = sum(int(s.split(':')[1]) for s in run['sent'])
+    return problems, f"{len(want)} of {sent} records kept; " + ', '.join(checked)
 
-    for p in problems[:12]:
-        print('  ' + p, file=sys.stderr)
-    if problems:
-        sys.exit(1)
-    print(f"{len(want)} records kept of {sum(int(s.split(':')[1]) for s in a.sent)} sent; "
-          + ', '.join(checked))
+
+def check(a):
+    failed = 0
+    for row in map(parse_row, open(a.table, encoding='utf-8')):
+        path = os.path.join(a.work, row['name'] + '.run')
+        if not os.path.exists(path):
+            continue  # not run (FIRELENS_ONLY)
+        run = read_run(path)
+        problems, summary = check_row(row, run, a.time_base, a.nsec_offset)
+        gaps = f"; known gap: {row['gaps']}" if row['gaps'] else ''
+        print(f"  {row['name']:<40} {'FAIL' if problems else 'ok  '} {summary} ({run['ms']} ms){gaps}")
+        for p in problems[:8]:
+            print('      ' + p)
+        failed += bool(problems)
+    sys.exit(1 if failed else 0)
 
 
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest='cmd', required=True)
     s = sub.add_parser('stage')
-    s.add_argument('src')
-    s.add_argument('dest')
-    for k in ('--sock', '--fwd-port', '--hc-port', '--http-port', '--dd-port', '--fh-port'):
+    for k in ('table', 'corpus', 'work'):
         s.add_argument(k)
-    l = sub.add_parser('lines')
-    l.add_argument('dir')
-    l.add_argument('time_base', type=int)
+    s.add_argument('time_base', type=int)
+    s.add_argument('--dd', action='append', default=[], help='KEY=PORT of a datadog intake')
+    s.add_argument('--fh', action='append', default=[], help='STREAM@REGION=PORT of a firehose server')
     c = sub.add_parser('check')
-    c.add_argument('--spec', required=True)
-    c.add_argument('--time-base', type=int, required=True)
-    c.add_argument('--nsec-offset', type=int, default=0)
-    c.add_argument('--sent', action='append', default=[], help='FIRST:COUNT of each client run')
-    c.add_argument('--health-sent', action='store_true')
-    for k in ('--dd-entries', '--dd-stats', '--fh-out', '--fh-stats'):
-        c.add_argument(k)
+    c.add_argument('table')
+    c.add_argument('work')
+    c.add_argument('time_base', type=int)
+    c.add_argument('nsec_offset', type=int)
     a = p.parse_args()
-    {'stage': stage, 'lines': write_lines, 'check': check}[a.cmd](a)
+    {'stage': stage, 'check': check}[a.cmd](a)
 
 
 if __name__ == '__main__':

@@ -181,7 +181,8 @@ TEST(FluentBitImport, DatadogCompressOtherThanGzipSendsUncompressed) {
 }
 
 // What Fluent Bit leaves out stays out: no hostname without dd_hostname (Datadog takes the
-// host from the record), no time field in Firehose records without time_key.
+// host from the record), no `status` copied from level, no time field in Firehose records
+// without time_key.
 TEST(FluentBitImport, DatadogHostnameAndFirehoseTimeOnlyWhenConfigured) {
   const YAML::Node c = convert("[INPUT]\n    Name forward\n"
                                "[OUTPUT]\n    Name datadog\n    Match a\n    apikey k\n"
@@ -195,6 +196,7 @@ TEST(FluentBitImport, DatadogHostnameAndFirehoseTimeOnlyWhenConfigured) {
   ASSERT_EQ(o.size(), 4u);
   EXPECT_FALSE(o[0]["auto_hostname"].as<bool>());
   EXPECT_FALSE(o[0]["hostname"]);
+  EXPECT_FALSE(o[0]["status_from_level"].as<bool>());
   EXPECT_EQ(o[1]["hostname"].as<std::string>(), "web-1");
   EXPECT_FALSE(o[1]["auto_hostname"]);
   EXPECT_EQ(o[2]["time_key"].as<std::string>(), "");

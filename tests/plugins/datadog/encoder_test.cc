@@ -146,6 +146,19 @@ TEST(DatadogEncoderTest, LevelAndSeverityAlsoBecomeStatus) {
   EXPECT_FALSE(e.doc[3].HasMember("status"));
 }
 
+// status_from_level false (a converted Fluent Bit config): level and severity go as they are.
+TEST(DatadogEncoderTest, WithoutStatusFromLevelNoStatusIsAdded) {
+  EncoderSettings s = configured();
+  s.status_from_level = false;
+  Records r;
+  r.map(test::packMap({{"log", "a"}, {"level", "warn"}}));
+  r.map(test::packMap({{"log", "b"}, {"severity", "ERROR"}, {"status", "own"}}));
+  const Encoded e = encode(s, r);
+  EXPECT_FALSE(e.doc[0].HasMember("status"));
+  EXPECT_EQ(str(e.doc[0], "level"), "warn");
+  EXPECT_EQ(str(e.doc[1], "status"), "own") << "the record's own status is a field like any";
+}
+
 TEST(DatadogEncoderTest, RecordFieldsWinOverConfiguredAttributesAndKeysStayUnique) {
   Records r;
   r.map(test::packMap({{"log", "x"},
