@@ -2,7 +2,7 @@
 """Helpers of tests/e2e/firelens_parity_test.sh, one process for all configs (python starts
 slowly): the test's table goes in as TABLE_FILE, one row per line, as the test writes it.
 
-stage TABLE_FILE CORPUS WORK TIME_BASE --dd KEY=PORT ... --fh STREAM@REGION=PORT ...: copies
+stage TABLE_FILE CORPUS WORK TIME_BASE --ports FILE --dd KEY=PORT ... --fh STREAM@REGION=PORT ...: copies
   every row's corpus folder to WORK/NAME and moves what it listens on, and where its outputs
   send, into the test's reach; writes the sample-line sets (WORK/SET.jsonl, one JSON string a
   line); prints per row "NAME FWD_PORT HC_PORT HTTP_PORT HAS_TCP HAS_HC HAS_HTTP".
@@ -15,10 +15,8 @@ import argparse
 import datetime
 import json
 import os
-import random
 import re
 import shutil
-import socket
 import sys
 import time
 
@@ -37,36 +35,14 @@ def parse_row(line):
     return dict(zip(keys, f))
 
 
-def free_ports(n):
-    """n free TCP ports on 127.0.0.1, below the ephemeral range (as lib.sh's free_port)."""
-    try:
-        low = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
-    except OSError:
-        low = 32768
-    ports = []
-    for _ in range(200 * n):
-        if len(ports) == n:
-            return ports
-        port = random.randrange(1024, max(low, 2048))
-        s = socket.socket()
-        try:
-            s.bind(('127.0.0.1', port))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        if port not in ports:
-            ports.append(port)
-    sys.exit('stage: no free ports below the ephemeral range')
-
-
 def stage(a):
     dd = dict(v.rsplit('=', 1) for v in a.dd)
     fh = dict(v.rsplit('=', 1) for v in a.fh)
+    ports = open(a.ports).read().split()  # free_port's (lib.sh), three a row
     for row in map(parse_row, open(a.table, encoding='utf-8')):
         dest = os.path.join(a.work, row['name'])
         shutil.copytree(os.path.join(a.corpus, row['name']), dest)
-        fwd, hc, http = free_ports(3)
+        fwd, hc, http, ports = *ports[:3], ports[3:]
         to = argparse.Namespace(sock=os.path.join(dest, 'fluent.sock'), fwd_port=fwd, hc_port=hc,
                                 http_port=http, dd_port=dd.get(row['dd_key']), fh_port=fh.get(row['fh']))
         seen = {'tcp': False, 'hc': False, 'http': False, 'dd': 0, 'fh': 0}
@@ -425,6 +401,7 @@ def main():
     for k in ('table', 'corpus', 'work'):
         s.add_argument(k)
     s.add_argument('time_base', type=int)
+    s.add_argument('--ports', required=True, help='a file of free ports, three for each row')
     s.add_argument('--dd', action='append', default=[], help='KEY=PORT of a datadog intake')
     s.add_argument('--fh', action='append', default=[], help='STREAM@REGION=PORT of a firehose server')
     c = sub.add_parser('check')

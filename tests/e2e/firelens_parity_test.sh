@@ -106,9 +106,10 @@ for k in "${!STAND_IN[@]}"; do
   touch "$base.entries"
   stage_args+=("--${k%%:*}" "${k#*:}=$(cat "$base.port")")
 done
+free_port $((3 * $(wc -l < "$WORK/table"))) > "$WORK/ports"
 declare -A STAGED=()
 while read -r name rest; do STAGED[$name]=$rest; done < <(
-  $PARITY stage "$WORK/table" "$CORPUS" "$WORK" "$TIME_BASE" "${stage_args[@]}" ||
+  $PARITY stage "$WORK/table" "$CORPUS" "$WORK" "$TIME_BASE" --ports "$WORK/ports" "${stage_args[@]}" ||
     echo "STAGE-FAILED")
 [ -z "${STAGED[STAGE-FAILED]+x}" ] || fail "staging the configs failed"
 
