@@ -142,8 +142,7 @@ while IFS='|' read -r -u 3 NAME TAG LINES COUNTS ADD DD_KEY REST; do
   [ "$DD_KEY" = - ] || note dd before "${STAND_IN[dd:$DD_KEY]}"
   [ "$FH" = - ] || note fh before "${STAND_IN[fh:$FH]}"
 
-  (set -a; source "$DIR/ENV"; set +a; cd "$DIR" && exec "$FERRY_BIN" run --fluent-bit-config fluent-bit.conf) \
-    2> "$DIR.run.err" &
+  (firelens_in "$DIR" "$FERRY_BIN" run --fluent-bit-config fluent-bit.conf) 2> "$DIR.run.err" &
   FERRY_PID=$!
   PIDS+=($FERRY_PID)
   wait_for 10 test -S "$DIR/fluent.sock" || { cat "$DIR.run.err"; fail "$NAME: ferry did not listen"; }
