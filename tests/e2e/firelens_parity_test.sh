@@ -81,7 +81,7 @@ started=$(date +%s)
 
 # The stand-ins, started once: a datadog intake per API key, a firehose server per stream and
 # region (its SigV4 scope). Each row's records are told apart by where the files stood.
-declare -A DD_PORT_OF=() FH_PORT_OF=() STAND_IN=()
+declare -A STAND_IN=() # dd:KEY or fh:STREAM@REGION → $WORK/ddN or fhN (.port, .entries)
 i=0
 while IFS='|' read -r -u 3 NAME TAG LINES COUNTS ADD DD_KEY REST; do
   FH=$(awk -F'|' '{ print $(NF-2) }' <<< "$REST")
