@@ -56,6 +56,7 @@ size_t Router::routeFrom(BatchRef batch, size_t first_filter) {
     // filter took it over itself).
     if (auto finalizer = original->takeFinalizer()) batch->setFinalizer(std::move(finalizer));
     batch->setInputId(original->inputId());
+    batch->setStoreSeq(original->storeSeq());
   }
   if (batch->empty()) {
     batch->expectOutputs(0);

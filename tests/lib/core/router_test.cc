@@ -135,9 +135,13 @@ TEST(RouterTest, FiltersRunInOrderOnMatchingTagsOnly) {
   int calls = 0;
   BatchRef batch = test::makeLineBatch("app", 1, "x");
   batch->setFinalizer([&](BatchOutcome) { ++calls; });
+  batch->setInputId(3);
+  batch->setStoreSeq(42);
   router.route(std::move(batch));
   ASSERT_EQ(q.batches.size(), 1u);
   EXPECT_EQ(q.batches[0]->record(0).data, "x0-a-b");
+  EXPECT_EQ(q.batches[0]->inputId(), 3u);
+  EXPECT_EQ(q.batches[0]->storeSeq(), 42u) << "the replacement batch must carry its disk entry";
   EXPECT_EQ(calls, 0);
   q.batches[0]->resolveOutput(BatchOutcome::kDelivered);
   EXPECT_EQ(calls, 1) << "the replacement batch must carry the original's finalizer";

@@ -5,14 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <random>
 
 #include "ferry/storage/crc32c.h"
+#include "file_size_limit.h"
 #include "test_support.h"
 
 namespace ferry::storage {
@@ -500,27 +498,6 @@ TEST(SegmentStoreTest, SegmentsOfTheFirstFormatAreReadAndNotAppendedTo) {
   EXPECT_EQ(store->countRecords(1), 3u + 4u + 1u);
 }
 
-// RLIMIT_FSIZE makes a write past it fail (EFBIG), as a full disk does (ENOSPC), and
-// part-way through an entry when it falls inside one.
-class FileSizeLimit {
-public:
-  explicit FileSizeLimit(uint64_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit l = saved_;
-    l.rlim_cur = bytes;
-    ::setrlimit(RLIMIT_FSIZE, &l);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
-private:
-  rlimit saved_{};
-  void (*old_handler_)(int) = nullptr;
-};
-
 TEST(SegmentStoreTest, AFailedWriteLeavesNoTraceAndTheSameBatchGoesInLater) {
   TempDir dir;
   auto store = openStore(optionsFor(dir), {"a"});
@@ -528,7 +505,7 @@ TEST(SegmentStoreTest, AFailedWriteLeavesNoTraceAndTheSameBatchGoesInLater) {
   const uint64_t before = store->bytes();
   const auto batch = test::makeLineBatch("t", 50, "a longer record to cross the limit ");
   {
-    FileSizeLimit limit(before + 100); // inside the next entry: a partial write
+    test::FileSizeLimit limit(before + 100); // inside the next entry: a partial write
     auto seq = store->append(*batch);
     ASSERT_FALSE(seq.has_value());
     EXPECT_NE(seq.error().find("cannot write"), std::string::npos) << seq.error();

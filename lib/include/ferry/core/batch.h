@@ -93,6 +93,13 @@ public:
   uint32_t inputId() const { return input_id_; }
   void setInputId(uint32_t id) { input_id_ = id; }
 
+  // Storage on: the disk buffer entry this batch was stored as (or read back from), so an
+  // output's disk queue knows which entry a resolved batch frees without a side map. The
+  // router hands it to a filter's replacement batch with the input id. kNotStored otherwise.
+  static constexpr uint64_t kNotStored = UINT64_MAX;
+  uint64_t storeSeq() const { return store_seq_; }
+  void setStoreSeq(uint64_t seq) { store_seq_ = seq; }
+
   // Whether some record has a top-level `partial_message` field (a Docker/containerd split
   // line), when the input knows: the forward decoder looks at every key anyway, and this
   // spares concat_partial a scan of the whole buffer. kUnknown: nobody looked.
@@ -125,6 +132,7 @@ private:
   std::string tag_;
   RecordFormat format_;
   uint32_t input_id_ = kNoInput;
+  uint64_t store_seq_ = kNotStored;
   PartialHint partial_hint_ = PartialHint::kUnknown;
   ByteBuffer buffer_;
   std::vector<RecordEntry> entries_;
