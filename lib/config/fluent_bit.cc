@@ -796,7 +796,12 @@ private:
     copy(k, out, "dd_source", "source");
     copy(k, out, "dd_tags", "tags");
     copy(k, out, "dd_message_key", "message_key");
-    copy(k, out, "dd_hostname", "hostname");
+    // Without dd_hostname Fluent Bit sends no hostname (Datadog takes the host from the
+    // record); ferry's default would name the task or the machine instead.
+    if (const Entry* e = k.take("dd_hostname"))
+      out["hostname"] = e->value;
+    else
+      out["auto_hostname"] = false;
     const Entry* host = k.take("host");
     const Entry* port = k.take("port");
     const Entry* tls = k.take("tls");
@@ -826,6 +831,7 @@ private:
                                      e->file, e->line, e->value));
       }
     }
+    out["status_from_level"] = false; // Fluent Bit sends level/severity as they are
     if (const Entry* e = k.take("provider")) {
       // Fluent Bit remaps only on exactly "ecs" and ignores any other value.
       if (e->value == "ecs") {
@@ -858,7 +864,12 @@ private:
     if (const Entry* e = k.take("simple_aggregation")) {
       out["aggregate"] = fbBool(e->value).value_or(false);
     }
-    copy(k, out, "time_key", "time_key");
+    // Fluent Bit adds the record time only under a time_key it is given; ferry's default adds
+    // `date`, which would put a field into every record that the stream's consumers never saw.
+    if (const Entry* e = k.take("time_key"))
+      out["time_key"] = e->value;
+    else
+      out["time_key"] = "";
     if (const Entry* e = k.take("compression");
         e && toLower(e->value) != "none" && !toLower(e->value).empty()) {
       k.error(*e, "ferry's firehose output sends records uncompressed");

@@ -37,6 +37,9 @@ const ferry_plugin_option kOptions[] = {
      "`ddtags` of every entry, e.g. \"env:prod,team:x\" (omitted when empty)."},
     {"hostname", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
      "`hostname` of every entry; default: the ECS task id under ECS, else the host name."},
+    {"auto_hostname", FERRY_OPTION_BOOL, "true", 0, 0, nullptr, 1, 0,
+     "Without `hostname`: true sends that default; false sends no `hostname` (Datadog then "
+     "takes the host from the record), as Fluent Bit does without dd_hostname."},
     {"message_key", FERRY_OPTION_STRING, "log", 0, 0, nullptr, 1, 0,
      "Record field that becomes `message` (a line record's line always does)."},
     {"compression", FERRY_OPTION_ENUM, "gzip", 0, 0, "gzip|zstd|none", 1, 0,
@@ -48,6 +51,9 @@ const ferry_plugin_option kOptions[] = {
     {"parse_json_message", FERRY_OPTION_BOOL, "false", 0, 0, nullptr, 1, 0,
      "When the message is a JSON object, send its members as attributes and its "
      "message/msg member as the message."},
+    {"status_from_level", FERRY_OPTION_BOOL, "true", 0, 0, nullptr, 1, 0,
+     "Send a `level` or `severity` field also as `status`; false sends the fields as they are "
+     "(Datadog's status remapper still reads them), as Fluent Bit does."},
     {"provider", FERRY_OPTION_ENUM, "none", 0, 0, "none|ecs", 1, 0,
      "ecs: move the ECS fields FireLens adds (container_id, container_name, container_image, "
      "ecs_cluster, ecs_task_arn, ecs_task_definition) into `ddtags`, as Fluent Bit's "
@@ -139,6 +145,7 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   c.source = options.string("source");
   c.tags = std::string(trim(options.string("tags")));
   c.hostname = std::string(trim(options.string("hostname")));
+  c.auto_hostname = options.boolean("auto_hostname", true);
   c.message_key = options.string("message_key", "log");
   if (c.message_key.empty()) return std::unexpected("message_key: must not be empty");
 
@@ -153,6 +160,7 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   if (timeout <= 0) return std::unexpected("timeout: must be positive");
   c.timeout_ms = static_cast<uint64_t>(timeout);
   c.parse_json_message = options.boolean("parse_json_message", false);
+  c.status_from_level = options.boolean("status_from_level", true);
   auto provider = parseProvider(trim(options.string("provider", "none")));
   if (!provider) return std::unexpected(provider.error());
   c.provider = *provider;

@@ -40,12 +40,14 @@ struct DatadogConfig {
   std::string service;
   std::string source;
   std::string tags;
-  std::string hostname; // empty: resolve with defaultHostname()
+  std::string hostname; // empty: resolve with defaultHostname(), unless !auto_hostname
+  bool auto_hostname = true;
   std::string message_key = "log";
   codec::Compression compression = codec::Compression::kGzip;
   int compression_level = 0; // 0 = the codec's default
   uint64_t timeout_ms = kDefaultTimeoutMs;
   bool parse_json_message = false;
+  bool status_from_level = true;
   Provider provider = Provider::kNone;
   size_t max_entries = kMaxEntries;
   size_t max_payload_bytes = kMaxPayloadBytes;

@@ -316,6 +316,7 @@ EncoderSettings EncoderSettings::fromConfig(const DatadogConfig& config, std::st
   s.tags = config.tags;
   s.hostname = std::move(hostname);
   s.parse_json_message = config.parse_json_message;
+  s.status_from_level = config.status_from_level;
   s.provider = config.provider;
   s.max_entries = std::clamp<size_t>(config.max_entries, 1, kMaxEntries);
   s.max_payload_bytes = std::clamp(config.max_payload_bytes, kMinPayloadBytes, kMaxPayloadBytes);
@@ -546,10 +547,12 @@ void DatadogEncoder::appendTail(int64_t timestamp_ns) {
   add("hostname", settings_.hostname);
   if (keys_.insert("timestamp")) {
     appendMember(attributes_, "timestamp");
-    const fmt::format_int ms(floorDiv(timestamp_ns, 1'000'000));
+    // To the nearest millisecond, half up, as Fluent Bit's out_datadog rounds: the same
+    // record gets the same timestamp from either, so the two agree on order and dedup.
+    const fmt::format_int ms(floorDiv(timestamp_ns + 500'000, 1'000'000));
     attributes_.append(ms.data(), ms.size());
   }
-  if (!level_json_.empty() && keys_.insert("status")) {
+  if (settings_.status_from_level && !level_json_.empty() && keys_.insert("status")) {
     appendMember(attributes_, "status");
     attributes_.append(level_json_);
   }

@@ -27,6 +27,7 @@ struct EncoderSettings {
   std::string tags;     // empty: no `ddtags`
   std::string hostname; // empty: no `hostname`
   bool parse_json_message = false;
+  bool status_from_level = true;       // a level/severity field is also sent as `status`
   Provider provider = Provider::kNone; // kEcs: the ECS fields become ddtags (remap.h)
   size_t max_entries = kMaxEntries;
   size_t max_payload_bytes = kMaxPayloadBytes;

@@ -106,7 +106,8 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   if (!config) return std::unexpected(config.error());
   // This copy of libferry masks it in the snippets the plugin quotes; the host masks it too.
   obs::addSecret(config->api_key);
-  std::string hostname = config->hostname.empty() ? defaultHostname() : config->hostname;
+  std::string hostname = config->hostname;
+  if (hostname.empty() && config->auto_hostname) hostname = defaultHostname();
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = static_cast<uint32_t>(config->max_entries);
   // Record bytes offered per encode: JSON adds escaping and the reserved attributes, so
@@ -117,7 +118,7 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   limits.parallel_encode = 1; // encode() borrows per-call scratch: safe on several threads
   limits.request_timeout_ms = config->timeout_ms;
   host.log(FERRY_LOG_INFO, "datadog: sending to {} ({}), hostname {}", config->url,
-           codec::compressionName(config->compression), hostname);
+           codec::compressionName(config->compression), hostname.empty() ? "none" : hostname);
   return std::make_unique<DatadogSink>(host, std::move(*config), std::move(hostname));
 }
 

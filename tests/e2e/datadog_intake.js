@@ -3,7 +3,7 @@
 // It refuses with 400 and a reason anything the real intake would not accept (wrong method,
 // path, DD-API-KEY, Content-Type, Content-Encoding, body not a JSON array of 1..1,000 objects,
 // over 5,000,000 bytes uncompressed, an entry over 1,000,000 bytes, a missing attribute, a
-// message that is not a string), so a mistake fails the test. Accepted messages are appended to
+// message or hostname that is not a string), so a mistake fails the test. Accepted messages are appended to
 // --out, one JSON string per line (null for an entry without one, as Fluent Bit sends a record
 // whose log a parser took apart), whole entries to --entries-out; GET /stats returns counts. A fault schedule makes it misbehave on purpose (see usage).
 // Listens on 127.0.0.1 only, port 0; the port is written to --port-file.
@@ -119,9 +119,12 @@ function check(entries) {
     const size = Buffer.byteLength(JSON.stringify(e));
     stats.max_entry_seen = Math.max(stats.max_entry_seen, size);
     if (size > MAX_ENTRY) return `entry ${i} is ${size} bytes (max ${MAX_ENTRY})`;
-    for (const k of ['ddsource', 'service', 'ddtags', 'hostname']) {
+    for (const k of ['ddsource', 'service', 'ddtags']) {
       if (typeof e[k] !== 'string') return `entry ${i}: ${k} missing or not a string`;
     }
+    // Datadog takes the host from `hostname` (or `host`) when there is one: Fluent Bit sends
+    // none unless dd_hostname is set.
+    if ('hostname' in e && typeof e.hostname !== 'string') return `entry ${i}: hostname not a string`;
     if ('message' in e && typeof e.message !== 'string') return `entry ${i}: message not a string`;
     if (tagsRe && !tagsRe.test(e.ddtags)) {
       return `entry ${i}: ddtags '${e.ddtags}' do not match /${opts.tagsRe}/`;

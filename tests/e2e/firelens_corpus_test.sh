@@ -48,8 +48,7 @@ declare -A EXPECT=(
 run_in() {
   local name=$1; shift
   RC=0
-  (set -a; source "$CORPUS/$name/ENV"; set +a; cd "$CORPUS/$name" && timeout 20 "$@") \
-    > "$WORK/$name.out" 2> "$WORK/$name.err" || RC=$?
+  (firelens_in "$CORPUS/$name" timeout 20 "$@") > "$WORK/$name.out" 2> "$WORK/$name.err" || RC=$?
 }
 
 accepted=0 refused=0 problems=()

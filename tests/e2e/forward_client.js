@@ -9,7 +9,9 @@
 // malformed frame and must be closed by ferry, while this client carries on sending.
 // --lines FILE: each record's log is a line of FILE, in turn. --trace FILE: the records are
 // the lines of FILE in order (blank ones too; --count defaults to their number), all from one
-// container (--container ID) and stream. Records are bounded in count
+// container (--container ID) and stream. --lines-json FILE: as --lines, each line a JSON string
+// (so a log may hold a newline). --nsec-offset K: K ns added to every record's time (sub-ms
+// parts that round either way). Records are bounded in count
 // and the whole run in time (--timeout-ms).
 'use strict';
 
@@ -20,6 +22,7 @@ const { FluentClient, EventTime } = require(path.join(__dirname, 'node_modules/@
 function parseArgs(argv) {
   const o = {
     count: 1000, tag: 'app', mode: 'PackedForward', window: 2000, timeoutMs: 40000, first: 0,
+    nsecOffset: 0, // < 997003, so the nanoseconds stay below 10^9
     timeBase: 1700000000, // --time-base now: current time (for sinks that check it, e.g. Datadog)
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -37,6 +40,9 @@ function parseArgs(argv) {
     else if (k === '--bad-frame-after') o.badAfter = Number(v);
     else if (k === '--time-base') o.timeBase = v === 'now' ? Math.floor(Date.now() / 1000) : Number(v);
     else if (k === '--lines') o.lines = require('fs').readFileSync(v, 'utf8').split('\n').filter((l) => l);
+    else if (k === '--lines-json') {
+      o.lines = require('fs').readFileSync(v, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
+    } else if (k === '--nsec-offset') o.nsecOffset = Number(v);
     else if (k === '--trace') o.trace = require('fs').readFileSync(v, 'utf8').replace(/\n$/, '').split('\n');
     else if (k === '--container') o.container = v;
     else {
@@ -75,8 +81,8 @@ function record(n, lines, trace, container) {
 }
 
 // EventTime the tests can recompute: seconds and nanoseconds from the record number.
-function eventTime(n, base) {
-  return new EventTime(base + Math.floor(n / 1000), (n % 1000) * 1000003);
+function eventTime(n, base, offset = 0) {
+  return new EventTime(base + Math.floor(n / 1000), (n % 1000) * 1000003 + offset);
 }
 
 // Opens a raw connection, sends bytes that are no forward message (0xc1 is the one byte
@@ -135,7 +141,7 @@ async function main() {
     const pending = [];
     for (let n = start; n < end; n++) {
       result.sent++;
-      pending.push(client.emit(o.tag, record(n, o.lines, o.trace, o.container), eventTime(n, o.timeBase)).then(
+      pending.push(client.emit(o.tag, record(n, o.lines, o.trace, o.container), eventTime(n, o.timeBase, o.nsecOffset)).then(
         () => { result.acked++; },
         (err) => {
           result.failed++;

@@ -19,17 +19,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # random below the kernel's ephemeral range (ip_local_port_range), so no outgoing connection
 # of a test running beside this one can take it before the server binds it (a port the kernel
 # hands out for bind(0) is also what it hands to connect()). The system python starts far
-# faster than a version manager's shim.
+# faster than a version manager's shim. free_port N: N distinct ports, one a line.
 E2E_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 free_port() {
-  "$E2E_PYTHON" - <<'PY'
-import random, socket
+  "$E2E_PYTHON" - "${1:-1}" <<'PY'
+import random, socket, sys
 try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except OSError:
     low = 32768
 low = max(low, 2048)
-for _ in range(200):
+want, ports = int(sys.argv[1]), set()
+for _ in range(200 * want):
+    if len(ports) == want:
+        break
     port = random.randrange(1024, low)
     s = socket.socket()
     try:
@@ -38,10 +41,12 @@ for _ in range(200):
         continue
     finally:
         s.close()
-    print(port)
-    break
+    if port not in ports:
+        ports.add(port)
+        print(port)
 else:
-    raise SystemExit("free_port: no free port below the ephemeral range")
+    if len(ports) < want:
+        raise SystemExit("free_port: no free port below the ephemeral range")
 PY
 }
 pass() { echo "ok: $*"; }

@@ -180,6 +180,29 @@ TEST(FluentBitImport, DatadogCompressOtherThanGzipSendsUncompressed) {
   EXPECT_EQ(compressionOf("off"), "none");
 }
 
+// What Fluent Bit leaves out stays out: no hostname without dd_hostname (Datadog takes the
+// host from the record), no `status` copied from level, no time field in Firehose records
+// without time_key.
+TEST(FluentBitImport, DatadogHostnameAndFirehoseTimeOnlyWhenConfigured) {
+  const YAML::Node c = convert("[INPUT]\n    Name forward\n"
+                               "[OUTPUT]\n    Name datadog\n    Match a\n    apikey k\n"
+                               "[OUTPUT]\n    Name datadog\n    Match b\n    apikey k\n"
+                               "    dd_hostname web-1\n"
+                               "[OUTPUT]\n    Name kinesis_firehose\n    Match c\n"
+                               "    region eu-west-1\n    delivery_stream s\n"
+                               "[OUTPUT]\n    Name firehose\n    Match d\n"
+                               "    region eu-west-1\n    delivery_stream s\n    time_key at\n");
+  const YAML::Node o = c["outputs"];
+  ASSERT_EQ(o.size(), 4u);
+  EXPECT_FALSE(o[0]["auto_hostname"].as<bool>());
+  EXPECT_FALSE(o[0]["hostname"]);
+  EXPECT_FALSE(o[0]["status_from_level"].as<bool>());
+  EXPECT_EQ(o[1]["hostname"].as<std::string>(), "web-1");
+  EXPECT_FALSE(o[1]["auto_hostname"]);
+  EXPECT_EQ(o[2]["time_key"].as<std::string>(), "");
+  EXPECT_EQ(o[3]["time_key"].as<std::string>(), "at");
+}
+
 TEST(FluentBitImport, UnmappableKeysAreErrorsNamingFileLineAndKey) {
   const auto errors = errorsOf(test::readFile(kData + "/unmappable.conf"));
   ASSERT_EQ(errors.size(), 5u);

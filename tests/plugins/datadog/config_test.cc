@@ -48,6 +48,8 @@ TEST(DatadogConfigTest, DefaultsFromTheKeyAlone) {
   EXPECT_EQ(c->max_payload_bytes, kMaxPayloadBytes);
   EXPECT_TRUE(c->service.empty());
   EXPECT_TRUE(c->hostname.empty());
+  EXPECT_TRUE(c->auto_hostname);
+  EXPECT_TRUE(c->status_from_level);
 }
 
 TEST(DatadogConfigTest, EveryOptionIsRead) {
@@ -55,13 +57,16 @@ TEST(DatadogConfigTest, EveryOptionIsRead) {
       R"("site":"datadoghq.eu","service":"web","source":"nginx","tags":" env:prod,team:x ",)"
       R"("hostname":"h1","message_key":"msg","compression":"zstd","compression_level":19,)"
       R"("timeout":5000,"parse_json_message":true,"batch_max_entries":200,)"
-      R"("batch_max_bytes":1000000,"provider":"ecs")"));
+      R"("batch_max_bytes":1000000,"provider":"ecs","auto_hostname":false,)"
+      R"("status_from_level":false)"));
   ASSERT_TRUE(c.has_value()) << c.error();
   EXPECT_EQ(c->url, "https://http-intake.logs.datadoghq.eu/api/v2/logs");
   EXPECT_EQ(c->service, "web");
   EXPECT_EQ(c->source, "nginx");
   EXPECT_EQ(c->tags, "env:prod,team:x");
   EXPECT_EQ(c->hostname, "h1");
+  EXPECT_FALSE(c->auto_hostname);
+  EXPECT_FALSE(c->status_from_level);
   EXPECT_EQ(c->message_key, "msg");
   EXPECT_EQ(c->compression, codec::Compression::kZstd);
   EXPECT_EQ(c->compression_level, 19);

@@ -146,6 +146,19 @@ TEST(DatadogEncoderTest, LevelAndSeverityAlsoBecomeStatus) {
   EXPECT_FALSE(e.doc[3].HasMember("status"));
 }
 
+// status_from_level false (a converted Fluent Bit config): level and severity go as they are.
+TEST(DatadogEncoderTest, WithoutStatusFromLevelNoStatusIsAdded) {
+  EncoderSettings s = configured();
+  s.status_from_level = false;
+  Records r;
+  r.map(test::packMap({{"log", "a"}, {"level", "warn"}}));
+  r.map(test::packMap({{"log", "b"}, {"severity", "ERROR"}, {"status", "own"}}));
+  const Encoded e = encode(s, r);
+  EXPECT_FALSE(e.doc[0].HasMember("status"));
+  EXPECT_EQ(str(e.doc[0], "level"), "warn");
+  EXPECT_EQ(str(e.doc[1], "status"), "own") << "the record's own status is a field like any";
+}
+
 TEST(DatadogEncoderTest, RecordFieldsWinOverConfiguredAttributesAndKeysStayUnique) {
   Records r;
   r.map(test::packMap({{"log", "x"},
@@ -423,15 +436,19 @@ TEST(DatadogEncoderTest, EntryTooLargeWithoutItsMessageIsDropped) {
   EXPECT_EQ(str(e.doc[0], "message"), "next");
 }
 
-TEST(DatadogEncoderTest, TimestampIsMillisecondsSinceTheEpoch) {
+// Milliseconds since the epoch, to the nearest, half up: Fluent Bit's out_datadog rounds so.
+TEST(DatadogEncoderTest, TimestampIsMillisecondsRoundedHalfUp) {
+  const std::vector<std::pair<int64_t, int64_t>> cases = {
+      {0, 0},         {499'999, 0},   {500'000, 1},
+      {1'499'999, 1}, {1'999'999, 2}, {-1, 0},
+      {-500'000, 0},  {-500'001, -1}, {1'700'000'000'123'500'000, 1'700'000'000'124}};
   Records r;
-  r.line("a", 0);
-  r.line("b", 1'999'999);
-  r.line("c", -1);
+  for (const auto& [ns, ms] : cases)
+    r.line("t", ns);
   const Encoded e = encode(configured(), r);
-  EXPECT_EQ(e.doc[0]["timestamp"].GetInt64(), 0);
-  EXPECT_EQ(e.doc[1]["timestamp"].GetInt64(), 1);
-  EXPECT_EQ(e.doc[2]["timestamp"].GetInt64(), -1);
+  ASSERT_EQ(e.doc.Size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(e.doc[i]["timestamp"].GetInt64(), cases[i].second) << cases[i].first << " ns";
 }
 
 class DatadogRequestTest : public testing::TestWithParam<codec::Compression> {};

@@ -135,5 +135,32 @@ TEST_F(DatadogPluginTest, EncodesAndDescribesTheRequest) {
   api_->request_free(instance_, request);
 }
 
+// auto_hostname false (a converted Fluent Bit config without dd_hostname): no `hostname`.
+TEST_F(DatadogPluginTest, WithoutAutoHostnameEntriesCarryNoHostname) {
+  ASSERT_EQ(init(R"({"api_key":"k","auto_hostname":false,"compression":"none"})"), 0);
+  const std::string line = "hello";
+  ferry_plugin_record record{
+      1'000'000'000,    "t", 1, reinterpret_cast<const uint8_t*>(line.data()), line.size(),
+      FERRY_RECORD_LINE};
+  size_t consumed = 0, dropped = 0;
+  ferry_plugin_request* request = nullptr;
+  char error[256] = {0};
+  ASSERT_EQ(api_->encode(instance_, &record, 1, &consumed, &dropped, &request, error, sizeof error),
+            0)
+      << error;
+  ferry_http_request http{};
+  ASSERT_EQ(api_->http_request(instance_, request, &http, error, sizeof error), 0) << error;
+  rapidjson::Document doc;
+  doc.Parse(reinterpret_cast<const char*>(http.body), http.body_len);
+  ASSERT_TRUE(doc.IsArray() && doc.Size() == 1);
+  EXPECT_STREQ(doc[0]["message"].GetString(), "hello");
+  EXPECT_FALSE(doc[0].HasMember("hostname"));
+  api_->request_free(instance_, request);
+  bool said = false;
+  for (const auto& l : recorder_.logs)
+    said = said || l.find("hostname none") != std::string::npos;
+  EXPECT_TRUE(said) << "the start-up line should say no hostname is sent";
+}
+
 } // namespace
 } // namespace ferry::datadog
