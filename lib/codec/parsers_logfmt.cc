@@ -76,6 +76,14 @@ public:
       }
       const std::string_view key = line.substr(key_start, i - key_start);
       if (key.empty()) return fail(); // "=value"
+      const size_t pair_at = out.size();
+      // Time_Keep Off: a time that was read leaves the record (one that was not stays).
+      const auto dropIfRead = [&] {
+        if (time_ok && !time_->keep) {
+          out.resize(pair_at);
+          --count;
+        }
+      };
       MsgpackAppender::string(out, key);
       ++count;
       const bool is_time = time_ && key == time_->key;
@@ -101,6 +109,7 @@ public:
             value = std::string_view(out.data() + at + header_len, length);
             time_seen = true;
             time_ok = detail::readTime(time_, value, ts_ns);
+            dropIfRead();
           }
           continue;
         }
@@ -115,6 +124,7 @@ public:
       if (is_time) {
         time_seen = true;
         time_ok = detail::readTime(time_, value, ts_ns);
+        dropIfRead();
       }
     }
     if (!pairs) return fail();

@@ -6,6 +6,7 @@
 
 #include "fluent_bit_reader.h"
 
+#include "ferry/codec/parsers.h"
 #include "ferry/codec/regex.h"
 #include "ferry/input/multiline.h"
 
@@ -175,7 +176,9 @@ private:
     }
     if (const Entry* e = k.take("storage.max_chunks_up")) {
       uint64_t n = 0;
-      if (std::from_chars(e->value.data(), e->value.data() + e->value.size(), n).ec == std::errc() && n > 0)
+      if (std::from_chars(e->value.data(), e->value.data() + e->value.size(), n).ec ==
+              std::errc() &&
+          n > 0)
         max_chunks_up_ = n;
       else
         k.error(*e, "expected a number of chunks");
@@ -204,10 +207,9 @@ private:
     if (const Entry* e = k.take("daemon"); e && fbBool(e->value).value_or(false)) {
       k.error(*e, "ferry runs in the foreground (use systemd or the container runtime)");
     }
-    for (const char* key :
-         {"storage.metrics", "storage.backlog.mem_limit",
-          "storage.checksum", "storage.delete_irrecoverable_chunks", "coro_stack_size",
-          "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
+    for (const char* key : {"storage.metrics", "storage.backlog.mem_limit", "storage.checksum",
+                            "storage.delete_irrecoverable_chunks", "coro_stack_size",
+                            "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
       k.internal(key, std::string(key) == "log_file" ? "ferry logs to stderr"
                                                      : "ferry sizes and checks itself");
     }
@@ -327,21 +329,24 @@ private:
       budget_sources_.push_back(fmt::format("{}:{}: storage.type filesystem: {} chunks up x 2MiB",
                                             type->file, type->line, max_chunks_up_));
       if (limit) {
-        notes_.push_back(fmt::format("{}:{}: {} Mem_Buf_Limit: ignored with storage.type filesystem "
-                                     "(as in Fluent Bit)",
-                                     limit->file, limit->line, k.section().title()));
+        notes_.push_back(
+            fmt::format("{}:{}: {} Mem_Buf_Limit: ignored with storage.type filesystem "
+                        "(as in Fluent Bit)",
+                        limit->file, limit->line, k.section().title()));
       }
     } else if (limit) {
       if (auto n = fbSize(limit->value)) {
         memory_budget_ += *n;
-        budget_sources_.push_back(fmt::format("{}:{}: Mem_Buf_Limit {}", limit->file, limit->line, limit->value));
+        budget_sources_.push_back(
+            fmt::format("{}:{}: Mem_Buf_Limit {}", limit->file, limit->line, limit->value));
       } else {
         k.error(*limit, "expected a size (e.g. 25MB)");
       }
     }
     k.internal("threaded", "ferry's inputs always have their own thread");
     k.internal("routable", "");
-    k.internal("storage.pause_on_chunks_overlimit", "ferry pauses an input while an output it feeds is full");
+    k.internal("storage.pause_on_chunks_overlimit",
+               "ferry pauses an input while an output it feeds is full");
   }
 
   // The budget rule (README "Fluent Bit configs"): the inputs' memory limits, summed, are
@@ -350,24 +355,29 @@ private:
   // summed, becomes service.storage.max_bytes.
   void budgets(YAML::Node& service) {
     size_t holders = 0;
-    for (const auto& o : outputs_) holders += o["type"].as<std::string>() != "null";
+    for (const auto& o : outputs_)
+      holders += o["type"].as<std::string>() != "null";
     if (memory_budget_ > 0 && holders > 0) {
       const uint64_t share = std::max<uint64_t>(memory_budget_ / holders, kMinOutputBudget);
       for (auto o : outputs_) {
         if (o["type"].as<std::string>() != "null") o["buffer"]["max_bytes"] = std::to_string(share);
       }
       std::string from;
-      for (const auto& s : budget_sources_) from += (from.empty() ? "" : "; ") + s;
-      notes_.push_back(fmt::format("budget: {} bytes of input memory ({}) / {} output(s) = buffer.max_bytes {} each",
-                                   memory_budget_, from, holders, share));
+      for (const auto& s : budget_sources_)
+        from += (from.empty() ? "" : "; ") + s;
+      notes_.push_back(fmt::format(
+          "budget: {} bytes of input memory ({}) / {} output(s) = buffer.max_bytes {} each",
+          memory_budget_, from, holders, share));
     }
     if (storage_budget_ > 0) {
       if (service["storage"]) {
         service["storage"]["max_bytes"] = std::to_string(storage_budget_);
-        notes_.push_back(fmt::format("budget: storage.total_limit_size summed = service.storage.max_bytes {}",
-                                     storage_budget_));
+        notes_.push_back(
+            fmt::format("budget: storage.total_limit_size summed = service.storage.max_bytes {}",
+                        storage_budget_));
       } else {
-        notes_.push_back("storage.total_limit_size: no storage.path, so nothing is buffered on disk");
+        notes_.push_back(
+            "storage.total_limit_size: no storage.path, so nothing is buffered on disk");
       }
     }
   }
@@ -573,49 +583,100 @@ private:
       k.error("the parser filter needs Key_Name and Parser");
       return;
     }
-    if (!reserve || !fbBool(reserve->value).value_or(false)) {
-      k.error(reserve ? *reserve : *parser,
-              "Reserve_Data Off (the default) drops the record's other fields; ferry's parse "
-              "keeps them: set Reserve_Data On to convert");
-      return;
-    }
     YAML::Node f = filterNode("parse", match, alias);
     f["field"] = key->value;
     const std::string name = parser->value;
     const FbSection* def = sectionNamed("PARSER", name);
     if (def == nullptr) {
-      if (name == "json" || name == "logfmt") {
+      // As upstream parsers.conf (the one the aws-for-fluent-bit image ships) defines them.
+      if (name == "logfmt") {
         f["format"] = name;
+      } else if (name == "json") {
+        f["format"] = "json";
+        f["time_key"] = "time";
+        f["time_format"] = "%d/%b/%Y:%H:%M:%S %z";
+        f["time_keep"] = false;
       } else if (name == "docker") {
         f["format"] = "json";
         f["time_key"] = "time";
-        f["time_format"] = "iso8601";
+        f["time_format"] = "%Y-%m-%dT%H:%M:%S.%L";
+        f["time_keep"] = true;
       } else {
         k.error(*parser, fmt::format("parser '{}' is not defined (Parsers_File)", name));
         return;
       }
-    } else {
-      Keys p(*def, r_.errors, notes_);
-      const Entry* format = p.take("format");
-      const std::string fmt_name = format ? toLower(format->value) : "";
-      if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
-        p.error(format ? *format : def->entries.front(), "only json, logfmt and regex parsers map");
-        return;
-      }
-      f["format"] = fmt_name;
-      if (const Entry* e = p.take("regex")) {
-        const auto native = nativeRegex(p, *e, e->value);
-        if (!native) return;
-        f["regex"] = *native;
-      }
-      if (const Entry* e = p.take("time_key")) f["time_key"] = e->value;
-      if (const Entry* e = p.take("time_format")) f["time_format"] = e->value;
-      p.internal("time_keep", "ferry keeps the time field");
-      p.internal("decode_field_as", "");
-      p.finish();
+    } else if (!convertParserSection(*def, f)) {
+      return;
     }
     if (preserve) f["keep_original"] = fbBool(preserve->value).value_or(false);
+    // Reserve_Data Off (Fluent Bit's default): a parsed record holds the parsed fields only.
+    f["keep_other_fields"] = reserve && fbBool(reserve->value).value_or(false);
     filters_.push_back(f);
+  }
+
+  // A [PARSER] section into the parse filter's options, with Fluent Bit's defaults where
+  // ferry's differ (Time_Keep Off, Skip_Empty_Values On).
+  bool convertParserSection(const FbSection& def, YAML::Node& f) {
+    Keys p(def, r_.errors, notes_);
+    const Entry* format = p.take("format");
+    const std::string fmt_name = format ? toLower(format->value) : "";
+    if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
+      p.error(format ? *format : def.entries.front(), "only json, logfmt and regex parsers map");
+      return false;
+    }
+    f["format"] = fmt_name;
+    if (const Entry* e = p.take("regex")) {
+      const auto native = nativeRegex(p, *e, e->value);
+      if (!native) return false;
+      f["regex"] = *native;
+    }
+    const Entry* time_format = p.take("time_format");
+    const Entry* time_key = p.take("time_key");
+    // Fluent Bit reads a time only with a Time_Format; its Time_Key defaults to "time".
+    if (time_format) {
+      if (auto parser = codec::TimeParser::create(time_format->value); !parser) {
+        p.error(*time_format, parser.error());
+        return false;
+      }
+      f["time_key"] = time_key ? time_key->value : "time";
+      f["time_format"] = time_format->value;
+      const Entry* keep = p.take("time_keep");
+      f["time_keep"] = keep && fbBool(keep->value).value_or(false);
+      if (const Entry* e = p.take("time_offset")) {
+        if (auto offset = codec::parseUtcOffset(e->value); !offset) {
+          p.error(*e, offset.error());
+          return false;
+        }
+        f["time_offset"] = e->value;
+      }
+      if (const Entry* e = p.take("time_system_timezone")) {
+        f["time_system_timezone"] = fbBool(e->value).value_or(false);
+      }
+    } else if (time_key) {
+      notes_.push_back(fmt::format("{}:{}: {} Time_Key: ignored without Time_Format, as Fluent "
+                                   "Bit does",
+                                   time_key->file, time_key->line, def.title()));
+    }
+    p.internal("time_keep", "there is no Time_Format");
+    p.internal("time_offset", "there is no Time_Format");
+    p.internal("time_system_timezone", "there is no Time_Format");
+    p.internal("time_strict", "ferry reads times strictly (a time that does not match keeps "
+                              "the record's time)");
+    if (fmt_name == "regex") {
+      const Entry* skip = p.take("skip_empty_values");
+      f["skip_empty"] = !skip || fbBool(skip->value).value_or(true);
+      if (const Entry* e = p.take("types")) {
+        if (auto types = codec::parseTypes(e->value); !types) {
+          p.error(*e, types.error());
+          return false;
+        }
+        f["types"] = e->value;
+      }
+    }
+    p.internal("decode_field", "ferry does not decode fields (the value stays as parsed)");
+    p.internal("decode_field_as", "ferry does not decode fields (the value stays as parsed)");
+    p.finish();
+    return true;
   }
 
   // A count of milliseconds (flush_ms, flush_timeout) as a ferry duration, or an error.
