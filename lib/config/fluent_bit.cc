@@ -679,7 +679,7 @@ private:
     return true;
   }
 
-  // A count of milliseconds (flush_ms, flush_timeout) as a ferry duration, or an error.
+  // A count of milliseconds (the filter's flush_ms) as a ferry duration, or an error.
   static std::optional<std::string> millis(Keys& k, const Entry& e) {
     int64_t ms = 0;
     const char* end = e.value.data() + e.value.size();
@@ -689,8 +689,8 @@ private:
     return std::nullopt;
   }
 
-  // The multiline filter: built-in parsers by name, one [MULTILINE_PARSER] of type regex as
-  // inline rules, or mode partial_message.
+  // The multiline filter: built-in parsers by name, [MULTILINE_PARSER]s as the filter's
+  // `custom` parsers (in the order named), or mode partial_message.
   void convertMultiline(Keys& k, const std::string& match, const Entry* alias) {
     YAML::Node f = filterNode("multiline", match, alias);
     if (const Entry* e = k.take("multiline.key_content")) {
@@ -720,12 +720,9 @@ private:
       return;
     }
     YAML::Node list(YAML::NodeType::Sequence);
-    const FbSection* custom = nullptr;
     for (const std::string& name : input::splitNames(parsers->value)) {
-      if (input::MultilineRules::builtin(name)) {
-        list.push_back(name);
-        continue;
-      }
+      list.push_back(name);
+      if (input::MultilineRules::builtin(name)) continue;
       const FbSection* def = sectionNamed("MULTILINE_PARSER", name);
       if (def == nullptr) {
         k.error(*parsers, fmt::format("multiline parser '{}' is not defined ([MULTILINE_PARSER] "
@@ -733,33 +730,45 @@ private:
                                       name));
         return;
       }
-      if (custom != nullptr) {
-        k.error(*parsers, "ferry's multiline filter takes one [MULTILINE_PARSER] (use one filter "
-                          "per custom parser)");
-        return;
-      }
-      custom = def;
-      list.push_back("custom");
-      if (!convertMultilineParser(*def, f)) return;
+      auto text = convertMultilineParser(*def);
+      if (!text) return;
+      f["custom"][name] = *text;
     }
     f["parser"] = list;
     filters_.push_back(f);
   }
 
-  // [MULTILINE_PARSER] type regex → the filter's rules (regexes made native) and flush_ms.
-  bool convertMultilineParser(const FbSection& def, YAML::Node& f) {
+  // A [MULTILINE_PARSER] as the text of one of the filter's `custom` parsers: type regex → its
+  // rules (regexes made native), one per line; endswith / equal → `endswith "STRING"`.
+  std::optional<std::string> convertMultilineParser(const FbSection& def) {
     Keys p(def, r_.errors, notes_);
     const Entry* type = p.take("type");
-    if (!type || toLower(type->value) != "regex") {
-      p.error(type ? *type : def.entries.front(), "only type regex maps (rules with states)");
-      return false;
+    const std::string kind = type ? toLower(type->value) : "";
+    // Fluent Bit's multiline filter flushes by its own flush_ms (it sets the engine's timer
+    // after loading the parsers), so a parser's flush_timeout does not apply there.
+    p.internal("flush_timeout", "the multiline filter flushes by its flush_ms (default 2000)");
+    std::optional<std::string> text;
+    if (kind == "endswith" || kind == "equal" || kind == "eq") {
+      const Entry* match = p.take("match_string");
+      const Entry* negate = p.take("negate");
+      if (!match || match->value.empty()) {
+        p.error(*type, "type " + kind + " needs match_string");
+      } else {
+        text = fmt::format("{} \"{}\"{}", kind == "endswith" ? "endswith" : "equal", match->value,
+                           negate && fbBool(negate->value).value_or(false) ? " negate" : "");
+      }
+    } else if (kind == "regex") {
+      text = multilineRules(p, def);
+    } else {
+      p.error(type ? *type : def.entries.front(), "expected type regex, endswith or equal");
     }
-    if (const Entry* e = p.take("flush_timeout")) {
-      auto ms = millis(p, *e);
-      if (!ms) return false;
-      f["flush_ms"] = *ms;
-    }
-    YAML::Node rules(YAML::NodeType::Sequence);
+    p.finish();
+    return text;
+  }
+
+  // The `rule` lines of a [MULTILINE_PARSER] type regex, one per line, regexes made native.
+  std::optional<std::string> multilineRules(Keys& p, const FbSection& def) {
+    std::string rules;
     bool ok = true;
     for (size_t i = 0; i < def.entries.size(); ++i) {
       const Entry& e = def.entries[i];
@@ -779,15 +788,14 @@ private:
       std::string from;
       for (const auto& state : rule->from)
         from += (from.empty() ? "" : ", ") + state;
-      rules.push_back(fmt::format("\"{}\" \"{}\" \"{}\"", from, *native, rule->to));
+      rules += fmt::format("\"{}\" \"{}\" \"{}\"\n", from, *native, rule->to);
     }
-    if (ok && rules.size() == 0) {
+    if (ok && rules.empty()) {
       p.error("a [MULTILINE_PARSER] needs rules");
       ok = false;
     }
-    p.finish();
-    if (ok) f["rules"] = rules;
-    return ok;
+    if (!ok) return std::nullopt;
+    return rules;
   }
 
   // ---- [OUTPUT]
