@@ -50,12 +50,15 @@ private:
     parsed_.clear();
     const codec::ParseStatus status = parser_->parse(text, ts, parsed_);
     if (status == codec::ParseStatus::kNotParsed) return false;
-    if (status == codec::ParseStatus::kBadTime) {
-      FERRY_LOG_WARN("parse", "field {}: no readable time in {} (the record keeps its time)",
-                     field_, time_key_);
-    }
     if (!splitFields(core::RecordFormat::kMsgpackMap, parsed_.view(), parsed_fields_, stack_)) {
       return false;
+    }
+    // As Fluent Bit: a time field that is there but unreadable is logged; none is no news.
+    if (status == codec::ParseStatus::kBadTime && findField(parsed_fields_, time_key_)) {
+      FERRY_LOG_WARN("parse",
+                     "field {}: {} is not a time of time_format (the record keeps its "
+                     "time)",
+                     field_, time_key_);
     }
     merged_.clear();
     for (const Field& f : fields_) {

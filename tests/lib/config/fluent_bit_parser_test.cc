@@ -9,6 +9,7 @@
 
 #include "../filter/filter_test_util.h"
 #include "ferry/config/fluent_bit.h"
+#include "ferry/obs/log.h"
 
 namespace ferry::config {
 namespace {
@@ -123,12 +124,24 @@ TEST(FluentBitParserFilter, SkipEmptyValuesTypesAndTimeOffset) {
 }
 
 TEST(FluentBitParserFilter, ATimeThatDoesNotParseKeepsTheRecordAndItsTime) {
+  std::vector<std::string> logged;
+  obs::setLogWriterForTesting([&](std::string_view line) { logged.emplace_back(line); });
   auto f = convertedFilter(configText(kApache, "    Reserve_Data On\n"));
   const std::string bad = R"(10.0.0.1 - - [yesterday] "GET / HTTP/1.1" 404 0)";
   auto out = f->apply(mapBatch("t", {packFields({{"log", bad}})}));
   EXPECT_EQ(recordsJson(*out), (V{R"({"host":"10.0.0.1","user":"-","time":"yesterday",)"
                                   R"("method":"GET","path":"/","code":"404","size":"0"})"}));
   EXPECT_EQ(out->record(0).timestamp_ns, 1 * kNs);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("time is not a time of time_format"), std::string::npos) << logged[0];
+  // A record without the time field is no news (Fluent Bit says nothing either).
+  const std::string json = "[PARSER]\n    Name j\n    Format json\n    Time_Key time\n"
+                           "    Time_Format %Y-%m-%dT%H:%M:%S\n";
+  f = convertedFilter(configText(json, "    Reserve_Data On\n", "j"));
+  out = f->apply(mapBatch("t", {packFields({{"log", R"({"msg":"no time here"})"}})}));
+  EXPECT_EQ(recordsJson(*out), (V{R"({"msg":"no time here"})"}));
+  EXPECT_EQ(logged.size(), 1u);
+  obs::setLogWriterForTesting(nullptr);
 }
 
 TEST(FluentBitParserFilter, DockerParserWithoutAParsersFile) {
