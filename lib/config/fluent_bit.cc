@@ -35,17 +35,21 @@ public:
       : s_(s), used_(s.entries.size(), false), errors_(errors), notes_(notes) {
     take("name");
   }
-  // The last value of `key` (keys may repeat; the last one wins, as in Fluent Bit).
+  // The value of `key`. Keys may repeat: in a plugin's section the last one wins, as in
+  // Fluent Bit; in a [PARSER] or [MULTILINE_PARSER] the first (Fluent Bit reads those with
+  // flb_cf_section_property_get, which returns the first: the aws-for-fluent-bit image's
+  // syslog-rfc3164 has two Time_Format lines and uses the first).
   const Entry* take(const std::string& key) {
     const Entry* found = nullptr;
     for (size_t i = 0; i < s_.entries.size(); ++i) {
       if (s_.entries[i].lower == key) {
         used_[i] = true;
-        found = &s_.entries[i];
+        if (!found || !first_wins_) found = &s_.entries[i];
       }
     }
     return found;
   }
+  void firstWins() { first_wins_ = true; }
   // Accepted, but it only tunes Fluent Bit (or ferry does it its own way): said in a comment.
   void internal(const std::string& key, const std::string& why) {
     if (const Entry* e = take(key)) {
@@ -73,6 +77,7 @@ private:
   std::vector<bool> used_;
   std::vector<Diagnostic>& errors_;
   std::vector<std::string>& notes_;
+  bool first_wins_ = false;
 };
 
 class Converter {
@@ -618,6 +623,7 @@ private:
   // ferry's differ (Time_Keep Off, Skip_Empty_Values On).
   bool convertParserSection(const FbSection& def, YAML::Node& f) {
     Keys p(def, r_.errors, notes_);
+    p.firstWins();
     const Entry* format = p.take("format");
     const std::string fmt_name = format ? toLower(format->value) : "";
     if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
@@ -742,6 +748,7 @@ private:
   // rules (regexes made native), one per line; endswith / equal → `endswith "STRING"`.
   std::optional<std::string> convertMultilineParser(const FbSection& def) {
     Keys p(def, r_.errors, notes_);
+    p.firstWins();
     const Entry* type = p.take("type");
     const std::string kind = type ? toLower(type->value) : "";
     // Fluent Bit's multiline filter flushes by its own flush_ms (it sets the engine's timer

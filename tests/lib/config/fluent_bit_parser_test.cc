@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
 #include <sstream>
 
 #include "../filter/filter_test_util.h"
+#include "ferry/codec/parsers.h"
 #include "ferry/config/fluent_bit.h"
 #include "ferry/obs/log.h"
+#include "test_support.h"
 
 namespace ferry::config {
 namespace {
@@ -154,6 +157,27 @@ TEST(FluentBitParserFilter, DockerParserWithoutAParsersFile) {
   EXPECT_EQ(out->record(0).timestamp_ns, 1714564800 * kNs + 123456789);
 }
 
+// The aws-for-fluent-bit image's syslog-rfc3164 has two Time_Format lines; Fluent Bit reads
+// a [PARSER]'s keys with flb_cf_section_property_get, which gives the first.
+TEST(FluentBitParserFilter, ARepeatedParserKeyTakesItsFirstValue) {
+  const std::string image = test::readFile(std::string(FERRY_TEST_DATA_DIR) +
+                                           "/firelens/ecs-s3-parse-apache/parsers.conf");
+  const size_t at = image.find("Name        syslog-rfc3164\n");
+  ASSERT_NE(at, std::string::npos);
+  const size_t start = image.rfind("[PARSER]", at);
+  const std::string parser = image.substr(start, image.find("[PARSER]", at) - start);
+  ASSERT_NE(parser.find("Time_Format %Y-%m-%dT%H:%M:%S.%L"), std::string::npos) << parser;
+  auto f = convertedFilter(configText(parser, "    Reserve_Data On\n", "syslog-rfc3164"));
+  auto out = f->apply(
+      mapBatch("t", {packFields({{"log", "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"}})}));
+  ASSERT_EQ(recordsJson(*out).size(), 1u);
+  const std::chrono::year_month_day today(
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+  const int64_t oct11 = codec::daysFromCivil(static_cast<int>(today.year()), 10, 11) * 86400;
+  EXPECT_EQ(out->record(0).timestamp_ns, (oct11 + 22 * 3600 + 14 * 60 + 15) * kNs)
+      << "read with %b %d %H:%M:%S, the first Time_Format";
+}
+
 TEST(FluentBitParserFilter, WhatDoesNotMapIsAnErrorOrANote) {
   auto errors = errorsOf(configText(kApache + "    Time_Offset 9 hours\n", ""));
   ASSERT_EQ(errors.size(), 1u);
@@ -161,7 +185,9 @@ TEST(FluentBitParserFilter, WhatDoesNotMapIsAnErrorOrANote) {
   errors = errorsOf(configText(kApache + "    Types code:number\n", ""));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].key, "[PARSER apache] Types");
-  errors = errorsOf(configText(kApache + "    Time_Format %Q\n", ""));
+  std::string unknown_directive = kApache;
+  unknown_directive.replace(unknown_directive.find("%d/%b"), 20, "%Q");
+  errors = errorsOf(configText(unknown_directive, ""));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].key, "[PARSER apache] Time_Format");
   // Notes, not errors: what only tunes Fluent Bit or ferry does not do.
