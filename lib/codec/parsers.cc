@@ -289,6 +289,14 @@ void appendTyped(core::ByteBuffer& out, std::string_view value, ValueType type) 
   MsgpackAppender::string(out, value);
 }
 
+void appendFieldValue(core::ByteBuffer& out, std::span<const TypedKey> types, std::string_view key,
+                      std::string_view value) {
+  for (const auto& t : types) {
+    if (t.key == key) return appendTyped(out, value, t.type);
+  }
+  MsgpackAppender::string(out, value);
+}
+
 std::expected<LineParserPtr, std::string> makeLineParser(const ParserOptions& options) {
   std::optional<detail::TimeField> time;
   if (!options.time_key.empty()) {
@@ -306,12 +314,18 @@ std::expected<LineParserPtr, std::string> makeLineParser(const ParserOptions& op
     if (time) return std::unexpected("time_key: needs a parser (json, logfmt or regex)");
     return std::make_unique<NoneParser>();
   }
-  if (options.type != "regex" && (options.skip_empty || !options.types.empty())) {
-    return std::unexpected(std::string(options.skip_empty ? "skip_empty" : "types") +
-                           ": only for the regex parser");
+  if (options.type != "regex" && options.skip_empty) {
+    return std::unexpected("skip_empty: only for the regex parser");
+  }
+  if (options.type == "json" && !options.types.empty()) {
+    return std::unexpected("types: only for the regex and logfmt parsers (as in Fluent Bit)");
   }
   if (options.type == "json") return detail::makeJsonParser(std::move(time));
-  if (options.type == "logfmt") return detail::makeLogfmtParser(std::move(time));
+  if (options.type == "logfmt") {
+    auto types = parseTypes(options.types);
+    if (!types) return std::unexpected("types: " + types.error());
+    return detail::makeLogfmtParser(std::move(time), std::move(*types));
+  }
   if (options.type == "regex") {
     if (options.regex.empty()) return std::unexpected("regex: the regex parser needs a regex");
     return detail::makeRegexParser(options, std::move(time));

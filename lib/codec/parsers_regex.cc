@@ -44,7 +44,7 @@ public:
         if (time_ok && !time_->keep) continue;
       }
       MsgpackAppender::string(out, g.name);
-      appendValue(out, g.name, value);
+      appendFieldValue(out, types_, g.name, value);
       ++count;
     }
     for (const auto& f : extra) {
@@ -57,13 +57,6 @@ public:
   }
 
 private:
-  void appendValue(core::ByteBuffer& out, std::string_view name, std::string_view value) const {
-    for (const auto& t : types_) {
-      if (t.key == name) return appendTyped(out, value, t.type);
-    }
-    MsgpackAppender::string(out, value);
-  }
-
   Regex re_;
   std::optional<detail::TimeField> time_;
   bool skip_empty_;

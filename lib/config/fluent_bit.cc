@@ -671,6 +671,9 @@ private:
     if (fmt_name == "regex") {
       const Entry* skip = p.take("skip_empty_values");
       f["skip_empty"] = !skip || fbBool(skip->value).value_or(true);
+    }
+    // Fluent Bit casts Types in its regex and logfmt parsers (not json).
+    if (fmt_name != "json") {
       if (const Entry* e = p.take("types")) {
         if (auto types = codec::parseTypes(e->value); !types) {
           p.error(*e, types.error());

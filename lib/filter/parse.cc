@@ -125,8 +125,8 @@ const config::OptionTable& parseOptions() {
                         "Skip_Empty_Values)."},
       OptionSpec{.name = "types",
                  .type = OptionType::kString,
-                 .doc = "format regex: typed fields, 'key:integer key2:float key3:bool "
-                        "key4:hex' (text that is not such a value stays a string)."},
+                 .doc = "format regex or logfmt: typed fields, 'key:integer key2:float "
+                        "key3:bool key4:hex' (text that is not such a value stays a string)."},
       OptionSpec{.name = "keep_original",
                  .type = OptionType::kBool,
                  .default_value = "false",

@@ -268,6 +268,14 @@ TEST(FluentBitTimeTest, Types) {
   auto p = makeLineParser(o);
   ASSERT_FALSE(p);
   EXPECT_TRUE(p.error().starts_with("types:")) << p.error();
+  // logfmt casts too (an escaped value included); json does not, as in Fluent Bit.
+  o.type = "logfmt";
+  o.types = "n:integer ok:bool r:float";
+  EXPECT_EQ(parse(o, R"(n=42 ok="true" r="1\.5" s=7)").record,
+            R"({"n":42,"ok":true,"r":1.5,"s":"7"})");
+  EXPECT_EQ(parse(o, R"(n="4\2" ok=no)").record, R"({"n":42,"ok":"no"})") << "unescaped first";
+  o.type = "json";
+  EXPECT_FALSE(makeLineParser(o));
 }
 
 } // namespace

@@ -96,6 +96,9 @@ std::expected<std::vector<TypedKey>, std::string> parseTypes(std::string_view te
 // Appends `value` as `type`: text that is not wholly such a value stays a string (so nothing is
 // lost; Fluent Bit would write 0 for an integer "abc").
 void appendTyped(core::ByteBuffer& out, std::string_view value, ValueType type);
+// Appends `value` as the type `types` gives `key`, a string when it gives none.
+void appendFieldValue(core::ByteBuffer& out, std::span<const TypedKey> types, std::string_view key,
+                      std::string_view value);
 
 struct ParserOptions {
   std::string type = "none"; // none|json|logfmt|regex
@@ -152,7 +155,7 @@ struct TimeField {
   bool keep = true; // Time_Keep: false drops the field once its time was read
 };
 LineParserPtr makeJsonParser(std::optional<TimeField> time);
-LineParserPtr makeLogfmtParser(std::optional<TimeField> time);
+LineParserPtr makeLogfmtParser(std::optional<TimeField> time, std::vector<TypedKey> types);
 std::expected<LineParserPtr, std::string> makeRegexParser(const ParserOptions& options,
                                                           std::optional<TimeField> time);
 // Reads the time field's value (a string) into ts_ns; false when it is not a time.
