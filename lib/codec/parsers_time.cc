@@ -522,6 +522,9 @@ bool TimeParser::parse(std::string_view text, int64_t& ns) const {
 }
 
 bool TimeParser::fromNumberText(std::string_view text, int64_t& ns) const {
+  // A strptime pattern reads text only: Fluent Bit's json parser takes no number for a
+  // Time_Format (so the field stays, and Time_Keep Off does not drop it).
+  if (kind_ == Kind::kPattern) return false;
   // Seconds carry 9 fraction digits to nanoseconds, milliseconds 6.
   if (scaledDecimal(text, kind_ == Kind::kEpochMillis ? 6 : 9, ns)) return true;
   // An exponent ("1.7145648e9"): through a double, rounded to the nearest nanosecond.

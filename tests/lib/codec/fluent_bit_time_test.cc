@@ -224,6 +224,10 @@ TEST(FluentBitTimeTest, TimeKeepOffDropsATimeThatWasRead) {
   EXPECT_EQ(r.record, R"({"time":"never","a":1})");
   EXPECT_EQ(parse(withTime("json", true), R"({"time":"2024-05-01T12:00:00.25Z"})").record,
             R"({"time":"2024-05-01T12:00:00.25Z"})");
+  // A number is no time for a pattern (Fluent Bit's json parser reads strings only): it stays.
+  r = parse(js, R"({"time":1714564800,"a":1})");
+  EXPECT_EQ(r.status, ParseStatus::kBadTime);
+  EXPECT_EQ(r.record, R"({"time":1714564800,"a":1})");
 
   const ParserOptions lf = withTime("logfmt", false);
   r = parse(lf, R"(level=info time="2024-05-01T12:00:00.25Z" msg=x)");

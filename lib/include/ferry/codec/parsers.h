@@ -69,7 +69,8 @@ public:
   // iso8601/epoch/epoch_ms: the whole of `text` must match; a pattern: its start.
   bool parse(std::string_view text, int64_t& ns) const;
   // A number that a JSON value carried, as its text (exact: "1714564800.123" is 123 ms, no
-  // double rounding): seconds for every format but epoch_ms.
+  // double rounding): seconds for iso8601 and epoch, milliseconds for epoch_ms; a strptime
+  // pattern takes no number (as Fluent Bit's json parser).
   bool fromNumberText(std::string_view text, int64_t& ns) const;
   const std::string& format() const { return format_; }
 
