@@ -137,7 +137,7 @@ public:
     return false;
   }
   // Fluent Bit's %L: up to 9 digits read as the double "0.<digits>", times 10^9, truncated
-  // (so ".123456" is 123455999 ns there, and here). More digits are left in the text.
+  // (so ".000065" is 64999 ns there, and here). More digits are left in the text.
   bool fluentBitFraction(int64_t& nanos) {
     char buf[12] = {'0', '.'};
     size_t n = 0;
