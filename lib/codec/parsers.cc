@@ -2,8 +2,12 @@
 // and the factory. Msgpack forms follow the spec's shortest encodings (fixstr/fixmap first).
 #include "ferry/codec/parsers.h"
 
+#include <algorithm>
 #include <bit>
+#include <cctype>
+#include <charconv>
 #include <cstring>
+#include <strings.h>
 
 namespace ferry::codec {
 namespace {
@@ -204,22 +208,127 @@ void appendLogMap(core::ByteBuffer& out, std::string_view line, std::span<const 
   }
 }
 
+std::expected<std::vector<TypedKey>, std::string> parseTypes(std::string_view text) {
+  std::vector<TypedKey> types;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ')
+      ++i;
+    const size_t end = std::min(text.find(' ', i), text.size());
+    const std::string_view item = text.substr(i, end - i);
+    i = end;
+    if (item.empty()) continue;
+    const size_t colon = item.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return std::unexpected("'" + std::string(item) + "': expected KEY:TYPE");
+    }
+    std::string name(item.substr(colon + 1));
+    for (char& ch : name)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    ValueType type;
+    if (name == "integer") {
+      type = ValueType::kInteger;
+    } else if (name == "float") {
+      type = ValueType::kFloat;
+    } else if (name == "bool") {
+      type = ValueType::kBool;
+    } else if (name == "hex") {
+      type = ValueType::kHex;
+    } else if (name == "string") {
+      type = ValueType::kString;
+    } else {
+      return std::unexpected("'" + std::string(item) +
+                             "': expected integer, float, bool, hex or string");
+    }
+    types.push_back({std::string(item.substr(0, colon)), type});
+  }
+  return types;
+}
+
+namespace {
+// [from, end) wholly a number of T (std::from_chars: no blanks, no trailing text).
+template <typename T, typename... Base>
+bool wholeNumber(const char* from, const char* end, T& v, Base... base) {
+  if (from == end) return false;
+  const auto r = std::from_chars(from, end, v, base...);
+  return r.ec == std::errc() && r.ptr == end;
+}
+} // namespace
+
+void appendTyped(core::ByteBuffer& out, std::string_view value, ValueType type) {
+  const char* begin = value.data();
+  const char* end = begin + value.size();
+  // A leading '+' as atoll/atof take it; hex's 0x as strtoull(…, 16) does.
+  const char* number_from = value.starts_with('+') ? begin + 1 : begin;
+  switch (type) {
+  case ValueType::kInteger:
+    if (int64_t v; wholeNumber(number_from, end, v)) return MsgpackAppender::integer(out, v);
+    break;
+  case ValueType::kHex: {
+    const char* from = value.starts_with("0x") || value.starts_with("0X") ? begin + 2 : begin;
+    if (uint64_t v; wholeNumber(from, end, v, 16)) return MsgpackAppender::unsignedInteger(out, v);
+    break;
+  }
+  case ValueType::kFloat:
+    if (double v; wholeNumber(number_from, end, v)) return MsgpackAppender::float64(out, v);
+    break;
+  case ValueType::kBool:
+    // Fluent Bit compares the first 4 or 5 bytes, case-insensitively.
+    if (value.size() >= 4 && strncasecmp(begin, "true", 4) == 0) {
+      MsgpackAppender::boolean(out, true);
+      return;
+    }
+    if (value.size() >= 5 && strncasecmp(begin, "false", 5) == 0) {
+      MsgpackAppender::boolean(out, false);
+      return;
+    }
+    break;
+  case ValueType::kString:
+    break;
+  }
+  MsgpackAppender::string(out, value);
+}
+
+void appendFieldValue(core::ByteBuffer& out, std::span<const TypedKey> types, std::string_view key,
+                      std::string_view value) {
+  for (const auto& t : types) {
+    if (t.key == key) return appendTyped(out, value, t.type);
+  }
+  MsgpackAppender::string(out, value);
+}
+
 std::expected<LineParserPtr, std::string> makeLineParser(const ParserOptions& options) {
   std::optional<detail::TimeField> time;
   if (!options.time_key.empty()) {
-    auto parser = TimeParser::create(options.time_format);
+    TimeZoneOptions zone{.system_timezone = options.time_system_timezone};
+    if (!options.time_offset.empty()) {
+      auto offset = parseUtcOffset(options.time_offset);
+      if (!offset) return std::unexpected("time_offset: " + offset.error());
+      zone.offset_seconds = *offset;
+    }
+    auto parser = TimeParser::create(options.time_format, zone);
     if (!parser) return std::unexpected("time_format: " + parser.error());
-    time = detail::TimeField{options.time_key, std::move(*parser)};
+    time = detail::TimeField{options.time_key, std::move(*parser), options.time_keep};
   }
   if (options.type == "none") {
     if (time) return std::unexpected("time_key: needs a parser (json, logfmt or regex)");
     return std::make_unique<NoneParser>();
   }
+  if (options.type != "regex" && options.skip_empty) {
+    return std::unexpected("skip_empty: only for the regex parser");
+  }
+  if (options.type == "json" && !options.types.empty()) {
+    return std::unexpected("types: only for the regex and logfmt parsers (as in Fluent Bit)");
+  }
   if (options.type == "json") return detail::makeJsonParser(std::move(time));
-  if (options.type == "logfmt") return detail::makeLogfmtParser(std::move(time));
+  if (options.type == "logfmt") {
+    auto types = parseTypes(options.types);
+    if (!types) return std::unexpected("types: " + types.error());
+    return detail::makeLogfmtParser(std::move(time), std::move(*types));
+  }
   if (options.type == "regex") {
     if (options.regex.empty()) return std::unexpected("regex: the regex parser needs a regex");
-    return detail::makeRegexParser(options.regex, std::move(time));
+    return detail::makeRegexParser(options, std::move(time));
   }
   return std::unexpected("parser: unknown parser '" + options.type +
                          "' (expected none, json, logfmt or regex)");

@@ -71,7 +71,10 @@ public:
     const bool is_time = time_value_;
     if (!value()) return false;
     MsgpackAppender::string(out_, {str, length});
-    if (is_time) time_found_ = time_->parser.parse({str, length}, ts_);
+    if (is_time) {
+      time_found_ = time_->parser.parse({str, length}, ts_);
+      dropTimeIfRead();
+    }
     return true;
   }
   bool StartObject() {
@@ -83,6 +86,7 @@ public:
     return true;
   }
   bool Key(const Ch* str, rapidjson::SizeType length, bool) {
+    key_at_ = out_.size();
     MsgpackAppender::string(out_, {str, length});
     time_value_ = depth_ == 1 && time_ && std::string_view(str, length) == time_->key;
     return true;
@@ -91,6 +95,7 @@ public:
     --depth_;
     uint32_t count = members;
     if (depth_ == 0) {
+      count -= dropped_;
       for (const auto& f : extra_) {
         MsgpackAppender::string(out_, f.key);
         MsgpackAppender::string(out_, f.value);
@@ -127,6 +132,14 @@ private:
     int64_t ns;
     time_found_ = time_->parser.fromNumberText({str, length}, ns);
     if (time_found_) ts_ = ns;
+    dropTimeIfRead();
+  }
+  // Time_Keep Off: the pair just written goes once its time was read (a time that was not
+  // read stays, so nothing is lost). The value is a scalar, the pair's last bytes.
+  void dropTimeIfRead() {
+    if (!time_found_ || time_->keep || dropped_ > 0) return;
+    out_.resize(key_at_);
+    dropped_ = 1;
   }
   // A scalar or container value: refused at the top level (only an object is a record).
   bool value() {
@@ -140,6 +153,8 @@ private:
   std::span<const ExtraField> extra_;
   size_t headers_[kMaxDepth];
   int depth_ = 0;
+  size_t key_at_ = 0;    // where the current key's bytes begin
+  uint32_t dropped_ = 0; // top-level pairs left out (the time, at most once)
   bool started_ = false;
   bool time_value_ = false;
   bool time_found_ = false;

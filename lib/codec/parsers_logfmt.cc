@@ -51,7 +51,8 @@ void appendUnescaped(core::ByteBuffer& out, std::string_view quoted_body, size_t
 
 class LogfmtParser final : public LineParser {
 public:
-  explicit LogfmtParser(std::optional<detail::TimeField> time) : time_(std::move(time)) {}
+  LogfmtParser(std::optional<detail::TimeField> time, std::vector<TypedKey> types)
+      : time_(std::move(time)), types_(std::move(types)) {}
 
   ParseStatus parse(std::string_view line, int64_t& ts_ns, core::ByteBuffer& out,
                     std::span<const ExtraField> extra) const override {
@@ -76,6 +77,14 @@ public:
       }
       const std::string_view key = line.substr(key_start, i - key_start);
       if (key.empty()) return fail(); // "=value"
+      const size_t pair_at = out.size();
+      // Time_Keep Off: a time that was read leaves the record (one that was not stays).
+      const auto dropIfRead = [&] {
+        if (time_ok && !time_->keep) {
+          out.resize(pair_at);
+          --count;
+        }
+      };
       MsgpackAppender::string(out, key);
       ++count;
       const bool is_time = time_ && key == time_->key;
@@ -95,12 +104,18 @@ public:
         if (escapes) {
           const size_t at = out.size();
           appendUnescaped(out, raw, length);
+          // The unescaped text is the string's payload, just written.
+          value = std::string_view(out.data() + out.size() - length, length);
           if (is_time) {
-            // The unescaped text is the string's payload, just written.
-            const size_t header_len = out.size() - at - length;
-            value = std::string_view(out.data() + at + header_len, length);
             time_seen = true;
             time_ok = detail::readTime(time_, value, ts_ns);
+            dropIfRead();
+          }
+          if (!types_.empty() && out.size() > pair_at) {
+            // Typed: written again from a copy of the unescaped text.
+            const std::string text(value);
+            out.resize(at);
+            appendFieldValue(out, types_, key, text);
           }
           continue;
         }
@@ -111,10 +126,11 @@ public:
           ++i;
         value = line.substr(v, i - v);
       }
-      MsgpackAppender::string(out, value);
+      appendFieldValue(out, types_, key, value);
       if (is_time) {
         time_seen = true;
         time_ok = detail::readTime(time_, value, ts_ns);
+        dropIfRead();
       }
     }
     if (!pairs) return fail();
@@ -129,12 +145,13 @@ public:
 
 private:
   std::optional<detail::TimeField> time_;
+  std::vector<TypedKey> types_;
 };
 
 } // namespace
 
-LineParserPtr detail::makeLogfmtParser(std::optional<TimeField> time) {
-  return std::make_unique<LogfmtParser>(std::move(time));
+LineParserPtr detail::makeLogfmtParser(std::optional<TimeField> time, std::vector<TypedKey> types) {
+  return std::make_unique<LogfmtParser>(std::move(time), std::move(types));
 }
 
 } // namespace ferry::codec

@@ -1,7 +1,8 @@
 // The `regex` line parser: a pattern searched in the line (unanchored, as Fluent Bit does;
 // write ^...$ to anchor); each named group (?P<name>...) that took part in the match becomes a
-// string field. codec::Regex runs it on RE2 (linear time) unless it needs PCRE2, whose match
-// limit keeps a hostile line from stalling the input.
+// field: a string, or the type `types` gives it; with skip_empty a group that matched "" is
+// left out, as Fluent Bit's Skip_Empty_Values does. codec::Regex runs it on RE2 (linear time)
+// unless it needs PCRE2, whose match limit keeps a hostile line from stalling the input.
 #include <algorithm>
 #include <vector>
 
@@ -13,8 +14,10 @@ namespace {
 
 class RegexParser final : public LineParser {
 public:
-  RegexParser(Regex re, std::optional<detail::TimeField> time)
-      : re_(std::move(re)), time_(std::move(time)) {}
+  RegexParser(Regex re, std::optional<detail::TimeField> time, bool skip_empty,
+              std::vector<TypedKey> types)
+      : re_(std::move(re)), time_(std::move(time)), skip_empty_(skip_empty),
+        types_(std::move(types)) {}
 
   ParseStatus parse(std::string_view line, int64_t& ts_ns, core::ByteBuffer& out,
                     std::span<const ExtraField> extra) const override {
@@ -34,10 +37,15 @@ public:
     for (const auto& g : re_.namedGroups()) {
       const std::string_view value = sub[static_cast<size_t>(g.index)];
       if (value.data() == nullptr) continue; // an optional group that did not take part
+      if (value.empty() && skip_empty_) continue;
+      if (time_ && g.name == time_->key) {
+        time_ok = detail::readTime(time_, value, ts_ns);
+        // Time_Keep Off drops a time that was read; one that was not stays, so nothing is lost.
+        if (time_ok && !time_->keep) continue;
+      }
       MsgpackAppender::string(out, g.name);
-      MsgpackAppender::string(out, value);
+      appendFieldValue(out, types_, g.name, value);
       ++count;
-      if (time_ && g.name == time_->key) time_ok = detail::readTime(time_, value, ts_ns);
     }
     for (const auto& f : extra) {
       MsgpackAppender::string(out, f.key);
@@ -51,18 +59,23 @@ public:
 private:
   Regex re_;
   std::optional<detail::TimeField> time_;
+  bool skip_empty_;
+  std::vector<TypedKey> types_;
 };
 
 } // namespace
 
-std::expected<LineParserPtr, std::string> detail::makeRegexParser(const std::string& regex,
+std::expected<LineParserPtr, std::string> detail::makeRegexParser(const ParserOptions& options,
                                                                   std::optional<TimeField> time) {
-  auto re = Regex::compile(regex);
+  auto types = parseTypes(options.types);
+  if (!types) return std::unexpected("types: " + types.error());
+  auto re = Regex::compile(options.regex);
   if (!re) return std::unexpected("regex: " + re.error());
   if (re->namedGroups().empty()) {
     return std::unexpected("regex: no named group (write (?P<name>...) for each field)");
   }
-  return std::make_unique<RegexParser>(std::move(*re), std::move(time));
+  return std::make_unique<RegexParser>(std::move(*re), std::move(time), options.skip_empty,
+                                       std::move(*types));
 }
 
 } // namespace ferry::codec

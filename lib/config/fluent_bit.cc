@@ -6,6 +6,7 @@
 
 #include "fluent_bit_reader.h"
 
+#include "ferry/codec/parsers.h"
 #include "ferry/codec/regex.h"
 #include "ferry/input/multiline.h"
 
@@ -34,17 +35,21 @@ public:
       : s_(s), used_(s.entries.size(), false), errors_(errors), notes_(notes) {
     take("name");
   }
-  // The last value of `key` (keys may repeat; the last one wins, as in Fluent Bit).
+  // The value of `key`. Keys may repeat: in a plugin's section the last one wins, as in
+  // Fluent Bit; in a [PARSER] or [MULTILINE_PARSER] the first (Fluent Bit reads those with
+  // flb_cf_section_property_get, which returns the first: the aws-for-fluent-bit image's
+  // syslog-rfc3164 has two Time_Format lines and uses the first).
   const Entry* take(const std::string& key) {
     const Entry* found = nullptr;
     for (size_t i = 0; i < s_.entries.size(); ++i) {
       if (s_.entries[i].lower == key) {
         used_[i] = true;
-        found = &s_.entries[i];
+        if (!found || !first_wins_) found = &s_.entries[i];
       }
     }
     return found;
   }
+  void firstWins() { first_wins_ = true; }
   // Accepted, but it only tunes Fluent Bit (or ferry does it its own way): said in a comment.
   void internal(const std::string& key, const std::string& why) {
     if (const Entry* e = take(key)) {
@@ -72,6 +77,7 @@ private:
   std::vector<bool> used_;
   std::vector<Diagnostic>& errors_;
   std::vector<std::string>& notes_;
+  bool first_wins_ = false;
 };
 
 class Converter {
@@ -175,7 +181,9 @@ private:
     }
     if (const Entry* e = k.take("storage.max_chunks_up")) {
       uint64_t n = 0;
-      if (std::from_chars(e->value.data(), e->value.data() + e->value.size(), n).ec == std::errc() && n > 0)
+      if (std::from_chars(e->value.data(), e->value.data() + e->value.size(), n).ec ==
+              std::errc() &&
+          n > 0)
         max_chunks_up_ = n;
       else
         k.error(*e, "expected a number of chunks");
@@ -204,10 +212,9 @@ private:
     if (const Entry* e = k.take("daemon"); e && fbBool(e->value).value_or(false)) {
       k.error(*e, "ferry runs in the foreground (use systemd or the container runtime)");
     }
-    for (const char* key :
-         {"storage.metrics", "storage.backlog.mem_limit",
-          "storage.checksum", "storage.delete_irrecoverable_chunks", "coro_stack_size",
-          "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
+    for (const char* key : {"storage.metrics", "storage.backlog.mem_limit", "storage.checksum",
+                            "storage.delete_irrecoverable_chunks", "coro_stack_size",
+                            "scheduler.cap", "scheduler.base", "hot_reload", "log_file"}) {
       k.internal(key, std::string(key) == "log_file" ? "ferry logs to stderr"
                                                      : "ferry sizes and checks itself");
     }
@@ -327,21 +334,24 @@ private:
       budget_sources_.push_back(fmt::format("{}:{}: storage.type filesystem: {} chunks up x 2MiB",
                                             type->file, type->line, max_chunks_up_));
       if (limit) {
-        notes_.push_back(fmt::format("{}:{}: {} Mem_Buf_Limit: ignored with storage.type filesystem "
-                                     "(as in Fluent Bit)",
-                                     limit->file, limit->line, k.section().title()));
+        notes_.push_back(
+            fmt::format("{}:{}: {} Mem_Buf_Limit: ignored with storage.type filesystem "
+                        "(as in Fluent Bit)",
+                        limit->file, limit->line, k.section().title()));
       }
     } else if (limit) {
       if (auto n = fbSize(limit->value)) {
         memory_budget_ += *n;
-        budget_sources_.push_back(fmt::format("{}:{}: Mem_Buf_Limit {}", limit->file, limit->line, limit->value));
+        budget_sources_.push_back(
+            fmt::format("{}:{}: Mem_Buf_Limit {}", limit->file, limit->line, limit->value));
       } else {
         k.error(*limit, "expected a size (e.g. 25MB)");
       }
     }
     k.internal("threaded", "ferry's inputs always have their own thread");
     k.internal("routable", "");
-    k.internal("storage.pause_on_chunks_overlimit", "ferry pauses an input while an output it feeds is full");
+    k.internal("storage.pause_on_chunks_overlimit",
+               "ferry pauses an input while an output it feeds is full");
   }
 
   // The budget rule (README "Fluent Bit configs"): the inputs' memory limits, summed, are
@@ -350,24 +360,29 @@ private:
   // summed, becomes service.storage.max_bytes.
   void budgets(YAML::Node& service) {
     size_t holders = 0;
-    for (const auto& o : outputs_) holders += o["type"].as<std::string>() != "null";
+    for (const auto& o : outputs_)
+      holders += o["type"].as<std::string>() != "null";
     if (memory_budget_ > 0 && holders > 0) {
       const uint64_t share = std::max<uint64_t>(memory_budget_ / holders, kMinOutputBudget);
       for (auto o : outputs_) {
         if (o["type"].as<std::string>() != "null") o["buffer"]["max_bytes"] = std::to_string(share);
       }
       std::string from;
-      for (const auto& s : budget_sources_) from += (from.empty() ? "" : "; ") + s;
-      notes_.push_back(fmt::format("budget: {} bytes of input memory ({}) / {} output(s) = buffer.max_bytes {} each",
-                                   memory_budget_, from, holders, share));
+      for (const auto& s : budget_sources_)
+        from += (from.empty() ? "" : "; ") + s;
+      notes_.push_back(fmt::format(
+          "budget: {} bytes of input memory ({}) / {} output(s) = buffer.max_bytes {} each",
+          memory_budget_, from, holders, share));
     }
     if (storage_budget_ > 0) {
       if (service["storage"]) {
         service["storage"]["max_bytes"] = std::to_string(storage_budget_);
-        notes_.push_back(fmt::format("budget: storage.total_limit_size summed = service.storage.max_bytes {}",
-                                     storage_budget_));
+        notes_.push_back(
+            fmt::format("budget: storage.total_limit_size summed = service.storage.max_bytes {}",
+                        storage_budget_));
       } else {
-        notes_.push_back("storage.total_limit_size: no storage.path, so nothing is buffered on disk");
+        notes_.push_back(
+            "storage.total_limit_size: no storage.path, so nothing is buffered on disk");
       }
     }
   }
@@ -573,52 +588,107 @@ private:
       k.error("the parser filter needs Key_Name and Parser");
       return;
     }
-    if (!reserve || !fbBool(reserve->value).value_or(false)) {
-      k.error(reserve ? *reserve : *parser,
-              "Reserve_Data Off (the default) drops the record's other fields; ferry's parse "
-              "keeps them: set Reserve_Data On to convert");
-      return;
-    }
     YAML::Node f = filterNode("parse", match, alias);
     f["field"] = key->value;
     const std::string name = parser->value;
     const FbSection* def = sectionNamed("PARSER", name);
     if (def == nullptr) {
-      if (name == "json" || name == "logfmt") {
+      // As upstream parsers.conf (the one the aws-for-fluent-bit image ships) defines them.
+      if (name == "logfmt") {
         f["format"] = name;
+      } else if (name == "json") {
+        f["format"] = "json";
+        f["time_key"] = "time";
+        f["time_format"] = "%d/%b/%Y:%H:%M:%S %z";
+        f["time_keep"] = false;
       } else if (name == "docker") {
         f["format"] = "json";
         f["time_key"] = "time";
-        f["time_format"] = "iso8601";
+        f["time_format"] = "%Y-%m-%dT%H:%M:%S.%L";
+        f["time_keep"] = true;
       } else {
         k.error(*parser, fmt::format("parser '{}' is not defined (Parsers_File)", name));
         return;
       }
-    } else {
-      Keys p(*def, r_.errors, notes_);
-      const Entry* format = p.take("format");
-      const std::string fmt_name = format ? toLower(format->value) : "";
-      if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
-        p.error(format ? *format : def->entries.front(), "only json, logfmt and regex parsers map");
-        return;
-      }
-      f["format"] = fmt_name;
-      if (const Entry* e = p.take("regex")) {
-        const auto native = nativeRegex(p, *e, e->value);
-        if (!native) return;
-        f["regex"] = *native;
-      }
-      if (const Entry* e = p.take("time_key")) f["time_key"] = e->value;
-      if (const Entry* e = p.take("time_format")) f["time_format"] = e->value;
-      p.internal("time_keep", "ferry keeps the time field");
-      p.internal("decode_field_as", "");
-      p.finish();
+    } else if (!convertParserSection(*def, f)) {
+      return;
     }
     if (preserve) f["keep_original"] = fbBool(preserve->value).value_or(false);
+    // Reserve_Data Off (Fluent Bit's default): a parsed record holds the parsed fields only.
+    f["keep_other_fields"] = reserve && fbBool(reserve->value).value_or(false);
     filters_.push_back(f);
   }
 
-  // A count of milliseconds (flush_ms, flush_timeout) as a ferry duration, or an error.
+  // A [PARSER] section into the parse filter's options, with Fluent Bit's defaults where
+  // ferry's differ (Time_Keep Off, Skip_Empty_Values On).
+  bool convertParserSection(const FbSection& def, YAML::Node& f) {
+    Keys p(def, r_.errors, notes_);
+    p.firstWins();
+    const Entry* format = p.take("format");
+    const std::string fmt_name = format ? toLower(format->value) : "";
+    if (fmt_name != "json" && fmt_name != "logfmt" && fmt_name != "regex") {
+      p.error(format ? *format : def.entries.front(), "only json, logfmt and regex parsers map");
+      return false;
+    }
+    f["format"] = fmt_name;
+    if (const Entry* e = p.take("regex")) {
+      const auto native = nativeRegex(p, *e, e->value);
+      if (!native) return false;
+      f["regex"] = *native;
+    }
+    const Entry* time_format = p.take("time_format");
+    const Entry* time_key = p.take("time_key");
+    // Fluent Bit reads a time only with a Time_Format; its Time_Key defaults to "time".
+    if (time_format) {
+      if (auto parser = codec::TimeParser::create(time_format->value); !parser) {
+        p.error(*time_format, parser.error());
+        return false;
+      }
+      f["time_key"] = time_key ? time_key->value : "time";
+      f["time_format"] = time_format->value;
+      const Entry* keep = p.take("time_keep");
+      f["time_keep"] = keep && fbBool(keep->value).value_or(false);
+      if (const Entry* e = p.take("time_offset")) {
+        if (auto offset = codec::parseUtcOffset(e->value); !offset) {
+          p.error(*e, offset.error());
+          return false;
+        }
+        f["time_offset"] = e->value;
+      }
+      if (const Entry* e = p.take("time_system_timezone")) {
+        f["time_system_timezone"] = fbBool(e->value).value_or(false);
+      }
+    } else if (time_key) {
+      notes_.push_back(fmt::format("{}:{}: {} Time_Key: ignored without Time_Format, as Fluent "
+                                   "Bit does",
+                                   time_key->file, time_key->line, def.title()));
+    }
+    p.internal("time_keep", "there is no Time_Format");
+    p.internal("time_offset", "there is no Time_Format");
+    p.internal("time_system_timezone", "there is no Time_Format");
+    p.internal("time_strict", "ferry reads times strictly (a time that does not match keeps "
+                              "the record's time)");
+    if (fmt_name == "regex") {
+      const Entry* skip = p.take("skip_empty_values");
+      f["skip_empty"] = !skip || fbBool(skip->value).value_or(true);
+    }
+    // Fluent Bit casts Types in its regex and logfmt parsers (not json).
+    if (fmt_name != "json") {
+      if (const Entry* e = p.take("types")) {
+        if (auto types = codec::parseTypes(e->value); !types) {
+          p.error(*e, types.error());
+          return false;
+        }
+        f["types"] = e->value;
+      }
+    }
+    p.internal("decode_field", "ferry does not decode fields (the value stays as parsed)");
+    p.internal("decode_field_as", "ferry does not decode fields (the value stays as parsed)");
+    p.finish();
+    return true;
+  }
+
+  // A count of milliseconds (the filter's flush_ms) as a ferry duration, or an error.
   static std::optional<std::string> millis(Keys& k, const Entry& e) {
     int64_t ms = 0;
     const char* end = e.value.data() + e.value.size();
@@ -628,8 +698,8 @@ private:
     return std::nullopt;
   }
 
-  // The multiline filter: built-in parsers by name, one [MULTILINE_PARSER] of type regex as
-  // inline rules, or mode partial_message.
+  // The multiline filter: built-in parsers by name, [MULTILINE_PARSER]s as the filter's
+  // `custom` parsers (in the order named), or mode partial_message.
   void convertMultiline(Keys& k, const std::string& match, const Entry* alias) {
     YAML::Node f = filterNode("multiline", match, alias);
     if (const Entry* e = k.take("multiline.key_content")) {
@@ -659,12 +729,9 @@ private:
       return;
     }
     YAML::Node list(YAML::NodeType::Sequence);
-    const FbSection* custom = nullptr;
     for (const std::string& name : input::splitNames(parsers->value)) {
-      if (input::MultilineRules::builtin(name)) {
-        list.push_back(name);
-        continue;
-      }
+      list.push_back(name);
+      if (input::MultilineRules::builtin(name)) continue;
       const FbSection* def = sectionNamed("MULTILINE_PARSER", name);
       if (def == nullptr) {
         k.error(*parsers, fmt::format("multiline parser '{}' is not defined ([MULTILINE_PARSER] "
@@ -672,33 +739,46 @@ private:
                                       name));
         return;
       }
-      if (custom != nullptr) {
-        k.error(*parsers, "ferry's multiline filter takes one [MULTILINE_PARSER] (use one filter "
-                          "per custom parser)");
-        return;
-      }
-      custom = def;
-      list.push_back("custom");
-      if (!convertMultilineParser(*def, f)) return;
+      auto text = convertMultilineParser(*def);
+      if (!text) return;
+      f["custom"][name] = *text;
     }
     f["parser"] = list;
     filters_.push_back(f);
   }
 
-  // [MULTILINE_PARSER] type regex → the filter's rules (regexes made native) and flush_ms.
-  bool convertMultilineParser(const FbSection& def, YAML::Node& f) {
+  // A [MULTILINE_PARSER] as the text of one of the filter's `custom` parsers: type regex → its
+  // rules (regexes made native), one per line; endswith / equal → `endswith "STRING"`.
+  std::optional<std::string> convertMultilineParser(const FbSection& def) {
     Keys p(def, r_.errors, notes_);
+    p.firstWins();
     const Entry* type = p.take("type");
-    if (!type || toLower(type->value) != "regex") {
-      p.error(type ? *type : def.entries.front(), "only type regex maps (rules with states)");
-      return false;
+    const std::string kind = type ? toLower(type->value) : "";
+    // Fluent Bit's multiline filter flushes by its own flush_ms (it sets the engine's timer
+    // after loading the parsers), so a parser's flush_timeout does not apply there.
+    p.internal("flush_timeout", "the multiline filter flushes by its flush_ms (default 2000)");
+    std::optional<std::string> text;
+    if (kind == "endswith" || kind == "equal" || kind == "eq") {
+      const Entry* match = p.take("match_string");
+      const Entry* negate = p.take("negate");
+      if (!match || match->value.empty()) {
+        p.error(*type, "type " + kind + " needs match_string");
+      } else {
+        text = fmt::format("{} \"{}\"{}", kind == "endswith" ? "endswith" : "equal", match->value,
+                           negate && fbBool(negate->value).value_or(false) ? " negate" : "");
+      }
+    } else if (kind == "regex") {
+      text = multilineRules(p, def);
+    } else {
+      p.error(type ? *type : def.entries.front(), "expected type regex, endswith or equal");
     }
-    if (const Entry* e = p.take("flush_timeout")) {
-      auto ms = millis(p, *e);
-      if (!ms) return false;
-      f["flush_ms"] = *ms;
-    }
-    YAML::Node rules(YAML::NodeType::Sequence);
+    p.finish();
+    return text;
+  }
+
+  // The `rule` lines of a [MULTILINE_PARSER] type regex, one per line, regexes made native.
+  std::optional<std::string> multilineRules(Keys& p, const FbSection& def) {
+    std::string rules;
     bool ok = true;
     for (size_t i = 0; i < def.entries.size(); ++i) {
       const Entry& e = def.entries[i];
@@ -718,15 +798,14 @@ private:
       std::string from;
       for (const auto& state : rule->from)
         from += (from.empty() ? "" : ", ") + state;
-      rules.push_back(fmt::format("\"{}\" \"{}\" \"{}\"", from, *native, rule->to));
+      rules += fmt::format("\"{}\" \"{}\" \"{}\"\n", from, *native, rule->to);
     }
-    if (ok && rules.size() == 0) {
+    if (ok && rules.empty()) {
       p.error("a [MULTILINE_PARSER] needs rules");
       ok = false;
     }
-    p.finish();
-    if (ok) f["rules"] = rules;
-    return ok;
+    if (!ok) return std::nullopt;
+    return rules;
   }
 
   // ---- [OUTPUT]

@@ -209,6 +209,13 @@ const config::OptionTable& multilineOptions() {
                  .doc = "A custom regex parser, as [MULTILINE_PARSER] rules: each "
                         "'\"STATE\" \"REGEX\" \"NEXT_STATE\"' (STATE may list several, comma-"
                         "separated; the first rules start from start_state; native regexes)."},
+      OptionSpec{.name = "custom",
+                 .type = OptionType::kStringMap,
+                 .doc = "More custom parsers by name (listed in parser; tried last when not): "
+                        "each its rules, one per line, or one line 'endswith \"STRING\"' or "
+                        "'equal \"STRING\"' (a record ends at a line that ends with / is "
+                        "STRING), optionally followed by 'negate' (Fluent Bit's [MULTILINE_PARSER] "
+                        "types regex, endswith, equal)."},
       OptionSpec{.name = "key_content",
                  .type = OptionType::kString,
                  .default_value = "log",
@@ -238,7 +245,7 @@ namespace {
 std::expected<std::unique_ptr<input::MultilineRules>, std::string>
 multilineRules(const config::Section& s, std::chrono::milliseconds flush) {
   if (s.getString("mode") == "partial_message") {
-    if (s.has("parser") || s.has("rules")) {
+    if (s.has("parser") || s.has("rules") || s.has("custom")) {
       return refuse("mode", "partial_message takes no parser or rules (as in Fluent Bit)");
     }
     return nullptr;
@@ -246,6 +253,14 @@ multilineRules(const config::Section& s, std::chrono::milliseconds flush) {
   input::MultilineOptions options;
   options.timeout = flush;
   if (s.has("parser")) options.parsers = s.getList("parser");
+  // A custom parser goes last in the order when `parser` does not place it.
+  const auto add = [&options](input::MultilineParserDef def) {
+    if (std::find(options.parsers.begin(), options.parsers.end(), def.name) ==
+        options.parsers.end()) {
+      options.parsers.push_back(def.name);
+    }
+    options.custom.push_back(std::move(def));
+  };
   if (s.has("rules")) {
     input::MultilineParserDef def{.name = "custom", .rules = {}};
     for (const std::string& text : s.getList("rules")) {
@@ -253,15 +268,23 @@ multilineRules(const config::Section& s, std::chrono::milliseconds flush) {
       if (!rule) return refuse("rules", fmt::format("'{}': {}", text, rule.error()));
       def.rules.push_back(std::move(*rule));
     }
-    options.custom.push_back(std::move(def));
-    if (std::find(options.parsers.begin(), options.parsers.end(), "custom") ==
-        options.parsers.end()) {
-      options.parsers.emplace_back("custom");
+    add(std::move(def));
+  }
+  if (s.has("custom")) {
+    for (const auto& [name, text] : s.getMap("custom")) {
+      if (input::MultilineRules::builtin(name) || (name == "custom" && s.has("rules"))) {
+        return refuse("custom", fmt::format("'{}' is taken (built in, or rules)", name));
+      }
+      auto def = input::parseMultilineParser(name, text);
+      if (!def) return refuse("custom", fmt::format("{}: {}", name, def.error()));
+      add(std::move(*def));
     }
   }
   if (options.parsers.empty()) return refuse("parser", "needs a parser or rules");
   auto rules = input::MultilineRules::create(options);
-  if (!rules) return refuse(s.has("rules") ? "rules" : "parser", rules.error());
+  if (!rules) {
+    return refuse(s.has("custom") ? "custom" : s.has("rules") ? "rules" : "parser", rules.error());
+  }
   return std::move(*rules);
 }
 

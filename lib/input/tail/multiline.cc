@@ -15,7 +15,10 @@
 // of P lines up to the next F line.
 #include <re2/re2.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "ferry/codec/regex.h"
 #include "ferry/core/strings.h"
@@ -162,6 +165,45 @@ std::expected<MultilineRule, std::string> parseMultilineRule(std::string_view te
   return rule;
 }
 
+std::expected<MultilineParserDef, std::string> parseMultilineParser(std::string name,
+                                                                    std::string_view text) {
+  MultilineParserDef def{.name = std::move(name), .rules = {}};
+  std::string_view rest = core::trim(text);
+  for (const auto& [word, type] : {std::pair{"endswith ", MultilineParserDef::Type::kEndsWith},
+                                   std::pair{"equal ", MultilineParserDef::Type::kEqual}}) {
+    if (!rest.starts_with(word)) continue;
+    // endswith "MATCH" [negate]: the string is what lies between the first and last quote.
+    rest = core::trim(rest.substr(std::strlen(word)));
+    if (rest.ends_with(" negate")) {
+      def.negate = true;
+      rest = core::trim(rest.substr(0, rest.size() - 7));
+    }
+    if (rest.size() < 3 || rest.front() != '"' || rest.back() != '"') {
+      return std::unexpected(std::string("expected ") + word + "\"STRING\" [negate]");
+    }
+    def.type = type;
+    def.match = std::string(rest.substr(1, rest.size() - 2));
+    return def;
+  }
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line = core::trim(text.substr(start, end - start));
+    start = end + 1;
+    if (line.empty()) continue;
+    auto rule = parseMultilineRule(line);
+    if (!rule) return std::unexpected(fmt::format("'{}': {}", line, rule.error()));
+    def.rules.push_back(std::move(*rule));
+  }
+  if (def.rules.empty()) return std::unexpected("no rules");
+  return def;
+}
+
+bool MultilineRules::Set::completes(std::string_view line) const {
+  const bool matched = kind == SetKind::kEndsWith ? line.ends_with(match) : line == match;
+  return matched != negate;
+}
+
 std::expected<std::unique_ptr<MultilineRules>, std::string>
 MultilineRules::create(const MultilineOptions& options) {
   std::unique_ptr<MultilineRules> rules(new MultilineRules());
@@ -208,7 +250,17 @@ MultilineRules::create(const MultilineOptions& options) {
         return std::unexpected("multiline.parser: unknown parser '" + name +
                                "' (built in: docker, cri, go, python, java, ruby)");
       }
-      added = rules->addParser(name, def->rules);
+      if (def->type == MultilineParserDef::Type::kRegex) {
+        added = rules->addParser(name, def->rules);
+      } else {
+        if (def->match.empty()) return std::unexpected("multiline parser '" + name + "': no match");
+        rules->sets_.push_back(Set{.kind = def->type == MultilineParserDef::Type::kEndsWith
+                                               ? SetKind::kEndsWith
+                                               : SetKind::kEqual,
+                                   .starts = {},
+                                   .match = def->match,
+                                   .negate = def->negate});
+      }
     }
     if (!added) return std::unexpected(added.error());
   }
@@ -275,9 +327,15 @@ LineClass MultilineRules::classify(std::string_view line, MultilineState& state)
 }
 
 LineClass MultilineRules::fluentBit(std::string_view line, MultilineState& state) const {
-  // A docker/cri partial in progress takes the next line of its stream.
+  // A docker/cri partial, or an endswith/equal record, in progress takes the next line of
+  // its stream.
   if (state.partial_set >= 0) {
     const int32_t s = std::exchange(state.partial_set, -1);
+    if (sets_[s].kind == SetKind::kEndsWith || sets_[s].kind == SetKind::kEqual) {
+      if (sets_[s].completes(line)) return {LineRole::kLast, line, false};
+      state.partial_set = s;
+      return {LineRole::kContinuation, line, false};
+    }
     if (sets_[s].kind == SetKind::kDocker) {
       if (line.ends_with('\n')) return {LineRole::kLast, line, true};
       state.partial_set = s;
@@ -314,6 +372,12 @@ LineClass MultilineRules::fluentBit(std::string_view line, MultilineState& state
       if (line.ends_with('\n')) return {LineRole::kSingle, line, true};
       state.partial_set = static_cast<int32_t>(s);
       return {LineRole::kStart, line, true};
+    case SetKind::kEndsWith:
+    case SetKind::kEqual:
+      // Every line joins: the record ends at the first that completes it.
+      if (set.completes(line)) return {LineRole::kSingle, line, false};
+      state.partial_set = static_cast<int32_t>(s);
+      return {LineRole::kStart, line, false};
     case SetKind::kCri: {
       std::string_view groups[5];
       if (!cri_->search(line, groups)) break;

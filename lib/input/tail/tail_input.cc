@@ -111,8 +111,9 @@ const config::OptionTable& tailInputOptions() {
        .type = OptionType::kString,
        .default_value = "iso8601",
        .doc = "iso8601, epoch (seconds, fraction allowed), epoch_ms, or a strptime pattern "
-              "(%Y-%m-%d %H:%M:%S.%L %z; %L/%f read a fraction; UTC unless %z). JSON numbers "
-              "are epoch seconds (ms for epoch_ms)."},
+              "read as Fluent Bit does (%Y-%m-%d %H:%M:%S.%L %z; text after the pattern is "
+              "ignored; UTC unless %z). JSON numbers are epoch seconds (ms for epoch_ms; a "
+              "pattern takes none, as Fluent Bit)."},
       {.name = "multiline",
        .type = OptionType::kStringMap,
        .doc = "Join lines into one record: {start: REGEX} (a record begins at a line that "

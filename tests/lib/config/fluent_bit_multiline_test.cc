@@ -58,12 +58,38 @@ TEST(FluentBitMultiline, ParserFilterWithACustomMultilineParser) {
   const YAML::Node f = YAML::Load(yaml)["filters"][0];
   EXPECT_EQ(f["type"].as<std::string>(), "multiline");
   EXPECT_EQ(f["key_content"].as<std::string>(), "log");
-  EXPECT_EQ(f["parser"].as<std::vector<std::string>>(), (std::vector<std::string>{"go", "custom"}));
-  EXPECT_EQ(f["flush_ms"].as<std::string>(), "1000ms"); // the parser's flush_timeout
-  const auto rules = f["rules"].as<std::vector<std::string>>();
-  ASSERT_EQ(rules.size(), 2u);
-  EXPECT_EQ(rules[0], R"r("start_state" "(Dec \d+ \d+\:\d+\:\d+)(.*)" "cont")r");
-  EXPECT_EQ(rules[1], R"r("cont" "(?m)^\s+at.*" "cont")r");
+  EXPECT_EQ(f["parser"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"go", "multiline-regex-test"}));
+  // The parser's flush_timeout is a note: Fluent Bit's filter flushes by its own flush_ms.
+  EXPECT_FALSE(f["flush_ms"]);
+  EXPECT_NE(yaml.find("flush_timeout: ignored"), std::string::npos) << yaml;
+  EXPECT_EQ(f["custom"]["multiline-regex-test"].as<std::string>(),
+            "\"start_state\" \"(Dec \\d+ \\d+\\:\\d+\\:\\d+)(.*)\" \"cont\"\n"
+            "\"cont\" \"(?m)^\\s+at.*\" \"cont\"\n");
+  buildFilters(yaml);
+}
+
+// Several [MULTILINE_PARSER]s in one filter, in the order named, of each type Fluent Bit has.
+TEST(FluentBitMultiline, SeveralCustomParsersOfEachType) {
+  const std::string yaml = convertFluentBitText(
+      "fluent-bit.conf", kCorpus,
+      "[INPUT]\n    Name forward\n"
+      "[MULTILINE_PARSER]\n    name backslash\n    type endswith\n    match_string \\\n"
+      "    negate false\n"
+      "[MULTILINE_PARSER]\n    name until_end\n    type equal\n    match_string END\n"
+      "    negate on\n"
+      "[MULTILINE_PARSER]\n    name dated\n    type regex\n"
+      "    rule \"start_state\" \"/^\\d{4}-/\" \"cont\"\n    rule \"cont\" \"/^ /\" \"cont\"\n"
+      "[FILTER]\n    Name multiline\n    Match *\n"
+      "    multiline.parser dated, java, backslash, until_end\n"
+      "[OUTPUT]\n    Name null\n    Match *\n");
+  const YAML::Node f = YAML::Load(yaml)["filters"][0];
+  EXPECT_EQ(f["parser"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"dated", "java", "backslash", "until_end"}));
+  EXPECT_EQ(f["custom"]["backslash"].as<std::string>(), R"(endswith "\")");
+  EXPECT_EQ(f["custom"]["until_end"].as<std::string>(), R"(equal "END" negate)");
+  EXPECT_EQ(f["custom"]["dated"].as<std::string>(),
+            "\"start_state\" \"(?m)^\\d{4}-\" \"cont\"\n\"cont\" \"(?m)^ \" \"cont\"\n");
   buildFilters(yaml);
 }
 

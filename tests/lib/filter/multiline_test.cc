@@ -171,6 +171,40 @@ TEST(MultilineFilter, CustomRulesWithStates) {
   EXPECT_EQ(out[2], "another line...");
 }
 
+// Fluent Bit's endswith and equal types: every line joins until one completes the record.
+TEST(MultilineFilter, EndswithAndEqualCustomParsers) {
+  auto f = makeFilter("  - type: multiline\n    custom:\n      statement: 'endswith \";\"'\n");
+  EXPECT_EQ(logs(*f, lines("int x\n= 1;\ny;\n")), (std::vector<std::string>{"int x\n= 1;", "y;"}));
+  f = makeFilter("  - type: multiline\n    custom:\n      block: 'equal \"END\"'\n");
+  EXPECT_EQ(logs(*f, lines("begin\nmiddle\nEND\nEND\n")),
+            (std::vector<std::string>{"begin\nmiddle\nEND", "END"}));
+  // negate: a record ends at the first line that does not end with a backslash.
+  f = makeFilter("  - type: multiline\n    custom:\n      backslash: 'endswith \"\\\" negate'\n");
+  EXPECT_EQ(logs(*f, lines("SELECT a \\\nFROM t \\\nWHERE x\nalone\n")),
+            (std::vector<std::string>{"SELECT a \\\nFROM t \\\nWHERE x", "alone"}));
+}
+
+// Several custom parsers in one filter, tried in the order `parser` gives.
+TEST(MultilineFilter, SeveralCustomParsersInOrder) {
+  auto f = makeFilter(R"y(  - type: multiline
+    parser: [dated, trailing]
+    custom:
+      dated: |
+        "start_state" "^\d{4}-" "cont"
+        "cont" "^ " "cont"
+      trailing: 'endswith "+" negate'
+)y");
+  EXPECT_EQ(logs(*f, lines("2024-05-01 one\n more\nsum +\n1\n2024-05-02 two\n")),
+            (std::vector<std::string>{"2024-05-01 one\n more", "sum +\n1", "2024-05-02 two"}));
+  EXPECT_THROW(makeFilter("  - type: multiline\n    custom:\n      x: 'endswith nope'\n"),
+               std::invalid_argument);
+  EXPECT_THROW(makeFilter("  - type: multiline\n    custom:\n      go: 'equal \"x\"'\n"),
+               std::invalid_argument)
+      << "a built-in's name";
+  EXPECT_THROW(makeFilter("  - type: multiline\n    custom:\n      x: 'not a rule'\n"),
+               std::invalid_argument);
+}
+
 TEST(MultilineFilter, BadRulesAreRefused) {
   EXPECT_THROW(makeFilter("  - type: multiline\n    rules: ['\"cont\" \"^x\" \"cont\"']\n"),
                std::invalid_argument); // nothing starts from start_state

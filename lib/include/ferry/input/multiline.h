@@ -4,8 +4,9 @@
 //   start   a user's regex: a record begins at a line that matches;
 //   preset  ferry's own java/python/go stack-trace rules (tail's `preset:`);
 //   parsers Fluent Bit's multiline parsers, with its semantics: the built-ins docker, cri,
-//           go, python, java, ruby, and custom regex parsers ([MULTILINE_PARSER] type regex:
-//           rules "from states" "regex" "next state", the first from start_state).
+//           go, python, java, ruby, and custom parsers ([MULTILINE_PARSER] type regex:
+//           rules "from states" "regex" "next state", the first from start_state; type
+//           endswith or equal: a record ends at a line that ends with / is a string).
 #pragma once
 
 #include <chrono>
@@ -34,11 +35,22 @@ struct MultilineRule {
   std::string to;
 };
 
-// A custom regex parser ([MULTILINE_PARSER] type regex).
+// A custom parser ([MULTILINE_PARSER]): type regex (rules with states), or, as Fluent Bit's
+// endswith and equal types, a record that grows until a line ends with `match` (endswith) or
+// is `match` (equal); `negate` turns the test around.
 struct MultilineParserDef {
+  enum class Type : uint8_t { kRegex, kEndsWith, kEqual };
   std::string name;
   std::vector<MultilineRule> rules;
+  Type type = Type::kRegex;
+  std::string match;
+  bool negate = false;
 };
+
+// A custom parser from its text (the multiline filter's `custom` map): rules, one per line, or
+// one line `endswith "MATCH"` or `equal "MATCH"`, optionally followed by `negate`.
+std::expected<MultilineParserDef, std::string> parseMultilineParser(std::string name,
+                                                                    std::string_view text);
 
 // The non-empty trimmed names of a comma-separated list ("go, python"): parser lists, a rule's
 // states.
@@ -97,10 +109,13 @@ public:
 
 private:
   enum class Preset : uint8_t { kNone, kJava, kPython, kGo };
-  enum class SetKind : uint8_t { kRegex, kDocker, kCri };
+  enum class SetKind : uint8_t { kRegex, kDocker, kCri, kEndsWith, kEqual };
   struct Set {
     SetKind kind = SetKind::kRegex;
     std::vector<int32_t> starts; // rules from start_state
+    std::string match;           // endswith, equal
+    bool negate = false;
+    bool completes(std::string_view line) const;
   };
   MultilineRules();
   std::expected<void, std::string> addParser(const std::string& name,
