@@ -12,9 +12,10 @@
 #include <mutex>
 #include <thread>
 
-#include "../aws/credentials_http.h"
 #include "ferry/filter/filters.h"
 #include "ferry/obs/log.h"
+#include "ferry/sink/aws.h"
+#include "ferry/sink/ecs.h"
 
 namespace ferry::filter {
 namespace {
@@ -124,22 +125,8 @@ private:
                                      "records pass without ECS metadata");
       return;
     }
-    auto get = [this](const std::string& url) -> std::expected<std::string, std::string> {
-      aws::detail::FetchRequest request;
-      request.url = url;
-      request.connect_timeout = std::min(timeout_, std::chrono::milliseconds(1000));
-      request.total_timeout = timeout_;
-      request.bypass_proxy = true;
-      auto response = aws::detail::httpFetch(request);
-      if (!response) return std::unexpected(response.error());
-      if (response->status != 200) {
-        return std::unexpected(
-            fmt::format("HTTP {} from {}", response->status, aws::detail::describeUrl(url)));
-      }
-      return std::move(response->body);
-    };
-    auto task = get(uri_ + "/task");
-    auto container = get(uri_);
+    auto task = sink::ecsTaskDocument(uri_, timeout_);
+    auto container = sink::ecsContainerDocument(uri_, timeout_);
     std::expected<Fields, std::string> fields =
         task ? ecsFieldsFromDocuments(*task, container ? *container : std::string())
              : std::unexpected(task.error());
@@ -221,12 +208,11 @@ SettingsResult checkEcsMetadata(const config::Section& s) {
 
 FilterPtr makeEcsMetadata(const config::Section& s) {
   settingsOrThrow(s, checkEcsMetadata(s));
-  std::string uri = s.getString("metadata_uri");
-  if (uri.empty()) {
-    if (const char* env = std::getenv("ECS_CONTAINER_METADATA_URI_V4")) uri = env;
-  }
-  while (!uri.empty() && uri.back() == '/')
-    uri.pop_back();
+  std::string given = s.getString("metadata_uri");
+  const std::string uri =
+      sink::ecsMetadataUri(given.empty() ? sink::processEnv("ECS_CONTAINER_METADATA_URI_V4")
+                                         : std::optional(std::move(given)))
+          .value_or("");
   return std::make_unique<EcsMetadataFilter>(
       uri,
       std::chrono::milliseconds(s.has("refresh_interval") ? s.getInt("refresh_interval")

@@ -8,25 +8,17 @@
 namespace ferry::output {
 
 std::expected<LineEncoding, std::string> lineEncodingFromOptions(const sdk::Options& options) {
+  if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
   LineEncoding enc;
-  const std::string format = options.string("format", "json");
+  const std::string format = options.string("format");
   if (format == "pretty") {
     enc.format = LineFormat::kPretty;
   } else if (format != "json") {
     return std::unexpected("format: expected json or pretty, got '" + format + "'");
   }
-  enc.json.time_key = options.string("time_key", "date");
-  const std::string tf = options.string("time_format", "iso8601");
-  if (tf == "iso8601") {
-    enc.json.time_format = codec::TimeFormat::kIso8601;
-  } else if (tf == "epoch") {
-    enc.json.time_format = codec::TimeFormat::kEpochSeconds;
-  } else if (tf == "epoch_ms") {
-    enc.json.time_format = codec::TimeFormat::kEpochMillis;
-  } else {
-    return std::unexpected("time_format: expected iso8601, epoch or epoch_ms, got '" + tf + "'");
-  }
-  if (enc.json.time_key.empty()) enc.json.time_format = codec::TimeFormat::kNone;
+  auto json = sink::recordJsonOptions(options, "time_key", "time_format");
+  if (!json) return std::unexpected(json.error());
+  enc.json = std::move(*json);
   return enc;
 }
 
@@ -34,12 +26,13 @@ sdk::RequestPtr encodeLines(std::span<const ferry_plugin_record> records, const 
                             size_t& consumed, size_t& dropped) {
   auto req = std::make_unique<LinesRequest>();
   size_t total = 0;
-  for (const auto& r : records) total += r.data_len + 48;
+  for (const auto& r : records)
+    total += r.data_len + 48;
   req->bytes.reserve(total + total / 8);
   for (const auto& r : records) {
     const auto format = static_cast<core::RecordFormat>(r.format);
-    const core::RecordView view{r.timestamp_ns,
-                                std::string_view(reinterpret_cast<const char*>(r.data), r.data_len)};
+    const core::RecordView view{
+        r.timestamp_ns, std::string_view(reinterpret_cast<const char*>(r.data), r.data_len)};
     if (enc.format == LineFormat::kPretty) {
       codec::appendPretty(req->bytes, format, view, enc.pretty);
       ++req->records;

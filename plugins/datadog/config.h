@@ -3,6 +3,7 @@
 // v2 (1,000 entries, 5 MB uncompressed per request, 1 MB per entry) clamp user settings.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -15,6 +16,8 @@
 #include "ferry/codec/compress.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/aws.h"
+#include "ferry/sink/ecs.h"
 #include "remap.h"
 
 namespace ferry::datadog {
@@ -29,7 +32,7 @@ inline constexpr size_t kMinPayloadBytes = 4096;
 inline constexpr uint32_t kMaxConcurrency = 64;
 inline constexpr uint64_t kDefaultTimeoutMs = 30'000;
 // The ECS task metadata lookup happens once at start-up and must not hold it up for long.
-inline constexpr uint64_t kEcsMetadataTimeoutMs = 2'000;
+inline constexpr std::chrono::milliseconds kEcsMetadataTimeout{2'000};
 
 // The `type: datadog` descriptor (type name, description, option table).
 extern const ferry_plugin_descriptor kDescriptor;
@@ -62,18 +65,10 @@ std::expected<std::string, std::string> intakeUrlForSite(std::string_view site);
 // applies the vendor limits. Errors name the option.
 std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& options);
 
-// The task id (last path segment of TaskARN) from the body of ECS's `${uri}/task`.
-std::optional<std::string> taskIdFromMetadata(std::string_view task_json);
-
-using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
-// GET url with a timeout; the body on HTTP 200, nullopt otherwise.
-using MetadataFetch =
-    std::function<std::optional<std::string>(const std::string& url, uint64_t timeout_ms)>;
-
 // The ECS task id when ECS_CONTAINER_METADATA_URI_V4 is set and answers, else the host's
 // name (gethostname), else "unknown".
-std::string defaultHostname(const EnvLookup& env, const MetadataFetch& fetch);
-// The same with the process environment and ferry::net::httpFetch.
+std::string defaultHostname(const sink::EnvLookup& env, const sink::MetadataFetch& fetch);
+// The same with the process environment and the kit's metadata fetch.
 std::string defaultHostname();
 
 } // namespace ferry::datadog

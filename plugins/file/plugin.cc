@@ -54,7 +54,8 @@ public:
 private:
   std::expected<void, std::string> reopenIfMoved() {
     if (fd_ < 0) return open();
-    struct stat by_path{}, by_fd{};
+    struct stat by_path {
+    }, by_fd{};
     if (::stat(path_.c_str(), &by_path) != 0 || ::fstat(fd_, &by_fd) != 0 ||
         by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev) {
       return open();
@@ -69,20 +70,25 @@ private:
 };
 
 const ferry_plugin_option kOptions[] = {
-    {"path", FERRY_OPTION_STRING, nullptr, 1, 0, nullptr, 1, 0,
-     "File to append JSON lines to (created if missing)."},
-    {"file_mode", FERRY_OPTION_STRING, "0640", 0, 0, nullptr, 1, 0,
-     "Permissions of a file ferry creates (octal)."},
+    {.name = "path",
+     .type = FERRY_OPTION_STRING,
+     .required = 1,
+     .doc = "File to append JSON lines to (created if missing)."},
+    {.name = "file_mode",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "0640",
+     .doc = "Permissions of a file ferry creates (octal)."},
     FERRY_LOCAL_SINK_OPTIONS,
 };
 
 const ferry_plugin_descriptor kDescriptor = {
-    FERRY_PLUGIN_ABI_MAJOR,
-    FERRY_PLUGIN_ABI_MINOR,
-    "file",
-    "Appends records to a file as JSON lines; follows logrotate by reopening the path.",
-    kOptions,
-    sizeof kOptions / sizeof kOptions[0]};
+    .abi_major = FERRY_PLUGIN_ABI_MAJOR,
+    .abi_minor = FERRY_PLUGIN_ABI_MINOR,
+    .type_name = "file",
+    .description =
+        "Appends records to a file as JSON lines; follows logrotate by reopening the path.",
+    .options = kOptions,
+    .option_count = std::size(kOptions)};
 
 struct FileSettings {
   output::LineEncoding enc;
@@ -94,7 +100,7 @@ struct FileSettings {
 std::expected<FileSettings, std::string> parseSettings(const sdk::Options& options) {
   auto enc = output::lineEncodingFromOptions(options);
   if (!enc) return std::unexpected(enc.error());
-  const std::string mode_text = options.string("file_mode", "0640");
+  const std::string mode_text = options.string("file_mode");
   char* end = nullptr;
   const long mode = std::strtol(mode_text.c_str(), &end, 8);
   if (end == mode_text.c_str() || *end != '\0' || mode < 0 || mode > 07777) {

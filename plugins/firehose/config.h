@@ -1,6 +1,6 @@
 // Firehose sink options: the declared option table, validation, and the endpoint (default
-// https://firehose.<region>.amazonaws.com). Vendor limits of PutRecordBatch (500 records,
-// 4 MiB per call, 1,000 KiB per record) are constants here and clamp the runner.
+// https://firehose.<region>.amazonaws.com, from the kit). Vendor limits of PutRecordBatch (500
+// records, 4 MiB per call, 1,000 KiB per record) are constants here and clamp the runner.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,7 @@
 #include "ferry/codec/json.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/http.h"
 
 namespace ferry::firehose {
 
@@ -30,23 +31,11 @@ inline constexpr std::string_view kService = "firehose";
 // The `type: firehose` descriptor (type name, description, option table).
 extern const ferry_plugin_descriptor kDescriptor;
 
-// Where requests go: the URL as sent, and the parts SigV4 signs.
-struct Endpoint {
-  std::string url;  // "https://firehose.eu-west-1.amazonaws.com/"
-  std::string host; // Host header: "host" or "host:port" when a port is given
-  std::string path = "/";
-};
-
-// "https://h:8443/x", "http://127.0.0.1:9000", or a bare host name (https is assumed, as
-// Fluent Bit's `endpoint` allows). Errors name the option.
-std::expected<Endpoint, std::string> parseEndpoint(std::string_view text);
-// The public endpoint of a region (China regions end in amazonaws.com.cn).
-Endpoint defaultEndpoint(std::string_view region);
-
 struct FirehoseConfig {
   std::string delivery_stream;
   std::string region;
-  Endpoint endpoint;
+  sink::HttpUrl endpoint; // default https://firehose.<region>.amazonaws.com/
+  std::string url;        // endpoint.text(): what the host sends to
   bool aggregate = false;
   codec::RecordJsonOptions json; // time_key / time_format of each record's JSON line
   uint64_t timeout_ms = kDefaultTimeoutMs;

@@ -90,7 +90,7 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   limits.max_concurrency = kMaxConcurrency;
   limits.request_timeout_ms = config->timeout_ms;
   host.log(FERRY_LOG_INFO, "firehose: sending to stream {} via {}{}", config->delivery_stream,
-           config->endpoint.url, config->aggregate ? " (aggregated records)" : "");
+           config->url, config->aggregate ? " (aggregated records)" : "");
   return std::make_unique<FirehoseSink>(host, std::move(*config), std::move(credentials));
 }
 

@@ -13,13 +13,12 @@
 
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/http.h"
 
 namespace ferry::firehose {
 namespace {
 
 constexpr size_t kSnippet = 160;
-
-using core::iequals;
 
 using core::trim;
 
@@ -30,16 +29,11 @@ std::string bareType(std::string_view t) {
   return std::string(trim(t));
 }
 
-std::string_view bodyView(const ferry_http_response& r) {
-  if (r.body == nullptr) return {};
-  return {reinterpret_cast<const char*>(r.body), r.body_len};
-}
-
 // The error's own message ("message" or "Message" in the body) as a log snippet.
 std::string errorMessage(const ferry_http_response& r) {
   std::string text;
   rapidjson::Document doc;
-  const std::string_view body = bodyView(r);
+  const std::string_view body = sink::bodyOf(r);
   doc.Parse(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     for (const char* key : {"message", "Message"}) {
@@ -83,7 +77,7 @@ void setRetry(ferry_plugin_verdict& v, std::string_view text) {
 // 200: every record put, or some failed (narrow to those), or an unreadable answer.
 void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
   rapidjson::Document doc;
-  const std::string_view body = bodyView(r);
+  const std::string_view body = sink::bodyOf(r);
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("FailedPutCount") ||
       !doc["FailedPutCount"].IsUint64()) {
@@ -148,7 +142,7 @@ void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_
 
 std::string errorType(const ferry_http_response& r) {
   rapidjson::Document doc;
-  const std::string_view body = bodyView(r);
+  const std::string_view body = sink::bodyOf(r);
   doc.Parse(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     for (const char* key : {"__type", "code", "Code"}) {
@@ -158,26 +152,23 @@ std::string errorType(const ferry_http_response& r) {
       }
     }
   }
-  for (size_t i = 0; r.headers != nullptr && i < r.header_count; ++i) {
-    if (r.headers[i] == nullptr) continue;
-    const std::string_view h(r.headers[i]);
-    const size_t colon = h.find(':');
-    if (colon != std::string_view::npos && iequals(trim(h.substr(0, colon)), "x-amzn-ErrorType")) {
-      return bareType(h.substr(colon + 1));
-    }
-  }
+  if (auto h = sink::findHeader(sink::headersOf(r), "x-amzn-ErrorType")) return bareType(*h);
   return {};
 }
 
 void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v,
                    std::string_view region) {
+  using sink::StatusClass;
   const int status = r.status;
-  if (status == 200) {
+  StatusClass cls = sink::classifyStatus(status);
+  if (cls == StatusClass::kDelivered) {
     judgeSuccess(request, r, v);
     return;
   }
-  if (status == 0) {
-    setRetry(v, fmt::format("transport error: {}", r.error != nullptr ? r.error : "unknown"));
+  if (cls == StatusClass::kTransport) {
+    sink::applyStatusClass(cls, r, v);
+    sdk::setMessage(v,
+                    fmt::format("transport error: {}", r.error != nullptr ? r.error : "unknown"));
     return;
   }
   const std::string type = errorType(r);
@@ -186,49 +177,37 @@ void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry
     return fmt::format("{} (HTTP {}{}{}){}{}", what, status, type.empty() ? "" : " ", type,
                        detail.empty() ? "" : ": ", detail);
   };
-
-  if (status == 429 || isOneOf(type, kThrottled)) {
-    setRetry(v, describe("throttled by Firehose"));
-    v.throttled = 1;
-    return;
-  }
-  if (type == "ResourceNotFoundException") {
-    setRetry(v, describe(fmt::format("delivery stream '{}' not found in region {}; check "
-                                     "delivery_stream and region",
-                                     request.delivery_stream, region)));
-    v.unhealthy = 1;
-    return;
-  }
-  if (status == 401 || status == 403 || isOneOf(type, kAuth)) {
-    setRetry(v,
-             describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)"));
-    v.unhealthy = 1;
-    return;
-  }
-  if (type == "InvalidKMSResourceException") {
-    setRetry(v, describe("the stream's KMS key is unusable"));
-    v.unhealthy = 1;
-    return;
-  }
-  if (status == 413 || type == "RequestEntityTooLargeException") {
-    v.kind = FERRY_VERDICT_SPLIT;
-    sdk::setMessage(v, describe("request too large"));
-    return;
-  }
-  if (status >= 500 || status == 408) {
-    setRetry(v, describe("Firehose error"));
-    return;
-  }
-  if (status >= 400) {
+  // The AWS error type says more than the status: a throttling 400, a missing stream 400.
+  std::string text;
+  if (cls == StatusClass::kThrottled || isOneOf(type, kThrottled)) {
+    cls = StatusClass::kThrottled;
+    text = describe("throttled by Firehose");
+  } else if (type == "ResourceNotFoundException") {
+    cls = StatusClass::kUnauthorized; // retried, unhealthy: an operator must act
+    text = describe(fmt::format("delivery stream '{}' not found in region {}; check "
+                                "delivery_stream and region",
+                                request.delivery_stream, region));
+  } else if (cls == StatusClass::kUnauthorized || isOneOf(type, kAuth)) {
+    cls = StatusClass::kUnauthorized;
+    text = describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)");
+  } else if (type == "InvalidKMSResourceException") {
+    cls = StatusClass::kUnauthorized;
+    text = describe("the stream's KMS key is unusable");
+  } else if (cls == StatusClass::kTooLarge || type == "RequestEntityTooLargeException") {
+    cls = StatusClass::kTooLarge;
+    text = describe("request too large");
+  } else if (cls == StatusClass::kServerError || cls == StatusClass::kTimeout) {
+    text = describe("Firehose error");
+  } else if (cls == StatusClass::kRefused) {
     // ValidationException, InvalidArgumentException, SerializationException...: resending
     // the same request cannot succeed.
-    v.kind = FERRY_VERDICT_DROP;
-    sdk::setMessage(v, describe("Firehose refused the request"));
-    return;
+    text = describe("Firehose refused the request");
+  } else {
+    // 1xx, 3xx: a proxy or a wrong endpoint. Resending loses nothing.
+    text = describe("unexpected answer (check endpoint)");
   }
-  // 1xx/2xx other than 200, 3xx: a proxy or a wrong endpoint. Resending loses nothing.
-  setRetry(v, describe("unexpected answer (check endpoint)"));
-  v.unhealthy = 1;
+  sink::applyStatusClass(cls, r, v);
+  sdk::setMessage(v, text);
 }
 
 } // namespace ferry::firehose

@@ -31,7 +31,7 @@ void describeAttempt(FirehoseRequest& request, const FirehoseConfig& config,
     request.header_ptrs.push_back(h.c_str());
 
   out.method = "POST";
-  out.url = config.endpoint.url.c_str();
+  out.url = config.url.c_str();
   out.headers = request.header_ptrs.data();
   out.header_count = request.header_ptrs.size();
   out.body = reinterpret_cast<const uint8_t*>(request.body.data());

@@ -15,14 +15,21 @@ public:
     consumed = records.size();
     return std::make_unique<CountRequest>();
   }
-  void deliver(sdk::Request&, ferry_plugin_verdict& v) override { v.kind = FERRY_VERDICT_DELIVERED; }
+  void deliver(sdk::Request&, ferry_plugin_verdict& v) override {
+    v.kind = FERRY_VERDICT_DELIVERED;
+  }
 };
 
-const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "null",
-                                             "Counts records and discards them (benchmarks).", nullptr, 0};
+const ferry_plugin_descriptor kDescriptor = {.abi_major = FERRY_PLUGIN_ABI_MAJOR,
+                                             .abi_minor = FERRY_PLUGIN_ABI_MINOR,
+                                             .type_name = "null",
+                                             .description =
+                                                 "Counts records and discards them (benchmarks).",
+                                             .options = nullptr,
+                                             .option_count = 0};
 
-std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options&,
-                                                                ferry_plugin_limits& limits) {
+std::expected<std::unique_ptr<sdk::Sink>, std::string>
+makeSink(const sdk::Host&, const sdk::Options&, ferry_plugin_limits& limits) {
   limits.transport = FERRY_TRANSPORT_LOCAL;
   // Small requests keep the records held at once (and so the RSS) low.
   limits.max_records = 8192;

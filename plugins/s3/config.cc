@@ -9,51 +9,91 @@
 #include <climits>
 
 #include "ferry/aws/sigv4.h"
+#include "ferry/sink/aws.h"
 #include "key_format.h"
 
 namespace ferry::s3 {
 namespace {
 
+// The one place options are declared: their defaults and bounds are read from here.
 const ferry_plugin_option kOptions[] = {
-    {"bucket", FERRY_OPTION_STRING, nullptr, 1, 0, nullptr, 1, 0, "Bucket the objects go to."},
-    {"region", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "AWS region of the bucket (signing and the endpoint); default: env AWS_REGION, then "
-     "AWS_DEFAULT_REGION."},
-    {"endpoint", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "Endpoint override (S3-compatible stores, tests, VPC endpoints), e.g. "
-     "http://127.0.0.1:9000; requests then use path-style addressing."},
-    {"key_format", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "Object key: strftime fields (UTC, when the object is opened), $TAG, $TAG[n], $UUID, "
-     "$INDEX; default ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson plus .gz/.zst."},
-    {"total_file_size", FERRY_OPTION_SIZE, "64MiB", 0, 0, nullptr,
-     static_cast<int64_t>(kMinTotalFileSize), static_cast<int64_t>(kMaxTotalFileSize),
-     "Object size (as uploaded, after compression) that closes an object and uploads it."},
-    {"upload_timeout", FERRY_OPTION_DURATION, "5m", 0, 0, nullptr, 1000, 24 * 3600 * 1000,
-     "Upload whatever is buffered once the oldest record has waited this long."},
-    {"part_size", FERRY_OPTION_SIZE, "5MiB", 0, 0, nullptr, static_cast<int64_t>(kMinPartBytes),
-     static_cast<int64_t>(kMaxPartBytes),
-     "Multipart part size; objects below it are sent with one PutObject."},
-    {"compression", FERRY_OPTION_ENUM, "gzip", 0, 0, "gzip|zstd|none", 1, 0,
-     "Object compression (the key's extension says it; no Content-Encoding is set)."},
-    {"compression_level", FERRY_OPTION_INT, "0", 0, 0, nullptr, 0, 22,
-     "Codec level: gzip 1-12, zstd 1-22; 0 = the codec's default."},
-    {"storage_class", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "x-amz-storage-class, e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR; empty = the "
-     "bucket's default."},
-    {"content_type", FERRY_OPTION_STRING, "application/x-ndjson", 0, 0, nullptr, 1, 0,
-     "Content-Type stored with each object."},
-    {"acl", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "Canned ACL (x-amz-acl), e.g. bucket-owner-full-control; empty = none."},
-    {"sse", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "Server-side encryption: AES256 or aws:kms; empty = the bucket's default."},
-    {"kms_key_id", FERRY_OPTION_STRING, "", 0, 0, nullptr, 1, 0,
-     "KMS key id or ARN with sse: aws:kms; empty = the AWS managed key."},
-    {"json_date_key", FERRY_OPTION_STRING, "date", 0, 0, nullptr, 1, 0,
-     "Field holding the record's time in each line; empty = none."},
-    {"json_date_format", FERRY_OPTION_ENUM, "iso8601", 0, 0, "iso8601|epoch|epoch_ms", 1, 0,
-     "Format of json_date_key: ISO 8601 UTC, epoch seconds (fractional), epoch milliseconds."},
-    {"timeout", FERRY_OPTION_DURATION, "120s", 0, 0, nullptr, 1000, 3'600'000,
-     "HTTP timeout of one request (one PutObject or one part)."},
+    {.name = "bucket",
+     .type = FERRY_OPTION_STRING,
+     .required = 1,
+     .doc = "Bucket the objects go to."},
+    {.name = "region",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "AWS region of the bucket (signing and the endpoint); default: env AWS_REGION, then "
+            "AWS_DEFAULT_REGION."},
+    {.name = "endpoint",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "Endpoint override (S3-compatible stores, tests, VPC endpoints), e.g. "
+            "http://127.0.0.1:9000; requests then use path-style addressing."},
+    {.name = "key_format",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "Object key: strftime fields (UTC, when the object is opened), $TAG, $TAG[n], "
+            "$UUID, $INDEX; default ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson plus .gz/.zst."},
+    {.name = "total_file_size",
+     .type = FERRY_OPTION_SIZE,
+     .default_value = "64MiB",
+     .min_value = static_cast<int64_t>(kMinTotalFileSize),
+     .max_value = static_cast<int64_t>(kMaxTotalFileSize),
+     .doc = "Object size (as uploaded, after compression) that closes an object and uploads it."},
+    {.name = "upload_timeout",
+     .type = FERRY_OPTION_DURATION,
+     .default_value = "5m",
+     .min_value = 1000,
+     .max_value = 24 * 3600 * 1000,
+     .doc = "Upload whatever is buffered once the oldest record has waited this long."},
+    // S3's part limits are the bounds.
+    {.name = "part_size",
+     .type = FERRY_OPTION_SIZE,
+     .default_value = "5MiB",
+     .min_value = static_cast<int64_t>(kMinPartBytes),
+     .max_value = static_cast<int64_t>(kMaxPartBytes),
+     .doc = "Multipart part size; objects below it are sent with one PutObject."},
+    {.name = "compression",
+     .type = FERRY_OPTION_ENUM,
+     .default_value = "gzip",
+     .enum_values = "gzip|zstd|none",
+     .doc = "Object compression (the key's extension says it; no Content-Encoding is set)."},
+    sink::kCompressionLevelOption,
+    {.name = "storage_class",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "x-amz-storage-class, e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR; empty = "
+            "the bucket's default."},
+    {.name = "content_type",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "application/x-ndjson",
+     .doc = "Content-Type stored with each object."},
+    {.name = "acl",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "Canned ACL (x-amz-acl), e.g. bucket-owner-full-control; empty = none."},
+    {.name = "sse",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "Server-side encryption: AES256 or aws:kms; empty = the bucket's default."},
+    {.name = "kms_key_id",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "",
+     .doc = "KMS key id or ARN with sse: aws:kms; empty = the AWS managed key."},
+    {.name = "json_date_key",
+     .type = FERRY_OPTION_STRING,
+     .default_value = "date",
+     .doc = "Field holding the record's time in each line; empty = none."},
+    {.name = "json_date_format",
+     .type = FERRY_OPTION_ENUM,
+     .default_value = "iso8601",
+     .enum_values = "iso8601|epoch|epoch_ms",
+     .doc = "Format of json_date_key: ISO 8601 UTC, epoch seconds (fractional), epoch "
+            "milliseconds."},
+    sink::timeoutOption("120s", 1000, 3'600'000,
+                        "HTTP timeout of one request (one PutObject or one part)."),
 };
 
 // Storage classes S3 accepts in x-amz-storage-class.
@@ -90,51 +130,17 @@ bool validBucket(std::string_view b) {
   return std::all_of(b.begin(), b.end(), ok) && alnum(b.front()) && alnum(b.back());
 }
 
-bool validRegion(std::string_view r) {
-  return !r.empty() && std::all_of(r.begin(), r.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
-bool safeHeaderValue(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
-}
-
-// "http(s)://host[:port][/prefix]" → scheme, host, prefix (no trailing slash).
-std::expected<void, std::string> parseEndpoint(std::string_view url, S3Config& c) {
-  const bool http = url.starts_with("http://"), https = url.starts_with("https://");
-  if (!http && !https) {
-    return std::unexpected(fmt::format("endpoint: expected http(s)://host[:port], got '{}'", url));
-  }
-  if (std::any_of(url.begin(), url.end(),
-                  [](unsigned char ch) { return ch <= 0x20 || ch == 0x7f; }) ||
-      url.find_first_of("?#@") != std::string_view::npos) {
-    return std::unexpected(
-        "endpoint: must not contain spaces, control characters, '?', '#' or '@'");
-  }
-  std::string_view rest = url.substr(https ? 8 : 7);
-  const size_t slash = rest.find('/');
-  const std::string_view host = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
-  while (!path.empty() && path.back() == '/')
-    path.remove_suffix(1);
-  if (host.empty()) return std::unexpected(fmt::format("endpoint: no host in '{}'", url));
-  c.scheme = https ? "https" : "http";
-  c.host = std::string(host);
-  c.base_path = std::string(path);
-  return {};
-}
-
 } // namespace
 
 const ferry_plugin_descriptor kDescriptor = {
-    FERRY_PLUGIN_ABI_MAJOR,
-    FERRY_PLUGIN_ABI_MINOR,
-    "s3",
-    "Uploads records to Amazon S3 (or an S3-compatible store) as newline-delimited JSON "
-    "objects, gzip/zstd compressed, with multipart upload for large objects.",
-    kOptions,
-    sizeof kOptions / sizeof kOptions[0]};
+    .abi_major = FERRY_PLUGIN_ABI_MAJOR,
+    .abi_minor = FERRY_PLUGIN_ABI_MINOR,
+    .type_name = "s3",
+    .description = "Uploads records to Amazon S3 (or an S3-compatible store) as "
+                   "newline-delimited JSON objects, gzip/zstd compressed, with multipart upload "
+                   "for large objects.",
+    .options = kOptions,
+    .option_count = std::size(kOptions)};
 
 std::string_view fileExtension(codec::Compression c) {
   switch (c) {
@@ -152,45 +158,41 @@ std::string defaultKeyFormat(codec::Compression c) {
   return fmt::format("ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson{}", fileExtension(c));
 }
 
-std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, EnvLookup env) {
+std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
+                                                 const sink::EnvLookup& env) {
+  if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
   S3Config c;
   c.bucket = std::string(trim(options.string("bucket")));
   if (!validBucket(c.bucket)) {
     return std::unexpected(
         fmt::format("bucket: '{}' is not a valid bucket name (3-63 of a-z 0-9 . -)", c.bucket));
   }
-  c.region = std::string(trim(options.string("region")));
-  if (c.region.empty() && env != nullptr) {
-    for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-      if (auto v = env(name); v && !trim(*v).empty()) {
-        c.region = std::string(trim(*v));
-        break;
-      }
-    }
-  }
-  if (c.region.empty()) {
-    return std::unexpected("region: required (set it, or AWS_REGION in the environment)");
-  }
-  if (!validRegion(c.region)) return std::unexpected(fmt::format("region: invalid '{}'", c.region));
+  auto region = sink::resolveRegion("region", options.string("region"), env);
+  if (!region) return std::unexpected(region.error());
+  c.region = std::move(*region);
 
   c.endpoint = std::string(trim(options.string("endpoint")));
   if (!c.endpoint.empty()) {
-    if (auto ok = parseEndpoint(c.endpoint, c); !ok) return std::unexpected(ok.error());
+    auto url = sink::parseAwsEndpoint("endpoint", c.endpoint);
+    if (!url) return std::unexpected(url.error());
+    c.scheme = url->scheme;
+    c.host = url->host;
+    c.base_path = url->path;
+    while (!c.base_path.empty() && c.base_path.back() == '/')
+      c.base_path.pop_back();
     c.path_style = true;
   } else {
-    const std::string_view suffix =
-        c.region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     // A dotted bucket name does not match the wildcard certificate of
     // <bucket>.s3.<region>.amazonaws.com, so it is addressed path-style.
     c.path_style = c.bucket.find('.') != std::string::npos;
-    c.host = c.path_style ? fmt::format("s3.{}.{}", c.region, suffix)
-                          : fmt::format("{}.s3.{}.{}", c.bucket, c.region, suffix);
+    c.host = c.path_style ? sink::awsServiceUrl("s3", c.region).host
+                          : sink::awsServiceUrl(c.bucket + ".s3", c.region).host;
   }
 
-  auto compression = codec::parseCompression(options.string("compression", "gzip"));
+  auto compression = codec::parseCompression(options.string("compression"));
   if (!compression) return std::unexpected("compression: " + compression.error());
   c.compression = *compression;
-  auto level = codec::checkCompressionLevel(c.compression, options.integer("compression_level", 0));
+  auto level = codec::checkCompressionLevel(c.compression, options.integer("compression_level"));
   if (!level) return std::unexpected(level.error());
   c.compression_level = *level;
 
@@ -199,25 +201,11 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   if (auto ok = checkKeyFormat(c.key_format); !ok)
     return std::unexpected("key_format: " + ok.error());
 
-  const int64_t total = options.integer("total_file_size", static_cast<int64_t>(c.total_file_size));
-  const int64_t part = options.integer("part_size", static_cast<int64_t>(c.part_size));
-  const int64_t upload_timeout =
-      options.integer("upload_timeout", static_cast<int64_t>(c.upload_timeout_ms));
-  const int64_t timeout = options.integer("timeout", static_cast<int64_t>(c.timeout_ms));
-  if (total < static_cast<int64_t>(kMinTotalFileSize) ||
-      total > static_cast<int64_t>(kMaxTotalFileSize)) {
-    return std::unexpected(fmt::format("total_file_size: must be {} to {} bytes", kMinTotalFileSize,
-                                       kMaxTotalFileSize));
-  }
-  if (part < static_cast<int64_t>(kMinPartBytes) || part > static_cast<int64_t>(kMaxPartBytes)) {
-    return std::unexpected("part_size: must be 5MiB to 5GiB (S3's part limits)");
-  }
-  if (upload_timeout <= 0) return std::unexpected("upload_timeout: must be positive");
-  if (timeout <= 0) return std::unexpected("timeout: must be positive");
-  c.total_file_size = static_cast<uint64_t>(total);
-  c.part_size = static_cast<uint64_t>(part);
-  c.upload_timeout_ms = static_cast<uint64_t>(upload_timeout);
-  c.timeout_ms = static_cast<uint64_t>(timeout);
+  // The table bounds these (S3's part limits among them).
+  c.total_file_size = static_cast<uint64_t>(options.integer("total_file_size"));
+  c.part_size = static_cast<uint64_t>(options.integer("part_size"));
+  c.upload_timeout_ms = static_cast<uint64_t>(options.integer("upload_timeout"));
+  c.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
 
   auto storage_class =
       oneOf("storage_class", trim(options.string("storage_class")), kStorageClasses);
@@ -226,10 +214,9 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   auto acl = oneOf("acl", trim(options.string("acl")), kCannedAcls);
   if (!acl) return std::unexpected(acl.error());
   c.acl = std::move(*acl);
-  c.content_type = std::string(trim(options.string("content_type", c.content_type)));
-  if (!safeHeaderValue(c.content_type)) {
-    return std::unexpected("content_type: contains control characters");
-  }
+  c.content_type = std::string(trim(options.string("content_type")));
+  if (auto ok = sink::checkHeaderValue("content_type", c.content_type); !ok)
+    return std::unexpected(ok.error());
   c.sse = std::string(trim(options.string("sse")));
   if (!c.sse.empty() && c.sse != "AES256" && c.sse != "aws:kms") {
     return std::unexpected(fmt::format("sse: expected AES256 or aws:kms, got '{}'", c.sse));
@@ -238,21 +225,12 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, En
   if (!c.kms_key_id.empty() && c.sse != "aws:kms") {
     return std::unexpected("kms_key_id: only meaningful with sse: aws:kms");
   }
-  if (!safeHeaderValue(c.kms_key_id))
-    return std::unexpected("kms_key_id: contains control characters");
+  if (auto ok = sink::checkHeaderValue("kms_key_id", c.kms_key_id); !ok)
+    return std::unexpected(ok.error());
 
-  c.json.time_key = options.string("json_date_key", "date");
-  const std::string date_format = options.string("json_date_format", "iso8601");
-  if (date_format == "iso8601") {
-    c.json.time_format = codec::TimeFormat::kIso8601;
-  } else if (date_format == "epoch") {
-    c.json.time_format = codec::TimeFormat::kEpochSeconds;
-  } else if (date_format == "epoch_ms") {
-    c.json.time_format = codec::TimeFormat::kEpochMillis;
-  } else {
-    return std::unexpected(fmt::format("json_date_format: unknown '{}'", date_format));
-  }
-  if (c.json.time_key.empty()) c.json.time_format = codec::TimeFormat::kNone;
+  auto json = sink::recordJsonOptions(options, "json_date_key", "json_date_format");
+  if (!json) return std::unexpected(json.error());
+  c.json = std::move(*json);
   return c;
 }
 

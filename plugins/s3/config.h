@@ -14,6 +14,7 @@
 #include "ferry/codec/json.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/aws.h"
 
 namespace ferry::s3 {
 
@@ -63,12 +64,11 @@ std::string_view fileExtension(codec::Compression c);
 // The default key format: "ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson" plus the extension.
 std::string defaultKeyFormat(codec::Compression c);
 
-using EnvLookup = std::optional<std::string> (*)(const char* name);
-
 // Validates the options (already type-checked against kDescriptor). `env` resolves the
 // region when the option is empty (AWS_REGION, then AWS_DEFAULT_REGION). Errors name the
 // option.
-std::expected<S3Config, std::string> parseConfig(const sdk::Options& options, EnvLookup env);
+std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
+                                                 const sink::EnvLookup& env);
 
 // The URL path (wire form, percent-encoded) of an object, and its full URL with `query`.
 std::string objectPath(const S3Config& config, std::string_view key);

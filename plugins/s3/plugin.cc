@@ -8,7 +8,6 @@
 // partial object after upload_timeout. So records are acknowledged only when the object
 // holding them exists in S3, and a retry re-sends the same key (no duplicate objects).
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,12 +33,6 @@ constexpr size_t kOrphanAbortsPerObject = 4;
 // within this budget (the grace period is already spent; ECS kills 5 s after it).
 constexpr uint64_t kShutdownAbortBudgetMs = 2000;
 constexpr size_t kShutdownAborts = 8;
-
-std::optional<std::string> processEnv(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
 
 class S3Sink : public sdk::Sink {
 public:
@@ -198,7 +191,7 @@ private:
 
 // The options as start-up reads them (ferry_on_check): nothing is opened or resolved.
 std::expected<S3Config, std::string> checkConfig(const sdk::Options& options) {
-  return parseConfig(options, processEnv);
+  return parseConfig(options, sink::processEnv);
 }
 
 std::expected<std::unique_ptr<sdk::Sink>, std::string>

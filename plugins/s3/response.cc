@@ -5,17 +5,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <chrono>
 
-#include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/http.h"
 
 namespace ferry::s3 {
 namespace {
-
-using core::iequals;
-using core::trim;
 
 // Codes that mean "your credentials or permissions": retrying may succeed once someone
 // fixes them (or temporary credentials refresh), and /health must say so meanwhile.
@@ -30,11 +27,6 @@ constexpr std::array<std::string_view, 5> kTransientCodes = {
 
 template <size_t N> bool among(std::string_view code, const std::array<std::string_view, N>& set) {
   return std::find(set.begin(), set.end(), code) != set.end();
-}
-
-std::string_view bodyView(const ferry_http_response& r) {
-  if (r.body == nullptr) return {};
-  return {reinterpret_cast<const char*>(r.body), r.body_len};
 }
 
 std::string printable(std::string_view s, size_t max) {
@@ -80,20 +72,8 @@ std::string xmlText(std::string_view xml, std::string_view element) {
   return out;
 }
 
-std::optional<std::string> responseHeader(const ferry_http_response& r, std::string_view name) {
-  if (r.headers == nullptr) return std::nullopt;
-  for (size_t i = 0; i < r.header_count; ++i) {
-    if (r.headers[i] == nullptr) continue;
-    const std::string_view h(r.headers[i]);
-    const size_t colon = h.find(':');
-    if (colon == std::string_view::npos || !iequals(trim(h.substr(0, colon)), name)) continue;
-    return std::string(trim(h.substr(colon + 1)));
-  }
-  return std::nullopt;
-}
-
 bool bodyIsError(const ferry_http_response& r) {
-  const std::string_view body = bodyView(r);
+  const std::string_view body = sink::bodyOf(r);
   return body.find("<Error>") != std::string_view::npos;
 }
 
@@ -104,30 +84,41 @@ S3Error parseError(const ferry_http_response& r) {
     e.message = r.error != nullptr ? r.error : "transport error";
     return e;
   }
-  const std::string_view body = bodyView(r);
+  const std::string_view body = sink::bodyOf(r);
   e.code = printable(xmlText(body, "Code"), 64);
   e.message = obs::logSnippet(xmlText(body, "Message"), 160);
   e.region = printable(xmlText(body, "Region"), 32);
   if (e.region.empty()) {
-    if (auto h = responseHeader(r, "x-amz-bucket-region")) e.region = printable(*h, 32);
+    if (auto h = sink::findHeader(sink::headersOf(r), "x-amz-bucket-region")) {
+      e.region = printable(*h, 32);
+    }
   }
+  e.retry_after_ms = sink::retryAfterMs(r, std::chrono::system_clock::now());
   return e;
 }
 
 Outcome classify(const S3Error& e) {
-  if (e.status >= 200 && e.status < 300 && e.code.empty()) return Outcome::kDelivered;
-  if (e.status == 0) return Outcome::kRetry;
-  if (e.code == "SlowDown" || e.status == 503 || e.status == 429) return Outcome::kThrottled;
+  using sink::StatusClass;
+  const StatusClass cls = sink::classifyStatus(e.status);
+  if (cls == StatusClass::kDelivered && e.code.empty()) return Outcome::kDelivered;
+  if (cls == StatusClass::kTransport) return Outcome::kRetry;
+  if (e.code == "SlowDown" || e.status == 503 || cls == StatusClass::kThrottled) {
+    return Outcome::kThrottled;
+  }
   if (e.code == "NoSuchUpload") return Outcome::kNoSuchUpload;
   if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" ||
       e.code == "AuthorizationHeaderMalformed" || e.status == 301 || e.status == 307) {
     return Outcome::kUnhealthy;
   }
-  if (among(e.code, kAuthCodes) || e.status == 401 || e.status == 403) return Outcome::kUnhealthy;
-  if (among(e.code, kTransientCodes) || e.status == 408 || e.status >= 500) return Outcome::kRetry;
+  if (among(e.code, kAuthCodes) || cls == StatusClass::kUnauthorized) return Outcome::kUnhealthy;
+  if (among(e.code, kTransientCodes) || cls == StatusClass::kTimeout ||
+      cls == StatusClass::kServerError) {
+    return Outcome::kRetry;
+  }
   // A 200 with an <Error> body (CompleteMultipartUpload's late failure): S3 says to retry.
-  if (e.status >= 200 && e.status < 300) return Outcome::kRetry;
-  if (e.status >= 400) return Outcome::kDrop;
+  if (cls == StatusClass::kDelivered) return Outcome::kRetry;
+  if (cls == StatusClass::kTooLarge || e.code == "EntityTooLarge") return Outcome::kSplit;
+  if (cls == StatusClass::kRefused) return Outcome::kDrop;
   return Outcome::kUnhealthy; // 1xx/3xx: a proxy or a wrong endpoint; keep the records
 }
 
@@ -151,9 +142,15 @@ void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
     }
   }
   sdk::setMessage(v, text);
+  if (e.retry_after_ms && outcome != Outcome::kDrop && outcome != Outcome::kSplit) {
+    v.retry_after_ms = *e.retry_after_ms;
+  }
   switch (outcome) {
   case Outcome::kDrop:
     v.kind = FERRY_VERDICT_DROP;
+    return;
+  case Outcome::kSplit:
+    v.kind = FERRY_VERDICT_SPLIT;
     return;
   case Outcome::kThrottled:
     v.kind = FERRY_VERDICT_RETRY;

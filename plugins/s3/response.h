@@ -1,10 +1,12 @@
-// S3 responses → the runner's verdict. 2xx delivered; 5xx, SlowDown (throttled), request
-// timeouts and transport failures retried; 401/403 and credential errors (AccessDenied,
+// S3 responses → the runner's verdict: the kit's status classes refined by S3's error codes.
+// 2xx delivered; 5xx, SlowDown (throttled), request timeouts and transport failures retried
+// (Retry-After honoured); 413 split; 401/403 and credential errors (AccessDenied,
 // InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken...) retried and reported
 // unhealthy; NoSuchBucket and a wrong region retried, unhealthy, with a clear message;
 // other 4xx dropped.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,9 +17,10 @@ namespace ferry::s3 {
 
 struct S3Error {
   int status = 0;
-  std::string code;    // <Code> of the XML error body ("SlowDown"), may be empty
-  std::string message; // <Message>, or the transport error
-  std::string region;  // <Region> of a PermanentRedirect / x-amz-bucket-region
+  std::string code;                       // <Code> of the XML error body ("SlowDown"), may be empty
+  std::string message;                    // <Message>, or the transport error
+  std::string region;                     // <Region> of a PermanentRedirect / x-amz-bucket-region
+  std::optional<uint64_t> retry_after_ms; // Retry-After, read by the kit
 };
 
 enum class Outcome {
@@ -26,15 +29,13 @@ enum class Outcome {
   kThrottled,    // retry and slow down (SlowDown, 503, 429)
   kUnhealthy,    // retry, report the output unhealthy (credentials, bucket, region)
   kDrop,         // refused for good
+  kSplit,        // 413 / EntityTooLarge: the runner halves the object
   kNoSuchUpload, // the multipart upload is gone: start it again
 };
 
 // The text of the first <element>...</element> in `xml`, with the five XML entities
 // decoded; empty when absent.
 std::string xmlText(std::string_view xml, std::string_view element);
-// A response header's value (case-insensitive name, trimmed); nullopt when absent.
-std::optional<std::string> responseHeader(const ferry_http_response& response,
-                                          std::string_view name);
 // Status, code and message of a response (a body <Error> counts even with a 200).
 S3Error parseError(const ferry_http_response& response);
 // Whether a 2xx body carries an error after all (CompleteMultipartUpload may answer 200

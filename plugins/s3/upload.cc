@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "ferry/sink/http.h"
+
 namespace ferry::s3 {
 namespace {
 
@@ -193,8 +195,7 @@ StepEvent S3Upload::onResponse(const S3Config& config, const ferry_http_response
       v.kind = FERRY_VERDICT_DELIVERED;
       return ev;
     case Step::kCreate: {
-      const std::string_view body(reinterpret_cast<const char*>(r.body), r.body ? r.body_len : 0);
-      upload_id_ = xmlText(body, "UploadId");
+      upload_id_ = xmlText(sink::bodyOf(r), "UploadId");
       if (upload_id_.empty()) {
         v.kind = FERRY_VERDICT_RETRY;
         sdk::setMessage(v, "CreateMultipartUpload: answer without an UploadId");
@@ -207,13 +208,13 @@ StepEvent S3Upload::onResponse(const S3Config& config, const ferry_http_response
       return ev;
     }
     case Step::kPart: {
-      auto etag = responseHeader(r, "ETag");
+      const auto etag = sink::findHeader(sink::headersOf(r), "ETag");
       if (!etag || etag->empty()) {
         v.kind = FERRY_VERDICT_RETRY;
         sdk::setMessage(v, fmt::format("UploadPart {}: answer without an ETag", next_part_ + 1));
         return ev;
       }
-      etags_[next_part_] = std::move(*etag);
+      etags_[next_part_] = std::string(*etag);
       ev.part_done = true;
       if (++next_part_ == part_count_) {
         complete_xml_ = completeXml();

@@ -40,20 +40,26 @@ private:
 
 const ferry_plugin_option kOptions[] = {
     FERRY_LOCAL_SINK_OPTIONS,
-    {"color", FERRY_OPTION_ENUM, "auto", 0, 0, "auto|always|never", 1, 0,
-     "Colour the pretty form: auto = when stdout is a terminal."},
+    {.name = "color",
+     .type = FERRY_OPTION_ENUM,
+     .default_value = "auto",
+     .enum_values = "auto|always|never",
+     .doc = "Colour the pretty form: auto = when stdout is a terminal."},
 };
 
 const ferry_plugin_descriptor kDescriptor = {
-    FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "stdout",
-    "Writes records to standard output as JSON lines or in a readable form.", kOptions,
-    sizeof kOptions / sizeof kOptions[0]};
+    .abi_major = FERRY_PLUGIN_ABI_MAJOR,
+    .abi_minor = FERRY_PLUGIN_ABI_MINOR,
+    .type_name = "stdout",
+    .description = "Writes records to standard output as JSON lines or in a readable form.",
+    .options = kOptions,
+    .option_count = std::size(kOptions)};
 
-std::expected<std::unique_ptr<sdk::Sink>, std::string> makeSink(const sdk::Host&, const sdk::Options& options,
-                                                                ferry_plugin_limits& limits) {
+std::expected<std::unique_ptr<sdk::Sink>, std::string>
+makeSink(const sdk::Host&, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto enc = output::lineEncodingFromOptions(options);
   if (!enc) return std::unexpected(enc.error());
-  const std::string color = options.string("color", "auto");
+  const std::string color = options.string("color");
   enc->pretty.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO));
   limits.transport = FERRY_TRANSPORT_LOCAL;
   limits.max_records = 4096;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -54,6 +55,8 @@ struct HttpTestResponse {
   std::string body;
   std::string content_type = "text/plain";
   std::vector<std::pair<std::string, std::string>> headers;
+  int delay_ms = 0;   // wait this long (at most 10 s) before answering: client timeouts
+  bool reset = false; // answer nothing and reset the connection (RST): a peer gone mid-call
 };
 
 using HttpTestHandler = std::function<HttpTestResponse(const HttpTestRequest&)>;
@@ -220,6 +223,14 @@ private:
       response = handler(request);
     } else {
       response.status = 404;
+    }
+    if (response.delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(response.delay_ms, 10'000)));
+    }
+    if (response.reset) {
+      const linger hard{1, 0}; // close() then sends RST instead of FIN
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      return;
     }
     std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                       reason(response.status) + "\r\nContent-Type: " + response.content_type +

@@ -1,7 +1,10 @@
-// Datadog response judging as a table: status (and headers) → verdict, Retry-After parsing.
+// Datadog response judging as a table: status (and headers) → verdict (Retry-After parsing
+// itself is the kit's: tests/lib/sink/http_test.cc).
 #include "datadog/response.h"
 
 #include <gtest/gtest.h>
+
+#include "ferry/sink/http.h"
 
 #include <string>
 #include <vector>
@@ -58,7 +61,7 @@ TEST(DatadogResponseTest, StatusToVerdictTable) {
       {429, {"Retry-After: Sun, 06 Nov 1994 08:49:40 GMT"}, FERRY_VERDICT_RETRY, 0, 1, 3000, ""},
       {429, {"Retry-After: Sun, 06 Nov 1994 08:49:30 GMT"}, FERRY_VERDICT_RETRY, 0, 1, 0, ""},
       {429, {"Retry-After: soon"}, FERRY_VERDICT_RETRY, 0, 1, 0, ""},
-      {429, {"Retry-After: 86400"}, FERRY_VERDICT_RETRY, 0, 1, kMaxRetryAfterMs, ""},
+      {429, {"Retry-After: 86400"}, FERRY_VERDICT_RETRY, 0, 1, sink::kMaxRetryAfterMs, ""},
       {500, {}, FERRY_VERDICT_RETRY, 0, 0, 0, "HTTP 500"},
       {502, {}, FERRY_VERDICT_RETRY, 0, 0, 0, "HTTP 502"},
       {503, {"Content-Type: text/plain", "Retry-After: 2"}, FERRY_VERDICT_RETRY, 0, 0, 2000, "503"},
@@ -95,17 +98,6 @@ TEST(DatadogResponseTest, RefusalMessagesQuoteTheBodySafely) {
   const ferry_plugin_verdict w = judge({500, {}, 0, 0, 0, 0, ""}, long_body.c_str());
   EXPECT_LT(std::string(w.message).size(), 200u);
   EXPECT_NE(std::string(w.message).find("..."), std::string::npos);
-}
-
-TEST(DatadogResponseTest, RetryAfterParsing) {
-  const std::vector<const char*> none;
-  EXPECT_EQ(retryAfterMs(none, kNow), std::nullopt);
-  const std::vector<const char*> seconds = {"HTTP/1.1 429 Too Many Requests", "Retry-After: 3"};
-  EXPECT_EQ(retryAfterMs(seconds, kNow), 3000u);
-  const std::vector<const char*> negative = {"Retry-After: -3"};
-  EXPECT_EQ(retryAfterMs(negative, kNow), std::nullopt);
-  const std::vector<const char*> other = {"X-Retry-After: 3"};
-  EXPECT_EQ(retryAfterMs(other, kNow), std::nullopt);
 }
 
 } // namespace

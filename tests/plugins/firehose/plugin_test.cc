@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "aws_env.h"
 #include "ferry/output/plugin_host.h"
 
 namespace ferry::firehose {
@@ -20,43 +21,7 @@ namespace {
 void ignoreLog(void*, uint32_t, const char*, size_t) {}
 void ignoreCounter(void*, const char*, uint64_t) {}
 
-// Points every source of the AWS chain at nothing, and restores the environment afterwards.
-class ScopedAwsEnvironment {
-public:
-  ScopedAwsEnvironment() {
-    for (const char* name : kNames) {
-      const char* v = std::getenv(name);
-      saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
-      ::unsetenv(name);
-    }
-    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    ::setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ferry-test/credentials", 1);
-    ::setenv("AWS_CONFIG_FILE", "/nonexistent/ferry-test/config", 1);
-  }
-  ~ScopedAwsEnvironment() {
-    for (const auto& [name, value] : saved_) {
-      if (value) {
-        ::setenv(name, value->c_str(), 1);
-      } else {
-        ::unsetenv(name);
-      }
-    }
-  }
-
-private:
-  static constexpr const char* kNames[] = {"AWS_ACCESS_KEY_ID",
-                                           "AWS_SECRET_ACCESS_KEY",
-                                           "AWS_SESSION_TOKEN",
-                                           "AWS_PROFILE",
-                                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                                           "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                                           "AWS_WEB_IDENTITY_TOKEN_FILE",
-                                           "AWS_ROLE_ARN",
-                                           "AWS_EC2_METADATA_DISABLED",
-                                           "AWS_SHARED_CREDENTIALS_FILE",
-                                           "AWS_CONFIG_FILE"};
-  std::vector<std::pair<const char*, std::optional<std::string>>> saved_;
-};
+using test::ScopedAwsEnvironment;
 
 class FirehosePluginTest : public testing::Test {
 protected:

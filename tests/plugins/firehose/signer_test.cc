@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ferry/aws/sigv4.h"
+#include "ferry/sink/aws.h"
 
 namespace ferry::firehose {
 namespace {
@@ -19,7 +20,8 @@ FirehoseConfig config(const std::string& endpoint) {
   FirehoseConfig c;
   c.delivery_stream = "s";
   c.region = "us-east-1";
-  c.endpoint = *parseEndpoint(endpoint);
+  c.endpoint = *sink::parseAwsEndpoint("endpoint", endpoint);
+  c.url = c.endpoint.text();
   return c;
 }
 

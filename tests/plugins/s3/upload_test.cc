@@ -18,7 +18,7 @@ S3Config testConfig() {
   rapidjson::Document doc;
   doc.Parse(R"({"bucket":"logs","region":"us-east-1","endpoint":"http://127.0.0.1:9",
                "storage_class":"STANDARD_IA","sse":"AES256"})");
-  auto c = parseConfig(sdk::Options(doc), nullptr);
+  auto c = parseConfig(sdk::Options(doc, kDescriptor), nullptr);
   EXPECT_TRUE(c.has_value());
   return *c;
 }

@@ -38,12 +38,12 @@ sdk::RequestPtr encodeLines(std::span<const ferry_plugin_record> records, const 
 int writeAll(int fd, const char* data, size_t len);
 
 // The option rows every local line sink declares (format, time_key, time_format).
-#define FERRY_LOCAL_SINK_OPTIONS                                                                \
-  {"format", FERRY_OPTION_ENUM, "json", 0, 0, "json|pretty", 1, 0,                             \
-   "json: one JSON object per line; pretty: time, level, message, other fields."},             \
-  {"time_key", FERRY_OPTION_STRING, "date", 0, 0, nullptr, 1, 0,                                \
-   "Field that carries the record time in JSON lines; empty for none."},                        \
-  {"time_format", FERRY_OPTION_ENUM, "iso8601", 0, 0, "iso8601|epoch|epoch_ms", 1, 0,          \
-   "iso8601 (UTC, nanoseconds), epoch (seconds as a decimal) or epoch_ms (integer)."}
+#define FERRY_LOCAL_SINK_OPTIONS                                                                   \
+  {.name = "format",                                                                               \
+   .type = FERRY_OPTION_ENUM,                                                                      \
+   .default_value = "json",                                                                        \
+   .enum_values = "json|pretty",                                                                   \
+   .doc = "json: one JSON object per line; pretty: time, level, message, other fields."},          \
+      ::ferry::sink::kTimeKeyOption, ::ferry::sink::kTimeFormatOption
 
 } // namespace ferry::output

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "ferry/plugin.h"
+#include "ferry/sink/options.h"
 
 namespace ferry::sdk {
 
@@ -49,28 +50,9 @@ private:
   const ferry_host_api* api_;
 };
 
-// Typed access to the validated options the host passes to ferry_on_init.
-class Options {
-public:
-  explicit Options(const rapidjson::Document& doc) : doc_(doc) {}
-  bool has(const char* key) const { return doc_.IsObject() && doc_.HasMember(key); }
-  std::string string(const char* key, std::string fallback = "") const {
-    if (!has(key) || !doc_[key].IsString()) return fallback;
-    return {doc_[key].GetString(), doc_[key].GetStringLength()};
-  }
-  int64_t integer(const char* key, int64_t fallback = 0) const {
-    if (!has(key) || !doc_[key].IsInt64()) return fallback;
-    return doc_[key].GetInt64();
-  }
-  bool boolean(const char* key, bool fallback = false) const {
-    if (!has(key) || !doc_[key].IsBool()) return fallback;
-    return doc_[key].GetBool();
-  }
-  const rapidjson::Value* value(const char* key) const { return has(key) ? &doc_[key] : nullptr; }
-
-private:
-  const rapidjson::Document& doc_;
-};
+// The validated options the host passes to ferry_on_init, read through the plugin's own
+// option table (defaults and bounds stated once, there): see ferry/sink/options.h.
+using Options = sink::PluginOptions;
 
 inline void setMessage(ferry_plugin_verdict& v, std::string_view text) {
   const size_t n = std::min(text.size(), sizeof v.message - 1);
@@ -135,11 +117,12 @@ inline bool parseOptionsJson(rapidjson::Document& doc, const char* json, size_t 
 // ferry_on_check for `check`, a function of the options returning std::expected<T, std::string>
 // (typically the plugin's own parseConfig, which its factory calls too).
 template <typename Check>
-int checkOptions(Check&& check, const char* json, size_t len, char* error, size_t error_cap) {
+int checkOptions(const ferry_plugin_descriptor& descriptor, Check&& check, const char* json,
+                 size_t len, char* error, size_t error_cap) {
   return guarded(error, error_cap, [&]() -> int {
     rapidjson::Document doc;
     if (!parseOptionsJson(doc, json, len, error, error_cap)) return 1;
-    auto ok = check(Options(doc));
+    auto ok = check(Options(doc, descriptor));
     if (!ok) {
       setError(error, error_cap, ok.error());
       return 1;
@@ -148,8 +131,8 @@ int checkOptions(Check&& check, const char* json, size_t len, char* error, size_
   });
 }
 
-// The check of a plugin whose options need nothing beyond the host's table checks.
-inline std::expected<void, std::string> noCheck(const Options&) { return {}; }
+// The check of a plugin whose options need nothing beyond their table's types and bounds.
+inline std::expected<void, std::string> noCheck(const Options& options) { return options.check(); }
 
 using SinkFactory = std::expected<std::unique_ptr<Sink>, std::string> (*)(
     const Host& host, const Options& options, ferry_plugin_limits& limits);
@@ -172,7 +155,8 @@ struct Instance {
   extern "C" {                                                                                    \
   FERRY_PLUGIN_EXPORT int ferry_on_check(const char* config_json, size_t config_len, char* error, \
                                          size_t error_cap) {                                      \
-    return ::ferry::sdk::checkOptions(check, config_json, config_len, error, error_cap);         \
+    return ::ferry::sdk::checkOptions(descriptor, check, config_json, config_len, error,       \
+                                      error_cap);                                                 \
   }                                                                                               \
   FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor* ferry_on_describe(void) { return &(descriptor); } \
   FERRY_PLUGIN_EXPORT int ferry_on_init(const ferry_host_api* host, const char* config_json,      \
@@ -190,7 +174,7 @@ struct Instance {
       auto inst = std::make_unique<::ferry::sdk::Instance>(::ferry::sdk::Instance{               \
           ::ferry::sdk::Host(host), nullptr});                                                    \
       *limits = ferry_plugin_limits{};                                                            \
-      auto sink = (factory)(inst->host, ::ferry::sdk::Options(doc), *limits);                     \
+      auto sink = (factory)(inst->host, ::ferry::sdk::Options(doc, descriptor), *limits);         \
       if (!sink) {                                                                                \
         ::ferry::sdk::setError(error, error_cap, sink.error());                                   \
         return 1;                                                                                 \

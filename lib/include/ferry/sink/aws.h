@@ -1,0 +1,38 @@
+// The sink kit, AWS part: region names, their DNS suffix and the endpoint of a service,
+// the same for every AWS sink (firehose and s3 today; CloudWatch Logs and Kinesis next).
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ferry/sink/http.h"
+
+namespace ferry::sink {
+
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+// The process environment.
+std::optional<std::string> processEnv(const char* name);
+
+// A region name as AWS spells them: lower-case letters, digits and '-' ("eu-west-1").
+bool isAwsRegion(std::string_view region);
+
+// The region an option gives (trimmed), else, when `env` is set, AWS_REGION then
+// AWS_DEFAULT_REGION from it. Errors name the option: missing, or not a region name.
+std::expected<std::string, std::string>
+resolveRegion(std::string_view option, std::string_view value, const EnvLookup& env = nullptr);
+
+// "amazonaws.com", or "amazonaws.com.cn" for the China regions.
+std::string_view awsDnsSuffix(std::string_view region);
+// https://<prefix>.<region>.<suffix>/ : "https://firehose.eu-west-1.amazonaws.com/".
+HttpUrl awsServiceUrl(std::string_view host_prefix, std::string_view region);
+
+// An `endpoint` override (tests, VPC endpoints, S3-compatible stores):
+// http(s)://host[:port][/path] or a bare host name (https is assumed, as Fluent Bit's
+// `endpoint` allows). Errors name the option.
+std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
+                                                     std::string_view text);
+
+} // namespace ferry::sink
