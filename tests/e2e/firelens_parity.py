@@ -149,7 +149,7 @@ SYSLOG = re.compile(r'^\<(?P<pri>[0-9]+)\>(?P<time>[^ ]* {1,2}[^ ]* [^ ]*) (?P<h
 
 # Known gaps (the table's last column): where ferry is known to differ, the check expects
 # ferry's behaviour, so that the rest is still compared strictly and a gap that closes shows.
-#   time_keep: the parse filter keeps the parsed `time` field that Time_Keep Off drops.
+# None is left (time_keep, the parsed `time` field kept against Time_Keep Off, was closed).
 GAPS = set()
 
 
@@ -161,7 +161,7 @@ def regex_parse(rx, record, time_keep):
     if not m:
         return None
     parsed = {k: v for k, v in m.groupdict().items() if v}
-    if not time_keep and 'time_keep' not in GAPS:
+    if not time_keep:
         parsed.pop('time', None)
     parsed.update({k: v for k, v in record.items() if k != 'log' and k not in parsed})
     return parsed
@@ -177,7 +177,7 @@ def json_parse(record):
         return None, None
     when = None
     if 'time' in obj:  # Time_Format %d/%b/%Y:%H:%M:%S %z
-        text = obj['time'] if 'time_keep' in GAPS else obj.pop('time')
+        text = obj.pop('time')
         when = datetime.datetime.strptime(text, '%d/%b/%Y:%H:%M:%S %z').timestamp()
     obj.update({k: v for k, v in record.items() if k != 'log' and k not in obj})
     return obj, when

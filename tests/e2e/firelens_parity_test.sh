@@ -45,7 +45,7 @@ TABLE=(
   "afb-ecs-firehose|$APP|plain|40:0|ecs=app:1|-|my-stream@us-west-2|no|"
   "blog-datadog-firehose|$APP|plain|40:20|ecs=app:1|dummy|web|ecs|env:prod|logs-stream@ap-northeast-1|yes|"
   "ecs-captured-under-the-hood|$APP|grep-error|40:20|$TWITCH|-|demo-stream@ap-south-1|no|"
-  "ecs-datadog-parse-json|$NH|json|40:20|ecs=nerves_hub-production:1|dummy-dd-api-key|nerves_hub|elixir|env:production,application:nerves_hub-production,version:v2.0.0,task:web|-|no|time_keep"
+  "ecs-datadog-parse-json|$NH|json|40:20|ecs=nerves_hub-production:1|dummy-dd-api-key|nerves_hub|elixir|env:production,application:nerves_hub-production,version:v2.0.0,task:web|-|no|"
   "ecs-ec2-datadog-literal-key|$APP|plain|40:20|ec2=i-123456789a;ecs=firelens-example-datadog:1|<DATADOG_API_KEY>|my-httpd-service|httpd|project:example|-|no|"
   "ecs-fargate-datadog|$APP|plain|40:20|ecs=firelens-example-datadog:1|dummy-dd-api-key|my-httpd-service|httpd|project:example|-|no|"
   "ecs-fargate-firehose-nometa|$APP|plain|40:20||-|my-stream@us-west-2|no|"
