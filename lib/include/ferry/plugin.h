@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 3
+#define FERRY_PLUGIN_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -185,7 +185,7 @@ typedef enum ferry_verdict_kind {
   /* Some records were accepted (records_delivered), some dropped (records_dropped); the
    * plugin has narrowed the request to the rest, which the host sends again after a
    * backoff. Used for Firehose's FailedPutCount. */
-  FERRY_VERDICT_PARTIAL = 3,
+  FERRY_VERDICT_PARTIAL = 3, /* a plugin that can should say which: ferry_on_request_records */
   /* The request was too large (e.g. HTTP 413): the host frees it and encodes its records
    * again as two requests of half the size. A single record too large is dropped. */
   FERRY_VERDICT_SPLIT = 4,
@@ -288,6 +288,28 @@ FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance* insta
  * Returns 0 when the options are valid. THREADING: main thread. */
 FERRY_PLUGIN_EXPORT int ferry_on_check(const char* config_json, size_t config_len, char* error,
                                        size_t error_cap);
+
+/* What became of one record of a request, as ferry_on_request_records reports it. */
+typedef enum ferry_record_state {
+  FERRY_RECORD_HELD = 0,      /* still in the request: it will be sent (again) */
+  FERRY_RECORD_DELIVERED = 1, /* accepted by the sink (a PARTIAL verdict) */
+  FERRY_RECORD_DROPPED = 2,   /* refused for good: by the encoder (*dropped) or by the sink */
+} ferry_record_state;
+
+/* ABI 1.4, optional (the host looks it up; a plugin without it still loads). Says which
+ * records a request still holds: states has one entry per record ferry_on_encode consumed
+ * for it, in the order they were offered, and the plugin sets each to a ferry_record_state.
+ * The host asks after an encode that reported *dropped > 0 and after each PARTIAL verdict,
+ * and resolves at once the records the plugin names (so their batches are acknowledged and a
+ * later SPLIT re-encodes only what is left). The counts must agree with the verdict
+ * (records_delivered, records_dropped) and a resolved record never becomes held again;
+ * otherwise, or without this export, the host knows only the counts: it keeps the request's
+ * records until the request ends and never re-encodes records the sink took part of (a SPLIT
+ * after a PARTIAL sends the narrowed request again, after a backoff).
+ * Returns 0 when it filled states. THREADING: the output's runner thread. */
+FERRY_PLUGIN_EXPORT int ferry_on_request_records(ferry_plugin_instance* instance,
+                                                 const ferry_plugin_request* request,
+                                                 uint8_t* states, size_t count);
 
 #ifdef __cplusplus
 }

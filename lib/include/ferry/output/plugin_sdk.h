@@ -31,6 +31,10 @@ public:
   // counts them in the output's buffer.max_bytes (ferry_on_request_bytes). The records it
   // was encoded from are the host's and not included.
   virtual uint64_t heldBytes() const { return 0; }
+  // What became of each record it was encoded from (ferry_on_request_records): one
+  // ferry_record_state per record, in the order they were offered. False: it cannot say
+  // (the host then knows only the counts a verdict gives).
+  virtual bool recordStates(std::span<uint8_t> /*states*/) const { return false; }
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -266,5 +270,17 @@ struct Instance {
   FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance*,                    \
                                                       const ferry_plugin_request* request) {      \
     return reinterpret_cast<const ::ferry::sdk::Request*>(request)->heldBytes();                  \
+  }                                                                                               \
+  FERRY_PLUGIN_EXPORT int ferry_on_request_records(ferry_plugin_instance*,                       \
+                                                   const ferry_plugin_request* request,           \
+                                                   uint8_t* states, size_t count) {               \
+    try {                                                                                         \
+      return reinterpret_cast<const ::ferry::sdk::Request*>(request)->recordStates(               \
+                 std::span<uint8_t>(states, count))                                               \
+                 ? 0                                                                              \
+                 : 1;                                                                             \
+    } catch (...) {                                                                               \
+      return 1;                                                                                   \
+    }                                                                                             \
   }                                                                                               \
   }
