@@ -207,7 +207,11 @@ void OutputRunner::handleVerdict(RequestPtr request, const ferry_plugin_verdict&
   default:
     requests_failed_->add();
     if (verdict.unhealthy) setHealth(true, message);
-    if (verdict.throttled || verdict.kind == FERRY_VERDICT_RETRY) concurrency_.onBackpressure();
+    // Halved once as an outage begins: after that only one probe at a time goes, and each
+    // failed probe halving it again would leave the backlog to drain one request at a time.
+    if ((verdict.throttled || verdict.kind == FERRY_VERDICT_RETRY) && !gate_.failing()) {
+      concurrency_.onBackpressure();
+    }
     sinkFailed(std::move(request), verdict.retry_after_ms, message);
     return;
   }
