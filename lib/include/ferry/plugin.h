@@ -65,10 +65,10 @@ typedef struct ferry_plugin_record {
 typedef enum ferry_option_type {
   FERRY_OPTION_STRING = 0,
   FERRY_OPTION_BOOL = 1,
-  FERRY_OPTION_INT = 2,      /* signed 64-bit */
-  FERRY_OPTION_SIZE = 3,     /* "64MiB", "5MB", bare bytes → integer bytes */
-  FERRY_OPTION_DURATION = 4, /* "500ms", "5s", "2m" → integer milliseconds */
-  FERRY_OPTION_ENUM = 5,     /* one of enum_values ("gzip|zstd|none") → string */
+  FERRY_OPTION_INT = 2,         /* signed 64-bit */
+  FERRY_OPTION_SIZE = 3,        /* "64MiB", "5MB", bare bytes → integer bytes */
+  FERRY_OPTION_DURATION = 4,    /* "500ms", "5s", "2m" → integer milliseconds */
+  FERRY_OPTION_ENUM = 5,        /* one of enum_values ("gzip|zstd|none") → string */
   FERRY_OPTION_STRING_LIST = 6, /* YAML sequence of scalars, or one scalar → array */
   FERRY_OPTION_STRING_MAP = 7,  /* YAML map of scalars → object of strings */
 } ferry_option_type;
@@ -138,12 +138,12 @@ typedef enum ferry_transport {
 
 /* Filled by the plugin in ferry_on_init: the vendor's limits, which clamp the runner. */
 typedef struct ferry_plugin_limits {
-  uint32_t transport;            /* ferry_transport */
-  uint32_t max_records;          /* records offered per ferry_on_encode; 0 = host default */
-  uint64_t max_request_bytes;    /* record bytes offered per ferry_on_encode; 0 = default */
-  uint32_t max_concurrency;      /* upper bound on requests in flight; 0 = host default */
-  uint64_t flush_interval_ms;    /* send a partial request after this long; 0 = default */
-  uint64_t request_timeout_ms;   /* HTTP timeout per attempt; 0 = default */
+  uint32_t transport;          /* ferry_transport */
+  uint32_t max_records;        /* records offered per ferry_on_encode; 0 = host default */
+  uint64_t max_request_bytes;  /* record bytes offered per ferry_on_encode; 0 = default */
+  uint32_t max_concurrency;    /* upper bound on requests in flight; 0 = host default */
+  uint64_t flush_interval_ms;  /* send a partial request after this long; 0 = default */
+  uint64_t request_timeout_ms; /* HTTP timeout per attempt; 0 = default */
   /* ABI 1.1. Nonzero: ferry_on_encode is safe to call for this instance from several host
    * threads at once (the plugin keeps no unguarded per-instance scratch state), so the host
    * may encode and compress several requests in parallel. Every other function keeps the
@@ -167,7 +167,7 @@ typedef struct ferry_http_request {
 /* An HTTP response (or a transport failure) handed back to the plugin.
  * OWNERSHIP: host-owned, valid only during the call. */
 typedef struct ferry_http_response {
-  int32_t status; /* HTTP status, or 0 when the transport failed (see error) */
+  int32_t status;             /* HTTP status, or 0 when the transport failed (see error) */
   const char* const* headers; /* "Name: value" lines, as received */
   size_t header_count;
   const uint8_t* body;
@@ -196,10 +196,10 @@ typedef enum ferry_verdict_kind {
 
 /* The plugin's judgement of one attempt. The host zeroes it before each call. */
 typedef struct ferry_plugin_verdict {
-  uint32_t kind;           /* ferry_verdict_kind */
-  uint32_t unhealthy;      /* nonzero: report the output unhealthy (401/403) until success */
-  uint32_t throttled;      /* nonzero: the sink asked us to slow down (429): halve concurrency */
-  uint64_t retry_after_ms; /* > 0: wait at least this long before retrying (Retry-After) */
+  uint32_t kind;              /* ferry_verdict_kind */
+  uint32_t unhealthy;         /* nonzero: report the output unhealthy (401/403) until success */
+  uint32_t throttled;         /* nonzero: the sink asked us to slow down (429): halve concurrency */
+  uint64_t retry_after_ms;    /* > 0: wait at least this long before retrying (Retry-After) */
   uint64_t records_delivered; /* PARTIAL only */
   uint64_t records_dropped;   /* PARTIAL only */
   char message[256];          /* why, for the log; NUL-terminated; never secrets */
