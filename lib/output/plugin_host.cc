@@ -27,7 +27,8 @@ bool resolve(void* handle, const char* name, Fn& out, std::vector<std::string>& 
 
 PluginHost::~PluginHost() {
   loaded_.clear();
-  for (void* h : handles_) dlclose(h);
+  for (void* h : handles_)
+    dlclose(h);
 }
 
 std::string PluginHost::defaultDirectory() {
@@ -56,7 +57,8 @@ std::expected<const PluginApi*, std::string> PluginHost::load(const std::string&
   if (access(path.c_str(), R_OK) != 0) {
     auto types = availableTypes();
     std::string known;
-    for (const auto& t : types) known += (known.empty() ? "" : ", ") + t;
+    for (const auto& t : types)
+      known += (known.empty() ? "" : ", ") + t;
     return std::unexpected(fmt::format("unknown output type '{}': no plugin {} (available: {})",
                                        type, path, known.empty() ? "none" : known));
   }
@@ -108,12 +110,13 @@ std::expected<const PluginApi*, std::string> PluginHost::loadPath(const std::str
   std::vector<std::string> optional_missing; // an older plugin may lack these
   resolve(handle, "ferry_on_request_bytes", api->request_bytes, optional_missing);
   resolve(handle, "ferry_on_check", api->check, optional_missing);
+  resolve(handle, "ferry_on_request_records", api->request_records, optional_missing);
   if (!missing.empty()) {
     dlclose(handle);
     std::string names;
-    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-    return std::unexpected(
-        fmt::format("plugin {} is missing required symbol(s): {}", path, names));
+    for (const auto& m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    return std::unexpected(fmt::format("plugin {} is missing required symbol(s): {}", path, names));
   }
   if (api->descriptor->type_name == nullptr || api->descriptor->type_name[0] == '\0') {
     dlclose(handle);

@@ -1,4 +1,4 @@
-// Backoff and AIMD concurrency arithmetic.
+// Backoff, the output's retry gate and AIMD concurrency arithmetic.
 #include "ferry/output/retry.h"
 
 #include <algorithm>
@@ -8,10 +8,23 @@ namespace ferry::output {
 
 std::chrono::milliseconds Backoff::delay(uint32_t failed_attempts) {
   const uint32_t n = std::max<uint32_t>(failed_attempts, 1);
-  double d = static_cast<double>(policy_.initial_backoff_ms) * std::ldexp(1.0, std::min<uint32_t>(n - 1, 40));
+  double d = static_cast<double>(policy_.initial_backoff_ms) *
+             std::ldexp(1.0, std::min<uint32_t>(n - 1, 40));
   d = std::min(d, static_cast<double>(policy_.max_backoff_ms));
   std::uniform_real_distribution<double> jitter(d / 2, d);
   return std::chrono::milliseconds(static_cast<int64_t>(jitter(rng_)));
+}
+
+RetryGate::Clock::time_point RetryGate::failed(uint64_t id, Clock::time_point now,
+                                               std::chrono::milliseconds retry_after) {
+  if (failures_ == 0 || id == probe_) {
+    ++failures_;
+    probe_ = 0;
+    probe_at_ = now + std::max<std::chrono::milliseconds>(backoff_->delay(failures_), retry_after);
+  } else if (retry_after.count() > 0 && now + retry_after > probe_at_) {
+    probe_at_ = now + retry_after; // the sink asked every request to wait this long
+  }
+  return probe_at_;
 }
 
 void ConcurrencyLimit::onSuccess(std::chrono::microseconds latency, uint32_t in_flight) {

@@ -19,6 +19,8 @@ const usage = `usage: datadog_intake.js --port-file F --api-key K --out F [optio
   --expect-tags-re RE           every entry's ddtags must match RE whole (tags that vary)
   --entries-out F               append every accepted entry here, one JSON object per line
   --fail-503 N                  answer 503 to the first N requests
+  --fail-503-ms T               answer 503 to every request for T ms from the first one (an
+                                outage; stats count outage_requests, first/last_accepted_ms)
   --fail-429 M                  then 429 (Retry-After: 1) to the next M
   --fail-400-at K               answer 400 to request number K (1-based; counted as refused)
   --max-entries-413 X           answer 413 to any request with more than X entries
@@ -30,11 +32,11 @@ const MAX_ENTRY = 1000000;
 const MAX_COMPRESSED = 64 * 1024 * 1024;
 
 function parseArgs(argv) {
-  const opts = { encoding: 'gzip', fail503: 0, fail429: 0, fail400At: 0, maxEntries413: 0 };
+  const opts = { encoding: 'gzip', fail503: 0, fail503Ms: 0, fail429: 0, fail400At: 0, maxEntries413: 0 };
   const names = {
     '--port-file': 'portFile', '--api-key': 'apiKey', '--out': 'out', '--encoding': 'encoding',
     '--expect-service': 'service', '--expect-source': 'source', '--expect-tags': 'tags',
-    '--expect-hostname': 'hostname', '--fail-503': 'fail503', '--fail-429': 'fail429',
+    '--expect-hostname': 'hostname', '--fail-503': 'fail503', '--fail-503-ms': 'fail503Ms', '--fail-429': 'fail429',
     '--fail-400-at': 'fail400At', '--max-entries-413': 'maxEntries413',
     '--refused-out': 'refusedOut', '--expect-tags-re': 'tagsRe', '--entries-out': 'entriesOut',
   };
@@ -45,7 +47,7 @@ function parseArgs(argv) {
       process.exit(2);
     }
     const v = argv[i + 1];
-    opts[key] = ['fail503', 'fail429', 'fail400At', 'maxEntries413'].includes(key) ? Number(v) : v;
+    opts[key] = ['fail503', 'fail503Ms', 'fail429', 'fail400At', 'maxEntries413'].includes(key) ? Number(v) : v;
   }
   if (!opts.portFile || !opts.apiKey || !opts.out) {
     console.error(usage);
@@ -71,6 +73,9 @@ if (typeof zlib.zstdDecompressSync === 'function') {
 
 const stats = {
   requests: 0,
+  outage_requests: 0, // answered 503 during the --fail-503-ms outage
+  first_accepted_ms: null, // since the first request
+  last_accepted_ms: null,
   accepted_requests: 0,
   accepted_entries: 0,
   refused_requests: 0, // deliberate 400s from the schedule
@@ -144,12 +149,16 @@ function check(entries) {
   return null;
 }
 
+let firstRequestAt = null;
+
 function handle(req, res, raw) {
   if (req.method === 'GET' && req.url === '/stats') return answer(res, 200, stats);
   if (req.method !== 'POST') return invalid(res, `method ${req.method}`);
   if (req.url !== '/api/v2/logs') return invalid(res, `path ${req.url}`);
   stats.requests += 1;
   const n = stats.requests;
+  const now = Date.now();
+  if (firstRequestAt === null) firstRequestAt = now;
   if (req.headers['dd-api-key'] !== opts.apiKey) return invalid(res, 'DD-API-KEY missing or wrong');
   const type = req.headers['content-type'] || '';
   if (!/^application\/json(\s*;.*)?$/.test(type)) return invalid(res, `Content-Type ${type}`);
@@ -177,6 +186,10 @@ function handle(req, res, raw) {
 
   // The fault schedule, once the request itself is known to be good.
   if (n <= opts.fail503) return answer(res, 503, { errors: ['service unavailable (scheduled)'] });
+  if (now - firstRequestAt < opts.fail503Ms) {
+    stats.outage_requests += 1;
+    return answer(res, 503, { errors: ['service unavailable (outage)'] });
+  }
   if (n <= opts.fail503 + opts.fail429) {
     return answer(res, 429, { errors: ['rate limited (scheduled)'] }, { 'Retry-After': '1' });
   }
@@ -195,6 +208,8 @@ function handle(req, res, raw) {
     fs.appendFileSync(opts.entriesOut, entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
   stats.accepted_requests += 1;
+  if (stats.first_accepted_ms === null) stats.first_accepted_ms = now - firstRequestAt;
+  stats.last_accepted_ms = now - firstRequestAt;
   stats.accepted_entries += entries.length;
   stats.max_entries_accepted = Math.max(stats.max_entries_accepted, entries.length);
   return answer(res, 202, {});

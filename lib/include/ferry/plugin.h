@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 3
+#define FERRY_PLUGIN_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -65,10 +65,10 @@ typedef struct ferry_plugin_record {
 typedef enum ferry_option_type {
   FERRY_OPTION_STRING = 0,
   FERRY_OPTION_BOOL = 1,
-  FERRY_OPTION_INT = 2,      /* signed 64-bit */
-  FERRY_OPTION_SIZE = 3,     /* "64MiB", "5MB", bare bytes → integer bytes */
-  FERRY_OPTION_DURATION = 4, /* "500ms", "5s", "2m" → integer milliseconds */
-  FERRY_OPTION_ENUM = 5,     /* one of enum_values ("gzip|zstd|none") → string */
+  FERRY_OPTION_INT = 2,         /* signed 64-bit */
+  FERRY_OPTION_SIZE = 3,        /* "64MiB", "5MB", bare bytes → integer bytes */
+  FERRY_OPTION_DURATION = 4,    /* "500ms", "5s", "2m" → integer milliseconds */
+  FERRY_OPTION_ENUM = 5,        /* one of enum_values ("gzip|zstd|none") → string */
   FERRY_OPTION_STRING_LIST = 6, /* YAML sequence of scalars, or one scalar → array */
   FERRY_OPTION_STRING_MAP = 7,  /* YAML map of scalars → object of strings */
 } ferry_option_type;
@@ -138,12 +138,12 @@ typedef enum ferry_transport {
 
 /* Filled by the plugin in ferry_on_init: the vendor's limits, which clamp the runner. */
 typedef struct ferry_plugin_limits {
-  uint32_t transport;            /* ferry_transport */
-  uint32_t max_records;          /* records offered per ferry_on_encode; 0 = host default */
-  uint64_t max_request_bytes;    /* record bytes offered per ferry_on_encode; 0 = default */
-  uint32_t max_concurrency;      /* upper bound on requests in flight; 0 = host default */
-  uint64_t flush_interval_ms;    /* send a partial request after this long; 0 = default */
-  uint64_t request_timeout_ms;   /* HTTP timeout per attempt; 0 = default */
+  uint32_t transport;          /* ferry_transport */
+  uint32_t max_records;        /* records offered per ferry_on_encode; 0 = host default */
+  uint64_t max_request_bytes;  /* record bytes offered per ferry_on_encode; 0 = default */
+  uint32_t max_concurrency;    /* upper bound on requests in flight; 0 = host default */
+  uint64_t flush_interval_ms;  /* send a partial request after this long; 0 = default */
+  uint64_t request_timeout_ms; /* HTTP timeout per attempt; 0 = default */
   /* ABI 1.1. Nonzero: ferry_on_encode is safe to call for this instance from several host
    * threads at once (the plugin keeps no unguarded per-instance scratch state), so the host
    * may encode and compress several requests in parallel. Every other function keeps the
@@ -167,7 +167,7 @@ typedef struct ferry_http_request {
 /* An HTTP response (or a transport failure) handed back to the plugin.
  * OWNERSHIP: host-owned, valid only during the call. */
 typedef struct ferry_http_response {
-  int32_t status; /* HTTP status, or 0 when the transport failed (see error) */
+  int32_t status;             /* HTTP status, or 0 when the transport failed (see error) */
   const char* const* headers; /* "Name: value" lines, as received */
   size_t header_count;
   const uint8_t* body;
@@ -185,7 +185,7 @@ typedef enum ferry_verdict_kind {
   /* Some records were accepted (records_delivered), some dropped (records_dropped); the
    * plugin has narrowed the request to the rest, which the host sends again after a
    * backoff. Used for Firehose's FailedPutCount. */
-  FERRY_VERDICT_PARTIAL = 3,
+  FERRY_VERDICT_PARTIAL = 3, /* a plugin that can should say which: ferry_on_request_records */
   /* The request was too large (e.g. HTTP 413): the host frees it and encodes its records
    * again as two requests of half the size. A single record too large is dropped. */
   FERRY_VERDICT_SPLIT = 4,
@@ -196,10 +196,10 @@ typedef enum ferry_verdict_kind {
 
 /* The plugin's judgement of one attempt. The host zeroes it before each call. */
 typedef struct ferry_plugin_verdict {
-  uint32_t kind;           /* ferry_verdict_kind */
-  uint32_t unhealthy;      /* nonzero: report the output unhealthy (401/403) until success */
-  uint32_t throttled;      /* nonzero: the sink asked us to slow down (429): halve concurrency */
-  uint64_t retry_after_ms; /* > 0: wait at least this long before retrying (Retry-After) */
+  uint32_t kind;              /* ferry_verdict_kind */
+  uint32_t unhealthy;         /* nonzero: report the output unhealthy (401/403) until success */
+  uint32_t throttled;         /* nonzero: the sink asked us to slow down (429): halve concurrency */
+  uint64_t retry_after_ms;    /* > 0: wait at least this long before retrying (Retry-After) */
   uint64_t records_delivered; /* PARTIAL only */
   uint64_t records_dropped;   /* PARTIAL only */
   char message[256];          /* why, for the log; NUL-terminated; never secrets */
@@ -288,6 +288,28 @@ FERRY_PLUGIN_EXPORT uint64_t ferry_on_request_bytes(ferry_plugin_instance* insta
  * Returns 0 when the options are valid. THREADING: main thread. */
 FERRY_PLUGIN_EXPORT int ferry_on_check(const char* config_json, size_t config_len, char* error,
                                        size_t error_cap);
+
+/* What became of one record of a request, as ferry_on_request_records reports it. */
+typedef enum ferry_record_state {
+  FERRY_RECORD_HELD = 0,      /* still in the request: it will be sent (again) */
+  FERRY_RECORD_DELIVERED = 1, /* accepted by the sink (a PARTIAL verdict) */
+  FERRY_RECORD_DROPPED = 2,   /* refused for good: by the encoder (*dropped) or by the sink */
+} ferry_record_state;
+
+/* ABI 1.4, optional (the host looks it up; a plugin without it still loads). Says which
+ * records a request still holds: states has one entry per record ferry_on_encode consumed
+ * for it, in the order they were offered, and the plugin sets each to a ferry_record_state.
+ * The host asks after an encode that reported *dropped > 0 and after each PARTIAL verdict,
+ * and resolves at once the records the plugin names (so their batches are acknowledged and a
+ * later SPLIT re-encodes only what is left). The counts must agree with the verdict
+ * (records_delivered, records_dropped) and a resolved record never becomes held again;
+ * otherwise, or without this export, the host knows only the counts: it keeps the request's
+ * records until the request ends and never re-encodes records the sink took part of (a SPLIT
+ * after a PARTIAL sends the narrowed request again, after a backoff).
+ * Returns 0 when it filled states. THREADING: the output's runner thread. */
+FERRY_PLUGIN_EXPORT int ferry_on_request_records(ferry_plugin_instance* instance,
+                                                 const ferry_plugin_request* request,
+                                                 uint8_t* states, size_t count);
 
 #ifdef __cplusplus
 }

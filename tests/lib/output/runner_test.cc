@@ -15,192 +15,12 @@
 #include <thread>
 
 #include "http_test_server.h"
-#include "test_support.h"
+#include "scripted_sink.h"
 
 namespace ferry::output {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The script: one verdict per deliver() call, taken in order; DELIVERED when it runs out.
-// With a url, the plugin is an HTTP sink instead: every request is POSTed there with a body of
-// body_bytes, and a 200 answer delivers it.
-struct Script {
-  std::mutex mu;
-  std::deque<ferry_plugin_verdict> verdicts;
-  std::vector<std::vector<std::string>> delivered; // record payloads of each delivered request
-  std::vector<size_t> attempt_sizes;               // records in each attempt
-  uint32_t max_records = 100;
-  uint64_t max_request_bytes = 1 << 20;
-  size_t encode_cap = 0; // > 0: encode consumes at most this many records
-  uint64_t held_per_record = 0; // what a request reports holding besides its body
-  std::string url;
-  size_t body_bytes = 0;
-  uint64_t live_body_bytes = 0; // of the requests not yet freed
-  uint64_t peak_body_bytes = 0;
-  bool parallel_encode = false;
-  std::set<std::thread::id> encode_threads;
-  std::set<std::thread::id> deliver_threads;
-};
-
-Script* g_script = nullptr;
-
-struct TestRequest {
-  std::vector<std::string> records;
-  std::string body;
-};
-
-const ferry_plugin_descriptor kDescriptor = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "scripted",
-                                             "test", nullptr, 0};
-
-int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
-             ferry_plugin_limits* limits, char*, size_t) {
-  *inst = reinterpret_cast<ferry_plugin_instance*>(g_script);
-  limits->transport = g_script->url.empty() ? FERRY_TRANSPORT_LOCAL : FERRY_TRANSPORT_HTTP;
-  limits->max_records = g_script->max_records;
-  limits->max_request_bytes = g_script->max_request_bytes;
-  limits->flush_interval_ms = 20;
-  limits->parallel_encode = g_script->parallel_encode ? 1 : 0;
-  return 0;
-}
-void testDestroy(ferry_plugin_instance*) {}
-int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_t count, size_t* consumed,
-               size_t* dropped, ferry_plugin_request** out, char*, size_t) {
-  size_t n = g_script->encode_cap ? std::min(count, g_script->encode_cap) : count;
-  {
-    std::lock_guard lock(g_script->mu);
-    g_script->encode_threads.insert(std::this_thread::get_id());
-  }
-  auto* r = new TestRequest;
-  for (size_t i = 0; i < n; ++i) {
-    r->records.emplace_back(reinterpret_cast<const char*>(records[i].data), records[i].data_len);
-  }
-  {
-    std::lock_guard lock(g_script->mu);
-    r->body.assign(g_script->body_bytes, 'b');
-    g_script->live_body_bytes += r->body.size();
-    g_script->peak_body_bytes = std::max(g_script->peak_body_bytes, g_script->live_body_bytes);
-  }
-  *consumed = n;
-  *dropped = 0;
-  *out = reinterpret_cast<ferry_plugin_request*>(r);
-  return 0;
-}
-void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin_verdict* v) {
-  auto* r = reinterpret_cast<TestRequest*>(req);
-  std::lock_guard lock(g_script->mu);
-  g_script->attempt_sizes.push_back(r->records.size());
-  g_script->deliver_threads.insert(std::this_thread::get_id());
-  if (!g_script->verdicts.empty()) {
-    *v = g_script->verdicts.front();
-    g_script->verdicts.pop_front();
-  } else {
-    v->kind = FERRY_VERDICT_DELIVERED;
-  }
-  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(r->records);
-  if (v->kind == FERRY_VERDICT_PARTIAL) {
-    // Narrow the request to what was not accepted.
-    r->records.erase(r->records.begin(),
-                     r->records.begin() + static_cast<long>(v->records_delivered + v->records_dropped));
-  }
-}
-void testFree(ferry_plugin_instance*, ferry_plugin_request* req) {
-  auto* r = reinterpret_cast<TestRequest*>(req);
-  {
-    std::lock_guard lock(g_script->mu);
-    g_script->live_body_bytes -= r->body.size();
-  }
-  delete r;
-}
-uint64_t testRequestBytes(ferry_plugin_instance*, const ferry_plugin_request* req) {
-  auto* r = reinterpret_cast<const TestRequest*>(req);
-  return r->body.size() + r->records.size() * g_script->held_per_record;
-}
-int testHttpRequest(ferry_plugin_instance*, ferry_plugin_request* req, ferry_http_request* out, char*, size_t) {
-  auto* r = reinterpret_cast<TestRequest*>(req);
-  out->method = "POST";
-  out->url = g_script->url.c_str();
-  out->body = reinterpret_cast<const uint8_t*>(r->body.data());
-  out->body_len = r->body.size();
-  return 0;
-}
-void testHttpResponse(ferry_plugin_instance*, ferry_plugin_request* req, const ferry_http_response* response,
-                      ferry_plugin_verdict* v) {
-  v->kind = response->status == 200 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_RETRY;
-  std::lock_guard lock(g_script->mu);
-  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(reinterpret_cast<TestRequest*>(req)->records);
-}
-
-PluginApi testApi() {
-  PluginApi api;
-  api.path = "<in-process>";
-  api.descriptor = &kDescriptor;
-  api.init = testInit;
-  api.destroy = testDestroy;
-  api.encode = testEncode;
-  api.deliver = testDeliver;
-  api.request_free = testFree;
-  api.request_bytes = testRequestBytes;
-  api.http_request = testHttpRequest;
-  api.http_response = testHttpResponse;
-  return api;
-}
-
-ferry_plugin_verdict verdict(ferry_verdict_kind kind) {
-  ferry_plugin_verdict v{};
-  v.kind = kind;
-  return v;
-}
-
-class RunnerTest : public ::testing::Test {
-protected:
-  void SetUp() override { g_script = &script_; }
-  void TearDown() override { g_script = nullptr; }
-
-  std::unique_ptr<OutputRunner> makeRunner(config::RetryPolicy retry = {1, 1, 5},
-                                           uint64_t budget = 256ull << 20, uint64_t flush_interval_ms = 0) {
-    config::OutputSection cfg;
-    cfg.section.kind = "output";
-    cfg.section.type = "scripted";
-    cfg.section.name = "scripted";
-    cfg.section.match = "*";
-    cfg.common.retry = retry;
-    cfg.common.buffer_max_bytes = budget;
-    cfg.common.flush_interval_ms = flush_interval_ms;
-    cfg.common.concurrency = concurrency_;
-    auto r = std::make_unique<OutputRunner>(api_, cfg, metrics_);
-    auto ok = r->init();
-    EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error());
-    return r;
-  }
-
-  // Routes a batch to the runner the way the router does (one output).
-  core::BatchRef send(OutputRunner& r, size_t n, std::string prefix, core::BatchOutcome* outcome,
-                      int* calls) {
-    auto b = test::makeLineBatch("t", n, prefix);
-    b->setFinalizer([outcome, calls](core::BatchOutcome o) {
-      if (outcome) *outcome = o;
-      if (calls) ++*calls;
-    });
-    b->expectOutputs(1);
-    r.enqueue(b);
-    return b;
-  }
-
-  uint64_t count(const char* result) {
-    return metrics_.counterValue("ferry_output_records_total", {{"output", "scripted"}, {"result", result}});
-  }
-  // Requests, not records (Fluent Bit's errors / retries_failed, for /api/v1/health).
-  uint64_t givenUp(const char* reason) {
-    return metrics_.counterValue("ferry_output_requests_given_up_total",
-                                 {{"output", "scripted"}, {"reason", reason}});
-  }
-
-  Script script_;
-  PluginApi api_ = testApi();
-  uint32_t concurrency_ = 0; // auto
-  obs::Metrics metrics_;
-};
 
 TEST_F(RunnerTest, DeliversEverythingInOrderWithinThePluginLimits) {
   script_.max_records = 7;
@@ -220,8 +40,10 @@ TEST_F(RunnerTest, DeliversEverythingInOrderWithinThePluginLimits) {
     all.insert(all.end(), req.begin(), req.end());
   }
   ASSERT_EQ(all.size(), 25u);
-  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(all[i], "a" + std::to_string(i));
-  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(all[20 + i], "b" + std::to_string(i));
+  for (size_t i = 0; i < 20; ++i)
+    EXPECT_EQ(all[i], "a" + std::to_string(i));
+  for (size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(all[20 + i], "b" + std::to_string(i));
   EXPECT_EQ(count("sent"), 25u);
   EXPECT_EQ(r->bufferedBytes(), 0u);
 }
@@ -231,7 +53,8 @@ TEST_F(RunnerTest, FlushIntervalSendsAPartialRequestWithoutShutdown) {
   r->start();
   int calls = 0;
   send(*r, 3, "x", nullptr, &calls);
-  for (int i = 0; i < 200 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && calls == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(calls, 1) << "3 records below max_records were never flushed";
   r->finish(std::chrono::steady_clock::now() + 1s);
   r->join();
@@ -314,8 +137,40 @@ TEST_F(RunnerTest, PartialVerdictResendsOnlyTheRest) {
   EXPECT_EQ(outcome, core::BatchOutcome::kDelivered);
 }
 
+// A request the sink narrowed (PARTIAL) and then found too large (SPLIT) is split into
+// what it still holds: the records already delivered are neither sent nor counted again.
+TEST_F(RunnerTest, SplitAfterPartialSendsOnlyWhatIsLeftAndCountsEachRecordOnce) {
+  auto partial = verdict(FERRY_VERDICT_PARTIAL);
+  partial.records_delivered = 4;
+  partial.records_dropped = 1;
+  script_.verdicts = {partial, verdict(FERRY_VERDICT_SPLIT)};
+  auto r = makeRunner({0, 1, 5});
+  r->start();
+  core::BatchOutcome outcome = core::BatchOutcome::kFailed;
+  int calls = 0;
+  send(*r, 10, "q", &outcome, &calls);
+  r->finish(std::chrono::steady_clock::now() + 10s);
+  r->join();
+  std::multiset<std::string> all;
+  for (auto& req : script_.delivered)
+    all.insert(req.begin(), req.end());
+  EXPECT_EQ(all.size(), 9u) << "the dropped record must not be sent again, nor any delivered one";
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size())
+      << "a record was delivered twice";
+  EXPECT_EQ(all.count("q4"), 0u);
+  EXPECT_EQ(count("sent"), 9u);
+  EXPECT_EQ(count("dropped"), 1u);
+  EXPECT_EQ(count("failed"), 0u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(outcome, core::BatchOutcome::kDropped);
+  ASSERT_GE(script_.attempt_sizes.size(), 3u);
+  EXPECT_EQ(script_.attempt_sizes[1], 5u) << "the split request held the 5 records left";
+  EXPECT_EQ(r->bufferedBytes(), 0u);
+}
+
 TEST_F(RunnerTest, RetryBudgetExhaustedFailsAndCounts) {
-  script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY)};
+  script_.verdicts = {verdict(FERRY_VERDICT_RETRY), verdict(FERRY_VERDICT_RETRY),
+                      verdict(FERRY_VERDICT_RETRY)};
   auto r = makeRunner({2, 1, 2});
   r->start();
   core::BatchOutcome outcome = core::BatchOutcome::kDelivered;
@@ -330,7 +185,8 @@ TEST_F(RunnerTest, RetryBudgetExhaustedFailsAndCounts) {
 }
 
 TEST_F(RunnerTest, ShutdownDeadlineGivesUpAndReportsExactlyWhatIsLost) {
-  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  for (int i = 0; i < 1000; ++i)
+    script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
   script_.max_records = 4;
   auto r = makeRunner({0, 50, 50});
   r->start();
@@ -357,13 +213,16 @@ TEST_F(RunnerTest, EncoderCoveringFewerRecordsStillDeliversAllInOrder) {
   r->finish(std::chrono::steady_clock::now() + 10s);
   r->join();
   std::vector<std::string> all;
-  for (auto& req : script_.delivered) all.insert(all.end(), req.begin(), req.end());
+  for (auto& req : script_.delivered)
+    all.insert(all.end(), req.begin(), req.end());
   ASSERT_EQ(all.size(), 10u);
-  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(all[i], "c" + std::to_string(i));
+  for (size_t i = 0; i < 10; ++i)
+    EXPECT_EQ(all[i], "c" + std::to_string(i));
 }
 
 TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
-  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  for (int i = 0; i < 1000; ++i)
+    script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
   auto r = makeRunner({0, 20, 20}, 100);
   r->start();
   EXPECT_FALSE(r->overBudget());
@@ -373,7 +232,8 @@ TEST_F(RunnerTest, OverBudgetWhileASinkHoldsRecordsAndClearsAfterDelivery) {
     std::lock_guard lock(script_.mu);
     script_.verdicts.clear();
   }
-  for (int i = 0; i < 300 && r->overBudget(); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && r->overBudget(); ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(r->overBudget());
   r->finish(std::chrono::steady_clock::now() + 5s);
   r->join();
@@ -388,7 +248,8 @@ TEST_F(RunnerTest, OverBudgetSendsWhatItHoldsWithoutWaitingForTheFlushInterval) 
   int calls = 0;
   send(*r, 10, "o", nullptr, &calls);
   ASSERT_TRUE(r->overBudget());
-  for (int i = 0; i < 300 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && calls == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(calls, 1) << "10 records over budget waited for the 60 s flush interval";
   EXPECT_EQ(r->bufferedBytes(), 0u);
   r->finish(std::chrono::steady_clock::now() + 1s);
@@ -403,7 +264,8 @@ TEST_F(RunnerTest, RequestBytesCountWhileRetryingFollowANarrowedRequestAndGoWith
   auto partial = verdict(FERRY_VERDICT_PARTIAL);
   partial.records_delivered = 7;
   script_.verdicts = {partial};
-  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  for (int i = 0; i < 1000; ++i)
+    script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
   auto r = makeRunner({0, 30, 30});
   r->start();
   send(*r, 10, "h", nullptr, nullptr);
@@ -411,7 +273,8 @@ TEST_F(RunnerTest, RequestBytesCountWhileRetryingFollowANarrowedRequestAndGoWith
     std::lock_guard lock(script_.mu);
     return script_.attempt_sizes.size();
   };
-  for (int i = 0; i < 300 && attempts() < 3; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && attempts() < 3; ++i)
+    std::this_thread::sleep_for(10ms);
   ASSERT_GE(attempts(), 3u);
   EXPECT_EQ(r->requestBytes(), 3000u) << "the 3 records left, as the plugin reports them";
   EXPECT_GT(r->recordBytes(), 0u);
@@ -420,7 +283,8 @@ TEST_F(RunnerTest, RequestBytesCountWhileRetryingFollowANarrowedRequestAndGoWith
     std::lock_guard lock(script_.mu);
     script_.verdicts.clear();
   }
-  for (int i = 0; i < 300 && r->bufferedBytes() > 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && r->bufferedBytes() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(r->requestBytes(), 0u);
   EXPECT_EQ(r->bufferedBytes(), 0u);
   r->finish(std::chrono::steady_clock::now() + 5s);
@@ -446,28 +310,34 @@ TEST_F(RunnerTest, ParallelEncodeDeliversEverythingOnceOffTheRunnerThread) {
   auto r = makeRunner({0, 1, 5});
   r->start();
   int calls = 0;
-  for (int b = 0; b < 50; ++b) send(*r, 20, "p" + std::to_string(b) + "-", nullptr, &calls);
+  for (int b = 0; b < 50; ++b)
+    send(*r, 20, "p" + std::to_string(b) + "-", nullptr, &calls);
   r->finish(std::chrono::steady_clock::now() + 10s);
   r->join();
   EXPECT_EQ(calls, 50);
   std::vector<std::string> all;
-  for (auto& req : script_.delivered) all.insert(all.end(), req.begin(), req.end());
+  for (auto& req : script_.delivered)
+    all.insert(all.end(), req.begin(), req.end());
   ASSERT_EQ(all.size(), 1000u);
   std::set<std::string> unique(all.begin(), all.end());
   EXPECT_EQ(unique.size(), 1000u) << "a record was delivered twice";
   EXPECT_EQ(count("sent"), 1000u);
   ASSERT_EQ(script_.deliver_threads.size(), 1u);
   bool encoded_elsewhere = false;
-  for (auto id : script_.encode_threads) encoded_elsewhere |= id != *script_.deliver_threads.begin();
-  EXPECT_TRUE(encoded_elsewhere) << "parallel_encode set, but every encode ran on the runner thread";
+  for (auto id : script_.encode_threads)
+    encoded_elsewhere |= id != *script_.deliver_threads.begin();
+  EXPECT_TRUE(encoded_elsewhere)
+      << "parallel_encode set, but every encode ran on the runner thread";
   EXPECT_EQ(r->bufferedBytes(), 0u);
-  EXPECT_EQ(r->requestBytes(), 0u) << "request bytes counted on an encoder thread were not given back";
+  EXPECT_EQ(r->requestBytes(), 0u)
+      << "request bytes counted on an encoder thread were not given back";
 }
 
 TEST_F(RunnerTest, ParallelEncodeShutdownDeadlineReportsExactlyWhatIsLost) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no encoder pool";
   script_.parallel_encode = true;
-  for (int i = 0; i < 1000; ++i) script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
+  for (int i = 0; i < 1000; ++i)
+    script_.verdicts.push_back(verdict(FERRY_VERDICT_RETRY));
   script_.max_records = 4;
   auto r = makeRunner({0, 50, 50});
   r->start();
@@ -562,28 +432,33 @@ protected:
     {
       std::lock_guard lock(script_.mu);
       EXPECT_GE(script_.live_body_bytes, kBudget / 2);
-      EXPECT_LE(script_.peak_body_bytes, cap) << "bodies held past half the budget: more requests encoded than it allows";
+      EXPECT_LE(script_.peak_body_bytes, cap)
+          << "bodies held past half the budget: more requests encoded than it allows";
     }
     EXPECT_LT(fed, 40) << "the inputs were never paused: bodies are not counted";
     EXPECT_TRUE(r->overBudget());
     EXPECT_EQ(r->requestBytes(), live()) << "the runner does not count what its requests hold";
     EXPECT_GT(r->recordBytes(), 0u);
     EXPECT_EQ(r->bufferedBytes(), r->recordBytes() + r->requestBytes());
-    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes) << "records and bodies passed the budget";
+    EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes)
+        << "records and bodies passed the budget";
     EXPECT_EQ(metrics_.gaugeValue("ferry_output_request_bytes", {{"output", "scripted"}}),
               static_cast<int64_t>(r->requestBytes()));
 
     gate_.open();
     feed(20s);
     EXPECT_EQ(fed, 40);
-    for (int i = 0; i < 1000 && r->pendingRecords() > 0; ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 1000 && r->pendingRecords() > 0; ++i)
+      std::this_thread::sleep_for(10ms);
     r->finish(std::chrono::steady_clock::now() + 10s);
     r->join();
     std::lock_guard lock(script_.mu);
     std::multiset<std::string> all;
-    for (auto& req : script_.delivered) all.insert(req.begin(), req.end());
+    for (auto& req : script_.delivered)
+      all.insert(req.begin(), req.end());
     EXPECT_EQ(all.size(), 400u);
-    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 400u) << "a record was delivered twice";
+    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 400u)
+        << "a record was delivered twice";
     EXPECT_EQ(count("sent"), 400u);
     EXPECT_LE(script_.peak_body_bytes, cap);
     EXPECT_LE(most_held, kBudget + batch_bytes + script_.body_bytes);
@@ -599,7 +474,9 @@ protected:
   }};
 };
 
-TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) { holdsBodiesUnderHalfTheBudget(); }
+TEST_F(SlowSinkTest, EncodedBodiesCountInTheBudgetAndTakeAtMostHalfOfIt) {
+  holdsBodiesUnderHalfTheBudget();
+}
 
 // A plugin built before ABI 1.2 (no ferry_on_request_bytes) is counted by the body of the
 // attempt it last described.

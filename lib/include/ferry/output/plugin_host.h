@@ -34,6 +34,9 @@ struct PluginApi {
   // Optional (ABI 1.3): null when the plugin does not export it (its options are then
   // checked against its table only).
   decltype(&ferry_on_check) check = nullptr;
+  // Optional (ABI 1.4): null when the plugin does not export it (the runner then knows only
+  // how many records a PARTIAL verdict resolved, not which).
+  decltype(&ferry_on_request_records) request_records = nullptr;
 };
 
 class PluginHost {

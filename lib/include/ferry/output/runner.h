@@ -60,10 +60,10 @@ public:
     return bufferedBytes() + bodiesToCome() > config_.common.buffer_max_bytes;
   }
 
-  // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`; then
-  // gives up on what is left: those records are counted as failed and their batches
-  // resolved as kFailed. The thread ends when nothing is left. Call after the router has
-  // stopped feeding this runner.
+  // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`;
+  // then gives up on what is left: those records are counted as failed and their batches resolved
+  // as kFailed. The thread ends when nothing is left. Call after the router has stopped feeding
+  // this runner.
   void finish(std::chrono::steady_clock::time_point deadline);
   void join();
 
@@ -100,8 +100,10 @@ private:
   using PendingPtr = std::shared_ptr<PendingBatch>;
   using RequestPtr = std::unique_ptr<Request>;
 
+  // runner.cc: the loop.
   void run();
   void absorbIncoming();
+  // runner_encode.cc
   bool readyToEncode(std::chrono::steady_clock::time_point now) const;
   // Encoded requests may hold half the budget (plus the request that crossed it): mayEncode()
   // says whether they leave room for another one, bodiesToCome() what the untaken records'
@@ -111,33 +113,50 @@ private:
   bool mayEncode() const;
   uint64_t bodiesToCome() const;
   RequestPtr encodeNext();
+  // `counted_drops`: refusals of these records already counted (a re-encode refuses them
+  // again).
   std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
-                                       size_t max_records);
+                                       size_t max_records, uint64_t counted_drops = 0);
   // Thread-safe part of encoding (plugin calls only); adopt() does the bookkeeping on the
   // runner thread.
   std::vector<Encoded> encodeRaw(const std::vector<Slice>& slices, uint32_t attempts,
                                  size_t max_records) const;
-  std::vector<RequestPtr> adopt(std::vector<Encoded> encoded);
+  std::vector<RequestPtr> adopt(std::vector<Encoded> encoded, uint64_t counted_drops = 0);
   std::vector<Slice> takeSlices(size_t& records, uint64_t& record_bytes);
   void encodeInPool();
   void waitForEncoding();
+  // runner_requests.cc: sending, verdicts, resolution.
   void dispatch(RequestPtr request);
   void handleVerdict(RequestPtr request, const ferry_plugin_verdict& verdict,
                      std::chrono::microseconds latency);
+  void split(RequestPtr request, const ferry_plugin_verdict& verdict, const char* message);
+  // Resolves every record the request still holds, and empties it.
   void resolve(Request& request, core::BatchOutcome outcome);
-  // The plugin's view of what a request holds (ferry_on_request_bytes, or the body of the
-  // attempt last described); recount() brings request_bytes_ up to date with it, and
-  // freeRequest() gives it back with the request.
+  void resolveRecords(PendingBatch& pending, uint32_t count, core::BatchOutcome outcome);
+  // Asks the plugin which records the request still holds (ferry_on_request_records) and
+  // resolves those a verdict (or the encoder) resolved; false when it cannot say or its
+  // answer disagrees with the counts.
+  bool learnStates(Request& request, uint64_t delivered, uint64_t dropped);
+  std::vector<Slice> heldSlices(const Request& request) const;
+  // The sink failed as a failing sink does: the request waits for the retry gate.
+  void sinkFailed(RequestPtr request, uint64_t retry_after_ms, const char* why);
+  // The request alone goes again after its own backoff (a partial resend, a split the
+  // plugin cannot name the records for).
+  void retryLater(RequestPtr request, uint64_t retry_after_ms, const char* why, bool count_attempt);
+  bool giveUpIfExhausted(Request& request, const char* why);
+  void queueRetry(RequestPtr request, std::chrono::steady_clock::time_point not_before,
+                  const char* why);
+  void sinkAnswered();
+  void giveUpAll();
+  void onHttpResponse(net::HttpResponse& response);
+  // runner_memory.cc: the plugin's view of what a request holds (ferry_on_request_bytes, or
+  // the body of the attempt last described); recount() brings request_bytes_ up to date with
+  // it, and freeRequest() gives it back with the request.
   uint64_t heldBytes(const Request& request) const;
   void recount(Request& request);
   void freeRequest(Request& request);
-  void scheduleRetry(RequestPtr request, uint64_t retry_after_ms, const char* why,
-                     bool count_attempt = true);
-  void giveUpAll();
-  void onHttpResponse(net::HttpResponse& response);
-  void pluginLog(uint32_t level, std::string_view message);
+  void learnBodyRatio(const Request& request);
   void setHealth(bool unhealthy, std::string reason);
-  size_t untakenRecords() const;
 
   const PluginApi& api_;
   config::OutputSection config_;
@@ -160,17 +179,18 @@ private:
   std::deque<PendingPtr> untaken_; // batches with records not yet in a request
   size_t untaken_records_ = 0;
   std::atomic<uint64_t> untaken_bytes_{0}; // written by the runner thread only
-  std::deque<RequestPtr> retry_queue_; // ordered by not_before
+  std::deque<RequestPtr> retry_queue_;     // ordered by not_before
   std::unordered_map<uint64_t, RequestPtr> in_flight_;
   uint64_t next_request_id_ = 1;
   std::unique_ptr<net::HttpClient> http_;
-  std::unique_ptr<EncodePool> pool_; // only for plugins with limits.parallel_encode
-  size_t encoding_jobs_ = 0;         // submitted to pool_, result not yet adopted
-  uint64_t encoding_estimate_ = 0;   // request bytes those jobs are expected to produce
+  std::unique_ptr<EncodePool> pool_;    // only for plugins with limits.parallel_encode
+  size_t encoding_jobs_ = 0;            // submitted to pool_, result not yet adopted
+  uint64_t encoding_estimate_ = 0;      // request bytes those jobs are expected to produce
   std::atomic<double> body_ratio_{1.0}; // recent request bytes per record byte encoded
-  uint64_t freed_since_trim_ = 0;      // request bytes freed since this runner last trimmed
-  std::deque<RequestPtr> ready_;     // encoded by the pool, waiting for a slot
+  uint64_t freed_since_trim_ = 0;       // request bytes freed since this runner last trimmed
+  std::deque<RequestPtr> ready_;        // encoded by the pool, waiting for a slot
   Backoff backoff_;
+  RetryGate gate_{backoff_};
   ConcurrencyLimit concurrency_;
 
   std::thread thread_;
@@ -193,7 +213,7 @@ private:
   obs::Counter* requests_ok_;
   obs::Counter* bytes_sent_;
   obs::Counter* requests_failed_;
-  obs::Counter* requests_refused_ = nullptr;   // ferry_output_requests_given_up_total
+  obs::Counter* requests_refused_ = nullptr; // ferry_output_requests_given_up_total
   obs::Counter* requests_exhausted_ = nullptr;
   obs::Gauge* buffer_gauge_;
   obs::Gauge* request_bytes_gauge_;
