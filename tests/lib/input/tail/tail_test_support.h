@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -65,6 +66,11 @@ public:
   std::vector<std::string> tags() {
     std::lock_guard lock(mu_);
     return tags_;
+  }
+  // Whether `record` arrived, searched without copying (a busy input may have pushed many).
+  bool has(std::string_view record) {
+    std::lock_guard lock(mu_);
+    return std::find(records_.begin(), records_.end(), record) != records_.end();
   }
   // Waits until at least n records arrived; returns them.
   std::vector<std::string> waitFor(size_t n, std::chrono::milliseconds timeout = 5s) {
