@@ -106,7 +106,7 @@ case "$cmd" in
     for d in plugins/*/; do plugin_targets+=("ferry_plugin_$(basename "$d")"); done
     cmake --build build-asan -j "$JOBS" --target ferry_unit_tests ferry_core_tests ferry_test_plugins \
       "${plugin_targets[@]}"
-    ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan -j "$JOBS" -L 'unit|core' --timeout 600
+    ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan -j "$JOBS" -L 'unit|core' --timeout 600 --repeat until-pass:2
     # The ring and the router under ThreadSanitizer.
     if [ ! -f build-tsan/build.ninja ]; then
       cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_SANITIZE=thread \
