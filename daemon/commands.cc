@@ -21,17 +21,17 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "fd_limit.h"
 #include "ferry/app/pipeline.h"
 #include "ferry/app/registry.h"
+#include "ferry/codec/json.h"
 #include "ferry/config/config.h"
 #include "ferry/config/fluent_bit.h"
 #include "ferry/config/validator.h"
-#include "ferry/codec/json.h"
 #include "ferry/obs/http_server.h"
 #include "ferry/obs/log.h"
 #include "ferry/obs/metrics.h"
 #include "ferry/output/plugin_host.h"
-#include "fd_limit.h"
 #include "top_command.h"
 
 namespace ferry::daemon {
@@ -85,7 +85,8 @@ CommonArgs parseArgs(const std::vector<std::string>& args, bool allow_dry_run) {
 }
 
 void printDiagnostics(const config::ConfigError& e) {
-  for (const auto& d : e.diagnostics()) std::fprintf(stderr, "ferry: %s\n", d.format().c_str());
+  for (const auto& d : e.diagnostics())
+    std::fprintf(stderr, "ferry: %s\n", d.format().c_str());
   std::fprintf(stderr, "ferry: configuration has %zu error(s)\n", e.diagnostics().size());
 }
 
@@ -177,7 +178,8 @@ void applyLogging(const config::ServiceConfig& service) {
 int validateCommand(const std::vector<std::string>& args) {
   const CommonArgs a = parseArgs(args, false);
   if (a.help) {
-    std::puts("Usage: ferry validate [-c FILE | --fluent-bit-config FILE]\n\nParses, interpolates and checks the config, then "
+    std::puts("Usage: ferry validate [-c FILE | --fluent-bit-config FILE]\n\nParses, interpolates "
+              "and checks the config, then "
               "prints it resolved with secrets masked.\nExit 0 when valid, 1 otherwise.");
     return kExitOk;
   }
@@ -195,10 +197,12 @@ int validateCommand(const std::vector<std::string>& args) {
 int runCommand(const std::vector<std::string>& args) {
   const CommonArgs a = parseArgs(args, true);
   if (a.help) {
-    std::puts("Usage: ferry run [-c FILE | --fluent-bit-config FILE] [--dry-run]\n\nRuns the daemon "
-              "(--fluent-bit-config: from a Fluent Bit classic config, as FireLens writes it). SIGTERM/SIGINT stop it "
-              "after flushing within service.grace_period;\n--dry-run loads the config and "
-              "initialises every output, then exits.");
+    std::puts(
+        "Usage: ferry run [-c FILE | --fluent-bit-config FILE] [--dry-run]\n\nRuns the daemon "
+        "(--fluent-bit-config: from a Fluent Bit classic config, as FireLens writes it). "
+        "SIGTERM/SIGINT stop it "
+        "after flushing within service.grace_period;\n--dry-run loads the config and "
+        "initialises every output, then exits.");
     return kExitOk;
   }
   if (!a.error.empty()) {
@@ -236,8 +240,8 @@ int runCommand(const std::vector<std::string>& args) {
       app::Pipeline dry(outputs_only, *loaded->plugins, metrics);
       dry.start();
       dry.stop(std::chrono::milliseconds(0));
-      std::fprintf(stderr, "ferry: dry run OK (%zu inputs, %zu outputs)\n", loaded->config.inputs.size(),
-                   loaded->config.outputs.size());
+      std::fprintf(stderr, "ferry: dry run OK (%zu inputs, %zu outputs)\n",
+                   loaded->config.inputs.size(), loaded->config.outputs.size());
       return kExitOk;
     }
     pipeline->start();
@@ -246,14 +250,16 @@ int runCommand(const std::vector<std::string>& args) {
     pipeline->stop(std::chrono::milliseconds(0));
     return kExitRuntime;
   }
-  metrics.gauge("ferry_build_info", {{"version", FERRY_VERSION}}, "Version of the running ferry").set(1);
+  metrics.gauge("ferry_build_info", {{"version", FERRY_VERSION}}, "Version of the running ferry")
+      .set(1);
   std::unique_ptr<StatusEndpoints> routes; // outlives the server that calls it
   std::unique_ptr<obs::StatusServer> status;
   if (loaded->config.service.http_listen) {
-    routes = std::make_unique<StatusEndpoints>(loaded->config.service, [&pipeline, &pipeline_mu, &metrics] {
-      std::lock_guard lock(pipeline_mu);
-      return failureTotals(*pipeline, metrics);
-    });
+    routes = std::make_unique<StatusEndpoints>(loaded->config.service,
+                                               [&pipeline, &pipeline_mu, &metrics] {
+                                                 std::lock_guard lock(pipeline_mu);
+                                                 return failureTotals(*pipeline, metrics);
+                                               });
     status = std::make_unique<obs::StatusServer>(
         *loaded->config.service.http_listen,
         [&pipeline, &loaded, &pipeline_mu, &routes](const std::string& path) {
@@ -289,23 +295,32 @@ int runCommand(const std::vector<std::string>& args) {
       // port taken), the previous config is started again.
       auto fresh = loadConfig(a.config_path, a.fluent_bit_config);
       if (!fresh) {
-        FERRY_LOG_ERROR("ferry", "SIGHUP: the new configuration is invalid (see above); keeping the running one");
+        FERRY_LOG_ERROR(
+            "ferry",
+            "SIGHUP: the new configuration is invalid (see above); keeping the running one");
         continue;
       }
       auto next_loaded = std::make_unique<Loaded>(std::move(*fresh));
-      FERRY_LOG_INFO("ferry", "SIGHUP: reloading the configuration from {}", next_loaded->config.source);
-      const auto report = pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+      FERRY_LOG_INFO("ferry", "SIGHUP: reloading the configuration from {}",
+                     next_loaded->config.source);
+      const auto report =
+          pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
       if (report.records_lost > 0) {
-        FERRY_LOG_ERROR("ferry", "reload: {} records could not be delivered within the grace period and are lost",
-                        report.records_lost);
+        FERRY_LOG_ERROR(
+            "ferry",
+            "reload: {} records could not be delivered within the grace period and are lost",
+            report.records_lost);
       }
-      auto next = std::make_unique<app::Pipeline>(next_loaded->config, *next_loaded->plugins, metrics);
+      auto next =
+          std::make_unique<app::Pipeline>(next_loaded->config, *next_loaded->plugins, metrics);
       bool started = true;
       try {
         next->start();
       } catch (const std::exception& e) {
-        FERRY_LOG_ERROR("ferry", "reload: cannot start the new configuration: {}; going back to the previous one",
-                        e.what());
+        FERRY_LOG_ERROR(
+            "ferry",
+            "reload: cannot start the new configuration: {}; going back to the previous one",
+            e.what());
         next->stop(std::chrono::milliseconds(0));
         started = false;
       }
@@ -323,13 +338,15 @@ int runCommand(const std::vector<std::string>& args) {
         try {
           pipeline->start();
         } catch (const std::exception& e) {
-          FERRY_LOG_ERROR("ferry", "reload: cannot restart the previous configuration either: {}", e.what());
+          FERRY_LOG_ERROR("ferry", "reload: cannot restart the previous configuration either: {}",
+                          e.what());
           pipeline->stop(std::chrono::milliseconds(0));
           return kExitRuntime;
         }
       }
       applyLogging(loaded->config.service);
-      FERRY_LOG_INFO("ferry", "{}: {} inputs, {} outputs", started ? "reloaded" : "running the previous configuration",
+      FERRY_LOG_INFO("ferry", "{}: {} inputs, {} outputs",
+                     started ? "reloaded" : "running the previous configuration",
                      loaded->config.inputs.size(), loaded->config.outputs.size());
       continue;
     }
@@ -340,10 +357,12 @@ int runCommand(const std::vector<std::string>& args) {
     obs::sweepLogRepeats();
   }
   notifyServiceManager("STOPPING=1\nSTATUS=flushing outputs");
-  const auto report = pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
+  const auto report =
+      pipeline->stop(std::chrono::milliseconds(loaded->config.service.grace_period_ms));
   if (report.records_lost > 0) {
-    FERRY_LOG_ERROR("ferry", "stopped: {} records could not be delivered within the grace period and are lost",
-                    report.records_lost);
+    FERRY_LOG_ERROR(
+        "ferry", "stopped: {} records could not be delivered within the grace period and are lost",
+        report.records_lost);
   } else if (report.records_persisted > 0) {
     FERRY_LOG_INFO("ferry", "stopped: {} records persisted in storage for later delivery",
                    report.records_persisted);
@@ -391,9 +410,10 @@ int replayCommand(const std::vector<std::string>& args) {
   }
   const CommonArgs a = parseArgs(rest, false);
   if (a.help) {
-    std::puts("Usage: ferry replay [-c FILE] [--output NAME]\n\nResends the records outputs gave up on "
-              "after retry.max_attempts\n(kept in service.storage.path/dead-letter/<output>/). A queue "
-              "is removed once\nall of it was delivered. Exit 0 when everything went, 2 otherwise.");
+    std::puts(
+        "Usage: ferry replay [-c FILE] [--output NAME]\n\nResends the records outputs gave up on "
+        "after retry.max_attempts\n(kept in service.storage.path/dead-letter/<output>/). A queue "
+        "is removed once\nall of it was delivered. Exit 0 when everything went, 2 otherwise.");
     return kExitOk;
   }
   if (!a.error.empty()) {
@@ -409,21 +429,23 @@ int replayCommand(const std::vector<std::string>& args) {
     app::ReplayProgressFn progress;
     if (isatty(STDERR_FILENO)) {
       progress = [](const app::ReplayProgress& p) {
-        std::fprintf(stderr, "\r\x1b[Kreplay %.*s: %llu records resent (%s of %s queued), %llu delivered",
-                     static_cast<int>(p.output.size()), p.output.data(), static_cast<unsigned long long>(p.records),
-                     human(double(p.bytes), "B", true).c_str(), human(double(p.queue_bytes), "B", true).c_str(),
-                     static_cast<unsigned long long>(p.delivered));
+        std::fprintf(
+            stderr, "\r\x1b[Kreplay %.*s: %llu records resent (%s of %s queued), %llu delivered",
+            static_cast<int>(p.output.size()), p.output.data(),
+            static_cast<unsigned long long>(p.records), human(double(p.bytes), "B", true).c_str(),
+            human(double(p.queue_bytes), "B", true).c_str(),
+            static_cast<unsigned long long>(p.delivered));
         std::fflush(stderr);
       };
     }
-    const auto results = app::replayDeadLetters(loaded->config, *loaded->plugins, obs::Metrics::global(), only,
-                                                std::chrono::milliseconds(loaded->config.service.grace_period_ms),
-                                                progress);
+    const auto results = app::replayDeadLetters(
+        loaded->config, *loaded->plugins, obs::Metrics::global(), only,
+        std::chrono::milliseconds(loaded->config.service.grace_period_ms), progress);
     if (progress && !results.empty()) std::fputc('\n', stderr);
     bool complete = true;
     for (const auto& r : results) {
-      FERRY_LOG_INFO("ferry", "replay {}: {} of {} records delivered{}", r.output, r.delivered, r.records,
-                     r.complete ? "" : "; the queue is kept");
+      FERRY_LOG_INFO("ferry", "replay {}: {} of {} records delivered{}", r.output, r.delivered,
+                     r.records, r.complete ? "" : "; the queue is kept");
       complete = complete && r.complete;
     }
     if (results.empty()) FERRY_LOG_INFO("ferry", "replay: no dead-letter queue");

@@ -17,16 +17,24 @@ namespace {
 std::string typeName(const config::OptionSpec& o) {
   using config::OptionType;
   switch (o.type) {
-  case OptionType::kString: return "string";
-  case OptionType::kBool: return "bool";
-  case OptionType::kInt: return "int";
-  case OptionType::kSize: return "size";
-  case OptionType::kDuration: return "duration";
-  case OptionType::kStringList: return "list";
-  case OptionType::kStringMap: return "map";
+  case OptionType::kString:
+    return "string";
+  case OptionType::kBool:
+    return "bool";
+  case OptionType::kInt:
+    return "int";
+  case OptionType::kSize:
+    return "size";
+  case OptionType::kDuration:
+    return "duration";
+  case OptionType::kStringList:
+    return "list";
+  case OptionType::kStringMap:
+    return "map";
   case OptionType::kEnum: {
     std::string s;
-    for (const auto& v : o.enum_values) s += (s.empty() ? "" : " | ") + v;
+    for (const auto& v : o.enum_values)
+      s += (s.empty() ? "" : " | ") + v;
     return s;
   }
   }
@@ -43,9 +51,12 @@ std::string defaultText(const config::OptionSpec& o) {
 std::string cell(std::string s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -104,8 +115,10 @@ int optionsCommand(const std::vector<std::string>& args) {
     }
   }
   std::vector<Entry> entries;
-  for (const auto& t : app::inputTypes()) entries.push_back({"input", t.name, t.description, t.options});
-  for (const auto& t : app::filterTypes()) entries.push_back({"filter", t.name, t.description, t.options});
+  for (const auto& t : app::inputTypes())
+    entries.push_back({"input", t.name, t.description, t.options});
+  for (const auto& t : app::filterTypes())
+    entries.push_back({"filter", t.name, t.description, t.options});
   const char* env_dir = std::getenv("FERRY_PLUGIN_DIR");
   output::PluginHost host(plugin_dir ? *plugin_dir
                           : env_dir  ? std::string(env_dir)
@@ -121,7 +134,8 @@ int optionsCommand(const std::vector<std::string>& args) {
   }
   int printed = 0;
   for (const auto& e : entries) {
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), e.name) == wanted.end()) continue;
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), e.name) == wanted.end())
+      continue;
     markdown ? printMarkdown(e) : printText(e);
     ++printed;
   }

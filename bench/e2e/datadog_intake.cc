@@ -75,8 +75,8 @@ uint64_t countEntries(std::string_view json) {
   uint64_t n = 1;
   const char* p = json.data();
   const char* end = p + json.size();
-  while (const void* hit = ::memmem(p, static_cast<size_t>(end - p), kBoundary.data(),
-                                    kBoundary.size())) {
+  while (const void* hit =
+             ::memmem(p, static_cast<size_t>(end - p), kBoundary.data(), kBoundary.size())) {
     ++n;
     p = static_cast<const char*>(hit) + kBoundary.size();
   }
@@ -119,7 +119,8 @@ std::string header(std::string_view head, std::string_view name) {
         std::equal(name.begin(), name.end(), head.begin() + static_cast<long>(pos),
                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
       size_t v = pos + name.size() + 1;
-      while (v < head.size() && head[v] == ' ') ++v;
+      while (v < head.size() && head[v] == ' ')
+        ++v;
       const size_t eol = head.find("\r\n", v);
       return std::string(head.substr(v, (eol == std::string_view::npos ? head.size() : eol) - v));
     }
@@ -209,9 +210,12 @@ int main(int argc, char** argv) {
   std::string port_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view k = argv[i];
-    if (k == "--port-file") port_file = argv[i + 1];
-    else if (k == "--latency-ms") g_latency_ms = std::atoi(argv[i + 1]);
-    else die("usage: datadog_intake --port-file F [--latency-ms MS]");
+    if (k == "--port-file")
+      port_file = argv[i + 1];
+    else if (k == "--latency-ms")
+      g_latency_ms = std::atoi(argv[i + 1]);
+    else
+      die("usage: datadog_intake --port-file F [--latency-ms MS]");
   }
   if (port_file.empty()) die("--port-file is required");
   std::signal(SIGPIPE, SIG_IGN);

@@ -3,10 +3,10 @@
 // PackedForward frames of --batch records (FireLens-shaped maps: log, source, container_id,
 // container_name, with an EventTime), encoding each frame just before it is written, as fast
 // as the socket takes them. With --ack every frame carries a `chunk` option and at most
-// --window frames wait for their {"ack": chunk}. With --metrics-port it then polls ferry's /metrics until the outputs
-// report --expect records sent, so the time covers the whole pipeline, not just the socket.
-// With --discard it sends to a reader of its own that discards the bytes: the loopback ceiling.
-// Prints one JSON line: records, frames, wire_bytes, send_seconds, total_seconds.
+// --window frames wait for their {"ack": chunk}. With --metrics-port it then polls ferry's /metrics
+// until the outputs report --expect records sent, so the time covers the whole pipeline, not just
+// the socket. With --discard it sends to a reader of its own that discards the bytes: the loopback
+// ceiling. Prints one JSON line: records, frames, wire_bytes, send_seconds, total_seconds.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -63,16 +63,26 @@ Options parseArgs(int argc, char** argv) {
     }
     if (i + 1 >= argc) die("missing value for " + std::string(k));
     const char* v = argv[++i];
-    if (k == "--file") o.file = v;
-    else if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = std::atoi(v);
-    else if (k == "--batch") o.batch = std::strtoull(v, nullptr, 10);
-    else if (k == "--window") o.window = std::strtoull(v, nullptr, 10);
-    else if (k == "--metrics-port") o.metrics_port = std::atoi(v);
-    else if (k == "--expect") o.expect = std::strtoull(v, nullptr, 10);
-    else if (k == "--limit") o.limit = std::strtoull(v, nullptr, 10);
-    else if (k == "--timeout") o.timeout_s = std::atof(v);
-    else die("unknown option " + std::string(k));
+    if (k == "--file")
+      o.file = v;
+    else if (k == "--host")
+      o.host = v;
+    else if (k == "--port")
+      o.port = std::atoi(v);
+    else if (k == "--batch")
+      o.batch = std::strtoull(v, nullptr, 10);
+    else if (k == "--window")
+      o.window = std::strtoull(v, nullptr, 10);
+    else if (k == "--metrics-port")
+      o.metrics_port = std::atoi(v);
+    else if (k == "--expect")
+      o.expect = std::strtoull(v, nullptr, 10);
+    else if (k == "--limit")
+      o.limit = std::strtoull(v, nullptr, 10);
+    else if (k == "--timeout")
+      o.timeout_s = std::atof(v);
+    else
+      die("unknown option " + std::string(k));
   }
   if (o.file.empty() || (o.port <= 0 && !o.discard) || o.batch == 0 || o.window == 0) {
     die("usage: forward_load --file F (--port P | --discard) [--batch 1000] [--ack] [--window 32] "
@@ -126,8 +136,8 @@ public:
     pk.pack(static_cast<uint64_t>(in_batch));
     if (o_.ack) {
       char id[32];
-      const int n = std::snprintf(id, sizeof id, "bench-%016llx",
-                                  static_cast<unsigned long long>(frames_));
+      const int n =
+          std::snprintf(id, sizeof id, "bench-%016llx", static_cast<unsigned long long>(frames_));
       pk.pack(std::string_view("chunk"));
       pk.pack(std::string_view(id, static_cast<size_t>(n)));
     }
@@ -206,14 +216,16 @@ int64_t recordsSent(int port) {
   writeAll(fd, req.data(), req.size());
   std::string body;
   char buf[16384];
-  for (ssize_t r; (r = ::read(fd, buf, sizeof buf)) > 0;) body.append(buf, static_cast<size_t>(r));
+  for (ssize_t r; (r = ::read(fd, buf, sizeof buf)) > 0;)
+    body.append(buf, static_cast<size_t>(r));
   ::close(fd);
   int64_t total = 0;
   size_t at = 0;
   while ((at = body.find("\nferry_output_records_total{", at)) != std::string::npos) {
     ++at;
     const size_t eol = body.find('\n', at);
-    const std::string_view line(body.data() + at, (eol == std::string::npos ? body.size() : eol) - at);
+    const std::string_view line(body.data() + at,
+                                (eol == std::string::npos ? body.size() : eol) - at);
     if (line.find("result=\"sent\"") == std::string_view::npos) continue;
     const size_t space = line.rfind(' ');
     total += std::strtoll(std::string(line.substr(space + 1)).c_str(), nullptr, 10);
@@ -287,12 +299,14 @@ int main(int argc, char** argv) {
   while (source.next(frame)) {
     if (o.ack) {
       const uint64_t sent = source.frames() - 1; // frames written before this one
-      for (uint64_t a = acked.load(); sent >= a + o.window; a = acked.load()) acked.wait(a);
+      for (uint64_t a = acked.load(); sent >= a + o.window; a = acked.load())
+        acked.wait(a);
     }
     writeAll(fd, frame.data(), frame.size());
   }
   if (o.ack) {
-    for (uint64_t a = acked.load(); a < source.frames(); a = acked.load()) acked.wait(a);
+    for (uint64_t a = acked.load(); a < source.frames(); a = acked.load())
+      acked.wait(a);
     sending.store(false);
     ::shutdown(fd, SHUT_RDWR);
     reader.join();

@@ -253,8 +253,8 @@ std::expected<void, std::string> decompress(Compression c, std::string_view in,
 std::expected<int, std::string> checkCompressionLevel(Compression c, int64_t level) {
   const int64_t max_level = c == Compression::kGzip ? 12 : c == Compression::kZstd ? 22 : INT_MAX;
   if (level < 0 || level > max_level) {
-    return std::unexpected(fmt::format("compression_level: {} is out of range for {} (0-{})",
-                                       level, compressionName(c), max_level));
+    return std::unexpected(fmt::format("compression_level: {} is out of range for {} (0-{})", level,
+                                       compressionName(c), max_level));
   }
   return static_cast<int>(level);
 }

@@ -10,7 +10,9 @@ namespace {
 
 using Kind = MsgpackHeader::Kind;
 
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 inline uint32_t be32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
          static_cast<uint32_t>(p[2]) << 8 | static_cast<uint32_t>(p[3]);
@@ -43,10 +45,15 @@ HeaderStatus readMsgpackHeader(const uint8_t* p, const uint8_t* end, MsgpackHead
   // Length-prefixed forms: how many bytes the prefix (length, ext type) takes.
   auto need = [&](size_t n) { return avail >= n; };
   switch (b) {
-  case 0xc0: set(h, Kind::kNil, 1); break;
-  case 0xc1: return HeaderStatus::kInvalid; // never used
+  case 0xc0:
+    set(h, Kind::kNil, 1);
+    break;
+  case 0xc1:
+    return HeaderStatus::kInvalid; // never used
   case 0xc2:
-  case 0xc3: set(h, Kind::kBool, 1); break;
+  case 0xc3:
+    set(h, Kind::kBool, 1);
+    break;
   case 0xc4:
     if (!need(2)) return HeaderStatus::kIncomplete;
     set(h, Kind::kBin, 2, p[1]);
@@ -74,16 +81,36 @@ HeaderStatus readMsgpackHeader(const uint8_t* p, const uint8_t* end, MsgpackHead
     set(h, Kind::kExt, 6, be32(p + 1));
     h.ext_type = static_cast<int8_t>(p[5]);
     break;
-  case 0xca: set(h, Kind::kFloat32, 5); break;
-  case 0xcb: set(h, Kind::kFloat64, 9); break;
-  case 0xcc: set(h, Kind::kUint, 2); break;
-  case 0xcd: set(h, Kind::kUint, 3); break;
-  case 0xce: set(h, Kind::kUint, 5); break;
-  case 0xcf: set(h, Kind::kUint, 9); break;
-  case 0xd0: set(h, Kind::kInt, 2); break;
-  case 0xd1: set(h, Kind::kInt, 3); break;
-  case 0xd2: set(h, Kind::kInt, 5); break;
-  case 0xd3: set(h, Kind::kInt, 9); break;
+  case 0xca:
+    set(h, Kind::kFloat32, 5);
+    break;
+  case 0xcb:
+    set(h, Kind::kFloat64, 9);
+    break;
+  case 0xcc:
+    set(h, Kind::kUint, 2);
+    break;
+  case 0xcd:
+    set(h, Kind::kUint, 3);
+    break;
+  case 0xce:
+    set(h, Kind::kUint, 5);
+    break;
+  case 0xcf:
+    set(h, Kind::kUint, 9);
+    break;
+  case 0xd0:
+    set(h, Kind::kInt, 2);
+    break;
+  case 0xd1:
+    set(h, Kind::kInt, 3);
+    break;
+  case 0xd2:
+    set(h, Kind::kInt, 5);
+    break;
+  case 0xd3:
+    set(h, Kind::kInt, 9);
+    break;
   case 0xd4:
   case 0xd5:
   case 0xd6:
@@ -121,30 +148,39 @@ HeaderStatus readMsgpackHeader(const uint8_t* p, const uint8_t* end, MsgpackHead
     if (!need(5)) return HeaderStatus::kIncomplete;
     set(h, Kind::kMap, 5, 0, 2u * uint64_t{be32(p + 1)});
     break;
-  default: return HeaderStatus::kInvalid; // unreachable: every byte value is covered above
+  default:
+    return HeaderStatus::kInvalid; // unreachable: every byte value is covered above
   }
   return HeaderStatus::kOk;
 }
 
 std::string_view msgpackKindName(MsgpackHeader::Kind kind) {
   switch (kind) {
-  case Kind::kNil: return "nil";
-  case Kind::kBool: return "bool";
+  case Kind::kNil:
+    return "nil";
+  case Kind::kBool:
+    return "bool";
   case Kind::kUint:
-  case Kind::kInt: return "integer";
+  case Kind::kInt:
+    return "integer";
   case Kind::kFloat32:
-  case Kind::kFloat64: return "float";
-  case Kind::kStr: return "string";
-  case Kind::kBin: return "binary";
-  case Kind::kExt: return "extension";
-  case Kind::kArray: return "array";
-  case Kind::kMap: return "map";
+  case Kind::kFloat64:
+    return "float";
+  case Kind::kStr:
+    return "string";
+  case Kind::kBin:
+    return "binary";
+  case Kind::kExt:
+    return "extension";
+  case Kind::kArray:
+    return "array";
+  case Kind::kMap:
+    return "map";
   }
   return "?";
 }
 
-MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size,
-                                            size_t max_bytes) {
+MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size, size_t max_bytes) {
   if (!started_) {
     stack_.clear();
     stack_.push_back(1);
@@ -159,13 +195,15 @@ MsgpackScanner::Status MsgpackScanner::scan(const uint8_t* data, size_t size,
     }
     MsgpackHeader h;
     switch (readMsgpackHeader(data + pos_, end, h)) {
-    case HeaderStatus::kInvalid: return Status::kInvalid;
+    case HeaderStatus::kInvalid:
+      return Status::kInvalid;
     case HeaderStatus::kIncomplete:
       // The header alone already runs past what we hold; holding max_bytes means the value
       // cannot end within the limit.
       needed_ = size + 1;
       return size >= max_bytes ? Status::kTooLarge : Status::kIncomplete;
-    case HeaderStatus::kOk: break;
+    case HeaderStatus::kOk:
+      break;
     }
     const uint64_t total = h.size();
     if (pos_ + total > max_bytes) return Status::kTooLarge;
@@ -248,9 +286,8 @@ const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
   return skipValue<false>(p, end, stack, {}, unused);
 }
 
-const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
-                                std::vector<uint64_t>& stack, std::string_view top_key,
-                                bool& found) {
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end, std::vector<uint64_t>& stack,
+                                std::string_view top_key, bool& found) {
   return skipValue<true>(p, end, stack, top_key, found);
 }
 
@@ -329,11 +366,21 @@ bool MsgpackCursor::readUint(uint64_t& out) {
   }
   if (h.kind != Kind::kUint) return false;
   switch (h.header_bytes) {
-  case 1: out = p_[0]; break;
-  case 2: out = p_[1]; break;
-  case 3: out = be16(p_ + 1); break;
-  case 5: out = be32(p_ + 1); break;
-  default: out = be64(p_ + 1); break;
+  case 1:
+    out = p_[0];
+    break;
+  case 2:
+    out = p_[1];
+    break;
+  case 3:
+    out = be16(p_ + 1);
+    break;
+  case 5:
+    out = be32(p_ + 1);
+    break;
+  default:
+    out = be64(p_ + 1);
+    break;
   }
   p_ += h.size();
   return true;
@@ -355,11 +402,21 @@ bool MsgpackCursor::readInt(int64_t& out) {
   }
   if (h.kind != Kind::kInt) return false;
   switch (h.header_bytes) {
-  case 1: out = static_cast<int8_t>(p_[0]); break;
-  case 2: out = static_cast<int8_t>(p_[1]); break;
-  case 3: out = static_cast<int16_t>(be16(p_ + 1)); break;
-  case 5: out = static_cast<int32_t>(be32(p_ + 1)); break;
-  default: out = static_cast<int64_t>(be64(p_ + 1)); break;
+  case 1:
+    out = static_cast<int8_t>(p_[0]);
+    break;
+  case 2:
+    out = static_cast<int8_t>(p_[1]);
+    break;
+  case 3:
+    out = static_cast<int16_t>(be16(p_ + 1));
+    break;
+  case 5:
+    out = static_cast<int32_t>(be32(p_ + 1));
+    break;
+  default:
+    out = static_cast<int64_t>(be64(p_ + 1));
+    break;
   }
   p_ += h.size();
   return true;
@@ -463,7 +520,9 @@ void packBin(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-void packBool(std::string& out, bool b) { out.push_back(static_cast<char>(b ? 0xc3 : 0xc2)); }
+void packBool(std::string& out, bool b) {
+  out.push_back(static_cast<char>(b ? 0xc3 : 0xc2));
+}
 
 size_t msgpackStrHeaderSize(size_t n) {
   if (n <= 31) return 1;

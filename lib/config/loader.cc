@@ -67,15 +67,15 @@ const OptionTable& httpTable() {
       option("health_check", OptionType::kBool, "false",
              "Fluent Bit's Health_Check: /api/v1/health answers 500 while the hc_* thresholds "
              "are exceeded (off: always 200 ok)."),
-      bounded(option("hc_errors_count", OptionType::kInt, "5",
-                     "More requests refused for good by the sinks than this in hc_period: unhealthy."),
-              0, kUnbounded),
+      bounded(
+          option("hc_errors_count", OptionType::kInt, "5",
+                 "More requests refused for good by the sinks than this in hc_period: unhealthy."),
+          0, kUnbounded),
       bounded(option("hc_retry_failure_count", OptionType::kInt, "5",
                      "More requests given up after retry.max_attempts than this in hc_period: "
                      "unhealthy (Fluent Bit's retries_failed)."),
               0, kUnbounded),
-      bounded(option("hc_period", OptionType::kDuration, "60s",
-                     "The window of the hc_* counts."),
+      bounded(option("hc_period", OptionType::kDuration, "60s", "The window of the hc_* counts."),
               1000, 24ll * 3600 * 1000),
   };
   return table;
@@ -252,9 +252,11 @@ private:
         }
       }
       service.http_unhealthy_after_ms = static_cast<uint64_t>(number(h, "unhealthy_after"));
-      if (const auto hc = h.find("health_check"); hc != h.end()) service.http_health_check = hc->second.flag;
+      if (const auto hc = h.find("health_check"); hc != h.end())
+        service.http_health_check = hc->second.flag;
       service.http_hc_errors_count = static_cast<uint64_t>(number(h, "hc_errors_count"));
-      service.http_hc_retry_failure_count = static_cast<uint64_t>(number(h, "hc_retry_failure_count"));
+      service.http_hc_retry_failure_count =
+          static_cast<uint64_t>(number(h, "hc_retry_failure_count"));
       service.http_hc_period_ms = static_cast<uint64_t>(number(h, "hc_period"));
     }
     if (const MapEntry* storage = findEntry(entries, "storage");

@@ -20,7 +20,8 @@ bool globMatch(std::string_view pattern, std::string_view tag) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
   return p == pattern.size();
 }
 

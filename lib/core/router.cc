@@ -65,7 +65,8 @@ size_t Router::routeFrom(BatchRef batch, size_t first_filter) {
   const auto& targets = outputsFor(batch->tag());
   // Announce the count before the first hand-over: an output may resolve its share at once.
   batch->expectOutputs(static_cast<uint32_t>(targets.size()));
-  for (OutputQueue* q : targets) q->enqueue(batch);
+  for (OutputQueue* q : targets)
+    q->enqueue(batch);
   return targets.size();
 }
 

@@ -33,7 +33,8 @@ size_t onBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
 size_t onHeader(char* ptr, size_t size, size_t nmemb, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   std::string line(ptr, size * nmemb);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.pop_back();
   if (line.rfind("HTTP/", 0) == 0) {
     t->response.headers.clear(); // a new response (after 100-continue or a redirect)
   } else if (!line.empty()) {
@@ -55,12 +56,14 @@ void configure(Transfer& t, const HttpRequest& r, char* error_buffer) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method == "GET" ? nullptr : r.method.c_str());
   }
-  for (const auto& h : r.headers) t.headers = curl_slist_append(t.headers, h.c_str());
+  for (const auto& h : r.headers)
+    t.headers = curl_slist_append(t.headers, h.c_str());
   // No "Expect: 100-continue" round trip for large bodies; libcurl adds it otherwise.
   t.headers = curl_slist_append(t.headers, "Expect:");
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<uint64_t>(r.timeout_ms, 10000)));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<uint64_t>(r.timeout_ms, 10000)));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -106,8 +109,10 @@ struct HttpClient::Impl {
     } else {
       t.response.status = static_cast<int>(status);
     }
-    t.response.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - t.started).count());
+    t.response.elapsed_us =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - t.started)
+                                  .count());
     curl_multi_remove_handle(multi, e);
     curl_slist_free_all(t.headers);
     done.push_back(std::move(t.response));
@@ -126,7 +131,8 @@ HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {
 HttpClient::~HttpClient() {
   std::vector<HttpResponse> ignored;
   abortAll(ignored);
-  for (CURL* e : impl_->idle) curl_easy_cleanup(e);
+  for (CURL* e : impl_->idle)
+    curl_easy_cleanup(e);
   curl_multi_cleanup(impl_->multi);
 }
 
@@ -170,19 +176,26 @@ void HttpClient::poll(int timeout_ms, std::vector<HttpResponse>& done) {
 
 void HttpClient::abortAll(std::vector<HttpResponse>& done) {
   std::vector<CURL*> handles;
-  for (auto& [e, t] : impl_->active) handles.push_back(e);
-  for (CURL* e : handles) impl_->finish(e, CURLE_ABORTED_BY_CALLBACK, done);
+  for (auto& [e, t] : impl_->active)
+    handles.push_back(e);
+  for (CURL* e : handles)
+    impl_->finish(e, CURLE_ABORTED_BY_CALLBACK, done);
 }
 
-void HttpClient::wakeup() { curl_multi_wakeup(impl_->multi); }
+void HttpClient::wakeup() {
+  curl_multi_wakeup(impl_->multi);
+}
 
-size_t HttpClient::inFlight() const { return impl_->active.size(); }
+size_t HttpClient::inFlight() const {
+  return impl_->active.size();
+}
 
 HttpResponse httpFetch(const HttpRequest& request) {
   HttpClient client;
   client.start(request);
   std::vector<HttpResponse> done;
-  while (done.empty()) client.poll(1000, done);
+  while (done.empty())
+    client.poll(1000, done);
   return std::move(done.front());
 }
 

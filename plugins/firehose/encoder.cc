@@ -197,7 +197,8 @@ FirehoseEncoder::encode(std::span<const ferry_plugin_record> records, EncodeStat
     }
     if (!packed) {
       const size_t cost = recordCost(n, firehose_records == 0);
-      if (firehose_records == settings_.max_records || body + cost > settings_.max_call_bytes) break;
+      if (firehose_records == settings_.max_records || body + cost > settings_.max_call_bytes)
+        break;
       if (open_lines > 0) request->add(record_.view(), open_lines);
       record_.clear();
       open_lines = 1;

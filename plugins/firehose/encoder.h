@@ -49,7 +49,7 @@ struct FirehoseRecord {
 // from their base64 text.
 class FirehoseRequest : public sdk::Request {
 public:
-  std::string_view delivery_stream; // the instance's config outlives its requests
+  std::string_view delivery_stream;    // the instance's config outlives its requests
   std::vector<FirehoseRecord> records; // still to deliver, in order
   core::ByteBuffer body;               // PutRecordBatch JSON for `records`
   std::string payload_hash;            // hex SHA-256 of body, for SigV4 (set by the signer)

@@ -15,12 +15,12 @@
 
 namespace std {
 
-template <class E>
-class unexpected {
+template <class E> class unexpected {
 public:
   template <class G = E>
-    requires(!is_same_v<remove_cvref_t<G>, unexpected> && is_constructible_v<E, G>)
-  constexpr explicit unexpected(G&& e) : error_(std::forward<G>(e)) {}
+  requires(!is_same_v<remove_cvref_t<G>, unexpected> &&
+           is_constructible_v<E, G>) constexpr explicit unexpected(G&& e)
+      : error_(std::forward<G>(e)) {}
   constexpr const E& error() const& noexcept { return error_; }
   constexpr E& error() & noexcept { return error_; }
   constexpr E&& error() && noexcept { return std::move(error_); }
@@ -28,51 +28,43 @@ public:
 private:
   E error_;
 };
-template <class E>
-unexpected(E) -> unexpected<E>;
+template <class E> unexpected(E) -> unexpected<E>;
 
 struct unexpect_t {
   explicit unexpect_t() = default;
 };
 inline constexpr unexpect_t unexpect{};
 
-template <class T>
-inline constexpr bool is_unexpected_v = false;
-template <class E>
-inline constexpr bool is_unexpected_v<unexpected<E>> = true;
+template <class T> inline constexpr bool is_unexpected_v = false;
+template <class E> inline constexpr bool is_unexpected_v<unexpected<E>> = true;
 
-template <class T, class E>
-class expected {
+template <class T, class E> class expected {
 public:
   using value_type = T;
   using error_type = E;
 
-  expected()
-    requires is_default_constructible_v<T>
-      : has_(true) {
-    new (&value_) T();
-  }
+  expected() requires is_default_constructible_v<T> : has_(true) { new (&value_) T(); }
   template <class U = T>
-    requires(!is_same_v<remove_cvref_t<U>, expected> && !is_unexpected_v<remove_cvref_t<U>> &&
-             is_constructible_v<T, U>)
-  expected(U&& v) : has_(true) {
+  requires(!is_same_v<remove_cvref_t<U>, expected> && !is_unexpected_v<remove_cvref_t<U>> &&
+           is_constructible_v<T, U>) expected(U&& v)
+      : has_(true) {
     new (&value_) T(std::forward<U>(v));
   }
-  template <class G>
-  expected(const unexpected<G>& u) : has_(false) {
-    new (&error_) E(u.error());
-  }
-  template <class G>
-  expected(unexpected<G>&& u) : has_(false) {
+  template <class G> expected(const unexpected<G>& u) : has_(false) { new (&error_) E(u.error()); }
+  template <class G> expected(unexpected<G>&& u) : has_(false) {
     new (&error_) E(std::move(u).error());
   }
   expected(const expected& o) : has_(o.has_) {
-    if (has_) new (&value_) T(o.value_);
-    else new (&error_) E(o.error_);
+    if (has_)
+      new (&value_) T(o.value_);
+    else
+      new (&error_) E(o.error_);
   }
   expected(expected&& o) noexcept : has_(o.has_) {
-    if (has_) new (&value_) T(std::move(o.value_));
-    else new (&error_) E(std::move(o.error_));
+    if (has_)
+      new (&value_) T(std::move(o.value_));
+    else
+      new (&error_) E(std::move(o.error_));
   }
   expected& operator=(const expected& o) {
     if (this != &o) {
@@ -110,8 +102,10 @@ public:
 
 private:
   void destroy() {
-    if (has_) value_.~T();
-    else error_.~E();
+    if (has_)
+      value_.~T();
+    else
+      error_.~E();
   }
   union {
     T value_;
@@ -120,19 +114,14 @@ private:
   bool has_;
 };
 
-template <class E>
-class expected<void, E> {
+template <class E> class expected<void, E> {
 public:
   using value_type = void;
   using error_type = E;
 
   expected() : has_(true) {}
-  template <class G>
-  expected(const unexpected<G>& u) : has_(false) {
-    new (&error_) E(u.error());
-  }
-  template <class G>
-  expected(unexpected<G>&& u) : has_(false) {
+  template <class G> expected(const unexpected<G>& u) : has_(false) { new (&error_) E(u.error()); }
+  template <class G> expected(unexpected<G>&& u) : has_(false) {
     new (&error_) E(std::move(u).error());
   }
   expected(const expected& o) : has_(o.has_) {

@@ -23,7 +23,8 @@ struct Outcome {
   uint64_t record_digest = 1469598103934665603ull; // over the records alone (time, map)
 
   static void mixInto(uint64_t& d, std::string_view bytes) {
-    for (unsigned char c : bytes) d = (d ^ c) * 1099511628211ull;
+    for (unsigned char c : bytes)
+      d = (d ^ c) * 1099511628211ull;
   }
   static void mixInto(uint64_t& d, uint64_t v) {
     mixInto(d, std::string_view(reinterpret_cast<const char*>(&v), sizeof(v)));
@@ -114,7 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t n = 1 + (state >> 16) % ((state & 1) ? 7 : 4096);
       if (n > input.size() - pos) n = input.size() - pos;
       char* dst = decoder.prepare(n);
-      for (size_t i = 0; i < n; ++i) dst[i] = input[pos + i];
+      for (size_t i = 0; i < n; ++i)
+        dst[i] = input[pos + i];
       decoder.commit(n);
       pos += n;
       drain(decoder, chunked, &batcher);

@@ -2,8 +2,8 @@
 #include "ferry/plugin.h"
 
 extern "C" FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor* ferry_on_describe(void) {
-  static const ferry_plugin_descriptor d = {FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR,
-                                            "missing_symbol", "test", nullptr, 0};
+  static const ferry_plugin_descriptor d = {
+      FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "missing_symbol", "test", nullptr, 0};
   return &d;
 }
 extern "C" FERRY_PLUGIN_EXPORT int ferry_on_init(const ferry_host_api*, const char*, size_t,

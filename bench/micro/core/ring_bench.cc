@@ -18,7 +18,8 @@ void BM_RingMpsc(benchmark::State& state) {
     std::vector<std::thread> threads;
     for (int p = 0; p < producers; ++p) {
       threads.emplace_back([&ring] {
-        for (uint64_t i = 1; i <= kPerProducer; ++i) ring.push(i);
+        for (uint64_t i = 1; i <= kPerProducer; ++i)
+          ring.push(i);
       });
     }
     uint64_t received = 0, sum = 0, v = 0;
@@ -29,7 +30,8 @@ void BM_RingMpsc(benchmark::State& state) {
         ++received;
       }
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kPerProducer * producers);

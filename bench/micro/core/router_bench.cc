@@ -21,7 +21,8 @@ void BM_RouterFanOut(benchmark::State& state) {
   const int outputs = static_cast<int>(state.range(0));
   Router router;
   std::vector<CountingQueue> queues(outputs);
-  for (int i = 0; i < outputs; ++i) router.addOutput(i % 2 ? "app.*" : "*", &queues[i]);
+  for (int i = 0; i < outputs; ++i)
+    router.addOutput(i % 2 ? "app.*" : "*", &queues[i]);
   const char* tags[] = {"app.web", "app.worker", "db", "ecs.firelens"};
   size_t n = 0;
   for (auto _ : state) {

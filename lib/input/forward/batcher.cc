@@ -110,9 +110,9 @@ void ForwardBatcher::startBatch(std::string_view tag, size_t bytes_hint, size_t 
   std::string full_tag;
   full_tag.reserve(settings_.tag_prefix.size() + tag.size());
   full_tag.append(settings_.tag_prefix).append(tag);
-  current_ = core::Batch::create(std::move(full_tag), core::RecordFormat::kMsgpackMap,
-                                 bytes_hint ? std::max(bytes_hint, kMinReserveBytes) : 0,
-                                 records_hint);
+  current_ =
+      core::Batch::create(std::move(full_tag), core::RecordFormat::kMsgpackMap,
+                          bytes_hint ? std::max(bytes_hint, kMinReserveBytes) : 0, records_hint);
   current_->setInputId(settings_.input_id);
   // The decoder looked at every record's keys: concat_partial need not scan this batch
   // unless a message said it holds a partial record.
@@ -169,15 +169,16 @@ bool truncateRecord(std::string_view map, size_t max_bytes, core::ByteBuffer& ou
   if (log_begin == nullptr) return false;
 
   const size_t new_pairs = pairs + (has_marker ? 0 : 1);
-  const size_t marker_bytes = has_marker ? 0 : msgpackStrHeaderSize(kTruncatedKey.size()) +
-                                                   kTruncatedKey.size() + 1;
+  const size_t marker_bytes =
+      has_marker ? 0 : msgpackStrHeaderSize(kTruncatedKey.size()) + kTruncatedKey.size() + 1;
   const size_t log_bytes = static_cast<size_t>(log_end - log_begin);
   const size_t fixed =
       map.size() - old_header - log_bytes + msgpackMapHeaderSize(new_pairs) + marker_bytes;
   if (fixed + 1 > max_bytes) return false; // even an empty `log` would not fit
-  const size_t budget = max_bytes - fixed;  // for the new `log` header and text
+  const size_t budget = max_bytes - fixed; // for the new `log` header and text
   size_t keep = budget - 1;
-  while (keep > 0 && msgpackStrHeaderSize(keep) + keep > budget) --keep;
+  while (keep > 0 && msgpackStrHeaderSize(keep) + keep > budget)
+    --keep;
   keep = std::min(keep, log.size());
   // Cut before a continuation byte's lead so the text stays valid UTF-8.
   while (keep > 0 && keep < log.size() && (static_cast<uint8_t>(log[keep]) & 0xc0) == 0x80) {

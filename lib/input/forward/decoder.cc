@@ -96,7 +96,8 @@ bool readTime(MsgpackCursor& c, int64_t& out, std::vector<uint64_t>& stack, bool
     }
     break;
   }
-  default: break;
+  default:
+    break;
   }
   why = fmt::format("time is a {}", msgpackKindName(h.kind));
   return false;
@@ -106,23 +107,34 @@ bool readTime(MsgpackCursor& c, int64_t& out, std::vector<uint64_t>& stack, bool
 
 std::string_view forwardModeName(ForwardMode mode) {
   switch (mode) {
-  case ForwardMode::kMessage: return "Message";
-  case ForwardMode::kForward: return "Forward";
-  case ForwardMode::kPackedForward: return "PackedForward";
-  case ForwardMode::kCompressedPackedForward: return "CompressedPackedForward";
+  case ForwardMode::kMessage:
+    return "Message";
+  case ForwardMode::kForward:
+    return "Forward";
+  case ForwardMode::kPackedForward:
+    return "PackedForward";
+  case ForwardMode::kCompressedPackedForward:
+    return "CompressedPackedForward";
   }
   return "?";
 }
 
 std::string_view decodeErrorReason(DecodeError error) {
   switch (error) {
-  case DecodeError::kMalformed: return "malformed";
-  case DecodeError::kUnknownMode: return "unknown_mode";
-  case DecodeError::kBadGzip: return "bad_gzip";
-  case DecodeError::kFrameTooLarge: return "frame_too_large";
-  case DecodeError::kBadTime: return "bad_time";
-  case DecodeError::kNonMapRecord: return "non_map_record";
-  case DecodeError::kBadOption: return "bad_option";
+  case DecodeError::kMalformed:
+    return "malformed";
+  case DecodeError::kUnknownMode:
+    return "unknown_mode";
+  case DecodeError::kBadGzip:
+    return "bad_gzip";
+  case DecodeError::kFrameTooLarge:
+    return "frame_too_large";
+  case DecodeError::kBadTime:
+    return "bad_time";
+  case DecodeError::kNonMapRecord:
+    return "non_map_record";
+  case DecodeError::kBadOption:
+    return "bad_option";
   }
   return "unknown";
 }
@@ -146,7 +158,9 @@ char* ForwardDecoder::prepare(size_t n) {
   return buffer_.prepare(n);
 }
 
-void ForwardDecoder::commit(size_t n) { buffer_.commit(n); }
+void ForwardDecoder::commit(size_t n) {
+  buffer_.commit(n);
+}
 
 size_t ForwardDecoder::wanted() const {
   const size_t have = buffered();
@@ -197,15 +211,18 @@ std::unexpected<DecodeFailure> ForwardDecoder::fail(DecodeError error, std::stri
 std::expected<std::optional<size_t>, DecodeFailure> ForwardDecoder::findFrame() {
   const auto* data = reinterpret_cast<const uint8_t*>(buffer_.data()) + head_;
   switch (scanner_->scan(data, buffered(), limits_.max_frame_bytes)) {
-  case MsgpackScanner::Status::kComplete: return scanner_->length();
-  case MsgpackScanner::Status::kIncomplete: return std::nullopt;
-  case MsgpackScanner::Status::kInvalid: return fail(DecodeError::kMalformed, "invalid msgpack");
+  case MsgpackScanner::Status::kComplete:
+    return scanner_->length();
+  case MsgpackScanner::Status::kIncomplete:
+    return std::nullopt;
+  case MsgpackScanner::Status::kInvalid:
+    return fail(DecodeError::kMalformed, "invalid msgpack");
   case MsgpackScanner::Status::kTooDeep:
     return fail(DecodeError::kMalformed, "msgpack nested too deeply");
   case MsgpackScanner::Status::kTooLarge:
-    return fail(DecodeError::kFrameTooLarge,
-                fmt::format("frame larger than buffer_max_size ({} bytes)",
-                            limits_.max_frame_bytes));
+    return fail(
+        DecodeError::kFrameTooLarge,
+        fmt::format("frame larger than buffer_max_size ({} bytes)", limits_.max_frame_bytes));
   }
   return fail(DecodeError::kMalformed, "scanner state");
 }
@@ -230,7 +247,7 @@ std::expected<ForwardDecoder::Status, DecodeFailure> ForwardDecoder::next(Decode
     const size_t n = **frame;
     head_ += n; // consumed either way; the bytes stay in place until the next prepare()
     if (n == 1 && p[0] == 0xc0) continue; // heartbeat
-    record_bytes_ = 0; // nothing to take until this frame decodes
+    record_bytes_ = 0;                    // nothing to take until this frame decodes
     auto decoded = decodeFrame(p, n, out);
     if (!decoded) return std::unexpected(decoded.error());
     frame_begin_ = head_ - n;
@@ -300,8 +317,9 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
     }
     const uint8_t* begin = c.position();
     c.skip(stack_, kPartialKey, has_partial_);
-    records_.push_back({message_time, {reinterpret_cast<const char*>(begin),
-                                       static_cast<size_t>(c.position() - begin)}});
+    records_.push_back(
+        {message_time,
+         {reinterpret_cast<const char*>(begin), static_cast<size_t>(c.position() - begin)}});
     break;
   }
   default:
@@ -371,7 +389,8 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
     }
   }
   size_t bytes = 0;
-  for (const auto& r : records_) bytes += r.map.size();
+  for (const auto& r : records_)
+    bytes += r.map.size();
   out.records = records_;
   out.record_bytes = bytes;
   out.has_partial = has_partial_;
@@ -379,8 +398,7 @@ std::expected<void, DecodeFailure> ForwardDecoder::decodeFrame(const uint8_t* p,
 }
 
 std::expected<void, DecodeFailure> ForwardDecoder::decodeEntries(const uint8_t* p,
-                                                                 const uint8_t* end,
-                                                                 bool packed) {
+                                                                 const uint8_t* end, bool packed) {
   MsgpackCursor c(p, end);
   std::string why;
   const char* what = packed ? "packed entries" : "entries";

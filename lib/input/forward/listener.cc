@@ -38,7 +38,7 @@ sockaddr_un unixAddress(const std::string& path) {
 
 int listenUnix(const std::string& path, uint32_t mode) {
   const sockaddr_un addr = unixAddress(path);
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       throw std::runtime_error(
@@ -51,8 +51,7 @@ int listenUnix(const std::string& path, uint32_t mode) {
     const int err = errno;
     ::close(probe);
     if (rc == 0) {
-      throw std::runtime_error(
-          fmt::format("forward: {} is in use by a running process", path));
+      throw std::runtime_error(fmt::format("forward: {} is in use by a running process", path));
     }
     if (err != ECONNREFUSED && err != ENOENT) {
       fail(fmt::format("forward: cannot check the existing socket {}", path), err);
@@ -85,8 +84,8 @@ int listenTcp(const std::string& host, uint16_t port, uint16_t& bound_port,
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  const int gai = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints,
-                                &found);
+  const int gai =
+      ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
   if (gai != 0) {
     throw std::runtime_error(
         fmt::format("{}: cannot resolve {}: {}", component, host, ::gai_strerror(gai)));

@@ -23,10 +23,10 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "ferry/codec/msgpack_scan.h"
 #include "ferry/obs/log.h"
 #include "handshake.h"
 #include "listener.h"
-#include "ferry/codec/msgpack_scan.h"
 #include "tls.h"
 
 namespace ferry::input {
@@ -70,10 +70,10 @@ using namespace std::chrono_literals;
 constexpr uint64_t kWakeId = 0;
 constexpr uint64_t kFirstConnectionId = uint64_t{1} << 20; // below: listener index + 1
 constexpr int kMaxEvents = 128;
-constexpr int kMaxReadsPerWakeup = 16;   // fairness between busy connections
+constexpr int kMaxReadsPerWakeup = 16; // fairness between busy connections
 constexpr int kMaxAcceptsPerWakeup = 64;
-constexpr auto kPausedPoll = 20ms;       // how often paused() is re-checked while paused
-constexpr auto kAcceptRetry = 100ms;     // after EMFILE: stop watching listeners this long
+constexpr auto kPausedPoll = 20ms;   // how often paused() is re-checked while paused
+constexpr auto kAcceptRetry = 100ms; // after EMFILE: stop watching listeners this long
 constexpr auto kShutdownWriteBudget = 1s;
 constexpr size_t kMaxPendingOut = 1024 * 1024; // acks a client leaves unread
 constexpr std::string_view kComponent = "forward";
@@ -97,8 +97,8 @@ void discardPendingSigpipe() {
 }
 
 int millisUntil(std::chrono::steady_clock::time_point t) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      t - std::chrono::steady_clock::now());
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<int64_t>(left.count() + 1, 0, 1000));
 }
 
@@ -115,14 +115,14 @@ ForwardServer::ForwardServer(const ForwardInputConfig& config, InputContext& con
   batcher_settings_.record_too_large = config.record_too_large;
   batcher_settings_.input_id = context.id();
   batcher_settings_.dropped = &errors("record_too_large");
-  batcher_settings_.truncated = &context.metrics().counter(
-      "ferry_input_records_truncated_total", {{"input", context.name()}},
-      "Records cut to max_record_bytes (record_too_large: truncate)");
+  batcher_settings_.truncated =
+      &context.metrics().counter("ferry_input_records_truncated_total", {{"input", context.name()}},
+                                 "Records cut to max_record_bytes (record_too_large: truncate)");
   decoder_limits_.max_frame_bytes = config.buffer_max_size;
   decoder_limits_.max_decompressed_bytes = config.max_decompressed_bytes;
 
-  if (!config.tls_cert.empty()) tls_ = std::make_unique<forward::TlsContext>(config.tls_cert,
-                                                                              config.tls_key);
+  if (!config.tls_cert.empty())
+    tls_ = std::make_unique<forward::TlsContext>(config.tls_cert, config.tls_key);
   try {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -163,7 +163,8 @@ ForwardServer::~ForwardServer() {
   stop();
   join();
   closeListeners();
-  while (!connections_.empty()) closeConnection(*connections_.begin()->second);
+  while (!connections_.empty())
+    closeConnection(*connections_.begin()->second);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
@@ -267,7 +268,8 @@ void ForwardServer::shutdown() {
   closeListeners();
   // Every wakeup ends by pushing what it decoded; push what is left and send the acks due.
   std::vector<uint64_t> ids;
-  for (const auto& [id, conn] : connections_) ids.push_back(id);
+  for (const auto& [id, conn] : connections_)
+    ids.push_back(id);
   for (uint64_t id : ids) {
     auto it = connections_.find(id);
     if (it != connections_.end()) flushBatcher(*it->second);
@@ -289,7 +291,8 @@ void ForwardServer::shutdown() {
       if (it != connections_.end()) flushOut(*it->second);
     }
   }
-  while (!connections_.empty()) closeConnection(*connections_.begin()->second);
+  while (!connections_.empty())
+    closeConnection(*connections_.begin()->second);
 }
 
 void ForwardServer::closeListeners() {
@@ -298,7 +301,7 @@ void ForwardServer::closeListeners() {
     if (epoll_fd_ >= 0) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
     ::close(l.fd);
     l.fd = -1;
-    struct stat st{};
+    struct stat st {};
     if (!l.unix_path.empty() && ::lstat(l.unix_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
       ::unlink(l.unix_path.c_str());
     }
@@ -318,7 +321,8 @@ void ForwardServer::updatePaused() {
       if (conn->ssl) again_.push_back(id);
     }
   }
-  for (auto& [id, conn] : connections_) updateInterest(*conn);
+  for (auto& [id, conn] : connections_)
+    updateInterest(*conn);
 }
 
 void ForwardServer::updateInterest(Connection& conn) {
@@ -458,8 +462,12 @@ bool ForwardServer::advanceTls(Connection& conn) {
     return startProtocol(conn);
   }
   switch (SSL_get_error(conn.ssl.get(), rc)) {
-  case SSL_ERROR_WANT_READ: conn.tls_wants_write = false; return true;
-  case SSL_ERROR_WANT_WRITE: conn.tls_wants_write = true; return true;
+  case SSL_ERROR_WANT_READ:
+    conn.tls_wants_write = false;
+    return true;
+  case SSL_ERROR_WANT_WRITE:
+    conn.tls_wants_write = true;
+    return true;
   default:
     discardPendingSigpipe();
     return failConnection(conn, "tls", "TLS handshake failed: " + forward::tlsErrorString());
@@ -490,8 +498,7 @@ bool ForwardServer::readAndProcess(Connection& conn) {
     if (!flushBatcher(conn)) return false;
     if (conn.decoder.buffered() > 0) {
       errors("incomplete_frame").add();
-      FERRY_LOG_WARN(kComponent, "{}: a client closed its connection mid-frame",
-                     context_.name());
+      FERRY_LOG_WARN(kComponent, "{}: a client closed its connection mid-frame", context_.name());
     } else if (io == Io::kError) {
       errors("read_error").add();
       FERRY_LOG_WARN(kComponent, "{}: a connection failed while reading", context_.name());
@@ -533,7 +540,8 @@ bool ForwardServer::processBuffered(Connection& conn) {
                             status.error().detail);
     }
     if (*status == forward::ForwardDecoder::Status::kNeedMore) return true;
-    if (!conn.batcher.add(message_, &conn.decoder)) return true; // stopping: push() refuses everything now
+    if (!conn.batcher.add(message_, &conn.decoder))
+      return true; // stopping: push() refuses everything now
     if (!conn.batcher.readyAcks().empty() && !sendAcks(conn)) return false;
   }
 }
@@ -632,11 +640,17 @@ ForwardServer::Io ForwardServer::readSome(Connection& conn, char* buf, size_t n,
       return Io::kOk;
     }
     switch (SSL_get_error(conn.ssl.get(), rc)) {
-    case SSL_ERROR_WANT_READ: return Io::kWouldBlock;
-    case SSL_ERROR_WANT_WRITE: conn.tls_wants_write = true; return Io::kWouldBlock;
-    case SSL_ERROR_ZERO_RETURN: return Io::kEof;
-    case SSL_ERROR_SYSCALL: return rc == 0 ? Io::kEof : Io::kError;
-    default: return Io::kError;
+    case SSL_ERROR_WANT_READ:
+      return Io::kWouldBlock;
+    case SSL_ERROR_WANT_WRITE:
+      conn.tls_wants_write = true;
+      return Io::kWouldBlock;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::kEof;
+    case SSL_ERROR_SYSCALL:
+      return rc == 0 ? Io::kEof : Io::kError;
+    default:
+      return Io::kError;
     }
   }
   while (true) {
@@ -663,9 +677,14 @@ ForwardServer::Io ForwardServer::writeSome(Connection& conn, const char* buf, si
       return Io::kOk;
     }
     switch (SSL_get_error(conn.ssl.get(), rc)) {
-    case SSL_ERROR_WANT_WRITE: conn.tls_wants_write = true; return Io::kWouldBlock;
-    case SSL_ERROR_WANT_READ: return Io::kWouldBlock;
-    default: discardPendingSigpipe(); return Io::kError;
+    case SSL_ERROR_WANT_WRITE:
+      conn.tls_wants_write = true;
+      return Io::kWouldBlock;
+    case SSL_ERROR_WANT_READ:
+      return Io::kWouldBlock;
+    default:
+      discardPendingSigpipe();
+      return Io::kError;
     }
   }
   while (true) {
@@ -702,6 +721,8 @@ void ForwardInput::join() {
   if (server_) server_->join();
 }
 
-uint16_t ForwardInput::tcpPort() const { return server_ ? server_->tcpPort() : 0; }
+uint16_t ForwardInput::tcpPort() const {
+  return server_ ? server_->tcpPort() : 0;
+}
 
 } // namespace ferry::input

@@ -40,7 +40,9 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   }
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() {
+  SSL_CTX_free(ctx_);
+}
 
 SslPtr TlsContext::accept(int fd) const {
   SslPtr ssl(SSL_new(ctx_));

@@ -36,8 +36,9 @@ public:
 
   void start(InputContext& context) override {
     context_ = &context;
-    split_counter_ = &context.metrics().counter("ferry_input_lines_split_total", {{"input", context.name()}},
-                                                "Lines longer than max_line_bytes split into several records");
+    split_counter_ =
+        &context.metrics().counter("ferry_input_lines_split_total", {{"input", context.name()}},
+                                   "Lines longer than max_line_bytes split into several records");
     thread_ = std::thread([this] { run(); });
   }
   void stop() override { stopping_.store(true); }
@@ -157,11 +158,17 @@ private:
 
 const config::OptionTable& stdinInputOptions() {
   static const config::OptionTable table = {
-      {.name = "tag", .type = config::OptionType::kString, .default_value = "stdin",
+      {.name = "tag",
+       .type = config::OptionType::kString,
+       .default_value = "stdin",
        .doc = "Tag of the records."},
-      {.name = "max_line_bytes", .type = config::OptionType::kSize, .default_value = "1MiB",
-       .min_value = 16, .max_value = 64ll << 20,
-       .doc = "Longer lines are split into several records (counted in ferry_input_lines_split_total)."},
+      {.name = "max_line_bytes",
+       .type = config::OptionType::kSize,
+       .default_value = "1MiB",
+       .min_value = 16,
+       .max_value = 64ll << 20,
+       .doc = "Longer lines are split into several records (counted in "
+              "ferry_input_lines_split_total)."},
   };
   return table;
 }

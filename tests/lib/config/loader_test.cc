@@ -428,8 +428,10 @@ outputs:
   - type: nullish
 )");
   ASSERT_EQ(all.size(), 5u) << dump(all);
-  EXPECT_EQ(all[0].format(), "test.yaml:2: inputs[0].type: inputs have no null type (null names an output)");
-  EXPECT_EQ(all[1].format(), "test.yaml:4: filters[0].type: filters have no null type (null names an output)");
+  EXPECT_EQ(all[0].format(),
+            "test.yaml:2: inputs[0].type: inputs have no null type (null names an output)");
+  EXPECT_EQ(all[1].format(),
+            "test.yaml:4: filters[0].type: filters have no null type (null names an output)");
   EXPECT_EQ(all[2].format(), "test.yaml:6: outputs[0].type: must not be empty");
   EXPECT_EQ(all[3].format(), "test.yaml:7: outputs[1].type: must not be empty");
   EXPECT_EQ(all[4].format(), "test.yaml:8: outputs[2].type: unknown output type 'nullish'");

@@ -20,7 +20,8 @@ TEST(RingTest, RejectsCapacityThatIsNotAPowerOfTwo) {
 
 TEST(RingTest, FifoForOneProducer) {
   MpscRing<uint64_t> ring(8);
-  for (uint64_t i = 0; i < 8; ++i) ASSERT_TRUE(ring.tryPush(i));
+  for (uint64_t i = 0; i < 8; ++i)
+    ASSERT_TRUE(ring.tryPush(i));
   EXPECT_FALSE(ring.tryPush(99)) << "a full ring must refuse, not overwrite";
   EXPECT_EQ(ring.sizeApprox(), 8u);
   for (uint64_t i = 0; i < 8; ++i) {
@@ -68,15 +69,23 @@ void runProducers(int producers, size_t capacity, uint64_t per_producer) {
     ++next[p];
     ++received;
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   uint64_t extra;
   EXPECT_FALSE(ring.tryPop(extra)) << "more items than were pushed";
-  for (int p = 0; p < producers; ++p) EXPECT_EQ(next[p], per_producer);
+  for (int p = 0; p < producers; ++p)
+    EXPECT_EQ(next[p], per_producer);
 }
 
-TEST(RingTest, OneProducerExactlyOnceInOrder) { runProducers(1, 64, 200000); }
-TEST(RingTest, FourProducersExactlyOnceInOrder) { runProducers(4, 64, 50000); }
-TEST(RingTest, EightProducersTinyRing) { runProducers(8, 2, 5000); }
+TEST(RingTest, OneProducerExactlyOnceInOrder) {
+  runProducers(1, 64, 200000);
+}
+TEST(RingTest, FourProducersExactlyOnceInOrder) {
+  runProducers(4, 64, 50000);
+}
+TEST(RingTest, EightProducersTinyRing) {
+  runProducers(8, 2, 5000);
+}
 
 TEST(RingTest, FullRingBlocksProducerUntilConsumerFreesASlot) {
   MpscRing<uint64_t> ring(2);

@@ -164,7 +164,8 @@ TEST(RouterTest, ConcurrentResolutionFromOutputThreadsCallsFinalizerOnce) {
   for (int round = 0; round < 200; ++round) {
     Router router;
     RecordingQueue queues[4];
-    for (auto& q : queues) router.addOutput("*", &q);
+    for (auto& q : queues)
+      router.addOutput("*", &q);
     std::atomic<int> calls{0};
     BatchRef batch = test::makeLineBatch("t", 1);
     batch->setFinalizer([&](BatchOutcome) { calls.fetch_add(1); });
@@ -176,7 +177,8 @@ TEST(RouterTest, ConcurrentResolutionFromOutputThreadsCallsFinalizerOnce) {
         b->resolveOutput(BatchOutcome::kDelivered);
       });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
     ASSERT_EQ(calls.load(), 1);
   }
 }

@@ -266,7 +266,8 @@ TEST(FirehoseEncoderTest, AggregateStopsAt4MiB) {
     EXPECT_LE(req->body.size(), kMaxCallBytes);
     // Reserved once at about its size, then trimmed: what the runner counts is what it holds.
     EXPECT_EQ(req->body.capacity(), req->body.size());
-    EXPECT_EQ(req->heldBytes(), req->body.size() + req->records.capacity() * sizeof(FirehoseRecord));
+    EXPECT_EQ(req->heldBytes(),
+              req->body.size() + req->records.capacity() * sizeof(FirehoseRecord));
     EXPECT_LE(req->records.size(), 5u);
     for (const auto& rec : req->records)
       EXPECT_LE(rec.length, kMaxRecordBytes);

@@ -1,5 +1,6 @@
-// Bounds-checked msgpack scanning (used by the forward input and by encoders): where a value ends (resumable across
-// reads, capped in size and nesting), and the few scalars forward reads. Never reads past `end`.
+// Bounds-checked msgpack scanning (used by the forward input and by encoders): where a value ends
+// (resumable across reads, capped in size and nesting), and the few scalars forward reads. Never
+// reads past `end`.
 #pragma once
 
 #include <cstddef>
@@ -24,11 +25,22 @@ inline constexpr size_t kMaxMsgpackDepth = 128;
 // The header of one msgpack value: its kind, the bytes before the payload (for fixed-size
 // scalars that includes their body) and what follows.
 struct MsgpackHeader {
-  enum class Kind : uint8_t { kNil, kBool, kUint, kInt, kFloat32, kFloat64, kStr, kBin, kExt,
-                              kArray, kMap };
+  enum class Kind : uint8_t {
+    kNil,
+    kBool,
+    kUint,
+    kInt,
+    kFloat32,
+    kFloat64,
+    kStr,
+    kBin,
+    kExt,
+    kArray,
+    kMap
+  };
   Kind kind = Kind::kNil;
   uint8_t header_bytes = 0;
-  int8_t ext_type = 0;    // kExt
+  int8_t ext_type = 0;        // kExt
   uint64_t payload_bytes = 0; // kStr, kBin, kExt
   uint64_t children = 0;      // kArray: n, kMap: 2n (keys and values)
   uint64_t size() const { return header_bytes + payload_bytes; }
@@ -71,13 +83,11 @@ private:
 
 // The end of the value at p, or nullptr when it is malformed, truncated before `end`, or
 // nested deeper than kMaxMsgpackDepth. `stack` is scratch space (kept to avoid allocations).
-const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
-                                std::vector<uint64_t>& stack);
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end, std::vector<uint64_t>& stack);
 // The same, and when the value is a map, sets `found` if one of its top-level keys (a string)
 // is `top_key` (left as it was otherwise).
-const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end,
-                                std::vector<uint64_t>& stack, std::string_view top_key,
-                                bool& found);
+const uint8_t* skipMsgpackValue(const uint8_t* p, const uint8_t* end, std::vector<uint64_t>& stack,
+                                std::string_view top_key, bool& found);
 
 // Reads values one after another from a bounded span. Each read* returns false, and leaves
 // the cursor where it was, when the next value is not of that kind or does not fit.
@@ -100,7 +110,7 @@ public:
   bool readNil();
   bool readBool(bool& out);
   bool readUint(uint64_t& out);
-  bool readInt(int64_t& out); // any integer that fits in int64
+  bool readInt(int64_t& out);   // any integer that fits in int64
   bool readDouble(double& out); // float32 or float64
   bool readExt(int8_t& type, std::string_view& body);
   // Moves past the next value whatever it is (containers included).

@@ -17,7 +17,7 @@ namespace ferry::config {
 
 struct Diagnostic {
   std::string file;
-  int line = 0; // 1-based; 0 when unknown
+  int line = 0;    // 1-based; 0 when unknown
   std::string key; // dotted path, e.g. "outputs[1].retry.max_backoff"
   std::string message;
   std::string format() const; // "file:line: key: message"
@@ -48,13 +48,13 @@ struct RetryPolicy {
 struct OutputCommon {
   RetryPolicy retry;
   uint64_t buffer_max_bytes = 256ull << 20;
-  uint32_t concurrency = 0; // 0 = auto
+  uint32_t concurrency = 0;       // 0 = auto
   uint64_t flush_interval_ms = 0; // 0 = the plugin's default
 };
 
 struct ServiceConfig {
   std::string log_level = "info";
-  std::string log_format = "text"; // text|json
+  std::string log_format = "text";        // text|json
   std::optional<std::string> http_listen; // host:port
   uint64_t http_unhealthy_after_ms = 60000;
   // Fluent Bit's Health_Check for /api/v1/health: unhealthy while more than hc_errors_count
@@ -66,9 +66,9 @@ struct ServiceConfig {
   uint64_t http_hc_period_ms = 60000;
   std::optional<std::string> storage_path;
   uint64_t storage_max_bytes = 1ull << 30;
-  std::string storage_sync = "interval"; // always|interval|none
+  std::string storage_sync = "interval";   // always|interval|none
   std::string storage_when_full = "pause"; // pause|drop_oldest
-  uint32_t ring_capacity = 4096;          // power of two
+  uint32_t ring_capacity = 4096;           // power of two
   uint64_t grace_period_ms = 25000;
   std::string plugin_dir; // "" = ../lib/ferry/plugins beside the binary
 };
@@ -79,8 +79,8 @@ struct OutputSection {
 };
 
 struct Config {
-  std::string source;      // file path, "FERRY_CONFIG_YAML" or "<embedded default>"
-  std::string config_dir;  // directory of the file (for tail.db without storage); "" if none
+  std::string source;     // file path, "FERRY_CONFIG_YAML" or "<embedded default>"
+  std::string config_dir; // directory of the file (for tail.db without storage); "" if none
   ServiceConfig service;
   std::vector<Section> inputs;
   std::vector<Section> filters;
@@ -89,7 +89,8 @@ struct Config {
 
 // Looks up the option table of a component type; nullptr = unknown type (an error naming
 // the type). kind is "input", "filter" or "output".
-using TableLookup = std::function<const OptionTable*(const std::string& kind, const std::string& type)>;
+using TableLookup =
+    std::function<const OptionTable*(const std::string& kind, const std::string& type)>;
 // Reads an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup processEnv();

@@ -54,12 +54,12 @@ const OptionSpec* findOption(const OptionTable& table, std::string_view name);
 // A value after interpolation, type checking and defaults.
 struct OptionValue {
   OptionType type = OptionType::kString;
-  std::string text;                          // kString, kEnum; the raw text for the others
-  int64_t number = 0;                        // kInt, kSize (bytes), kDuration (ms)
-  bool flag = false;                         // kBool
-  std::vector<std::string> list;             // kStringList
-  std::map<std::string, std::string> map;    // kStringMap
-  bool is_set = false;                       // given by the user or by a default
+  std::string text;                       // kString, kEnum; the raw text for the others
+  int64_t number = 0;                     // kInt, kSize (bytes), kDuration (ms)
+  bool flag = false;                      // kBool
+  std::vector<std::string> list;          // kStringList
+  std::map<std::string, std::string> map; // kStringMap
+  bool is_set = false;                    // given by the user or by a default
 };
 
 // One validated component section (an input, a filter or an output): its type, its name

@@ -43,7 +43,8 @@ public:
   void reserve(size_t n) {
     if (n <= capacity_) return;
     size_t cap = capacity_ ? capacity_ : 256;
-    while (cap < n) cap *= 2;
+    while (cap < n)
+      cap *= 2;
     void* p = std::realloc(data_, cap);
     if (p == nullptr) throw std::bad_alloc();
     data_ = static_cast<char*>(p);

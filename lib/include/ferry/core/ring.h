@@ -20,7 +20,7 @@ namespace ferry::core {
 inline constexpr size_t kCacheLine = 64;
 
 template <typename T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 class MpscRing {
 public:
   explicit MpscRing(size_t capacity)
@@ -28,7 +28,8 @@ public:
     if (capacity < 2 || (capacity & (capacity - 1)) != 0) {
       throw std::invalid_argument("ring capacity must be a power of two >= 2");
     }
-    for (size_t i = 0; i < capacity; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
+    for (size_t i = 0; i < capacity; ++i)
+      slots_[i].seq.store(i, std::memory_order_relaxed);
   }
   MpscRing(const MpscRing&) = delete;
   MpscRing& operator=(const MpscRing&) = delete;

@@ -61,7 +61,7 @@ private:
   const BatcherSettings& settings_;
   PushFn push_;
   core::BatchRef current_;
-  std::string tag_;     // the tag of current_ as the client sent it (before the prefix)
+  std::string tag_; // the tag of current_ as the client sent it (before the prefix)
   size_t current_bytes_ = 0;
   std::vector<std::string> pending_acks_; // their records are in current_
   std::vector<std::string> ready_acks_;

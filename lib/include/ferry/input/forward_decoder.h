@@ -51,11 +51,11 @@ struct DecodedMessage {
   ForwardMode mode = ForwardMode::kMessage;
   std::string_view tag;
   std::span<const DecodedRecord> records;
-  size_t record_bytes = 0;             // sum of records[i].map.size()
+  size_t record_bytes = 0;               // sum of records[i].map.size()
   std::optional<std::string_view> chunk; // option `chunk`: the client wants {"ack": chunk}
   std::optional<uint64_t> size;          // option `size` (informational)
   size_t frame_bytes = 0;                // bytes the frame took on the wire
-  bool has_partial = false; // some record has a top-level `partial_message` key
+  bool has_partial = false;              // some record has a top-level `partial_message` key
 };
 
 struct DecoderLimits {
@@ -103,9 +103,10 @@ public:
   // holds that message's records (the inflated payload of a CompressedPackedForward frame, or
   // the receive buffer, cut at the frame's end) so that a batch can keep the bytes where they
   // are instead of copying them. The message's views stay valid until the buffer is resized
-  // (the caller may then shrinkToFit() it: its capacity runs past the frame); the decoder goes on with a fresh buffer holding what was read past the frame. Empty when
-  // copying is cheaper: a frame whose records are under min_take_bytes, or a receive buffer
-  // holding more of other frames than of this one.
+  // (the caller may then shrinkToFit() it: its capacity runs past the frame); the decoder goes on
+  // with a fresh buffer holding what was read past the frame. Empty when copying is cheaper: a
+  // frame whose records are under min_take_bytes, or a receive buffer holding more of other frames
+  // than of this one.
   std::optional<core::ByteBuffer> takeRecordsBuffer();
 
 private:
@@ -119,9 +120,9 @@ private:
   core::ByteBuffer buffer_; // [head_, size) is unconsumed
   size_t head_ = 0;
   std::unique_ptr<MsgpackScanner> scanner_;
-  std::vector<uint64_t> stack_;         // skip scratch
-  std::vector<DecodedRecord> records_;  // the current message's records
-  core::ByteBuffer inflated_;           // CompressedPackedForward payload
+  std::vector<uint64_t> stack_;        // skip scratch
+  std::vector<DecodedRecord> records_; // the current message's records
+  core::ByteBuffer inflated_;          // CompressedPackedForward payload
   // The last message returned by next(): where its frame ends in buffer_, whether its records
   // are in inflated_, and their total size (for takeRecordsBuffer()).
   size_t frame_begin_ = 0;

@@ -163,7 +163,8 @@ TEST(ForwardBatcher, ByteTargetBoundsABatch) {
   ForwardBatcher b(settings, sink.fn());
   MessageBuilder m;
   const std::string record = std::string("\x81\xa1k\xda\x01\x00", 6) + std::string(256, 'v');
-  for (int i = 0; i < 10; ++i) m.add(record);
+  for (int i = 0; i < 10; ++i)
+    m.add(record);
   ASSERT_TRUE(b.add(m.build()));
   ASSERT_TRUE(b.flush());
   ASSERT_GT(sink.batches.size(), 1u);
@@ -184,7 +185,8 @@ TEST(ForwardBatcher, OversizedRecordsAreDroppedAndCounted) {
   Sink sink;
   ForwardBatcher b(settings, sink.fn());
   MessageBuilder m;
-  m.chunk("k").add(test::packMap({{"log", "small"}}), 1)
+  m.chunk("k")
+      .add(test::packMap({{"log", "small"}}), 1)
       .add(test::packMap({{"log", std::string(200, 'x')}}), 2)
       .add(test::packMap({{"log", "small too"}}), 3);
   ASSERT_TRUE(b.add(m.build()));
@@ -214,7 +216,8 @@ TEST(ForwardBatcher, OversizedRecordsAreTruncatedWhenAsked) {
   Sink sink;
   ForwardBatcher b(settings, sink.fn());
   std::string accented;
-  for (int i = 0; i < 400; ++i) accented += "\xc3\xa9"; // é: two bytes each
+  for (int i = 0; i < 400; ++i)
+    accented += "\xc3\xa9"; // é: two bytes each
   MessageBuilder m;
   m.add(test::packMap({{"source", "stdout"}, {"log", accented}, {"container_id", "abc"}}));
   m.add(test::packMap({{"message", std::string(400, 'x')}})); // no `log`: dropped
@@ -244,7 +247,8 @@ TEST(ForwardBatcher, TruncateRecordFitsEveryLimit) {
     for (size_t extra_fields : {0u, 14u, 15u}) {
       std::vector<std::pair<std::string, std::string>> fields = {
           {"log", std::string(log_size, 'a')}};
-      for (size_t i = 0; i < extra_fields; ++i) fields.emplace_back("f" + std::to_string(i), "v");
+      for (size_t i = 0; i < extra_fields; ++i)
+        fields.emplace_back("f" + std::to_string(i), "v");
       const auto map = test::packMap(fields);
       for (size_t max = map.size() - 1; max + 80 > map.size() && max > 20; --max) {
         core::ByteBuffer out;
@@ -322,7 +326,8 @@ using namespace ferry::input::forward::testing;
 Entries bigEntries(int n, size_t bytes = 600) {
   Entries e = makeEntries(n);
   for (int i = 0; i < n; ++i) {
-    e[static_cast<size_t>(i)].second = record(i, std::string(bytes, static_cast<char>('a' + i % 26)));
+    e[static_cast<size_t>(i)].second =
+        record(i, std::string(bytes, static_cast<char>('a' + i % 26)));
   }
   return e;
 }
@@ -409,17 +414,21 @@ TEST(ForwardBatcherZeroCopy, FramesBehindTheTakenOneStillDecode) {
   ASSERT_EQ(run.messages, 6u);
   std::vector<std::string> got, want;
   for (const auto& b : run.sink.batches) {
-    for (size_t i = 0; i < b->size(); ++i) got.emplace_back(b->record(i).data);
+    for (size_t i = 0; i < b->size(); ++i)
+      got.emplace_back(b->record(i).data);
   }
   for (const auto& e : sent) {
-    for (const auto& [t, m] : e) want.push_back(m);
+    for (const auto& [t, m] : e)
+      want.push_back(m);
   }
   EXPECT_EQ(got, want);
   // Each frame had the others around it in the receive buffer: all were copied, none taken,
   // so the batches hold the records' bytes and nothing else.
   size_t held = 0, records = 0;
-  for (const auto& b : run.sink.batches) held += b->buffer().size();
-  for (const auto& r : want) records += r.size();
+  for (const auto& b : run.sink.batches)
+    held += b->buffer().size();
+  for (const auto& r : want)
+    records += r.size();
   EXPECT_EQ(held, records);
 }
 
@@ -427,8 +436,8 @@ TEST(ForwardBatcherZeroCopy, SmallFramesAndOversizedRecordsAreCopied) {
   ZeroCopyRun run;
   run.settings.max_record_bytes = 500;
   run.settings.record_too_large = RecordTooLarge::kDrop;
-  const Entries small = makeEntries(10);       // under min_take_bytes: copied, shares a batch
-  const Entries oversized = bigEntries(100);   // records of ~650 bytes > 500: dropped
+  const Entries small = makeEntries(10);     // under min_take_bytes: copied, shares a batch
+  const Entries oversized = bigEntries(100); // records of ~650 bytes > 500: dropped
   run.feedAndDrain(packedFrame("app", packedEntries(small)) +
                    packedFrame("app", packedEntries(oversized)));
   ASSERT_EQ(run.sink.batches.size(), 1u);
@@ -436,7 +445,8 @@ TEST(ForwardBatcherZeroCopy, SmallFramesAndOversizedRecordsAreCopied) {
   expectRecords(*run.sink.batches[0], small, 0);
   // Copied records only: no frame bytes around them.
   size_t bytes = 0;
-  for (const auto& [t, m] : small) bytes += m.size();
+  for (const auto& [t, m] : small)
+    bytes += m.size();
   EXPECT_EQ(run.sink.batches[0]->buffer().size(), bytes);
 }
 

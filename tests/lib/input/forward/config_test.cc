@@ -19,7 +19,8 @@ config::Section section(std::map<std::string, OptionValue> values) {
   s.file = "ferry.yaml";
   s.line = 3;
   s.table = &forwardInputOptions();
-  for (auto& [key, v] : values) v.is_set = true;
+  for (auto& [key, v] : values)
+    v.is_set = true;
   s.values = std::move(values);
   return s;
 }
@@ -46,12 +47,12 @@ OptionValue list(std::vector<std::string> items) {
 TEST(ForwardConfig, TheOptionTable) {
   const auto& table = forwardInputOptions();
   std::set<std::string> names;
-  for (const auto& spec : table) names.insert(spec.name);
+  for (const auto& spec : table)
+    names.insert(spec.name);
   EXPECT_EQ(names, (std::set<std::string>{"listen", "tag_prefix", "shared_key", "self_hostname",
-                                          "socket_mode", "tls_cert", "tls_key",
-                                          "max_record_bytes", "record_too_large",
-                                          "buffer_max_size", "buffer_chunk_size",
-                                          "max_connections", "idle_timeout"}));
+                                          "socket_mode", "tls_cert", "tls_key", "max_record_bytes",
+                                          "record_too_large", "buffer_max_size",
+                                          "buffer_chunk_size", "max_connections", "idle_timeout"}));
   std::map<std::string, const config::OptionSpec*> by_name;
   for (const auto& spec : table) {
     EXPECT_FALSE(spec.doc.empty()) << spec.name;

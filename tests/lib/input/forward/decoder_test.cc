@@ -119,8 +119,8 @@ TEST(ForwardDecoder, EventTimeAsExt8IsTolerated) {
 }
 
 TEST(ForwardDecoder, FloatTimesKeepTheirFraction) {
-  auto r = decode(messageFrame("t", packTime(TimeFormat::kFloat64, 1700000000, 250000000),
-                               record(1)));
+  auto r =
+      decode(messageFrame("t", packTime(TimeFormat::kFloat64, 1700000000, 250000000), record(1)));
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_NEAR(static_cast<double>(r.messages[0].records[0].first), 1700000000.25e9, 1000.0);
   r = decode(messageFrame("t", packTime(TimeFormat::kFloat32, 1, 500000000), record(1)));
@@ -210,8 +210,8 @@ TEST(ForwardDecoder, CompressedPackedForwardOfConcatenatedMembers) {
 }
 
 TEST(ForwardDecoder, CompressedTextMeansUncompressed) {
-  const auto r = decode(packedFrame("t", packedEntries(makeEntries(2)),
-                                    Options{.compressed = "text"}));
+  const auto r =
+      decode(packedFrame("t", packedEntries(makeEntries(2)), Options{.compressed = "text"}));
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_EQ(r.messages[0].mode, ForwardMode::kPackedForward);
   EXPECT_EQ(r.messages[0].records.size(), 2u);
@@ -304,7 +304,11 @@ TEST(ForwardDecoder, NextValueYieldsRawValues) {
 
 TEST(ForwardDecoder, MalformedMsgpack) {
   // 0xc1 is never valid msgpack.
-  EXPECT_EQ(decode(std::string("\x93\xa3" "app\xc1", 6)).error, DecodeError::kMalformed);
+  EXPECT_EQ(decode(std::string("\x93\xa3"
+                               "app\xc1",
+                               6))
+                .error,
+            DecodeError::kMalformed);
   EXPECT_EQ(decode(std::string("\xc1", 1)).error, DecodeError::kMalformed);
 }
 
@@ -413,8 +417,7 @@ TEST(ForwardDecoder, BadTimes) {
   ext4.pk().pack_ext(4, 0);
   ext4.pk().pack_ext_body("\0\0\0\1", 4);
   EXPECT_EQ(decode(messageFrame("t", ext4.str(), record(1))).error, DecodeError::kBadTime);
-  EXPECT_EQ(decode(messageFrame("t", packTime(TimeFormat::kEventTime, 1, 1'000'000'000),
-                                record(1)))
+  EXPECT_EQ(decode(messageFrame("t", packTime(TimeFormat::kEventTime, 1, 1'000'000'000), record(1)))
                 .error,
             DecodeError::kBadTime);
   Packer nan;
@@ -436,9 +439,9 @@ TEST(ForwardDecoder, BadOptions) {
   frame.pk().pack_array(4).pack(std::string("t"));
   frame.raw(packTime(TimeFormat::kInt, 1)).raw(record(1)).raw(chunk_int.str());
   EXPECT_EQ(decode(frame.str()).error, DecodeError::kBadOption);
-  EXPECT_EQ(decode(packedFrame("t", packedEntries(makeEntries(1)), Options{.compressed = "zstd"}))
-                .error,
-            DecodeError::kBadOption);
+  EXPECT_EQ(
+      decode(packedFrame("t", packedEntries(makeEntries(1)), Options{.compressed = "zstd"})).error,
+      DecodeError::kBadOption);
   // Message mode with a list where the option map goes.
   Packer with_list;
   with_list.pk().pack_array(4).pack(std::string("t"));
@@ -470,12 +473,14 @@ TEST(ForwardDecoder, MalformedEntries) {
 
 TEST(ForwardDecoder, DeepNestingIsRefused) {
   std::string deep;
-  for (int i = 0; i < 500; ++i) deep.push_back('\x91');
+  for (int i = 0; i < 500; ++i)
+    deep.push_back('\x91');
   deep.push_back('\x01');
   EXPECT_EQ(decode(deep).error, DecodeError::kMalformed);
   // Inside an opaque PackedForward payload too.
   std::string inner = "\x92\x01\x81\xa1k";
-  for (int i = 0; i < 500; ++i) inner.push_back('\x91');
+  for (int i = 0; i < 500; ++i)
+    inner.push_back('\x91');
   inner.push_back('\x01');
   EXPECT_EQ(decode(packedFrame("t", inner)).error, DecodeError::kMalformed);
 }
@@ -512,12 +517,12 @@ std::vector<std::pair<std::string, std::string>> framesOfEveryMode() {
   return {
       {"message", messageFrame("m.tag", packTime(TimeFormat::kEventTime, 1, 2), record(1))},
       {"message+options", messageFrame("m", packTime(TimeFormat::kInt, 1), record(2),
-                                        Options{.chunk = "k", .size = 1})},
+                                       Options{.chunk = "k", .size = 1})},
       {"forward", forwardFrame("f", mixed, Options{.chunk = "fw-chunk"})},
       {"packed", packedFrame("p", packedEntries(entries), Options{.chunk = "p1", .size = 4})},
       {"packed-str", packedFrame("p", packedEntries(mixed), std::nullopt, true)},
-      {"compressed", packedFrame("c", gzip(packedEntries(entries)),
-                                 Options{.chunk = "c", .compressed = "gzip"})},
+      {"compressed",
+       packedFrame("c", gzip(packedEntries(entries)), Options{.chunk = "c", .compressed = "gzip"})},
       {"heartbeat+message",
        std::string("\xc0", 1) + messageFrame("h", packTime(TimeFormat::kInt, 1), record(1))},
   };
@@ -538,7 +543,8 @@ TEST(ForwardDecoder, EveryModeSplitAtEveryByteBoundary) {
 
 TEST(ForwardDecoder, AllModesBackToBackSplitAtEveryByteBoundary) {
   std::string stream;
-  for (const auto& [name, frame] : framesOfEveryMode()) stream += frame;
+  for (const auto& [name, frame] : framesOfEveryMode())
+    stream += frame;
   const Result whole = decode(stream);
   ASSERT_FALSE(whole.error);
   ASSERT_EQ(whole.messages.size(), framesOfEveryMode().size());
@@ -557,7 +563,8 @@ TEST(ForwardDecoder, ErrorsAreTheSameHoweverSplit) {
   for (const auto& frame : bad) {
     const Result whole = decode(frame);
     ASSERT_TRUE(whole.error);
-    for (size_t at = 1; at < frame.size(); ++at) ASSERT_EQ(decodeSplit(frame, at), whole);
+    for (size_t at = 1; at < frame.size(); ++at)
+      ASSERT_EQ(decodeSplit(frame, at), whole);
   }
 }
 

@@ -54,23 +54,31 @@ inline std::string be32(uint32_t v) {
 inline std::string packTime(TimeFormat f, uint32_t sec, uint32_t nsec = 0) {
   Packer p;
   switch (f) {
-  case TimeFormat::kInt: p.pk().pack_uint32(sec); break;
+  case TimeFormat::kInt:
+    p.pk().pack_uint32(sec);
+    break;
   case TimeFormat::kEventTime:
     p.pk().pack_ext(8, 0);
     p.pk().pack_ext_body((be32(sec) + be32(nsec)).data(), 8);
     break;
-  case TimeFormat::kExt8: p.raw(std::string("\xc7\x08\x00", 3) + be32(sec) + be32(nsec)); break;
-  case TimeFormat::kFloat64: p.pk().pack_double(sec + nsec / 1e9); break;
-  case TimeFormat::kFloat32: p.pk().pack_float(static_cast<float>(sec + nsec / 1e9)); break;
+  case TimeFormat::kExt8:
+    p.raw(std::string("\xc7\x08\x00", 3) + be32(sec) + be32(nsec));
+    break;
+  case TimeFormat::kFloat64:
+    p.pk().pack_double(sec + nsec / 1e9);
+    break;
+  case TimeFormat::kFloat32:
+    p.pk().pack_float(static_cast<float>(sec + nsec / 1e9));
+    break;
   }
   return p.str();
 }
 
 inline std::string record(int i, std::string_view log = "") {
-  return ferry::test::packMap({{"log", log.empty() ? "line " + std::to_string(i)
-                                                  : std::string(log)},
-                               {"source", "stdout"},
-                               {"container_id", "c" + std::to_string(i)}});
+  return ferry::test::packMap(
+      {{"log", log.empty() ? "line " + std::to_string(i) : std::string(log)},
+       {"source", "stdout"},
+       {"container_id", "c" + std::to_string(i)}});
 }
 
 struct Options {
@@ -81,8 +89,8 @@ struct Options {
 
 inline std::string packOptions(const Options& o) {
   Packer p;
-  p.pk().pack_map(static_cast<uint32_t>(o.chunk.has_value() + o.size.has_value() +
-                                        o.compressed.has_value()));
+  p.pk().pack_map(
+      static_cast<uint32_t>(o.chunk.has_value() + o.size.has_value() + o.compressed.has_value()));
   if (o.chunk) p.pk().pack(std::string("chunk")).pack(*o.chunk);
   if (o.size) p.pk().pack(std::string("size")).pack(*o.size);
   if (o.compressed) p.pk().pack(std::string("compressed")).pack(*o.compressed);

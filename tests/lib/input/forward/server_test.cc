@@ -97,7 +97,9 @@ private:
 ForwardListenAddress unixAt(const std::filesystem::path& p) {
   return *parseForwardListen("unix://" + p.string());
 }
-ForwardListenAddress tcpAny() { return *parseForwardListen("tcp://127.0.0.1:0"); }
+ForwardListenAddress tcpAny() {
+  return *parseForwardListen("tcp://127.0.0.1:0");
+}
 
 struct Fd {
   int fd = -1;
@@ -144,7 +146,7 @@ TEST_F(ForwardServerTest, UnixSocketDeliversBatchesWithTheTagPrefix) {
   config.listen = {unixAt(dir_ / "fluent.sock")};
   config.tag_prefix = "ecs.";
   start(config);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((dir_ / "fluent.sock").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0660u);
@@ -356,7 +358,8 @@ TEST_F(ForwardServerTest, StopSendsTheAcksThatAreDue) {
 std::string sha512Hex(std::initializer_list<std::string_view> parts) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr);
-  for (auto p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  for (auto p : parts)
+    EVP_DigestUpdate(ctx, p.data(), p.size());
   unsigned char md[64];
   unsigned int n = 0;
   EVP_DigestFinal_ex(ctx, md, &n);
@@ -601,8 +604,8 @@ TEST_F(ForwardServerTest, TlsCarriesFramesAndAcks) {
   auto& input = start(config);
   TlsClient client(input.tcpPort());
   ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.send(packedFrame("tls", packedEntries(makeEntries(1000)),
-                                      Options{.chunk = "t1"})));
+  ASSERT_TRUE(
+      client.send(packedFrame("tls", packedEntries(makeEntries(1000)), Options{.chunk = "t1"})));
   ASSERT_TRUE(client.send(forwardFrame("tls", makeEntries(3), Options{.chunk = "t2"})));
   auto ack = client.next();
   ASSERT_TRUE(ack);
@@ -631,8 +634,8 @@ TEST_F(ForwardServerTest, TlsWithTheSharedKeyHandshake) {
   auto pong = client.next();
   ASSERT_TRUE(pong);
   EXPECT_TRUE(pong->get().via.array.ptr[1].as<bool>());
-  ASSERT_TRUE(client.send(messageFrame("m", packTime(TimeFormat::kInt, 1), record(1),
-                                       Options{.chunk = "m1"})));
+  ASSERT_TRUE(client.send(
+      messageFrame("m", packTime(TimeFormat::kInt, 1), record(1), Options{.chunk = "m1"})));
   auto ack = client.next();
   ASSERT_TRUE(ack);
   EXPECT_EQ(ackOf(ack->get()), "m1");
