@@ -50,7 +50,7 @@ stop_server() {
 }
 
 FERRY_PID=""
-listening() { bash -c "echo > /dev/tcp/127.0.0.1/$FWD_PORT" 2>/dev/null; }
+listening() { bash -c ": > /dev/tcp/127.0.0.1/$FWD_PORT" 2>/dev/null; }   # connects, sends nothing
 # start_ferry NAME EXTRA_OUTPUT_YAML: ferry with a forward input on FWD_PORT and one
 # kinesis_streams output to the stand-in.
 start_ferry() {

@@ -20,6 +20,10 @@
 namespace ferry::kinesis {
 namespace {
 
+// PutRecords' limits as the API reference states them (not the constants under test).
+constexpr size_t k5MiB = 5 * 1024 * 1024;
+constexpr size_t k1MiB = 1024 * 1024;
+
 using Records = test::PluginRecords;
 
 EncoderSettings settings() {
@@ -115,14 +119,14 @@ TEST(KinesisEncoderTest, AtMost5MiBOfDataAndKeysPerCall) {
   auto req = enc.encode(r.view(), stats);
   ASSERT_TRUE(req);
   EXPECT_EQ(stats.consumed, 8u);
-  EXPECT_LE(stats.call_bytes, kMaxCallBytes);
-  EXPECT_GT(stats.call_bytes + 600 * 1024 + 64, kMaxCallBytes);
+  EXPECT_LE(stats.call_bytes, k5MiB);
+  EXPECT_GT(stats.call_bytes + 600 * 1024 + 64, k5MiB);
   size_t sum = 0;
   for (const auto& e : parse(*req))
     sum += e.data.size() + e.key.size();
   EXPECT_EQ(sum, stats.call_bytes);
   // The body as sent is larger (base64) and is not what the limit counts.
-  EXPECT_GT(req->body.size(), kMaxCallBytes);
+  EXPECT_GT(req->body.size(), k5MiB);
 }
 
 TEST(KinesisEncoderTest, ARecordOfData1MiBWithItsKeyIsTheLargest) {
@@ -130,8 +134,8 @@ TEST(KinesisEncoderTest, ARecordOfData1MiBWithItsKeyIsTheLargest) {
   s.log_key = "log";
   s.append_newline = false;
   Records r;
-  r.line(std::string(kMaxRecordBytes - 32, 'a'))    // + 32-character random key: exactly 1 MiB
-      .line(std::string(kMaxRecordBytes - 31, 'b')) // one byte over: dropped
+  r.line(std::string(k1MiB - 32, 'a'))    // + 32-character random key: exactly 1 MiB
+      .line(std::string(k1MiB - 31, 'b')) // one byte over: dropped
       .line("small");
   KinesisEncoder enc(s);
   EncodeStats stats;
@@ -141,7 +145,7 @@ TEST(KinesisEncoderTest, ARecordOfData1MiBWithItsKeyIsTheLargest) {
   EXPECT_EQ(stats.too_large, 1u);
   const auto entries = parse(*req);
   ASSERT_EQ(entries.size(), 2u);
-  EXPECT_EQ(entries[0].data.size() + entries[0].key.size(), kMaxRecordBytes);
+  EXPECT_EQ(entries[0].data.size() + entries[0].key.size(), k1MiB);
   EXPECT_EQ(entries[1].data, "small");
 }
 
