@@ -822,6 +822,8 @@ private:
       out["type"] = "firehose";
     else if (plugin == "s3")
       out["type"] = "s3";
+    else if (plugin == "kinesis_streams" || plugin == "kinesis")
+      out["type"] = "kinesis_streams";
     else if (plugin == "null")
       out["type"] = "null";
     else if (plugin == "stdout")
@@ -859,6 +861,8 @@ private:
       firehose(k, out);
     else if (plugin == "s3")
       s3(k, out);
+    else if (plugin == "kinesis_streams" || plugin == "kinesis")
+      kinesis(k, out, plugin == "kinesis");
     else if (plugin == "stdout")
       stdoutOutput(k, out);
     k.finish();
@@ -954,6 +958,78 @@ private:
       k.error(*e, "ferry's firehose output sends records uncompressed");
     }
     k.internal("auto_retry_requests", "ferry retries by its retry policy");
+  }
+
+  // `kinesis_streams` (Fluent Bit's C plugin: random partition keys, a newline after each
+  // record) and `kinesis` (aws-for-fluent-bit's Go plugin: partition_key, append_newline
+  // off by default) → ferry's kinesis_streams.
+  void kinesis(Keys& k, YAML::Node& out, bool go_plugin) {
+    copy(k, out, "stream", "stream");
+    copy(k, out, "region", "region");
+    copy(k, out, "log_key", "log_key");
+    const Entry* endpoint = k.take("endpoint");
+    const Entry* port = go_plugin ? nullptr : k.take("port");
+    if (endpoint) {
+      // A bare host name means https (a ${VAR} is left as it is); Port goes after the host.
+      std::string url = endpoint->value;
+      if (url.find("://") == std::string::npos && url.find("${") == std::string::npos)
+        url = "https://" + url;
+      if (port) {
+        const size_t host = url.find("://") == std::string::npos ? 0 : url.find("://") + 3;
+        const size_t path = url.find('/', host);
+        if (url.substr(host, path - host).find(':') != std::string::npos)
+          k.error(*port, "the endpoint already names a port");
+        else
+          url.insert(path == std::string::npos ? url.size() : path, ":" + port->value);
+      }
+      out["endpoint"] = url;
+    } else if (port && port->value != "443") {
+      k.error(*port,
+              "a port needs an endpoint (ferry sends to kinesis.<region>.amazonaws.com:443)");
+    } else if (port) {
+      notes_.push_back(fmt::format("{}:{}: {} Port 443: the default", port->file, port->line,
+                                   k.section().title()));
+    }
+    // Fluent Bit adds the record time only under a time_key it is given.
+    const Entry* time_key = k.take("time_key");
+    out["time_key"] = time_key ? time_key->value : std::string();
+    if (const Entry* e = k.take("time_key_format")) {
+      // ferry writes ISO 8601 UTC with nanoseconds; the C plugin's %9N / %L are nanoseconds.
+      const std::string& f = e->value;
+      if (go_plugin || (f != "%Y-%m-%dT%H:%M:%S.%9NZ" && f != "%Y-%m-%dT%H:%M:%S.%LZ"))
+        k.error(*e, "ferry writes the time as %Y-%m-%dT%H:%M:%S.%9NZ (time_format iso8601), "
+                    "epoch or epoch_ms");
+    } else if (time_key && !time_key->value.empty()) {
+      notes_.push_back(fmt::format("{}:{}: {} time_key: ferry writes the time as ISO 8601 UTC "
+                                   "with nanoseconds",
+                                   time_key->file, time_key->line, k.section().title()));
+    }
+    if (go_plugin) {
+      copy(k, out, "partition_key", "partition_key");
+      const Entry* e = k.take("append_newline");
+      out["append_newline"] = e ? fbBool(e->value).value_or(false) : false;
+      if (const Entry* d = k.take("data_keys"))
+        k.error(*d, "ferry sends the whole record or one field (log_key)");
+      if (const Entry* a = k.take("aggregation"); a && fbBool(a->value).value_or(false))
+        k.error(*a, "ferry does not write KPL-aggregated records");
+      if (const Entry* r = k.take("replace_dots"); r && !r->value.empty())
+        k.error(*r, "ferry sends field names as they are");
+      k.internal("experimental_concurrency", "ferry adapts concurrency (concurrency: auto)");
+      k.internal("experimental_concurrency_retries", "ferry retries by its retry policy");
+    } else {
+      out["append_newline"] = true;
+      k.internal("auto_retry_requests", "ferry retries by its retry policy");
+    }
+    if (const Entry* e = k.take("compression");
+        e && toLower(e->value) != "none" && !toLower(e->value).empty()) {
+      k.error(*e, "ferry's kinesis_streams output sends records uncompressed");
+    }
+    if (const Entry* e = k.take("role_arn"))
+      k.error(*e, "ferry does not assume roles: grant kinesis:PutRecords to its own credentials");
+    if (const Entry* e = k.take("profile"))
+      k.error(*e, "set AWS_PROFILE in ferry's environment instead");
+    k.internal("external_id", "only used with role_arn");
+    k.internal("sts_endpoint", "only used with role_arn");
   }
 
   void s3(Keys& k, YAML::Node& out) {

@@ -60,4 +60,13 @@ std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
   return parseHttpUrl(option, text, UrlRules{.bare_host = true});
 }
 
+std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
+                                                       std::string_view text,
+                                                       std::string_view host_prefix,
+                                                       std::string_view region) {
+  text = core::trim(text);
+  if (text.empty()) return awsServiceUrl(host_prefix, region);
+  return parseAwsEndpoint(option, text);
+}
+
 } // namespace ferry::sink

@@ -18,10 +18,7 @@ const ferry_plugin_option kOptions[] = {
      .type = FERRY_OPTION_STRING,
      .required = 1,
      .doc = "Name of the Firehose delivery stream (1-64 characters: letters, digits, _ . -)."},
-    {.name = "region",
-     .type = FERRY_OPTION_STRING,
-     .required = 1,
-     .doc = "AWS region of the stream, e.g. eu-west-1 (signing scope and default endpoint)."},
+    sink::kAwsRegionOption,
     {.name = "endpoint",
      .type = FERRY_OPTION_STRING,
      .default_value = "",
@@ -68,14 +65,10 @@ std::expected<FirehoseConfig, std::string> parseConfig(const sdk::Options& optio
   auto region = sink::resolveRegion("region", options.string("region"));
   if (!region) return std::unexpected(region.error());
   c.region = std::move(*region);
-  const std::string endpoint(trim(options.string("endpoint")));
-  if (endpoint.empty()) {
-    c.endpoint = sink::awsServiceUrl("firehose", c.region);
-  } else {
-    auto e = sink::parseAwsEndpoint("endpoint", endpoint);
-    if (!e) return std::unexpected(e.error());
-    c.endpoint = std::move(*e);
-  }
+  auto endpoint =
+      sink::resolveAwsEndpoint("endpoint", options.string("endpoint"), "firehose", c.region);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  c.endpoint = std::move(*endpoint);
   c.url = c.endpoint.text();
   c.aggregate = options.boolean("aggregate");
   auto json = sink::recordJsonOptions(options, "time_key", "time_format");

@@ -25,7 +25,6 @@ inline constexpr size_t kMaxRecordBytes = 1000 * 1024;
 inline constexpr uint32_t kMaxConcurrency = 64;
 inline constexpr uint64_t kDefaultTimeoutMs = 30'000;
 inline constexpr std::string_view kTarget = "Firehose_20150804.PutRecordBatch";
-inline constexpr std::string_view kContentType = "application/x-amz-json-1.1";
 inline constexpr std::string_view kService = "firehose";
 
 // The `type: firehose` descriptor (type name, description, option table).

@@ -17,12 +17,15 @@
 #include "ferry/core/buffer.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/aws_batch.h"
 
 namespace ferry::firehose {
 
-// Base64 (RFC 4648, padded, no line breaks), as the JSON protocol carries blobs.
-size_t base64Length(size_t raw_bytes);
-void appendBase64(core::ByteBuffer& out, std::string_view raw);
+// The PutRecordBatch call as the sink kit's batch API names it.
+extern const sink::AwsBatchApi kApi;
+
+using sink::appendBase64;
+using sink::base64Length;
 
 struct EncoderSettings {
   std::string delivery_stream;
@@ -35,48 +38,14 @@ struct EncoderSettings {
   static EncoderSettings fromConfig(const FirehoseConfig& config);
 };
 
-// One Firehose record: its base64 text inside FirehoseRequest::body, and how many log
-// records it holds.
-struct FirehoseRecord {
-  size_t offset = 0; // of the base64 text in body
-  size_t length = 0; // raw bytes (before base64)
-  uint32_t log_records = 0;
-};
+// One Firehose record: its base64 text inside the body, and how many log records it holds.
+using FirehoseRecord = sink::AwsBatchRecord;
 
-// A request as the runner holds it: the PutRecordBatch body and nothing else (the raw JSON
-// lines are base64-encoded straight into it, so a request costs its body, once). After a
-// partial failure it is narrowed to the records that failed (retain()), the body rebuilt
-// from their base64 text.
-class FirehoseRequest : public sdk::Request {
+// A PutRecordBatch request (the kit's batch request, {"DeliveryStreamName": s, "Records":
+// [{"Data": base64}]}); narrowed to the failed records after a partial failure.
+class FirehoseRequest : public sink::AwsBatchRequest {
 public:
-  std::string_view delivery_stream;    // the instance's config outlives its requests
-  std::vector<FirehoseRecord> records; // still to deliver, in order
-  core::ByteBuffer body;               // PutRecordBatch JSON for `records`
-  std::string payload_hash;            // hex SHA-256 of body, for SigV4 (set by the signer)
-  // The attempt last described (ferry_http_request points into these).
-  std::vector<std::string> headers;
-  std::vector<const char*> header_ptrs;
-
-  // Writing the body: begin() (reserving about `expected_bytes`), add() each Firehose
-  // record's raw data, finish().
-  void begin(size_t expected_bytes = 0);
-  void add(std::string_view raw, uint32_t log_records);
-  void finish();
-
-  // A record's raw data, decoded from the body (tests, logs).
-  std::string recordData(const FirehoseRecord& r) const;
-  uint64_t logRecords() const;
-  // Keeps only the records whose flag is set (flags.size() == records.size()), rebuilds the
-  // body; returns the log records of those removed.
-  uint64_t retain(const std::vector<bool>& keep);
-
-  uint64_t heldBytes() const override {
-    return body.capacity() + records.capacity() * sizeof(FirehoseRecord);
-  }
-
-private:
-  // Writes the separator and the record's opening, and notes where its base64 text starts.
-  void startRecord(size_t raw_length, uint32_t log_records);
+  FirehoseRequest() : AwsBatchRequest(kApi) {}
 };
 
 // Bytes of the JSON body holding these records (what begin/add/finish write).

@@ -1,28 +1,27 @@
 // The `firehose` sink: the ABI exports only. Options live in config.cc, the request body in
-// encoder.cc, SigV4 per attempt in signer.cc, the response → verdict table in response.cc.
+// encoder.cc; SigV4 per attempt and the response → verdict table are the sink kit's
+// (ferry/sink/aws_batch.h: AwsBatchSink), named for the tests in signer.h and response.h.
 // Credentials come from ferry::aws's default chain; its provider refreshes them on its own
 // thread, so describing an attempt never waits on the network.
-#include <chrono>
 #include <string>
 
 #include "config.h"
 #include "encoder.h"
 #include "ferry/aws/credentials.h"
 #include "ferry/output/plugin_sdk.h"
-#include "response.h"
-#include "signer.h"
+#include "ferry/sink/aws_batch.h"
 
 namespace {
 
 using namespace ferry;
 using namespace ferry::firehose;
 
-class FirehoseSink : public sdk::Sink {
+class FirehoseSink : public sink::AwsBatchSink {
 public:
   FirehoseSink(const sdk::Host& host, FirehoseConfig config,
                aws::CredentialsProviderPtr credentials)
-      : host_(host), config_(std::move(config)), encoder_(EncoderSettings::fromConfig(config_)),
-        credentials_(std::move(credentials)) {}
+      : AwsBatchSink(host, config.endpoint, config.region, std::move(credentials)),
+        config_(std::move(config)), encoder_(EncoderSettings::fromConfig(config_)) {}
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
@@ -40,47 +39,21 @@ public:
       host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats.malformed);
     if (request) {
       host_.count("firehose_records", stats.firehose_records);
-      request->delivery_stream = config_.delivery_stream;
+      request->stream = config_.delivery_stream;
     }
     return sdk::RequestPtr(std::move(request));
   }
 
-  std::expected<void, std::string> httpRequest(sdk::Request& request,
-                                               ferry_http_request& out) override {
-    auto credentials = credentials_->current();
-    if (!credentials) {
-      // The provider keeps trying in the background; the runner retries after a backoff.
-      return std::unexpected("no AWS credentials available yet (see the aws log lines)");
-    }
-    describeAttempt(static_cast<FirehoseRequest&>(request), config_, *credentials,
-                    std::chrono::system_clock::now(), out);
-    return {};
-  }
-
-  void httpResponse(sdk::Request& request, const ferry_http_response& response,
-                    ferry_plugin_verdict& verdict) override {
-    auto& r = static_cast<FirehoseRequest&>(request);
-    judgeResponse(r, response, verdict, config_.region);
-    // Firehose records refused inside a 200 answer (FailedPutCount), resent on their own.
-    if (verdict.kind == FERRY_VERDICT_PARTIAL) host_.count("failed_put_records", r.records.size());
-  }
-
 private:
-  sdk::Host host_;
   FirehoseConfig config_;
   FirehoseEncoder encoder_;
-  aws::CredentialsProviderPtr credentials_;
 };
 
 std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto config = parseConfig(options);
   if (!config) return std::unexpected(config.error());
-  auto credentials = aws::CredentialsProvider::createDefault();
-  if (auto first = credentials->initial(); !first) {
-    // Not fatal: ECS or IMDS may answer later. Requests wait (retried) until they do.
-    host.log(FERRY_LOG_WARN, "firehose: {}; will keep trying", first.error());
-  }
+  auto credentials = sink::defaultAwsCredentials(host);
   limits.transport = FERRY_TRANSPORT_HTTP;
   // Record bytes offered per encode: JSON lines grow the msgpack a little and base64 by a
   // third, so offer about 3 MiB towards a 4 MiB call; the encoder stops at the limit and the

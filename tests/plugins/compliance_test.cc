@@ -1,5 +1,6 @@
-// The compliance suite every sink passes (stdout, file, null, datadog, firehose, s3, and
-// every sink added later: a plugin in the plugin directory without a case here fails).
+// The compliance suite every sink passes (stdout, file, null, datadog, firehose, s3,
+// kinesis_streams, and every sink added later: a plugin in the plugin directory without a
+// case here fails).
 // Each sink is loaded through the ABI as the runner loads it, and held to the same rules:
 //  - its option table: names, docs, defaults within their bounds, enums, secrets marked,
 //    and its own option check (ferry_on_check) refusing what the table refuses;
@@ -70,6 +71,11 @@ const SinkCase kCases[] = {
               R"("})";
      },
      R"({"FailedPutCount":0,"RequestResponses":[{"RecordId":"r1"}]})"},
+    {"kinesis_streams", FERRY_TRANSPORT_HTTP,
+     [](const std::string& url, const std::string&) {
+       return R"({"stream":"compliance","region":"eu-west-1","endpoint":")" + url + R"("})";
+     },
+     R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-0"}]})"},
     {"s3", FERRY_TRANSPORT_HTTP,
      [](const std::string& url, const std::string&) {
        return R"({"bucket":"compliance-logs","region":"eu-west-1","endpoint":")" + url + R"("})";

@@ -6,44 +6,16 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include <deque>
 #include <string>
 #include <vector>
 
+#include "plugin_records.h"
 #include "test_support.h"
 
 namespace ferry::firehose {
 namespace {
 
-constexpr int64_t kTimeNs = 1'714'564'800'123'000'000; // 2024-05-01T12:00:00.123Z
-
-// Records whose bytes stay put (ferry_plugin_record holds views).
-class Records {
-public:
-  Records& line(std::string text) { return add(std::move(text), FERRY_RECORD_LINE); }
-  Records& map(std::string msgpack) { return add(std::move(msgpack), FERRY_RECORD_MSGPACK_MAP); }
-  Records& lines(size_t n, size_t length) {
-    for (size_t i = 0; i < n; ++i) {
-      std::string text = "rec " + std::to_string(i) + " ";
-      text.resize(std::max(length, text.size()), 'x');
-      line(std::move(text));
-    }
-    return *this;
-  }
-  std::span<const ferry_plugin_record> view() const { return records_; }
-  std::span<const ferry_plugin_record> from(size_t i) const { return view().subspan(i); }
-
-private:
-  Records& add(std::string data, uint32_t format) {
-    storage_.push_back(std::move(data));
-    const std::string& s = storage_.back();
-    records_.push_back(
-        {kTimeNs, "t", 1, reinterpret_cast<const uint8_t*>(s.data()), s.size(), format});
-    return *this;
-  }
-  std::deque<std::string> storage_;
-  std::vector<ferry_plugin_record> records_;
-};
+using Records = test::PluginRecords;
 
 std::string base64(std::string_view raw) {
   core::ByteBuffer out;

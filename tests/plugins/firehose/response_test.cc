@@ -15,7 +15,7 @@ namespace {
 // A request of `n` Firehose records; record i holds `lines[i]` log records (default 1).
 std::unique_ptr<FirehoseRequest> makeRequest(std::vector<uint32_t> lines) {
   auto req = std::make_unique<FirehoseRequest>();
-  req->delivery_stream = "orders";
+  req->stream = "orders";
   req->begin();
   for (size_t i = 0; i < lines.size(); ++i) {
     req->add("{\"i\":" + std::to_string(i) + "}\n", lines[i]);

@@ -29,6 +29,20 @@ std::string_view awsDnsSuffix(std::string_view region);
 // https://<prefix>.<region>.<suffix>/ : "https://firehose.eu-west-1.amazonaws.com/".
 HttpUrl awsServiceUrl(std::string_view host_prefix, std::string_view region);
 
+// `region`, as the AWS sinks declare it (required; checked by resolveRegion).
+inline constexpr ferry_plugin_option kAwsRegionOption = {
+    .name = "region",
+    .type = FERRY_OPTION_STRING,
+    .required = 1,
+    .doc = "AWS region of the stream, e.g. eu-west-1 (signing scope and default endpoint)."};
+
+// The endpoint of a service: an `endpoint` override when `text` (trimmed) is not empty (see
+// parseAwsEndpoint), else awsServiceUrl(host_prefix, region).
+std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
+                                                       std::string_view text,
+                                                       std::string_view host_prefix,
+                                                       std::string_view region);
+
 // An `endpoint` override (tests, VPC endpoints, S3-compatible stores):
 // http(s)://host[:port][/path] or a bare host name (https is assumed, as Fluent Bit's
 // `endpoint` allows). Errors name the option.

@@ -1,21 +1,21 @@
-// PutRecordBatch outcomes (API reference: FailedPutCount, RequestResponses[i].ErrorCode;
-// errors ResourceNotFoundException, InvalidArgumentException, InvalidKMSResourceException,
-// ServiceUnavailableException; common errors such as ThrottlingException and
-// UnrecognizedClientException) → the runner's verdict.
-#include "response.h"
-#include "ferry/core/strings.h"
-
+// Batch call outcomes (PutRecordBatch: FailedPutCount, RequestResponses[i].ErrorCode;
+// PutRecords: FailedRecordCount, Records[i].ErrorCode; errors ResourceNotFoundException,
+// InvalidArgumentException, ProvisionedThroughputExceededException, the KMS errors, and
+// common errors such as ThrottlingException and UnrecognizedClientException) → the runner's
+// verdict.
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
+#include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/aws_batch.h"
 #include "ferry/sink/http.h"
 
-namespace ferry::firehose {
+namespace ferry::sink {
 namespace {
 
 constexpr size_t kSnippet = 160;
@@ -54,9 +54,10 @@ bool isOneOf(std::string_view type, const std::array<std::string_view, N>& names
 }
 
 // Resending later can succeed; the sink asked us to slow down.
-constexpr std::array<std::string_view, 5> kThrottled = {
-    "ThrottlingException", "ServiceUnavailableException", "LimitExceededException",
-    "ProvisionedThroughputExceededException", "RequestLimitExceeded"};
+constexpr std::array<std::string_view, 6> kThrottled = {
+    "ThrottlingException",    "ServiceUnavailableException",
+    "LimitExceededException", "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",   "KMSThrottlingException"};
 // The credentials or their permissions: an operator must act; keep retrying meanwhile.
 constexpr std::array<std::string_view, 10> kAuth = {"AccessDeniedException",
                                                     "UnrecognizedClientException",
@@ -75,27 +76,30 @@ void setRetry(ferry_plugin_verdict& v, std::string_view text) {
 }
 
 // 200: every record put, or some failed (narrow to those), or an unreadable answer.
-void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
+void judgeSuccess(AwsBatchRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
   rapidjson::Document doc;
   const std::string_view body = sink::bodyOf(r);
   doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("FailedPutCount") ||
-      !doc["FailedPutCount"].IsUint64()) {
+  const AwsBatchApi& api = *request.api;
+  const std::string count_name(api.failed_count);
+  const std::string results_name(api.results);
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(count_name.c_str()) ||
+      !doc[count_name.c_str()].IsUint64()) {
     // We cannot tell what was put: resending may duplicate, not resending may lose.
-    setRetry(v, "PutRecordBatch answered 200 without a readable FailedPutCount; resending");
+    setRetry(v, fmt::format("{} answered 200 without a readable {}; resending", api.vendor,
+                            api.failed_count));
     return;
   }
-  const uint64_t failed = doc["FailedPutCount"].GetUint64();
+  const uint64_t failed = doc[count_name.c_str()].GetUint64();
   if (failed == 0) {
     v.kind = FERRY_VERDICT_DELIVERED;
     return;
   }
-  const auto responses = doc.FindMember("RequestResponses");
+  const auto responses = doc.FindMember(results_name.c_str());
   if (responses == doc.MemberEnd() || !responses->value.IsArray() ||
       responses->value.Size() != request.records.size()) {
-    setRetry(v, fmt::format("FailedPutCount {} but RequestResponses does not match the {} records "
-                            "sent; resending all",
-                            failed, request.records.size()));
+    setRetry(v, fmt::format("{} {} but {} does not match the {} records sent; resending all",
+                            api.failed_count, failed, api.results, request.records.size()));
     return;
   }
   std::vector<bool> keep(request.records.size(), false);
@@ -124,23 +128,22 @@ void judgeSuccess(FirehoseRequest& request, const ferry_http_response& r, ferry_
   }
   if (marked == 0) {
     // FailedPutCount says some failed, yet no entry names an error: trust neither, resend.
-    setRetry(v, fmt::format("FailedPutCount {} but no RequestResponses entry has an ErrorCode; "
-                            "resending all",
-                            failed));
+    setRetry(v, fmt::format("{} {} but no {} entry has an ErrorCode; resending all",
+                            api.failed_count, failed, api.results));
     return;
   }
   const size_t total = request.records.size();
   v.kind = FERRY_VERDICT_PARTIAL;
   v.records_delivered = request.retain(keep);
   v.throttled = throttled ? 1 : 0;
-  sdk::setMessage(v, fmt::format("{} of {} Firehose records failed ({}{}{}); resending only those",
-                                 marked, total, first_code, first_message.empty() ? "" : ": ",
-                                 first_message));
+  sdk::setMessage(v, fmt::format("{} of {} {} records failed ({}{}{}); resending only those",
+                                 marked, total, api.vendor, first_code,
+                                 first_message.empty() ? "" : ": ", first_message));
 }
 
 } // namespace
 
-std::string errorType(const ferry_http_response& r) {
+std::string awsErrorType(const ferry_http_response& r) {
   rapidjson::Document doc;
   const std::string_view body = sink::bodyOf(r);
   doc.Parse(body.data(), body.size());
@@ -156,8 +159,9 @@ std::string errorType(const ferry_http_response& r) {
   return {};
 }
 
-void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v,
-                   std::string_view region) {
+void judgeBatchResponse(AwsBatchRequest& request, const ferry_http_response& r,
+                        ferry_plugin_verdict& v, std::string_view region) {
+  const AwsBatchApi& api = *request.api;
   using sink::StatusClass;
   const int status = r.status;
   StatusClass cls = sink::classifyStatus(status);
@@ -171,7 +175,7 @@ void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry
                     fmt::format("transport error: {}", r.error != nullptr ? r.error : "unknown"));
     return;
   }
-  const std::string type = errorType(r);
+  const std::string type = awsErrorType(r);
   const std::string detail = errorMessage(r);
   auto describe = [&](std::string_view what) {
     return fmt::format("{} (HTTP {}{}{}){}{}", what, status, type.empty() ? "" : " ", type,
@@ -181,27 +185,27 @@ void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry
   std::string text;
   if (cls == StatusClass::kThrottled || isOneOf(type, kThrottled)) {
     cls = StatusClass::kThrottled;
-    text = describe("throttled by Firehose");
+    text = describe(fmt::format("throttled by {}", api.vendor));
   } else if (type == "ResourceNotFoundException") {
     cls = StatusClass::kUnauthorized; // retried, unhealthy: an operator must act
-    text = describe(fmt::format("delivery stream '{}' not found in region {}; check "
-                                "delivery_stream and region",
-                                request.delivery_stream, region));
+    text = describe(fmt::format("{} '{}' not found in region {}; check {} and region",
+                                api.stream_noun, request.stream, region, api.stream_option));
   } else if (cls == StatusClass::kUnauthorized || isOneOf(type, kAuth)) {
     cls = StatusClass::kUnauthorized;
-    text = describe("AWS refused the credentials or their permission (firehose:PutRecordBatch)");
-  } else if (type == "InvalidKMSResourceException") {
+    text = describe(
+        fmt::format("AWS refused the credentials or their permission ({})", api.permission));
+  } else if (type == "InvalidKMSResourceException" || type.starts_with("KMS")) {
     cls = StatusClass::kUnauthorized;
     text = describe("the stream's KMS key is unusable");
   } else if (cls == StatusClass::kTooLarge || type == "RequestEntityTooLargeException") {
     cls = StatusClass::kTooLarge;
     text = describe("request too large");
   } else if (cls == StatusClass::kServerError || cls == StatusClass::kTimeout) {
-    text = describe("Firehose error");
+    text = describe(fmt::format("{} error", api.vendor));
   } else if (cls == StatusClass::kRefused) {
     // ValidationException, InvalidArgumentException, SerializationException...: resending
     // the same request cannot succeed.
-    text = describe("Firehose refused the request");
+    text = describe(fmt::format("{} refused the request", api.vendor));
   } else {
     // 1xx, 3xx: a proxy or a wrong endpoint. Resending loses nothing.
     text = describe("unexpected answer (check endpoint)");
@@ -210,4 +214,4 @@ void judgeResponse(FirehoseRequest& request, const ferry_http_response& r, ferry
   sdk::setMessage(v, text);
 }
 
-} // namespace ferry::firehose
+} // namespace ferry::sink
