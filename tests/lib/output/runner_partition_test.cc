@@ -125,19 +125,26 @@ TEST_F(PartitionRunner, TheBoundFlushesTheOldestPartitions) {
 TEST_F(PartitionRunner, OneBudgetForAllPartitions) {
   script_.partition_template = "$TAG";
   const uint64_t batch_bytes = test::makeLineBatch("a", 10, "record-of-some-length-")->byteSize();
-  // Two partitions' batches fit, three do not: over budget, every partition is sent at once
-  // (not after the 60 s interval, nor when full).
-  auto r = makeRunner({1, 1, 5}, batch_bytes * 5 / 2, 60'000);
+  // Each partition alone is well within the budget; together they are over it. Over budget,
+  // the oldest partition is sent at once (not after the 60 s interval, nor when full), then
+  // the next, until what is left fits: a and b go, c waits.
+  auto r = makeRunner({1, 1, 5}, batch_bytes * 3 / 2, 60'000);
   for (const char* tag : {"a", "b", "c"})
     send(*r, 10, "record-of-some-length-", nullptr, nullptr, tag);
   EXPECT_EQ(r->recordBytes(), 3 * batch_bytes);
   EXPECT_TRUE(r->overBudget());
   r->start();
-  ASSERT_TRUE(waitForRequests(3, 2000ms));
+  ASSERT_TRUE(waitForRequests(2, 2000ms));
+  std::this_thread::sleep_for(100ms);
+  {
+    std::lock_guard lock(script_.mu);
+    EXPECT_EQ(script_.delivered_partitions, (std::vector<std::string>{"a", "b"}));
+  }
+  EXPECT_FALSE(r->overBudget());
+  EXPECT_EQ(r->recordBytes(), batch_bytes);
   r->finish(std::chrono::steady_clock::now() + 5s);
   r->join();
-  EXPECT_EQ(script_.delivered.size(), 3u);
-  EXPECT_FALSE(r->overBudget());
+  EXPECT_EQ(script_.delivered_partitions, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(r->bufferedBytes(), 0u);
 }
 
