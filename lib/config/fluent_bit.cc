@@ -1040,14 +1040,10 @@ private:
     copy(k, out, "content_type", "content_type");
     copy(k, out, "canned_acl", "acl");
     copy(k, out, "json_date_key", "json_date_key");
-    if (const Entry* e = k.take("s3_key_format")) {
-      if (e->value.find("$TAG") != std::string::npos ||
-          e->value.find("$INDEX") != std::string::npos) {
-        k.error(*e, "$TAG and $INDEX have no ferry equivalent (use ${ENV} values, %Y..., $UUID)");
-      } else {
-        out["key_format"] = e->value;
-      }
-    }
+    // $TAG, $TAG[n], $INDEX, $UUID and strftime fields mean what they mean in Fluent Bit
+    // (the runner keeps one object stream per tag).
+    copy(k, out, "s3_key_format", "key_format");
+    copy(k, out, "s3_key_format_tag_delimiters", "tag_delimiters");
     for (const auto& [fb, ferry] : {std::pair{"total_file_size", "total_file_size"},
                                     std::pair{"upload_chunk_size", "part_size"}}) {
       if (const Entry* e = k.take(fb)) {
@@ -1084,7 +1080,6 @@ private:
     k.internal("use_put_object", "ferry chooses PutObject or multipart by size");
     k.internal("store_dir", "ferry buffers in memory or in service.storage");
     k.internal("store_dir_limit_size", "see service.storage.max_bytes");
-    k.internal("s3_key_format_tag_delimiters", "only used with $TAG");
     k.internal("preserve_data_ordering", "ferry keeps order per output");
     k.internal("send_content_md5", "SigV4 signs the payload hash");
     k.internal("auto_retry_requests", "ferry retries by its retry policy");

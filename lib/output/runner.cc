@@ -110,6 +110,7 @@ OutputRunner::OutputRunner(const PluginApi& api, config::OutputSection config,
   host_api_.host_context = this;
   host_api_.log = hostLog;
   host_api_.counter_add = hostCounterAdd;
+  host_api_.encode_partition = hostEncodePartition;
   last_success_ns_.store(runnerNowNs());
 }
 
@@ -152,6 +153,15 @@ std::expected<void, std::string> OutputRunner::init() {
   if (limits_.max_records == 0) limits_.max_records = kDefaultMaxRecords;
   if (limits_.max_request_bytes == 0) limits_.max_request_bytes = kDefaultMaxRequestBytes;
   if (limits_.request_timeout_ms == 0) limits_.request_timeout_ms = kDefaultRequestTimeoutMs;
+  if (limits_.max_partitions == 0) limits_.max_partitions = kDefaultMaxPartitions;
+  if (limits_.partition_template && limits_.partition_template[0]) {
+    auto parsed = PartitionTemplate::parse(limits_.partition_template);
+    if (!parsed) {
+      return std::unexpected(
+          fmt::format("output {} ({}): {}", name(), config_.section.type, parsed.error()));
+    }
+    partition_template_ = std::move(*parsed);
+  }
   flush_interval_ms_ = config_.common.flush_interval_ms ? config_.common.flush_interval_ms
                        : limits_.flush_interval_ms      ? limits_.flush_interval_ms
                                                         : kDefaultFlushIntervalMs;
@@ -244,8 +254,7 @@ void OutputRunner::absorbIncoming() {
     auto p = std::make_shared<PendingBatch>();
     p->unresolved = static_cast<uint32_t>(b->size());
     p->arrived = now;
-    untaken_records_ += b->size();
-    untaken_bytes_.fetch_add(b->byteSize(), std::memory_order_relaxed);
+    p->seq = next_batch_seq_++;
     p->batch = std::move(b);
     if (p->unresolved == 0) {
       record_bytes_.fetch_sub(p->batch->byteSize(), std::memory_order_relaxed);
@@ -253,7 +262,8 @@ void OutputRunner::absorbIncoming() {
       p->batch->resolveOutput(core::BatchOutcome::kDelivered);
       continue;
     }
-    untaken_.push_back(std::move(p));
+    untaken_records_ += p->batch->size();
+    partitionBatch(p);
   }
 }
 
@@ -264,7 +274,7 @@ void OutputRunner::run() {
     const bool finishing = finishing_.load();
     if (finishing) {
       const auto deadline = Clock::time_point(std::chrono::nanoseconds(deadline_ns_.load()));
-      if (untaken_.empty() && retry_queue_.empty() && in_flight_.empty() && ready_.empty() &&
+      if (partitions_.empty() && retry_queue_.empty() && in_flight_.empty() && ready_.empty() &&
           encoding_jobs_ == 0) {
         std::lock_guard lock(incoming_mu_);
         if (incoming_.empty()) break;
@@ -324,9 +334,9 @@ void OutputRunner::run() {
     } else if (can_send_more && !retry_queue_.empty()) {
       wake = std::min(wake, retry_queue_.front()->not_before);
     }
-    if (can_send_more && !gate_.failing() && !untaken_.empty() && mayEncode()) {
-      wake =
-          std::min(wake, untaken_.front()->arrived + std::chrono::milliseconds(flush_interval_ms_));
+    if (can_send_more && !gate_.failing() && !partitions_.empty() && mayEncode()) {
+      wake = std::min(wake, oldestPartition()->runs.front().pending->arrived +
+                                std::chrono::milliseconds(flush_interval_ms_));
     }
     if (finishing) {
       wake = std::min(wake, Clock::time_point(std::chrono::nanoseconds(deadline_ns_.load())));

@@ -23,7 +23,7 @@ inline core::BatchOutcome worse(core::BatchOutcome a, core::BatchOutcome b) {
 // One batch as this output sees it.
 struct OutputRunner::PendingBatch {
   core::BatchRef batch;
-  uint32_t next = 0;       // first record not yet taken into a request
+  uint64_t seq = 0;        // arrival order
   uint32_t unresolved = 0; // records not yet resolved for this output
   core::BatchOutcome worst = core::BatchOutcome::kDelivered;
   RunnerClock::time_point arrived;
@@ -35,6 +35,22 @@ struct OutputRunner::Slice {
   uint32_t count;
 };
 
+// The records of one partition key not yet taken into a request: runs of consecutive records
+// of one batch, in arrival order.
+struct OutputRunner::Partition {
+  std::string key;
+  std::deque<Slice> runs;
+  size_t records = 0;
+  uint64_t bytes = 0; // record bytes (entry lengths)
+  // Its oldest record's place in the arrival order.
+  std::pair<uint64_t, uint32_t> age() const {
+    return {runs.front().pending->seq, runs.front().begin};
+  }
+};
+
+// ferry_host_api.encode_partition: the key of the ferry_on_encode running on this thread.
+size_t hostEncodePartition(void* host_context, const char** key);
+
 // A request knows its records: `slices` are those it was encoded from, `states` (when the
 // plugin names them, ferry_on_request_records) what became of each, and every verdict acts on
 // the ones still held. A plugin that cannot name them leaves the runner only counts: those
@@ -42,6 +58,7 @@ struct OutputRunner::Slice {
 struct OutputRunner::Request {
   uint64_t id = 0;
   ferry_plugin_request* handle = nullptr;
+  std::string partition;       // the key of its records (partitioned outputs)
   std::vector<Slice> slices;   // the records it was encoded from, in order
   std::vector<uint8_t> states; // ferry_record_state per record of slices; empty: all held
   uint64_t held = 0;           // records it still holds: what the next verdict acts on

@@ -245,7 +245,7 @@ void OutputRunner::split(RequestPtr request, const ferry_plugin_verdict& verdict
   freeRequest(*request);
   const uint64_t offered = request->held + request->hidden;
   auto parts = encodeSlices(heldSlices(*request), request->attempts, (offered + 1) / 2,
-                            request->hidden_encode_drops);
+                            request->partition, request->hidden_encode_drops);
   request->slices.clear(); // its records are the parts' now
   for (size_t i = parts.size(); i-- > 0;) {
     parts[i]->not_before = RunnerClock::now();
@@ -322,12 +322,13 @@ void OutputRunner::giveUpAll() {
     freeRequest(*r);
   }
   auto giveUpUntaken = [&] {
-    for (auto& p : untaken_) {
-      const uint32_t n = static_cast<uint32_t>(p->batch->size()) - p->next;
-      lost += n;
-      resolveRecords(*p, n, core::BatchOutcome::kFailed);
+    for (auto& [key, part] : partitions_) {
+      for (auto& run : part->runs) {
+        lost += run.count;
+        resolveRecords(*run.pending, run.count, core::BatchOutcome::kFailed);
+      }
     }
-    untaken_.clear();
+    partitions_.clear();
   };
   giveUpUntaken();
   untaken_records_ = 0;

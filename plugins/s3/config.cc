@@ -36,6 +36,11 @@ const ferry_plugin_option kOptions[] = {
      .default_value = "",
      .doc = "Object key: strftime fields (UTC, when the object is opened), $TAG, $TAG[n], "
             "$UUID, $INDEX; default ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson plus .gz/.zst."},
+    {.name = "tag_delimiters",
+     .type = FERRY_OPTION_STRING,
+     .default_value = ".",
+     .doc = "Characters that split the tag into the parts $TAG[0]...$TAG[9] of key_format "
+            "(Fluent Bit's s3_key_format_tag_delimiters)."},
     {.name = "total_file_size",
      .type = FERRY_OPTION_SIZE,
      .default_value = "64MiB",
@@ -200,6 +205,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   if (trim(c.key_format).empty()) c.key_format = defaultKeyFormat(c.compression);
   if (auto ok = checkKeyFormat(c.key_format); !ok)
     return std::unexpected("key_format: " + ok.error());
+  c.tag_delimiters = options.string("tag_delimiters");
+  if (c.tag_delimiters.empty()) return std::unexpected("tag_delimiters: must not be empty");
 
   // The table bounds these (S3's part limits among them).
   c.total_file_size = static_cast<uint64_t>(options.integer("total_file_size"));

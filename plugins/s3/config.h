@@ -45,6 +45,7 @@ struct S3Config {
   bool path_style = false;
   std::string endpoint; // as given (for the log); empty on AWS
   std::string key_format;
+  std::string tag_delimiters = "."; // split the tag into $TAG[n] parts
   uint64_t total_file_size = 64ull << 20;
   uint64_t upload_timeout_ms = 5 * 60 * 1000;
   uint64_t part_size = kMinPartBytes;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -31,16 +32,22 @@ std::string utcStrftime(std::string_view format, std::time_t t) {
   }
 }
 
-// The n-th dot-separated part of the tag; the whole tag when there is no such part.
-std::string_view tagPart(std::string_view tag, size_t n) {
-  size_t start = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t dot = tag.find('.', start);
-    if (dot == std::string_view::npos) return tag;
-    start = dot + 1;
+// Fluent Bit reads at most $TAG[0]..$TAG[9].
+constexpr size_t kMaxTagParts = 10;
+
+// The n-th non-empty run of the tag between delimiters (strtok's tokens), if there is one.
+std::optional<std::string_view> tagPart(std::string_view tag, std::string_view delimiters,
+                                        size_t n) {
+  if (n >= kMaxTagParts) return std::nullopt;
+  size_t pos = 0;
+  for (size_t i = 0;; ++i) {
+    pos = tag.find_first_not_of(delimiters, pos);
+    if (pos == std::string_view::npos) return std::nullopt;
+    const size_t end = tag.find_first_of(delimiters, pos);
+    if (i == n) return tag.substr(pos, end == std::string_view::npos ? end : end - pos);
+    if (end == std::string_view::npos) return std::nullopt;
+    pos = end;
   }
-  const size_t end = tag.find('.', start);
-  return tag.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
 } // namespace
@@ -61,8 +68,15 @@ std::string formatKey(std::string_view format, const KeyContext& context) {
       size_t n = 0;
       const auto [end, ec] = std::from_chars(
           rest.data() + 5, rest.data() + (close == std::string_view::npos ? 5 : close), n);
+      const auto part = tagPart(context.tag, context.tag_delimiters, n);
+      if (close != std::string_view::npos && ec == std::errc() && end == rest.data() + close &&
+          part) {
+        out.append(*part);
+        rest.remove_prefix(close + 1);
+        continue;
+      }
       if (close != std::string_view::npos && ec == std::errc() && end == rest.data() + close) {
-        out.append(tagPart(context.tag, n));
+        out.append(rest.substr(0, close + 1)); // no such part: kept as written, as Fluent Bit
         rest.remove_prefix(close + 1);
         continue;
       }

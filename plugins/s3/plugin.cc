@@ -69,8 +69,12 @@ public:
       host_.log(FERRY_LOG_WARN, "dropped {} malformed records", stats->dropped);
     }
     body.shrinkToFit(); // held whole until the object exists
-    const std::string_view tag(records[0].tag, records[0].tag_len);
-    std::string key = formatKey(config_.key_format, {tag, std::time(nullptr), index_++, ""});
+    // With $TAG in the key the runner partitions by tag (limits.partition_template): every
+    // record offered has the tag it names.
+    std::string_view tag = host_.partition();
+    if (tag.empty()) tag = std::string_view(records[0].tag, records[0].tag_len);
+    std::string key = formatKey(config_.key_format,
+                                {tag, std::time(nullptr), ++index_, "", config_.tag_delimiters});
     if (key.empty() || key.size() > kMaxKeyBytes) {
       return std::unexpected(
           fmt::format("key_format gives an unusable key ({} bytes)", key.size()));
@@ -186,7 +190,7 @@ private:
   std::unique_ptr<OrphanList> orphans_; // outlives every request (the ABI frees them first)
   ObjectSettings settings_;
   core::ByteBuffer scratch_;
-  uint64_t index_ = 0;
+  uint64_t index_ = 0; // objects opened: $INDEX (from 1, as Fluent Bit's seq_index)
 };
 
 // The options as start-up reads them (ferry_on_check): nothing is opened or resolved.
@@ -212,6 +216,8 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   limits.flush_interval_ms = config->upload_timeout_ms;
   limits.max_concurrency = kMaxConcurrency;
   limits.request_timeout_ms = config->timeout_ms;
+  // One object stream per tag, as Fluent Bit keeps one buffer file per tag.
+  if (config->key_format.find("$TAG") != std::string::npos) limits.partition_template = "$TAG";
   host.log(FERRY_LOG_INFO,
            "s3: uploading to bucket {} via {}://{} ({}, region {}, {}), objects of {} bytes",
            config->bucket, config->scheme, config->host,

@@ -62,8 +62,12 @@ TABLE=(
   "user-moj-syslog-firehose|$APP|syslog|40:0||-|alfresco-logs@eu-west-2|no|"
 )
 
+# Accepted configs with no stand-in here: afb-ecs-s3 (its only output is s3; tests/e2e/s3_test.sh
+# runs its $TAG / $INDEX keys against s3rver).
+NO_STAND_IN=(afb-ecs-s3)
 if [ -z "${FIRELENS_ONLY:-}" ]; then
-  accepted=$(sed -n 's/^  \[\([a-z0-9-]*\)\]=accept$/\1/p' "$E2E_DIR/firelens_corpus_test.sh" | sort)
+  accepted=$(sed -n 's/^  \[\([a-z0-9-]*\)\]=accept$/\1/p' "$E2E_DIR/firelens_corpus_test.sh" |
+    grep -vxF -f <(printf '%s\n' "${NO_STAND_IN[@]}") | sort)
   here=$(printf '%s\n' "${TABLE[@]}" | cut -d'|' -f1 | sort)
   [ "$accepted" = "$here" ] || fail "the rows differ from the configs firelens_corpus_test.sh accepts: $(
     comm -3 <(echo "$accepted") <(echo "$here") | tr -s ' \t\n' ' ')"

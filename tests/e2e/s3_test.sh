@@ -5,7 +5,8 @@
 # keys as formatted, with a session token) and zstd; an object over the part size goes up as a
 # multipart upload (parts of 5 MiB, a failed part and SlowDown retried); a wrong secret key is
 # refused with 403, /health and the log say why, and the records wait (none dropped) until the
-# key is right; SIGTERM uploads the open object.
+# key is right; SIGTERM uploads the open object; with $TAG in key_format, records of three
+# tags sent side by side land in objects of one tag each, named as Fluent Bit names them.
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for s3rver and the SigV4 proxy"
@@ -116,11 +117,11 @@ objects=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['objects'])
 [ "$objects" -ge 5 ] || fail "gzip: expected many small objects, got $objects"
 [ "$(stat gzip "['token_seen']")" = "$(stat gzip "['requests']")" ] ||
   fail "gzip: not every request carried the signed session token"
-# $INDEX counts objects from 0 without gaps.
-python3 - "$WORK/store/$BUCKET/gzip" <<'PY' || fail "gzip: \$INDEX values are not 0..n-1"
+# $INDEX counts objects from 1 (as Fluent Bit's) without gaps.
+python3 - "$WORK/store/$BUCKET/gzip" <<'PY' || fail "gzip: \$INDEX values are not 1..n"
 import os, re, sys
 idx = sorted(int(re.search(r'obj-(\d+)-', f).group(1)) for _, _, fs in os.walk(sys.argv[1]) for f in fs if f.endswith('._S3rver_object'))
-assert idx == list(range(len(idx))), idx[:10]
+assert idx == list(range(1, len(idx) + 1)), idx[:10]
 PY
 
 # 2. zstd, default object size: one object at the end of input.
@@ -224,6 +225,74 @@ exec 3>&-
 stop_proxy sigterm
 echo "sigterm: $(check sigterm "$WORK/in.txt" "sigterm/[0-9a-f-]{36}\.ndjson\.gz")"
 
+# 6. $TAG keys (Fluent Bit's s3_key_format): records of three tags, sent side by side over
+echo "[${SECONDS}s] 6. tag keys"
+#    forward, land in objects of one tag each (the runner partitions by tag), named by the tag
+#    and its parts, every record exactly once and in order within its tag; $INDEX numbers the
+#    objects 1..n across tags, as Fluent Bit does.
+TAGS=(app.web.stdout app.api.stderr app.worker.stdout)
+T=${S3_E2E_TAG_RECORDS:-8000}
+start_proxy tags
+write_config tags 'compression: gzip' 'total_file_size: 64KiB' 'upload_timeout: 1s' \
+  'key_format: "/tags/$TAG[1]/$TAG/%Y/%m/%d/$INDEX-$UUID.gz"'
+sed -i "s|^  - type: stdin\$|  - type: forward\n    listen: [ \"unix://$WORK/tags.sock\" ]|" "$WORK/tags.yaml"
+grep -q 'type: forward' "$WORK/tags.yaml" || fail "tags: the config has no forward input"
+AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET start_background tags
+wait_for 10 test -S "$WORK/tags.sock" || fail "tags: the forward socket never appeared"
+client_pids=()
+for i in 0 1 2; do
+  timeout 60 node "$E2E_DIR/forward_client.js" --path "$WORK/tags.sock" --tag "${TAGS[$i]}" \
+    --first $((i * T)) --count "$T" > "$WORK/tags.client$i" 2>&1 &
+  client_pids+=($!); PIDS+=($!)
+done
+for i in 0 1 2; do
+  wait "${client_pids[$i]}" || { cat "$WORK/tags.client$i"; fail "tags: client ${TAGS[$i]} failed"; }
+done
+kill -TERM "$FPID"; wait_exit "$FPID" 40
+exec 3>&-
+[ "$RC" = 0 ] || { tail -5 "$WORK/tags.err"; fail "tags: exit $RC"; }
+stop_proxy tags
+[ "$(stat tags "['rejected']")" = 0 ] || fail "tags: the proxy rejected requests: $(stat tags "['reasons']")"
+tag_summary=$(python3 - "$WORK/store/$BUCKET" "$T" "$TODAY" "${TAGS[@]}" <<'PY'
+import collections, gzip, json, os, re, sys
+bucket, T, today, tags = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+uuid = r'[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+pattern = re.compile(r'tags/([^/]+)/([^/]+)/' + re.escape(today) + r'/(\d+)-' + uuid + r'\.gz')
+SUFFIX = '._S3rver_object'
+objects = []  # (index, tag, key, record numbers)
+for root, _, files in os.walk(os.path.join(bucket, 'tags')):
+    for f in files:
+        if not f.endswith(SUFFIX):
+            continue
+        path = os.path.join(root, f)
+        key = os.path.relpath(path, bucket)[:-len(SUFFIX)]
+        m = pattern.fullmatch(key)
+        assert m, f'key {key!r} is not tags/$TAG[1]/$TAG/%Y/%m/%d/$INDEX-$UUID.gz'
+        part, tag, index = m.group(1), m.group(2), int(m.group(3))
+        assert tag in tags, f'{key}: unknown tag {tag!r}'
+        assert part == tag.split('.')[1], f'{key}: $TAG[1] of {tag} is not {part!r}'
+        lines = gzip.decompress(open(path, 'rb').read()).decode('utf-8').split('\n')
+        assert lines[-1] == '', f'{key}: does not end with a newline'
+        numbers = [json.loads(l)['n'] for l in lines[:-1]]
+        for n in numbers:
+            assert tags[n // T] == tag, f'{key}: record {n} belongs to {tags[n // T]}'
+        objects.append((index, tag, key, numbers))
+indexes = sorted(o[0] for o in objects)
+assert indexes == list(range(1, len(objects) + 1)), f'$INDEX not 1..{len(objects)}: {indexes[:20]}'
+per_tag = collections.defaultdict(list)
+for index, tag, key, numbers in sorted(objects):
+    per_tag[tag].extend(numbers)
+for i, tag in enumerate(tags):
+    got = per_tag[tag]
+    assert sorted(got) == list(range(i * T, (i + 1) * T)), f'{tag}: records missing or twice'
+    assert got == sorted(got), f'{tag}: records out of order across its objects'
+counts = collections.Counter(o[1] for o in objects)
+assert all(counts[t] >= 2 for t in tags), f'expected several objects per tag: {dict(counts)}'
+print(json.dumps({'objects': len(objects), 'per_tag': dict(counts)}))
+PY
+) || fail "tags: the objects do not hold each tag's records exactly once"
+echo "tags: $tag_summary"
+
 pass "s3: $N records exactly once via gzip ($objects objects) and zstd, multipart with retried" \
   "part/SlowDown, 403 on a wrong key reported and retried without loss ($rejected refused)," \
-  "NoSuchBucket named, SIGTERM flushed the open object"
+  "NoSuchBucket named, SIGTERM flushed the open object; \$TAG keys: one tag per object ($tag_summary)"

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define FERRY_PLUGIN_ABI_MAJOR 1
-#define FERRY_PLUGIN_ABI_MINOR 4
+#define FERRY_PLUGIN_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define FERRY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -121,6 +121,12 @@ typedef struct ferry_host_api {
   /* Add to a plugin-specific counter, exported as ferry_output_<name>_total{output}.
    * name must be [a-z0-9_]+. OWNERSHIP: name is copied. */
   void (*counter_add)(void* host_context, const char* name, uint64_t value);
+  /* ABI 1.5 (present when abi_minor >= 5). Only from inside ferry_on_encode, on the thread
+   * running it: the partition key (limits.partition_template evaluated) shared by every
+   * record that call was offered. Sets *key and returns its length; the bytes are host-owned
+   * and valid until ferry_on_encode returns (copy them into the request to keep them). An
+   * output without a partition template, or a call from anywhere else, gets "" and 0. */
+  size_t (*encode_partition)(void* host_context, const char** key);
 } ferry_host_api;
 
 /* ---- Instances, limits and requests ------------------------------------------------- */
@@ -149,6 +155,25 @@ typedef struct ferry_plugin_limits {
    * may encode and compress several requests in parallel. Every other function keeps the
    * one-runner-thread rule. */
   uint32_t parallel_encode;
+  /* ABI 1.5. Partitioned batching: NULL or "" = none (every request may mix any records).
+   * Otherwise a template the host evaluates for each record; the host keeps one open batch
+   * per distinct value (all within the output's one buffer budget) and every
+   * ferry_on_encode call, hence every request, holds records of one value only, in the order
+   * they arrived (host->encode_partition tells the plugin which). The language:
+   *   $TAG       the record's tag;
+   *   $TAG[n]    its n-th '.'-separated part, n from 0 (empty when there is no such part);
+   *   $(a) $(a.b) the value of field a (nested: field b of map a) of a msgpack map record
+   *              (a line record's only field is "log"): strings as they are, numbers, true,
+   *              false as text, maps and arrays as JSON, a missing field or nil as "";
+   *   $$         a literal '$'; any other character stands for itself.
+   * The host reads it once, when ferry_on_init returns, and refuses to start the output if
+   * it does not parse (an unterminated $( or $TAG[). OWNERSHIP: plugin-owned; valid until
+   * ferry_on_destroy. */
+  const char* partition_template;
+  /* ABI 1.5. Most partitions with records waiting to be encoded; 0 = host default (64).
+   * When more are open, the host encodes the one holding the oldest record first, whatever
+   * its size or the flush interval, until the count is back within the bound. */
+  uint32_t max_partitions;
 } ferry_plugin_limits;
 
 /* An HTTP request the host should send. Filled by ferry_on_http_request.

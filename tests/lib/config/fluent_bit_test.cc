@@ -205,15 +205,24 @@ TEST(FluentBitImport, DatadogHostnameAndFirehoseTimeOnlyWhenConfigured) {
 
 TEST(FluentBitImport, UnmappableKeysAreErrorsNamingFileLineAndKey) {
   const auto errors = errorsOf(test::readFile(kData + "/unmappable.conf"));
-  ASSERT_EQ(errors.size(), 5u);
+  ASSERT_EQ(errors.size(), 4u);
   EXPECT_EQ(errors[0].line, 4);
   EXPECT_EQ(errors[0].key, "[INPUT forward] Tag");
   EXPECT_EQ(errors[1].key, "[FILTER nest]");
   EXPECT_EQ(errors[2].key, "[OUTPUT cloudwatch_logs]");
-  EXPECT_EQ(errors[3].key, "[OUTPUT s3] s3_key_format");
-  EXPECT_EQ(errors[4].key, "[OUTPUT s3] role_arn");
-  EXPECT_EQ(errors[4].line, 22);
-  EXPECT_EQ(errors[4].file, "fluent-bit.conf");
+  // s3_key_format's $TAG maps (one object stream per tag); role_arn does not.
+  EXPECT_EQ(errors[3].key, "[OUTPUT s3] role_arn");
+  EXPECT_EQ(errors[3].line, 22);
+  EXPECT_EQ(errors[3].file, "fluent-bit.conf");
+}
+
+TEST(FluentBitImport, S3KeyFormatTagsAndIndexMap) {
+  const YAML::Node c = convert("[OUTPUT]\n  Name s3\n  Match *\n  bucket b\n"
+                               "  s3_key_format /logs/$TAG[1]/$TAG/%Y/$INDEX-$UUID.gz\n"
+                               "  s3_key_format_tag_delimiters .-\n");
+  const YAML::Node s3 = c["outputs"][0];
+  EXPECT_EQ(s3["key_format"].as<std::string>(), "/logs/$TAG[1]/$TAG/%Y/$INDEX-$UUID.gz");
+  EXPECT_EQ(s3["tag_delimiters"].as<std::string>(), ".-");
 }
 
 TEST(FluentBitImport, ModifyRulesKeepTheirOrder) {

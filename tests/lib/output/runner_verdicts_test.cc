@@ -3,7 +3,9 @@
 // drop, continue, and an encoder that refuses some records, in any order (seeded, bounded).
 // Whatever the sequence, every record ends exactly once (delivered, dropped or failed),
 // every batch is resolved once with the outcome its records earned, and the counters say
-// the same. Run with and without the plugin naming the records a verdict resolved. Also:
+// the same. Run with and without the plugin naming the records a verdict resolved, and with
+// the output partitioned by tag (every request one tag's records, a bound on open partitions
+// that forces early flushes). Also:
 // retry scheduling at the output, during and after an outage.
 #include <cstdio>
 #include <map>
@@ -20,11 +22,13 @@ core::BatchOutcome worse(core::BatchOutcome a, core::BatchOutcome b) {
 
 struct Trial {
   uint64_t seed;
-  bool names_records; // the plugin exports ferry_on_request_records
+  bool names_records;       // the plugin exports ferry_on_request_records
+  bool partitioned = false; // limits.partition_template "$TAG", batches of three tags
 };
 
 void PrintTo(const Trial& t, std::ostream* os) {
-  *os << "seed " << t.seed << (t.names_records ? ", records named" : ", counts only");
+  *os << "seed " << t.seed << (t.names_records ? ", records named" : ", counts only")
+      << (t.partitioned ? ", partitioned" : "");
 }
 
 class VerdictProperty : public RunnerTest, public ::testing::WithParamInterface<Trial> {};
@@ -85,6 +89,10 @@ TEST_P(VerdictProperty, EveryRecordEndsExactlyOnceWhateverTheVerdicts) {
     return std::hash<std::string_view>{}(record) % 13 == 0;
   };
   const uint32_t max_attempts = rng() % 2 ? 0 : static_cast<uint32_t>(2 + rng() % 4);
+  if (trial.partitioned) {
+    script_.partition_template = "$TAG";
+    script_.max_partitions = static_cast<uint32_t>(1 + rng() % 3);
+  }
   auto r = makeRunner({max_attempts, 1, 2});
 
   struct Sent {
@@ -97,8 +105,9 @@ TEST_P(VerdictProperty, EveryRecordEndsExactlyOnceWhateverTheVerdicts) {
   size_t total = 0;
   for (size_t b = 0; b < batches; ++b) {
     const size_t n = 1 + rng() % 40;
-    auto batch = test::makeLineBatch(
-        "t", n, "s" + std::to_string(trial.seed) + "b" + std::to_string(b) + "r");
+    auto batch =
+        test::makeLineBatch(trial.partitioned ? "t" + std::to_string(b % 3) : "t", n,
+                            "s" + std::to_string(trial.seed) + "b" + std::to_string(b) + "r");
     for (size_t i = 0; i < n; ++i)
       sent[b].records.emplace_back(batch->record(static_cast<uint32_t>(i)).data);
     batch->setFinalizer([&outcomes_mu, &sent, b](core::BatchOutcome o) {
@@ -160,19 +169,23 @@ TEST_P(VerdictProperty, EveryRecordEndsExactlyOnceWhateverTheVerdicts) {
   EXPECT_EQ(r->pendingRecords(), 0u);
   EXPECT_EQ(r->bufferedBytes(), 0u);
   EXPECT_EQ(r->requestBytes(), 0u);
+  EXPECT_EQ(script_.partition_violations, 0u) << "an encode mixed partitions";
 }
 
 std::vector<Trial> trials() {
   std::vector<Trial> out;
   for (uint64_t seed = 1; seed <= 24; ++seed)
     out.push_back({seed, seed % 3 != 0});
+  for (uint64_t seed = 101; seed <= 112; ++seed)
+    out.push_back({seed, seed % 3 != 0, true});
   return out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, VerdictProperty, ::testing::ValuesIn(trials()),
                          [](const ::testing::TestParamInfo<Trial>& info) {
                            return "seed" + std::to_string(info.param.seed) +
-                                  (info.param.names_records ? "_named" : "_counted");
+                                  (info.param.names_records ? "_named" : "_counted") +
+                                  (info.param.partitioned ? "_partitioned" : "");
                          });
 
 } // namespace

@@ -26,6 +26,7 @@ struct TestRequest {
   std::vector<size_t> positions;    // of each, among those it was encoded from
   std::vector<uint8_t> states;      // ferry_record_state of each record it was encoded from
   std::string body;
+  std::string partition; // host->encode_partition during its encode
 };
 
 // The script: one verdict per deliver() call, taken in order; DELIVERED when it runs out (or,
@@ -51,11 +52,18 @@ struct Script {
   uint64_t live_body_bytes = 0; // of the requests not yet freed
   uint64_t peak_body_bytes = 0;
   bool parallel_encode = false;
+  // Partitioned batching (limits.partition_template, max_partitions). With "$TAG", every
+  // encode whose records do not all carry the tag the host names is a violation.
+  std::string partition_template;
+  uint32_t max_partitions = 0;
+  size_t partition_violations = 0;
+  std::vector<std::string> delivered_partitions; // beside `delivered` (verdicts, not judge)
   std::set<std::thread::id> encode_threads;
   std::set<std::thread::id> deliver_threads;
 };
 
 Script* g_script = nullptr;
+const ferry_host_api* g_host = nullptr;
 
 // The sink's side of a verdict: fate[i] is what became of the request's i-th record now; the
 // delivered and dropped ones are noted and leave the request (its mu held).
@@ -81,9 +89,13 @@ void settle(TestRequest& r, const std::vector<uint8_t>& fate) {
 const ferry_plugin_descriptor kDescriptor = {
     FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR, "scripted", "test", nullptr, 0};
 
-int testInit(const ferry_host_api*, const char*, size_t, ferry_plugin_instance** inst,
+int testInit(const ferry_host_api* host, const char*, size_t, ferry_plugin_instance** inst,
              ferry_plugin_limits* limits, char*, size_t) {
+  g_host = host;
   *inst = reinterpret_cast<ferry_plugin_instance*>(g_script);
+  limits->partition_template =
+      g_script->partition_template.empty() ? nullptr : g_script->partition_template.c_str();
+  limits->max_partitions = g_script->max_partitions;
   limits->transport = g_script->url.empty() ? FERRY_TRANSPORT_LOCAL : FERRY_TRANSPORT_HTTP;
   limits->max_records = g_script->max_records;
   limits->max_request_bytes = g_script->max_request_bytes;
@@ -100,6 +112,17 @@ int testEncode(ferry_plugin_instance*, const ferry_plugin_record* records, size_
     g_script->encode_threads.insert(std::this_thread::get_id());
   }
   auto* r = new TestRequest;
+  const char* key = nullptr;
+  const size_t key_len = g_host->encode_partition(g_host->host_context, &key);
+  r->partition.assign(key, key_len);
+  if (g_script->partition_template == "$TAG") {
+    for (size_t i = 0; i < count; ++i) {
+      if (std::string_view(records[i].tag, records[i].tag_len) != r->partition) {
+        std::lock_guard lock(g_script->mu);
+        ++g_script->partition_violations;
+      }
+    }
+  }
   size_t refused = 0;
   r->states.assign(n, FERRY_RECORD_HELD);
   for (size_t i = 0; i < n; ++i) {
@@ -140,7 +163,10 @@ void testDeliver(ferry_plugin_instance*, ferry_plugin_request* req, ferry_plugin
   } else {
     v->kind = FERRY_VERDICT_DELIVERED;
   }
-  if (v->kind == FERRY_VERDICT_DELIVERED) g_script->delivered.push_back(r->records);
+  if (v->kind == FERRY_VERDICT_DELIVERED) {
+    g_script->delivered.push_back(r->records);
+    g_script->delivered_partitions.push_back(r->partition);
+  }
   if (v->kind == FERRY_VERDICT_DROP)
     g_script->dropped.insert(g_script->dropped.end(), r->records.begin(), r->records.end());
   if (v->kind == FERRY_VERDICT_PARTIAL) {
@@ -236,8 +262,8 @@ protected:
 
   // Routes a batch to the runner the way the router does (one output).
   core::BatchRef send(OutputRunner& r, size_t n, std::string prefix, core::BatchOutcome* outcome,
-                      int* calls) {
-    auto b = test::makeLineBatch("t", n, prefix);
+                      int* calls, std::string tag = "t") {
+    auto b = test::makeLineBatch(std::move(tag), n, prefix);
     b->setFinalizer([outcome, calls](core::BatchOutcome o) {
       if (outcome) *outcome = o;
       if (calls) ++*calls;

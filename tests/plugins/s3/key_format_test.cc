@@ -24,12 +24,26 @@ TEST(S3KeyFormatTest, StrftimeIsUtc) {
 TEST(S3KeyFormatTest, Tokens) {
   EXPECT_EQ(formatKey("logs/$TAG/$INDEX-$UUID.gz", {"app.stdout", kTime, 42, "u-u-i-d"}),
             "logs/app.stdout/42-u-u-i-d.gz");
+  // As Fluent Bit: a part the tag lacks stays as written.
   EXPECT_EQ(formatKey("$TAG[0]/$TAG[1]/$TAG[7]", {"ecs.web.stderr", kTime, 0, ""}),
-            "ecs/web/ecs.web.stderr");
+            "ecs/web/$TAG[7]");
   // The same UUID wherever it appears in one key.
   const std::string k = formatKey("$UUID/$UUID", {"t", kTime, 0, ""});
   ASSERT_EQ(k.size(), 73u);
   EXPECT_EQ(k.substr(0, 36), k.substr(37));
+}
+
+TEST(S3KeyFormatTest, TagDelimitersAsFluentBit) {
+  // Fluent Bit's own case: logs/$TAG[2]/$TAG[0] of aa.bb.ccc.
+  EXPECT_EQ(formatKey("logs/$TAG[2]/$TAG[0]/%Y", {"aa.bb.ccc", kTime, 0, ""}), "logs/ccc/aa/2024");
+  // Any of the delimiters splits; empty parts are skipped (strtok).
+  EXPECT_EQ(formatKey("$TAG[0]/$TAG[1]/$TAG[2]/$TAG[3]", {"aa.bb-ccc__d", kTime, 0, "", ".-_"}),
+            "aa/bb/ccc/d");
+  // A delimiter the tag lacks: $TAG[0] is the whole tag, $TAG[1] stays as written.
+  EXPECT_EQ(formatKey("$TAG[0]/$TAG[1]", {"aa.bb", kTime, 0, "", "-"}), "aa.bb/$TAG[1]");
+  // At most ten parts, as Fluent Bit.
+  EXPECT_EQ(formatKey("$TAG[9]-$TAG[10]", {"0.1.2.3.4.5.6.7.8.9.10", kTime, 0, ""}), "9-$TAG[10]");
+  EXPECT_EQ(formatKey("$INDEX", {"t", kTime, 1, ""}), "1");
 }
 
 TEST(S3KeyFormatTest, LiteralsAndSlashes) {

@@ -51,6 +51,14 @@ public:
   void count(const char* name, uint64_t n = 1) const {
     api_->counter_add(api_->host_context, name, n);
   }
+  // Inside encode(): the partition key of the records offered (limits.partition_template);
+  // empty without one, or from a host older than ABI 1.5. Valid until encode() returns.
+  std::string_view partition() const {
+    if (api_->abi_minor < 5 || api_->encode_partition == nullptr) return {};
+    const char* key = nullptr;
+    const size_t n = api_->encode_partition(api_->host_context, &key);
+    return key ? std::string_view(key, n) : std::string_view();
+  }
 
 private:
   const ferry_host_api* api_;

@@ -15,11 +15,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/config/config.h"
 #include "ferry/core/router.h"
 #include "ferry/obs/metrics.h"
+#include "ferry/output/partition.h"
 #include "ferry/output/plugin_host.h"
 #include "ferry/output/retry.h"
 
@@ -42,6 +44,7 @@ public:
   static constexpr uint64_t kDefaultMaxRequestBytes = 4ull << 20;
   static constexpr uint64_t kDefaultFlushIntervalMs = 1000;
   static constexpr uint64_t kDefaultRequestTimeoutMs = 30000;
+  static constexpr uint32_t kDefaultMaxPartitions = 64; // limits.max_partitions left at 0
 
   OutputRunner(const PluginApi& api, config::OutputSection config, obs::Metrics& metrics,
                uint64_t unhealthy_after_ms = 60000);
@@ -93,6 +96,7 @@ public:
 private:
   struct PendingBatch;
   struct Slice;
+  struct Partition;
   struct Request;
   struct Encoded;
   struct EncodeJob;
@@ -116,13 +120,22 @@ private:
   // `counted_drops`: refusals of these records already counted (a re-encode refuses them
   // again).
   std::vector<RequestPtr> encodeSlices(const std::vector<Slice>& slices, uint32_t attempts,
-                                       size_t max_records, uint64_t counted_drops = 0);
+                                       size_t max_records, const std::string& partition,
+                                       uint64_t counted_drops = 0);
   // Thread-safe part of encoding (plugin calls only); adopt() does the bookkeeping on the
   // runner thread.
   std::vector<Encoded> encodeRaw(const std::vector<Slice>& slices, uint32_t attempts,
-                                 size_t max_records) const;
+                                 size_t max_records, const std::string& partition) const;
   std::vector<RequestPtr> adopt(std::vector<Encoded> encoded, uint64_t counted_drops = 0);
-  std::vector<Slice> takeSlices(size_t& records, uint64_t& record_bytes);
+  // The partition to encode from now (full ones first, the oldest when over the bound or
+  // due), or null when none is due.
+  Partition* nextPartition(std::chrono::steady_clock::time_point now) const;
+  Partition* oldestPartition() const;
+  // Files a new batch's records under their partitions (limits.partition_template).
+  void partitionBatch(const PendingPtr& pending);
+  // Takes up to the plugin's limits from one partition, in arrival order; `partition` gets
+  // its key.
+  std::vector<Slice> takeSlices(size_t& records, uint64_t& record_bytes, std::string& partition);
   void encodeInPool();
   void waitForEncoding();
   // runner_requests.cc: sending, verdicts, resolution.
@@ -176,7 +189,10 @@ private:
   bool sleeping_ = false;
 
   // Runner-thread state.
-  std::deque<PendingPtr> untaken_; // batches with records not yet in a request
+  // Records not yet in a request, by partition key (one partition, "", without a template).
+  PartitionTemplate partition_template_;
+  std::unordered_map<std::string, std::unique_ptr<Partition>> partitions_;
+  uint64_t next_batch_seq_ = 0; // arrival order of batches, for the oldest partition
   size_t untaken_records_ = 0;
   std::atomic<uint64_t> untaken_bytes_{0}; // written by the runner thread only
   std::deque<RequestPtr> retry_queue_;     // ordered by not_before
