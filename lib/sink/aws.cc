@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
@@ -58,6 +59,38 @@ HttpUrl awsServiceUrl(std::string_view host_prefix, std::string_view region) {
 std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
                                                      std::string_view text) {
   return parseHttpUrl(option, text, UrlRules{.bare_host = true});
+}
+
+namespace {
+std::string bareErrorType(std::string_view t) {
+  if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
+  if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
+  return std::string(core::trim(t));
+}
+} // namespace
+
+AwsError awsError(const ferry_http_response& r, size_t max_chars) {
+  AwsError e;
+  const std::string_view body = bodyOf(r);
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  std::string text(body);
+  if (!doc.HasParseError() && doc.IsObject()) {
+    text.clear();
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (e.type.empty() && doc.HasMember(key) && doc[key].IsString())
+        e.type = bareErrorType({doc[key].GetString(), doc[key].GetStringLength()});
+    }
+    for (const char* key : {"message", "Message"}) {
+      if (text.empty() && doc.HasMember(key) && doc[key].IsString())
+        text.assign(doc[key].GetString(), doc[key].GetStringLength());
+    }
+  }
+  if (e.type.empty()) {
+    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareErrorType(*h);
+  }
+  e.message = obs::logSnippet(text, max_chars);
+  return e;
 }
 
 } // namespace ferry::sink

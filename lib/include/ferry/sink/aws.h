@@ -35,4 +35,13 @@ HttpUrl awsServiceUrl(std::string_view host_prefix, std::string_view region);
 std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
                                                      std::string_view text);
 
+// The AWS error of a failed JSON-protocol call: its type from "__type" (or "code") of the
+// body, else the x-amzn-ErrorType header, without a "namespace#" prefix or ":uri" suffix
+// (empty if none), and its "message" as a log snippet (secrets masked).
+struct AwsError {
+  std::string type;
+  std::string message;
+};
+AwsError awsError(const ferry_http_response& response, size_t max_chars = 160);
+
 } // namespace ferry::sink
