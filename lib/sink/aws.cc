@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include "ferry/aws/sigv4.h"
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 
@@ -91,6 +92,44 @@ AwsError awsError(const ferry_http_response& r, size_t max_chars) {
   }
   e.message = obs::logSnippet(text, max_chars);
   return e;
+}
+
+bool isAwsThrottling(std::string_view t) {
+  return t == "ThrottlingException" || t == "ServiceUnavailableException" ||
+         t == "LimitExceededException" || t == "RequestLimitExceeded" ||
+         t == "ProvisionedThroughputExceededException";
+}
+
+bool isAwsAuthError(std::string_view t) {
+  for (std::string_view n :
+       {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+        "IncompleteSignature", "MissingAuthenticationToken", "InvalidClientTokenId",
+        "ExpiredTokenException", "SignatureDoesNotMatch", "NotAuthorized",
+        "MissingAuthenticationTokenException"}) {
+    if (t == n) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> signAwsJsonCall(const AwsJsonCall& call, const aws::Credentials& creds) {
+  aws::SigV4Request sig;
+  sig.method = "POST";
+  sig.path = call.endpoint.path;
+  sig.headers = {{"Host", call.endpoint.host},
+                 {"Content-Type", "application/x-amz-json-1.1"},
+                 {"X-Amz-Target", std::string(call.target)}};
+  sig.headers.insert(sig.headers.end(), call.extra.begin(), call.extra.end());
+  sig.payload = call.body;
+  if (!call.payload_hash.empty()) sig.payload_hash = std::string(call.payload_hash);
+  const aws::SigV4Result signature =
+      aws::sign(sig, creds, call.region, call.service, std::chrono::system_clock::now());
+  std::vector<std::string> lines;
+  for (const aws::Headers* list : std::initializer_list<const aws::Headers*>{
+           &sig.headers, &signature.headers, &call.unsigned_headers}) {
+    for (const auto& [name, value] : *list)
+      lines.push_back(fmt::format("{}: {}", name, value));
+  }
+  return lines;
 }
 
 } // namespace ferry::sink

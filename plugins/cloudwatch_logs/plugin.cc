@@ -1,12 +1,12 @@
-// The `cloudwatch_logs` sink: the ABI exports, SigV4 per attempt, and the streams this
-// instance knows to exist (a request to one of them starts with PutLogEvents, to another with
-// CreateLogStream). Everything runs on the runner thread (no parallel encoding).
+// The `cloudwatch_logs` sink: the ABI exports, SigV4 per attempt, the streams known to exist.
+// Everything runs on the runner thread (no parallel encoding).
 #include <chrono>
 #include <set>
 
 #include "cloudwatch.h"
 #include "ferry/aws/credentials.h"
 #include "ferry/aws/sigv4.h"
+#include "ferry/sink/aws.h"
 
 namespace {
 
@@ -20,8 +20,7 @@ class CloudWatchSink : public sdk::Sink {
 public:
   CloudWatchSink(const sdk::Host& host, Config config, aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        user_agent_("User-Agent: ferry" +
-                    (config_.user_agent.empty() ? "" : " " + config_.user_agent)) {}
+        user_agent_("ferry" + (config_.user_agent.empty() ? "" : " " + config_.user_agent)) {}
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
@@ -30,13 +29,15 @@ public:
     consumed = stats.consumed;
     dropped = stats.malformed + stats.unroutable;
     if (stats.truncated > 0) host_.count("truncated", stats.truncated);
-    if (stats.unroutable > 0) {
-      host_.count("unroutable", stats.unroutable);
-      host_.log(FERRY_LOG_WARN, "dropped {} records whose log group or stream name has no value",
-                stats.unroutable);
+    if (stats.unroutable > 0) host_.count("unroutable", stats.unroutable);
+    if (dropped > 0) {
+      host_.log(FERRY_LOG_WARN,
+                "dropped {} malformed or empty records, {} whose group or stream "
+                "name has no value",
+                stats.malformed, stats.unroutable);
     }
-    if (stats.malformed > 0)
-      host_.log(FERRY_LOG_WARN, "dropped {} malformed or empty records", stats.malformed);
+    // A stream this instance knows to exist starts with the put, another with CreateLogStream.
+    if (request && !known_.contains(request->route)) request->step = Step::kCreateStream;
     return sdk::RequestPtr(std::move(request));
   }
 
@@ -46,32 +47,17 @@ public:
     auto credentials = credentials_->current();
     if (!credentials)
       return std::unexpected("no AWS credentials available yet (see the aws log lines)");
-    if (!r.started) {
-      r.started = true;
-      r.step = known_.contains(key(r.route)) ? Step::kPut : Step::kCreateStream;
-    }
     r.call_body = r.step == Step::kPut ? std::string() : callBody(r, config_);
     const std::string_view body = r.step == Step::kPut ? r.put_body : r.call_body;
-    aws::SigV4Request sig;
-    sig.method = "POST";
-    sig.path = config_.endpoint.path;
-    sig.headers = {{"Host", config_.endpoint.host},
-                   {"Content-Type", "application/x-amz-json-1.1"},
-                   {"X-Amz-Target", fmt::format("Logs_20140328.{}", stepName(r.step))}};
-    if (config_.emf && r.step == Step::kPut)
-      sig.headers.emplace_back("x-amzn-logs-format", "json/emf");
-    sig.payload = body;
-    if (r.step != Step::kPut || r.payload_hash.empty()) r.payload_hash = aws::sha256Hex(body);
-    sig.payload_hash = r.payload_hash;
-    const aws::SigV4Result signature =
-        aws::sign(sig, *credentials, config_.region, kService, std::chrono::system_clock::now());
-    if (r.step != Step::kPut) r.payload_hash.clear();
-    r.header_lines = {user_agent_};
-    for (const aws::Headers* list :
-         std::initializer_list<const aws::Headers*>{&sig.headers, &signature.headers}) {
-      for (const auto& [name, value] : *list)
-        r.header_lines.push_back(fmt::format("{}: {}", name, value));
-    }
+    const std::string target = fmt::format("Logs_20140328.{}", stepName(r.step));
+    sink::AwsJsonCall call{.endpoint = config_.endpoint,
+                           .region = config_.region,
+                           .service = "logs",
+                           .target = target,
+                           .body = body,
+                           .unsigned_headers = {{"User-Agent", user_agent_}}};
+    if (config_.emf && r.step == Step::kPut) call.extra = {{"x-amzn-logs-format", "json/emf"}};
+    r.header_lines = sink::signAwsJsonCall(call, *credentials);
     r.header_ptrs.clear();
     for (const auto& h : r.header_lines)
       r.header_ptrs.push_back(h.c_str());
@@ -88,13 +74,10 @@ public:
                     ferry_plugin_verdict& verdict) override {
     auto& r = static_cast<CloudWatchRequest&>(request);
     Outcome o;
-    const Step step = r.step;
     judge(r, config_, response, verdict, o);
-    if (o.stream_exists) known_.insert(key(r.route));
-    if (o.stream_missing) known_.erase(key(r.route));
+    if (o.stream_exists) known_.insert(r.route);
+    if (o.stream_missing) known_.erase(r.route);
     if (o.group_created) host_.log(FERRY_LOG_INFO, "created log group {}", r.route.group);
-    if (step == Step::kCreateStream && o.stream_exists)
-      host_.log(FERRY_LOG_INFO, "log stream {} / {} ready", r.route.group, r.route.stream);
     for (auto [name, n] : {std::pair{"rejected_too_old", o.too_old},
                            {"rejected_expired", o.expired},
                            {"rejected_too_new", o.too_new},
@@ -106,27 +89,26 @@ public:
     } else if (++r.chained > kMaxChainedSteps) {
       r.chained = 0;
       verdict.kind = FERRY_VERDICT_RETRY;
-      sdk::setMessage(verdict, fmt::format("{} / {} is still missing after creating it; retrying "
-                                           "later",
-                                           r.route.group, r.route.stream));
+      sdk::setMessage(verdict, fmt::format("{} / {} still missing", r.route.group, r.route.stream));
     }
   }
 
 private:
-  static std::string key(const Route& route) { return route.group + '\n' + route.stream; }
-
   sdk::Host host_;
   Config config_;
   aws::CredentialsProviderPtr credentials_;
   std::string user_agent_;
-  std::set<std::string> known_; // group '\n' stream, known to exist
+  std::set<Route> known_; // streams known to exist
 };
 
 std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto config = parseConfig(options);
   if (!config) return std::unexpected(config.error());
-  resolveEcs(*config);
+  Config& c = *config;
+  if (c.group.usesEcs() || c.group_template.usesEcs() || c.stream.usesEcs() ||
+      c.stream_template.usesEcs())
+    c.ecs = sink::readEcsTask();
   aws::CredentialSourceOptions sources;
   sources.sts_endpoint = config->sts_endpoint;
   auto credentials = aws::CredentialsProvider::createDefault(sources);

@@ -62,8 +62,18 @@ TABLE=(
   "user-moj-syslog-firehose|$APP|syslog|40:0||-|alfresco-logs@eu-west-2|no|"
 )
 
+# Accepted configs with a cloudwatch_logs / cloudwatch output have no row yet: this harness has
+# no CloudWatch Logs stand-in nor Fluent Bit's CloudWatch event model (TODO). The sink itself
+# runs end to end in cloudwatch_logs_test.sh. The list must name accepted configs only.
+NO_ROW_YET="afb-ecs-cloudwatch ecs-fargate-envoy-parser ecs-file-multiline ecs-file-multiline-partial
+ecs-s3-debug-logging fe-oomkill-full-filesystem fe-oomkill-full-memory"
+
 if [ -z "${FIRELENS_ONLY:-}" ]; then
   accepted=$(sed -n 's/^  \[\([a-z0-9-]*\)\]=accept$/\1/p' "$E2E_DIR/firelens_corpus_test.sh" | sort)
+  for n in $NO_ROW_YET; do
+    grep -qx -- "$n" <<< "$accepted" || fail "NO_ROW_YET names $n, which the corpus test does not accept"
+  done
+  accepted=$(grep -vxF -f <(tr ' ' '\n' <<< "$NO_ROW_YET" | grep .) <<< "$accepted")
   here=$(printf '%s\n' "${TABLE[@]}" | cut -d'|' -f1 | sort)
   [ "$accepted" = "$here" ] || fail "the rows differ from the configs firelens_corpus_test.sh accepts: $(
     comm -3 <(echo "$accepted") <(echo "$here") | tr -s ' \t\n' ' ')"
