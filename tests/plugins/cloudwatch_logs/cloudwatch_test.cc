@@ -95,9 +95,9 @@ TEST(CloudWatchNamesTest, BothTemplateSpellingsOverTagAndFields) {
   // A nested field: {"kubernetes": {"namespace_name": "shop"}}.
   std::string nested = "\x82\xa3log\xa1y\xaakubernetes\x81\xaenamespace_name\xa4shop";
   rs.add("kube.a.b", nested, kBase);
-  const Config go = configOf(R"(,"log_group_name":"/aws/$(service)", "log_stream_name"
-                             : "$(tag[1])-$(tag)") ");
-      EXPECT_EQ(routeOf(go, rs.views[0]), (Route{"/aws/checkout", "var-kube.var.log.web"}));
+  const Config go = *parseJson(R"j({"region":"eu-west-1","log_group_name":"/aws/$(service)",)j"
+                               R"j("log_stream_name":"$(tag[1])-$(tag)"})j");
+  EXPECT_EQ(routeOf(go, rs.views[0]), (Route{"/aws/checkout", "var-kube.var.log.web"}));
   const Config ra = configOf(
       R"(,"log_group_template":"/k8s/$kubernetes['namespace_name']","log_stream_prefix":"p.",)"
       R"("log_stream_template":"$TAG[2].$kubernetes['namespace_name']")");
