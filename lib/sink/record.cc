@@ -17,8 +17,11 @@
 namespace ferry::sink {
 namespace {
 
-bool identChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+// A name's characters: $(...) may also hold '-' and '.'; a bare $name ends before them
+// ($TAG-logs, $TAG.$field).
+bool identChar(char c, bool paren) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         (paren && (c == '-' || c == '.'));
 }
 
 // The text of a field (strings as they are, integers and booleans as their JSON text);
@@ -145,7 +148,7 @@ std::expected<RecordTemplate, std::string> RecordTemplate::parse(std::string_vie
     const bool paren = i < text.size() && text[i] == '(';
     const size_t start = paren ? i + 1 : i;
     size_t end = start;
-    while (end < text.size() && identChar(text[end]) && (paren || text[end] != '.'))
+    while (end < text.size() && identChar(text[end], paren))
       ++end;
     if (end == start) return bad("a '$' without a name");
     Part p{.kind = Part::kField, .path = {std::string(text.substr(start, end - start))}};

@@ -102,6 +102,8 @@ TEST(CloudWatchNamesTest, BothTemplateSpellingsOverTagAndFields) {
       R"(,"log_group_template":"/k8s/$kubernetes['namespace_name']","log_stream_prefix":"p.",)"
       R"("log_stream_template":"$TAG[2].$kubernetes['namespace_name']")");
   EXPECT_EQ(routeOf(ra, rs.views[1]), (Route{"/k8s/shop", "b.shop"}));
+  const Config dash = configOf(R"(,"log_stream_template":"$TAG-logs","log_stream_prefix":"x")");
+  EXPECT_EQ(routeOf(dash, rs.views[1]), (Route{"app", "kube.a.b-logs"}));
   // A missing value: the template falls back to the plain name, a name with a variable to
   // nothing (the record cannot be routed).
   EXPECT_EQ(routeOf(ra, rs.views[0]), (Route{"app", "p.kube.var.log.web"}));
