@@ -10,6 +10,8 @@
 # 2. A fixed stream: records two years old are rejected by CloudWatch, dropped and counted
 #    (ferry_output_rejected_too_old_total), the current ones delivered; a 403 makes /health
 #    report the output unhealthy without losing anything, and everything arrives once after.
+# 3. Templates: group /ecs$(container_name) (created), stream $(source)-$(tag[1]): six streams
+#    in three groups, each record once in its own.
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for the CloudWatch Logs stand-in"
@@ -184,3 +186,37 @@ check fixed /ecs/fixed '{"host-1": [300, 500]}' "stats['rejected_too_old'] == 30
   "back['host-1'] == 0" \
   "stats['groups_created'] == 0" "stats['errors'].get('AccessDeniedException', 0) >= 1" || fail "fixed: check failed"
 pass "too old events dropped and counted, the rest delivered; 403 → /health unhealthy, nothing lost (${SECONDS}s)"
+
+# 3. Templates: the group from a record field (auto-created), the stream from another field
+#    and a part of the tag: each record lands in its own group and stream, once.
+start_server tmpl
+start_ferry tmpl "  - type: cloudwatch_logs
+    name: cw
+    match: '*'
+    region: \${AWS_REGION}
+    endpoint: http://127.0.0.1:$PORT
+    log_group_name: /ecs\$(container_name)
+    log_stream_name: \$(source)-\$(tag[1])
+    auto_create_group: true
+    retry: { initial_backoff: 50ms, max_backoff: 500ms }"
+send app.web 600 0 --time-base now
+kill -TERM "$FPID"; wait_exit "$FPID" 30
+[ "$RC" = 0 ] || fail "tmpl: ferry exited $RC"
+stop_server tmpl
+python3 - "$WORK/tmpl.out" "$WORK/tmpl.stats" <<'PY' || fail "tmpl: check failed"
+import sys, json, collections
+stats = json.load(open(sys.argv[2]))
+assert stats['invalid_requests'] == 0, stats['invalid_reasons']
+seen = collections.Counter()
+for raw in open(sys.argv[1], encoding='utf-8'):
+    e = json.loads(raw)
+    r = json.loads(e['message'])
+    assert e['group'] == '/ecs' + r['container_name'], (e['group'], r['container_name'])
+    assert e['stream'] == r['source'] + '-web', (e['stream'], r['source'])
+    seen[r['n']] += 1
+assert sorted(seen) == list(range(600)) and set(seen.values()) == {1}, 'not every record once'
+groups = {g: sorted(v['streams']) for g, v in stats['groups'].items()}
+assert groups == {f'/ecs/ecs-app-{i}': ['stderr-web', 'stdout-web'] for i in range(3)}, groups
+print(f"tmpl: 600 events once each in {len(groups)} groups of 2 streams each: {groups}")
+PY
+pass "templates: groups and streams named from record fields and the tag, every record once (${SECONDS}s)"
