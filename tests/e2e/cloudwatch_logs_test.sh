@@ -217,6 +217,7 @@ for raw in open(sys.argv[1], encoding='utf-8'):
 assert sorted(seen) == list(range(600)) and set(seen.values()) == {1}, 'not every record once'
 groups = {g: sorted(v['streams']) for g, v in stats['groups'].items()}
 assert groups == {f'/ecs/ecs-app-{i}': ['stderr-web', 'stdout-web'] for i in range(3)}, groups
-print(f"tmpl: 600 events once each in {len(groups)} groups of 2 streams each: {groups}")
+print(f"tmpl: 600 events once each in {len(groups)} groups of 2 streams each: {groups}; "
+      f"{stats['targets'].get('PutLogEvents')} PutLogEvents calls (one stream per call)")
 PY
 pass "templates: groups and streams named from record fields and the tag, every record once (${SECONDS}s)"
