@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 namespace ferry::config {
 namespace {
@@ -824,6 +825,8 @@ private:
       out["type"] = "s3";
     else if (plugin == "kinesis_streams" || plugin == "kinesis")
       out["type"] = "kinesis_streams";
+    else if (plugin == "cloudwatch_logs" || plugin == "cloudwatch")
+      out["type"] = "cloudwatch_logs";
     else if (plugin == "null")
       out["type"] = "null";
     else if (plugin == "stdout")
@@ -863,6 +866,8 @@ private:
       s3(k, out);
     else if (plugin == "kinesis_streams" || plugin == "kinesis")
       kinesis(k, out, plugin == "kinesis");
+    else if (plugin == "cloudwatch_logs" || plugin == "cloudwatch")
+      cloudwatchLogs(k, out, plugin == "cloudwatch");
     else if (plugin == "stdout")
       stdoutOutput(k, out);
     k.finish();
@@ -1030,6 +1035,69 @@ private:
       k.error(*e, "set AWS_PROFILE in ferry's environment instead");
     k.internal("external_id", "only used with role_arn");
     k.internal("sts_endpoint", "only used with role_arn");
+  }
+
+  // Fluent Bit's cloudwatch_logs (C) and the aws-for-fluent-bit image's cloudwatch (Go): the
+  // same names, templates included ($(var) and $TAG / $field['sub'] read the same in ferry).
+  void cloudwatchLogs(Keys& k, YAML::Node& out, bool go) {
+    for (const char* key :
+         {"region", "log_group_name", "log_group_template", "log_stream_name", "log_stream_prefix",
+          "log_stream_template", "log_key", "sts_endpoint", "extra_user_agent"})
+      copy(k, out, key, key);
+    // The Go plugin's names with variables fall back to default_log_*_name, as ferry's
+    // templates fall back to the plain names.
+    for (const auto& [name, fallback, tmpl] :
+         {std::tuple{"log_group_name", "default_log_group_name", "log_group_template"},
+          std::tuple{"log_stream_name", "default_log_stream_name", "log_stream_template"}}) {
+      const Entry* e = k.take(fallback);
+      if (!e) continue;
+      if (out[name]) out[tmpl] = out[name].as<std::string>();
+      out[name] = e->value;
+    }
+    if (!out["log_stream_name"] == !out["log_stream_prefix"]) {
+      // Both plugins refuse to start so: a stream needs a name or a prefix for the tag.
+      k.error("needs exactly one of log_stream_name and log_stream_prefix (Fluent Bit refuses "
+              "this output too)");
+    }
+    if (const Entry* e = k.take("endpoint")) {
+      const bool bare =
+          e->value.find("://") == std::string::npos && e->value.find("${") == std::string::npos;
+      out["endpoint"] = bare ? "https://" + e->value : e->value;
+    }
+    if (const Entry* e = k.take("auto_create_group")) {
+      if (auto b = fbBool(e->value))
+        out["auto_create_group"] = *b;
+      else
+        k.error(*e, "expected On/Off or true/false");
+    }
+    if (const Entry* e = k.take("log_retention_days")) out["log_retention_days"] = e->value;
+    if (const Entry* e = k.take("log_format")) {
+      if (toLower(e->value) == "json/emf")
+        out["log_format"] = "json/emf";
+      else
+        k.error(*e, "ferry knows only json/emf (Embedded Metric Format)");
+    }
+    if (const Entry* e = k.take("new_log_group_tags")) {
+      // key=value,key2=value2
+      YAML::Node tags(YAML::NodeType::Map);
+      for (size_t pos = 0; pos <= e->value.size();) {
+        const size_t comma = std::min(e->value.find(',', pos), e->value.size());
+        const std::string pair = e->value.substr(pos, comma - pos);
+        const size_t eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          k.error(*e, "expected key=value pairs separated by commas");
+          break;
+        }
+        tags[std::string(trim(pair.substr(0, eq)))] = std::string(trim(pair.substr(eq + 1)));
+        pos = comma + 1;
+      }
+      out["log_group_tags"] = tags;
+    }
+    k.internal("auto_retry_requests", "ferry retries by its retry policy");
+    k.internal("auto_create_stream", "ferry creates missing streams");
+    k.internal("credentials_endpoint", "ferry reads credentials from the default AWS chain");
+    k.internal("log_group_class", "a group ferry creates is STANDARD");
+    if (go) k.internal("experimental_concurrency", "ferry adapts concurrency");
   }
 
   void s3(Keys& k, YAML::Node& out) {

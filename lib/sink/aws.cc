@@ -5,7 +5,9 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 
+#include "ferry/aws/sigv4.h"
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 
@@ -67,6 +69,76 @@ std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
   text = core::trim(text);
   if (text.empty()) return awsServiceUrl(host_prefix, region);
   return parseAwsEndpoint(option, text);
+}
+
+namespace {
+std::string bareErrorType(std::string_view t) {
+  if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
+  if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
+  return std::string(core::trim(t));
+}
+} // namespace
+
+AwsError awsError(const ferry_http_response& r, size_t max_chars) {
+  AwsError e;
+  const std::string_view body = bodyOf(r);
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  std::string text(body);
+  if (!doc.HasParseError() && doc.IsObject()) {
+    text.clear();
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (e.type.empty() && doc.HasMember(key) && doc[key].IsString())
+        e.type = bareErrorType({doc[key].GetString(), doc[key].GetStringLength()});
+    }
+    for (const char* key : {"message", "Message"}) {
+      if (text.empty() && doc.HasMember(key) && doc[key].IsString())
+        text.assign(doc[key].GetString(), doc[key].GetStringLength());
+    }
+  }
+  if (e.type.empty()) {
+    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareErrorType(*h);
+  }
+  e.message = obs::logSnippet(text, max_chars);
+  return e;
+}
+
+bool isAwsThrottling(std::string_view t) {
+  return t == "ThrottlingException" || t == "ServiceUnavailableException" ||
+         t == "LimitExceededException" || t == "RequestLimitExceeded" ||
+         t == "ProvisionedThroughputExceededException";
+}
+
+bool isAwsAuthError(std::string_view t) {
+  for (std::string_view n :
+       {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+        "IncompleteSignature", "MissingAuthenticationToken", "InvalidClientTokenId",
+        "ExpiredTokenException", "SignatureDoesNotMatch", "NotAuthorized",
+        "MissingAuthenticationTokenException"}) {
+    if (t == n) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> signAwsJsonCall(const AwsJsonCall& call, const aws::Credentials& creds) {
+  aws::SigV4Request sig;
+  sig.method = "POST";
+  sig.path = call.endpoint.path;
+  sig.headers = {{"Host", call.endpoint.host},
+                 {"Content-Type", "application/x-amz-json-1.1"},
+                 {"X-Amz-Target", std::string(call.target)}};
+  sig.headers.insert(sig.headers.end(), call.extra.begin(), call.extra.end());
+  sig.payload = call.body;
+  if (!call.payload_hash.empty()) sig.payload_hash = std::string(call.payload_hash);
+  const aws::SigV4Result signature =
+      aws::sign(sig, creds, call.region, call.service, std::chrono::system_clock::now());
+  std::vector<std::string> lines;
+  for (const aws::Headers* list : std::initializer_list<const aws::Headers*>{
+           &sig.headers, &signature.headers, &call.unsigned_headers}) {
+    for (const auto& [name, value] : *list)
+      lines.push_back(fmt::format("{}: {}", name, value));
+  }
+  return lines;
 }
 
 } // namespace ferry::sink

@@ -101,7 +101,8 @@ def rewrite(path, a, seen):
                 line = f'{indent}Host 127.0.0.1\n{indent}Port {a.dd_port}'
             elif key == 'tls':
                 line = f'{indent}TLS off'
-        elif section == '[OUTPUT]' and name in ('firehose', 'kinesis_firehose') and key == 'name':
+        elif section == '[OUTPUT]' and name in ('firehose', 'kinesis_firehose', 'cloudwatch',
+                                                 'cloudwatch_logs') and key == 'name':
             seen['fh'] += 1
             line = f'{line}\n{indent}endpoint http://127.0.0.1:{a.fh_port}'
         out.append(line)
@@ -360,7 +361,19 @@ def check_row(spec, run, time_base, nsec_offset):
         each_once('datadog', entries, lambda r, ns: datadog_entry(r, ns, dd), dd_health)
         checked.append(f'datadog {len(entries)} entries')
 
-    if spec['fh'] != '-':
+    if spec['fh'].startswith('cw:'):
+        events, before, after = received(run, 'fh')
+        invalid('cloudwatch', before, after)
+        # The message is the record as JSON, its time in ms (truncated), as out_cloudwatch_logs.
+        records = [json.loads(e['message']) for e in events]
+        for e, r in zip(events, records):
+            if r.get('n') in want and e['timestamp'] != want[r['n']][1] // 1_000_000:
+                problems.append(f"cloudwatch: record {r['n']} at {e['timestamp']} ms")
+        each_once('cloudwatch', records, lambda r, ns: r,
+                  lambda r: compare('cloudwatch health', r, hc_fields, 'hc'))
+        calls = after['valid_requests'] - before['valid_requests']
+        checked.append(f'cloudwatch {len(records)} events in {calls} calls')
+    elif spec['fh'] != '-':
         lines, before, after = received(run, 'fh')
         invalid('firehose', before, after)
         # The maxima cover every row so far: one row over the limits fails it (and the rest).

@@ -1,6 +1,6 @@
 // The compliance suite every sink passes (stdout, file, null, datadog, firehose, s3,
-// kinesis_streams, and every sink added later: a plugin in the plugin directory without a
-// case here fails).
+// kinesis_streams, cloudwatch_logs, and every sink added later: a plugin in the plugin
+// directory without a case here fails).
 // Each sink is loaded through the ABI as the runner loads it, and held to the same rules:
 //  - its option table: names, docs, defaults within their bounds, enums, secrets marked,
 //    and its own option check (ferry_on_check) refusing what the table refuses;
@@ -76,6 +76,13 @@ const SinkCase kCases[] = {
        return R"({"stream":"compliance","region":"eu-west-1","endpoint":")" + url + R"("})";
      },
      R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-0"}]})"},
+    {"cloudwatch_logs", FERRY_TRANSPORT_HTTP,
+     [](const std::string& url, const std::string&) {
+       return R"({"region":"eu-west-1","log_group_name":"compliance","log_stream_prefix":"c-",)"
+              R"("endpoint":")" +
+              url + R"("})";
+     },
+     R"({"nextSequenceToken":"1"})"},
     {"s3", FERRY_TRANSPORT_HTTP,
      [](const std::string& url, const std::string&) {
        return R"({"bucket":"compliance-logs","region":"eu-west-1","endpoint":")" + url + R"("})";

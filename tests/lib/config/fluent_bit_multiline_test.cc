@@ -1,5 +1,5 @@
 // Fluent Bit's multiline filter and [MULTILINE_PARSER] sections converted: the corpus's two
-// FireLens multiline configs (their one error is the cloudwatch_logs output ferry lacks), the
+// FireLens multiline configs (they convert whole, cloudwatch_logs output included), the
 // converted filter validated and built, and the errors for what does not map.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -41,15 +41,13 @@ void buildFilters(const std::string& yaml) {
     EXPECT_NE(app::findFilterType(f.type)->make(f), nullptr);
 }
 
-TEST(FluentBitMultiline, CorpusConfigsFailOnlyOnTheCloudWatchOutput) {
+TEST(FluentBitMultiline, CorpusConfigsConvertWithTheirCloudWatchOutput) {
   for (const char* dir : {"ecs-file-multiline", "ecs-file-multiline-partial"}) {
     const auto errors = errorsOf(kCorpus + "/" + dir + "/fluent-bit.conf");
     std::string all;
     for (const auto& e : errors)
       all += e.format() + "\n";
-    ASSERT_EQ(errors.size(), 1u) << dir << ":\n" << all;
-    EXPECT_NE(errors[0].message.find("cloudwatch_logs"), std::string::npos)
-        << dir << ": " << errors[0].message;
+    EXPECT_TRUE(errors.empty()) << dir << ":\n" << all;
   }
 }
 

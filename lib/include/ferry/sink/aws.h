@@ -7,7 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "ferry/aws/credentials.h"
 #include "ferry/sink/http.h"
 
 namespace ferry::sink {
@@ -48,5 +51,28 @@ std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
 // `endpoint` allows). Errors name the option.
 std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
                                                      std::string_view text);
+
+// The AWS error of a failed JSON-protocol call: its type from "__type" (or "code") of the
+// body, else the x-amzn-ErrorType header, without a "namespace#" prefix or ":uri" suffix
+// (empty if none), and its "message" as a log snippet (secrets masked).
+struct AwsError {
+  std::string type;
+  std::string message;
+};
+AwsError awsError(const ferry_http_response& response, size_t max_chars = 160);
+// Error types that ask the client to slow down (resending later can succeed).
+bool isAwsThrottling(std::string_view type);
+// Error types about the credentials or their permissions (an operator must act).
+bool isAwsAuthError(std::string_view type);
+
+// The header lines of one signed AWS JSON 1.1 call (POST, X-Amz-Target: target): Host,
+// Content-Type, the target, `extra` (signed), the SigV4 headers; unsigned ones after.
+// payload_hash: the body's hex SHA-256 if known (computed otherwise).
+struct AwsJsonCall {
+  const HttpUrl& endpoint;
+  std::string_view region, service, target, body, payload_hash;
+  std::vector<std::pair<std::string, std::string>> extra, unsigned_headers;
+};
+std::vector<std::string> signAwsJsonCall(const AwsJsonCall& call, const aws::Credentials& creds);
 
 } // namespace ferry::sink

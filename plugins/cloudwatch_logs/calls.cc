@@ -1,0 +1,143 @@
+// The steps of a request and each answer's verdict. ResourceNotFoundException: the stream is
+// created, or the group (auto_create_group; then its retention, then the stream), each step
+// CONTINUE, then the put again. rejectedLogEventsInfo: those events dropped, the rest PARTIAL.
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+
+#include <algorithm>
+
+#include "cloudwatch.h"
+#include "ferry/sink/aws.h"
+
+namespace ferry::cloudwatch {
+namespace {
+
+// An index of rejectedLogEventsInfo (capped at n), or `fallback` when absent.
+uint64_t indexOf(const rapidjson::Document& doc, const char* key, uint64_t fallback, size_t n) {
+  const rapidjson::Value* v =
+      rapidjson::Pointer(fmt::format("/rejectedLogEventsInfo/{}", key).c_str()).Get(doc);
+  return v && v->IsUint64() ? std::min<uint64_t>(v->GetUint64(), n) : fallback;
+}
+
+// A 200 to PutLogEvents: every event stored, or those rejectedLogEventsInfo names dropped.
+void judgePut(CloudWatchRequest& req, const ferry_http_response& r, ferry_plugin_verdict& v,
+              Outcome& o) {
+  o.stream_exists = true;
+  rapidjson::Document doc;
+  doc.Parse(sink::bodyOf(r).data(), sink::bodyOf(r).size());
+  const size_t n = req.events.size();
+  const uint64_t too_old = indexOf(doc, "tooOldLogEventEndIndex", 0, n);
+  const uint64_t expired = std::max(too_old, indexOf(doc, "expiredLogEventEndIndex", 0, n));
+  const uint64_t too_new = std::max(expired, indexOf(doc, "tooNewLogEventStartIndex", n, n));
+  o.too_old = too_old;
+  o.expired = expired - too_old;
+  o.too_new = n - too_new;
+  for (size_t i = 0; i < n; ++i) {
+    const bool kept = i >= expired && i < too_new;
+    req.states[req.events[i].record] = kept ? FERRY_RECORD_DELIVERED : FERRY_RECORD_DROPPED;
+    (kept ? v.records_delivered : v.records_dropped) += 1;
+  }
+  v.kind = v.records_dropped == 0 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_PARTIAL;
+  if (v.records_dropped > 0) {
+    sdk::setMessage(v, fmt::format("CloudWatch rejected {} of {} events ({} too old, {} expired, "
+                                   "{} too new); the rest stored",
+                                   v.records_dropped, n, o.too_old, o.expired, o.too_new));
+  }
+}
+
+// A create step done (or found done already): the next step.
+void advance(CloudWatchRequest& req, const Config& c, ferry_plugin_verdict& v, Outcome& o) {
+  o.group_created = req.step == Step::kCreateGroup;
+  o.stream_exists = req.step == Step::kCreateStream;
+  req.step = o.group_created && c.retention_days > 0 ? Step::kRetention
+             : o.stream_exists                       ? Step::kPut
+                                                     : Step::kCreateStream;
+  v.kind = FERRY_VERDICT_CONTINUE;
+}
+
+} // namespace
+
+std::string_view stepName(Step step) {
+  constexpr std::string_view kNames[] = {"PutLogEvents", "CreateLogGroup", "PutRetentionPolicy",
+                                         "CreateLogStream"};
+  return kNames[static_cast<size_t>(step)];
+}
+
+std::string callBody(const CloudWatchRequest& req, const Config& c) {
+  const std::string group = sink::jsonString(req.route.group);
+  switch (req.step) {
+  case Step::kCreateGroup: {
+    std::string tags;
+    for (const auto& [k, val] : c.group_tags)
+      tags += (tags.empty() ? "" : ",") + sink::jsonString(k) + ":" + sink::jsonString(val);
+    return "{\"logGroupName\":" + group + (tags.empty() ? "" : ",\"tags\":{" + tags + "}") + "}";
+  }
+  case Step::kRetention:
+    return fmt::format("{{\"logGroupName\":{},\"retentionInDays\":{}}}", group, c.retention_days);
+  case Step::kCreateStream:
+    return "{\"logGroupName\":" + group +
+           ",\"logStreamName\":" + sink::jsonString(req.route.stream) + "}";
+  case Step::kPut:
+    break;
+  }
+  return req.put_body;
+}
+
+void judge(CloudWatchRequest& req, const Config& c, const ferry_http_response& r,
+           ferry_plugin_verdict& v, Outcome& o) {
+  using sink::StatusClass;
+  StatusClass cls = sink::classifyStatus(r.status);
+  const std::string_view call = stepName(req.step);
+  if (cls == StatusClass::kTransport) {
+    sink::applyStatusClass(cls, r, v);
+    sdk::setMessage(v, fmt::format("{}: transport error: {}", call, r.error ? r.error : "unknown"));
+    return;
+  }
+  if (cls == StatusClass::kDelivered) {
+    if (req.step == Step::kPut) return judgePut(req, r, v, o);
+    return advance(req, c, v, o);
+  }
+  const sink::AwsError e = sink::awsError(r);
+  auto describe = [&](std::string_view what) {
+    return fmt::format("{}: {} (HTTP {}{}{}){}{}", call, what, r.status, e.type.empty() ? "" : " ",
+                       e.type, e.message.empty() ? "" : ": ", e.message);
+  };
+  std::string text;
+  if (e.type == "ResourceAlreadyExistsException" && req.step != Step::kPut) {
+    return advance(req, c, v, o);
+  } else if (e.type == "DataAlreadyAcceptedException") {
+    v.kind = FERRY_VERDICT_DELIVERED; // this very batch was stored before
+    return;
+  } else if (e.type == "ResourceNotFoundException" && req.step != Step::kCreateGroup) {
+    const bool stream_only = req.step == Step::kPut && e.message.find("group") == std::string::npos;
+    if (stream_only || c.auto_create_group) {
+      o.stream_missing = stream_only;
+      req.step = stream_only ? Step::kCreateStream : Step::kCreateGroup;
+      v.kind = FERRY_VERDICT_CONTINUE;
+      return;
+    }
+    cls = StatusClass::kUnauthorized; // retried and unhealthy: an operator must create it
+    text = describe(
+        fmt::format("log group '{}' does not exist and auto_create_group is off", req.route.group));
+  } else if (cls == StatusClass::kThrottled || sink::isAwsThrottling(e.type)) {
+    cls = StatusClass::kThrottled;
+    text = describe("throttled by CloudWatch Logs");
+  } else if (cls == StatusClass::kUnauthorized || sink::isAwsAuthError(e.type)) {
+    cls = StatusClass::kUnauthorized;
+    text = describe(fmt::format("AWS refused the credentials or their permission (logs:{})", call));
+  } else if (cls == StatusClass::kTooLarge || e.type == "RequestEntityTooLargeException") {
+    cls = StatusClass::kTooLarge;
+    text = describe("request too large");
+  } else if (cls == StatusClass::kRefused) {
+    // InvalidParameterException, SerializationException, ...: the same call cannot succeed.
+    o.invalid = req.events.size();
+    text = describe(fmt::format("CloudWatch Logs refused the events for {} / {}", req.route.group,
+                                req.route.stream));
+  } else {
+    text = describe("CloudWatch Logs error");
+  }
+  sink::applyStatusClass(cls, r, v);
+  sdk::setMessage(v, text);
+}
+
+} // namespace ferry::cloudwatch

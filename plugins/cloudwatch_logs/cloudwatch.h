@@ -1,0 +1,102 @@
+// The `cloudwatch_logs` sink: PutLogEvents (SigV4 service `logs`) within CloudWatch Logs'
+// limits. config.cc: options and names; encoder.cc: events and the body; calls.cc: the steps
+// of a request (create group / retention / stream, put) and each answer's verdict.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ferry/output/plugin_sdk.h"
+#include "ferry/plugin.h"
+#include "ferry/sink/http.h"
+#include "ferry/sink/record.h"
+
+namespace ferry::cloudwatch {
+
+// PutLogEvents limits (docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference).
+inline constexpr size_t kMaxEvents = 10'000;
+inline constexpr size_t kMaxBatchBytes = 1'048'576; // sum of UTF-8 message bytes + 26 each
+inline constexpr size_t kEventOverhead = 26;
+inline constexpr size_t kMaxEventBytes = 256 * 1024; // one message + 26
+inline constexpr int64_t kMaxSpanMs = 24LL * 3600 * 1000;
+inline constexpr std::string_view kTruncatedMark = "[Truncated...]";
+
+extern const ferry_plugin_descriptor kDescriptor;
+
+struct Config {
+  std::string region, url, stream_prefix, log_key, user_agent, sts_endpoint;
+  sink::HttpUrl endpoint;
+  sink::RecordTemplate group, group_template, stream, stream_template;
+  bool auto_create_group = false, emf = false; // emf: log_format json/emf
+  int64_t retention_days = 0;
+  std::vector<std::pair<std::string, std::string>> group_tags;
+  uint64_t timeout_ms = 30'000;
+  sink::EcsTask ecs;
+};
+
+std::expected<Config, std::string> parseConfig(const sdk::Options& options);
+
+// Where a record goes. THE partition of the sink: routeOf is the one place it is computed.
+struct Route {
+  std::string group, stream;
+  auto operator<=>(const Route&) const = default;
+};
+std::optional<Route> routeOf(const Config& config, const ferry_plugin_record& record);
+
+// One log event: its message escaped for JSON, and its UTF-8 bytes (what CloudWatch counts).
+struct Event {
+  int64_t ms = 0;
+  uint32_t record = 0; // index among the records the request consumed
+  std::string json;
+  size_t bytes = 0;
+};
+
+enum class Step { kPut, kCreateGroup, kRetention, kCreateStream };
+std::string_view stepName(Step step);
+
+class CloudWatchRequest : public sdk::Request {
+public:
+  Route route;
+  std::vector<Event> events;   // in time order (stable)
+  std::vector<uint8_t> states; // per consumed record (ferry_record_state)
+  std::string put_body;
+  Step step = Step::kPut;
+  uint32_t chained = 0; // CONTINUE steps since the last other verdict
+  // The attempt being sent, kept alive for the host.
+  std::string call_body;
+  std::vector<std::string> header_lines;
+  std::vector<const char*> header_ptrs;
+
+  uint64_t heldBytes() const override {
+    return put_body.capacity() + call_body.capacity() + events.capacity() * sizeof(Event);
+  }
+  bool recordStates(std::span<uint8_t> out) const override {
+    return out.size() == states.size() &&
+           (std::copy(states.begin(), states.end(), out.begin()), true);
+  }
+};
+
+struct EncodeStats {
+  size_t consumed = 0, malformed = 0, unroutable = 0, truncated = 0;
+};
+
+// A request of the leading records that go to the first routable record's stream, within
+// every PutLogEvents limit; nullptr when every consumed record was dropped.
+std::unique_ptr<CloudWatchRequest>
+encode(const Config& config, std::span<const ferry_plugin_record> records, EncodeStats& stats);
+
+// The body of the current step's call.
+std::string callBody(const CloudWatchRequest& request, const Config& config);
+
+// What an answer did, for the sink's counters and its known streams.
+struct Outcome {
+  uint64_t too_old = 0, expired = 0, too_new = 0, invalid = 0;
+  bool stream_exists = false, stream_missing = false, group_created = false;
+};
+void judge(CloudWatchRequest& request, const Config& config, const ferry_http_response& response,
+           ferry_plugin_verdict& verdict, Outcome& outcome);
+
+} // namespace ferry::cloudwatch

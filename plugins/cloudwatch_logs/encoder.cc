@@ -1,0 +1,82 @@
+// Records → PutLogEvents: the leading records of one stream, each an event of valid UTF-8
+// (invalid bytes become U+FFFD, so what is counted is what CloudWatch counts), within 10,000
+// events, 1,048,576 bytes (message + 26 each) and a 24-hour span; sorted by time (stable).
+#include "cloudwatch.h"
+#include "ferry/codec/json.h"
+
+namespace ferry::cloudwatch {
+namespace {
+
+// The whole record as JSON, or log_key's value (a string as it is, anything else as JSON);
+// nullopt when malformed, missing or empty. Over 256 KiB: cut and marked (`truncated`).
+std::optional<Event> eventOf(const Config& c, const ferry_plugin_record& r, bool& truncated) {
+  core::ByteBuffer json;
+  std::optional<sink::FieldValue> value;
+  const codec::RecordJsonOptions plain{.time_key = "", .time_format = codec::TimeFormat::kNone};
+  const std::string_view data(reinterpret_cast<const char*>(r.data), r.data_len);
+  if (!c.log_key.empty() && !(value = sink::recordField(r, {c.log_key}))) return std::nullopt;
+  if (value ? !value->is_string && codec::appendMsgpackAsJson(json, value->bytes) == 0
+            : !codec::appendRecordJson(json, static_cast<core::RecordFormat>(r.format),
+                                       {r.timestamp_ns, data}, plain))
+    return std::nullopt;
+  sink::JsonText text(value && value->is_string ? value->bytes : json.view());
+  if (text.bytes == 0) return std::nullopt; // CloudWatch refuses an empty message
+  truncated = text.bytes + kEventOverhead > kMaxEventBytes;
+  if (truncated) text.cut(kMaxEventBytes - kEventOverhead, kTruncatedMark);
+  Event e{.json = std::move(text.escaped), .bytes = text.bytes};
+  e.ms = std::max<int64_t>(0, r.timestamp_ns / 1'000'000);
+  return e;
+}
+
+} // namespace
+
+std::unique_ptr<CloudWatchRequest>
+encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStats& stats) {
+  auto req = std::make_unique<CloudWatchRequest>();
+  std::optional<Route> first;
+  size_t bytes = 0;
+  int64_t lo = 0, hi = 0;
+  for (const ferry_plugin_record& r : records) {
+    auto route = routeOf(c, r);
+    if (route && first && *route != *first) break; // another stream: a later request
+    bool truncated = false;
+    auto event = route ? eventOf(c, r, truncated) : std::nullopt;
+    if (event) {
+      const size_t cost = event->bytes + kEventOverhead;
+      if (!req->events.empty() &&
+          (req->events.size() == kMaxEvents || bytes + cost > kMaxBatchBytes ||
+           std::max(hi, event->ms) - std::min(lo, event->ms) > kMaxSpanMs))
+        break;
+      if (req->events.empty()) lo = hi = event->ms;
+      lo = std::min(lo, event->ms);
+      hi = std::max(hi, event->ms);
+      bytes += cost;
+      stats.truncated += truncated;
+      event->record = static_cast<uint32_t>(req->states.size());
+      req->events.push_back(std::move(*event));
+      if (!first) first = std::move(route);
+    }
+    (route ? stats.malformed : stats.unroutable) += event ? 0 : 1;
+    req->states.push_back(event ? FERRY_RECORD_HELD : FERRY_RECORD_DROPPED);
+  }
+  stats.consumed = req->states.size();
+  if (req->events.empty()) return nullptr;
+  req->route = std::move(*first);
+  std::stable_sort(req->events.begin(), req->events.end(),
+                   [](const Event& a, const Event& b) { return a.ms < b.ms; });
+  std::string& body = req->put_body;
+  body.reserve(bytes + req->events.size() * 40 + 256);
+  body += "{\"logGroupName\":" + sink::jsonString(req->route.group) +
+          ",\"logStreamName\":" + sink::jsonString(req->route.stream) + ",\"logEvents\":[";
+  for (Event& e : req->events) {
+    body +=
+        fmt::format("{}{{\"timestamp\":{},\"message\":\"", &e == &req->events[0] ? "" : ",", e.ms);
+    body += e.json;
+    body += "\"}";
+    std::string().swap(e.json); // the body holds it now
+  }
+  body += "]}";
+  return req;
+}
+
+} // namespace ferry::cloudwatch
