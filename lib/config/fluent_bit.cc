@@ -1054,10 +1054,17 @@ private:
       if (out[name]) out[tmpl] = out[name].as<std::string>();
       out[name] = e->value;
     }
-    if (!out["log_stream_name"] == !out["log_stream_prefix"]) {
-      // Both plugins refuse to start so: a stream needs a name or a prefix for the tag.
+    if (out["log_stream_name"] && out["log_stream_prefix"]) {
       k.error("needs exactly one of log_stream_name and log_stream_prefix (Fluent Bit refuses "
               "this output too)");
+    } else if (!out["log_stream_name"] && !out["log_stream_prefix"]) {
+      // AWS's own "send to multiple destinations" FireLens example has neither: each stream is
+      // named after the tag, as log_stream_prefix with an empty prefix would name it.
+      out["log_stream_name"] = "$(tag)";
+      const FbSection& s = k.section();
+      notes_.push_back(fmt::format("{}:{}: {}: neither log_stream_name nor log_stream_prefix; "
+                                   "each stream is named after the record's tag",
+                                   s.file, s.line, s.title()));
     }
     if (const Entry* e = k.take("endpoint")) {
       const bool bare =

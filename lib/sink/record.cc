@@ -196,6 +196,27 @@ bool RecordTemplate::usesEcs() const {
   return std::any_of(parts_.begin(), parts_.end(), [](const Part& p) { return p.kind == p.kEcs; });
 }
 
+std::string RecordTemplate::partitionKey() const {
+  std::string key;
+  bool tag = false;
+  for (const Part& p : parts_) {
+    if ((p.kind == p.kTag || p.kind == p.kTagPart) && !tag) {
+      tag = true;
+      key += "$TAG|";
+    } else if (p.kind == p.kField) {
+      const bool spellable = std::none_of(p.path.begin(), p.path.end(), [](const std::string& k) {
+        return k.empty() || k.find_first_of(".()") != std::string::npos;
+      });
+      if (!spellable) continue;
+      key += "$(";
+      for (size_t i = 0; i < p.path.size(); ++i)
+        key += (i ? "." : "") + p.path[i];
+      key += ")|";
+    }
+  }
+  return key;
+}
+
 std::optional<std::string> RecordTemplate::render(const ferry_plugin_record& r,
                                                   const EcsTask& ecs) const {
   std::string out;

@@ -35,6 +35,9 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> group_tags;
   uint64_t timeout_ms = 30'000;
   sink::EcsTask ecs;
+  // The runner's partition template (limits.partition_template): records of one partition
+  // share a route (routeOf), so a request is one stream's. "" when every record has one route.
+  std::string partition;
 };
 
 std::expected<Config, std::string> parseConfig(const sdk::Options& options);

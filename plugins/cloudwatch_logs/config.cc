@@ -136,6 +136,10 @@ std::expected<Config, std::string> parseConfig(const sdk::Options& options) {
       return std::unexpected(e.error());
   }
   c.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
+  for (const auto* t : {&c.group_template, &c.group, &c.stream_template, &c.stream})
+    c.partition += t->partitionKey();
+  if (!c.stream_prefix.empty() && c.partition.find("$TAG|") == std::string::npos)
+    c.partition += "$TAG|";
   return c;
 }
 

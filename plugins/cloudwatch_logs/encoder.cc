@@ -38,7 +38,7 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
   int64_t lo = 0, hi = 0;
   for (const ferry_plugin_record& r : records) {
     auto route = routeOf(c, r);
-    if (route && first && *route != *first) break; // another stream: a later request
+    if (route && first && *route != *first) break; // another stream (a coarser partition)
     bool truncated = false;
     auto event = route ? eventOf(c, r, truncated) : std::nullopt;
     if (event) {

@@ -93,6 +93,8 @@ public:
     }
   }
 
+  const Config& config() const { return config_; }
+
 private:
   sdk::Host host_;
   Config config_;
@@ -121,7 +123,11 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   limits.max_concurrency = 1;
   limits.request_timeout_ms = config->timeout_ms;
   host.log(FERRY_LOG_INFO, "cloudwatch_logs: sending to {} via {}", config->region, config->url);
-  return std::make_unique<CloudWatchSink>(host, std::move(*config), std::move(credentials));
+  auto sink = std::make_unique<CloudWatchSink>(host, std::move(*config), std::move(credentials));
+  // One open batch per stream: every request is one stream's (the string lives in the sink).
+  if (!sink->config().partition.empty())
+    limits.partition_template = sink->config().partition.c_str();
+  return sink;
 }
 
 } // namespace

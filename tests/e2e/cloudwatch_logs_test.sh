@@ -11,7 +11,7 @@
 #    (ferry_output_rejected_too_old_total), the current ones delivered; a 403 makes /health
 #    report the output unhealthy without losing anything, and everything arrives once after.
 # 3. Templates: group /ecs$(container_name) (created), stream $(source)-$(tag[1]): six streams
-#    in three groups, each record once in its own.
+#    in three groups, each record once in its own, a few calls per stream (partitions).
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for the CloudWatch Logs stand-in"
@@ -217,6 +217,10 @@ for raw in open(sys.argv[1], encoding='utf-8'):
 assert sorted(seen) == list(range(600)) and set(seen.values()) == {1}, 'not every record once'
 groups = {g: sorted(v['streams']) for g, v in stats['groups'].items()}
 assert groups == {f'/ecs/ecs-app-{i}': ['stderr-web', 'stdout-web'] for i in range(3)}, groups
+# One open batch per stream (the runner's partitions): a few calls per stream, not one per
+# record as when a request took only the records of its first record's stream.
+calls = stats['targets'].get('PutLogEvents', 0)
+assert calls <= 60, f'{calls} PutLogEvents calls for 600 records in 6 streams'
 print(f"tmpl: 600 events once each in {len(groups)} groups of 2 streams each: {groups}; "
       f"{stats['targets'].get('PutLogEvents')} PutLogEvents calls (one stream per call)")
 PY

@@ -65,11 +65,18 @@ TEST(FluentBitCloudWatch, TheGoPluginsDefaultsBecomeTheFallbackOfTemplatedNames)
   EXPECT_NE(c.yaml.find("credentials_endpoint: ignored"), std::string::npos) << c.yaml;
 }
 
-TEST(FluentBitCloudWatch, ErrorsBothPluginsHaveTooNamingTheKey) {
+// Neither a stream name nor a prefix (AWS's "send to multiple destinations" example): each
+// stream is named after the tag, and convert says so.
+TEST(FluentBitCloudWatch, NoStreamNameNorPrefixNamesEachStreamAfterTheTag) {
   const Converted none = output("  Name cloudwatch_logs\n  region us-east-1\n  log_group_name g\n");
-  ASSERT_EQ(none.errors.size(), 1u);
-  EXPECT_EQ(none.errors[0].key, "[OUTPUT cloudwatch_logs]");
-  EXPECT_NE(none.errors[0].message.find("log_stream_name"), std::string::npos);
+  ASSERT_TRUE(none.errors.empty()) << none.errors[0].format();
+  EXPECT_EQ(none.out["log_stream_name"].as<std::string>(), "$(tag)");
+  EXPECT_FALSE(none.out["log_stream_prefix"]);
+  EXPECT_NE(none.yaml.find("each stream is named after the record's tag"), std::string::npos)
+      << none.yaml;
+}
+
+TEST(FluentBitCloudWatch, ErrorsBothPluginsHaveTooNamingTheKey) {
   const Converted both = output("  Name cloudwatch\n  region us-east-1\n  log_group_name g\n"
                                 "  log_stream_name s\n  log_stream_prefix p\n");
   ASSERT_EQ(both.errors.size(), 1u);

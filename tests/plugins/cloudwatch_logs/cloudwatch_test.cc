@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cloudwatch_logs/cloudwatch.h"
+#include "ferry/output/partition.h"
 #include "test_support.h"
 
 namespace ferry::cloudwatch {
@@ -108,6 +109,28 @@ TEST(CloudWatchNamesTest, BothTemplateSpellingsOverTagAndFields) {
   // nothing (the record cannot be routed).
   EXPECT_EQ(routeOf(ra, rs.views[0]), (Route{"app", "p.kube.var.log.web"}));
   EXPECT_EQ(routeOf(go, rs.views[1]), std::nullopt);
+}
+
+// The runner's partition template covers every variable a name depends on, so records of
+// one partition share a route; fixed names need no partitions.
+TEST(CloudWatchNamesTest, PartitionTemplateCoversEveryVariableOfTheNames) {
+  EXPECT_EQ(configOf(R"(,"log_stream_name":"/logs/host-1")").partition, "");
+  EXPECT_EQ(configOf(R"(,"log_stream_prefix":"ecs-")").partition, "$TAG|");
+  const Config go = *parseJson(R"j({"region":"eu-west-1","log_group_name":"/aws/$(service)",)j"
+                               R"j("log_stream_name":"$(tag[1])-$(tag)-$(ecs_task_id)"})j");
+  EXPECT_EQ(go.partition, "$(service)|$TAG|");
+  const Config ra = configOf(
+      R"(,"log_group_template":"/k8s/$kubernetes['namespace_name']","log_stream_prefix":"p.")");
+  EXPECT_EQ(ra.partition, "$(kubernetes.namespace_name)|$TAG|");
+  // The key the runner computes for two records of different streams differs.
+  auto t = output::PartitionTemplate::parse(go.partition);
+  ASSERT_TRUE(t) << t.error();
+  const std::string a = test::packMap({{"log", "x"}, {"service", "a"}});
+  const std::string b = test::packMap({{"log", "x"}, {"service", "b"}});
+  EXPECT_NE(t->evaluate("app.web", a, FERRY_RECORD_MSGPACK_MAP),
+            t->evaluate("app.web", b, FERRY_RECORD_MSGPACK_MAP));
+  EXPECT_EQ(t->evaluate("app.web", a, FERRY_RECORD_MSGPACK_MAP),
+            t->evaluate("app.web", a, FERRY_RECORD_MSGPACK_MAP));
 }
 
 TEST(CloudWatchEncoderTest, OneStreamPerCallOthersLeftForLater) {

@@ -55,6 +55,11 @@ public:
   bool empty() const { return parts_.empty(); }
   bool hasVariables() const;
   bool usesEcs() const;
+  // A partition template (plugin.h, limits.partition_template) whose key determines this
+  // template's rendering: $TAG for the tag and its parts, $(a.b) for each field; "" when it
+  // has no record variables. A field name that template syntax cannot spell ('.', '(' or ')')
+  // is left out, so the key may then be coarser than the name (the encoder still checks).
+  std::string partitionKey() const;
   // The name for a record; nullopt when a variable has no value (or the name is empty).
   // Fields give strings as they are, integers and booleans as their JSON text.
   std::optional<std::string> render(const ferry_plugin_record& record, const EcsTask& ecs) const;
