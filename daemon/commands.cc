@@ -112,7 +112,7 @@ std::string pluginDirFor(const config::ConfigSource& source) {
       if (!dir.empty() && dir.find('$') == std::string::npos) return dir;
     }
   } catch (const std::exception&) {
-    // The full load reports the error with its line.
+    return output::PluginHost::defaultDirectory(); // the full load reports the error, with its line
   }
   return output::PluginHost::defaultDirectory();
 }

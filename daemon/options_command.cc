@@ -48,7 +48,7 @@ std::string defaultText(const config::OptionSpec& o) {
 }
 
 // Table cells may not hold a raw '|' or a newline.
-std::string cell(std::string s) {
+std::string cell(std::string_view s) {
   std::string out;
   for (char c : s) {
     if (c == '|')

@@ -168,6 +168,7 @@ std::map<std::string, std::string> parseUnhealthy(const std::string& body) {
       }
     }
   } catch (const std::exception&) {
+    return {}; // msgpack could not unpack it: it names no output
   }
   return out;
 }

@@ -16,7 +16,8 @@ APT_PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates c
   libyaml-cpp-dev rapidjson-dev libmsgpack-cxx-dev libfmt-dev libcurl4-openssl-dev zlib1g-dev
   libzstd-dev libdeflate-dev libssl-dev libre2-dev libpcre2-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  dpkg-dev systemd prometheus lintian tmux netcat-openbsd)
+  dpkg-dev systemd prometheus lintian tmux netcat-openbsd
+  clang-format clang-tidy-19)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -95,6 +96,12 @@ case "$cmd" in
     start=$(date +%s)
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     run_ctest build -j "$JOBS" --timeout 600 --repeat until-pass:2
+    # Style that checks itself: clang-format and clang-tidy over build/compile_commands.json
+    # (scripts/lint.sh). Counted as one test, and a failure fails the command as a stage does.
+    lint_start=$(date +%s)
+    bash scripts/lint.sh build || { echo "tests: $PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+    PASSED=$(( PASSED + 1 ))
+    echo "dev.sh: lint stage passed in $(( $(date +%s) - lint_start )) s"
     # Unit tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
     # Only what the unit tests need (they load the real plugins): the daemon and e2e are not
     # rebuilt here.

@@ -318,6 +318,7 @@ void Pipeline::openStorage() {
                        ? storage::WhenFull::kDropOldest
                        : storage::WhenFull::kPause;
   std::vector<std::string> names;
+  names.reserve(outputs_.size());
   for (const auto& o : outputs_)
     names.push_back(o->name());
   auto disk = storage::DiskBuffer::open(opts, names, metrics_);

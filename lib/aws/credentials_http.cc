@@ -49,7 +49,7 @@ void ensureCurlInit() {
 
 std::string describeUrl(std::string_view url) {
   std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
-  const std::string copy(url);
+  std::string copy(url); // not const: returned by move
   if (!u || curl_url_set(u.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) return copy;
   char* scheme = nullptr;
   char* host = nullptr;

@@ -97,7 +97,7 @@ std::expected<void, std::string> compilePcre2(Regex::Impl& impl) {
   PCRE2_SPTR table = nullptr;
   pcre2_pattern_info(impl.code, PCRE2_INFO_NAMECOUNT, &count);
   pcre2_pattern_info(impl.code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
-  pcre2_pattern_info(impl.code, PCRE2_INFO_NAMETABLE, &table);
+  pcre2_pattern_info(impl.code, PCRE2_INFO_NAMETABLE, static_cast<void*>(&table));
   for (uint32_t k = 0; k < count; ++k) {
     // Each entry: the group number in two bytes, then the name, NUL-terminated.
     const PCRE2_SPTR e = table + static_cast<size_t>(k) * entry;

@@ -90,7 +90,7 @@ std::expected<std::optional<Rule>, std::string> readRule(const config::Section& 
   const auto& map = s.getMap(key);
   for (const auto& [k, v] : map) {
     if (k != "field" && k != "regex") {
-      return refuse(key + "." + k, "unknown key (expected field and regex)");
+      return refuse(fmt::format("{}.{}", key, k), "unknown key (expected field and regex)");
     }
   }
   const auto field = map.find("field");

@@ -306,6 +306,7 @@ void OutputRunner::giveUpAll() {
   if (http_) http_->abortAll(aborted);
   waitForEncoding(); // encodes take milliseconds; their requests are given up below
   std::vector<RequestPtr> all;
+  all.reserve(ready_.size() + in_flight_.size() + retry_queue_.size());
   for (auto& r : ready_)
     all.push_back(std::move(r));
   ready_.clear();

@@ -175,11 +175,15 @@ void DiskQueue::deadLetter(const core::Batch& batch) {
     dead_letters_ = std::move(*opened);
   }
   auto seq = dead_letters_->append(batch);
-  if (seq) dead_letters_->sync();
   if (!seq) {
     buffer_.error(
         fmt::format("cannot keep {} given-up records of {}: {}", batch.size(), name_, seq.error()));
     return;
+  }
+  // Written (a crash of the process keeps them), but a power failure may still lose them.
+  if (auto synced = dead_letters_->sync(); !synced) {
+    buffer_.error(
+        fmt::format("given-up records of {} kept but not synced: {}", name_, synced.error()));
   }
   buffer_.dead_lettered_->add(batch.size());
   FERRY_LOG_WARN("storage", "{} records given up by {} kept in {} (resend with `ferry replay`)",

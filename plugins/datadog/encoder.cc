@@ -284,7 +284,7 @@ bool KeySet::contains(std::string_view key) const {
 }
 
 bool KeySet::insert(std::string_view key) {
-  if (key.data() == nullptr) key = std::string_view("", 0);
+  if (key.data() == nullptr) key = std::string_view(""); // a null data() marks a free slot
   if (contains(key)) return false;
   keys_.push_back(key);
   if (slots_.empty()) {

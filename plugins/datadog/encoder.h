@@ -75,8 +75,10 @@ private:
   size_t used_ = 0;
 };
 
-// Turns records into the JSON body. Not thread-safe: it keeps scratch buffers, one encoder per
-// sink instance (the runner calls encode from one thread).
+// Turns records into the JSON body. Not thread-safe: it keeps scratch buffers. The sink sets
+// limits.parallel_encode, so the host encodes from several threads at once: each call borrows
+// an encoder of its own from the sink's pool (DatadogSink::takeScratch in plugin.cc), never
+// one encoder from two threads.
 class DatadogEncoder {
 public:
   explicit DatadogEncoder(EncoderSettings settings);

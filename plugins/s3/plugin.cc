@@ -159,9 +159,9 @@ private:
     url = objectUrl(config_, call.key, call.query);
     lines.clear();
     for (const auto& [name, value] : req.headers)
-      lines.push_back(name + ": " + value);
+      lines.push_back(fmt::format("{}: {}", name, value));
     for (const auto& [name, value] : signed_req.headers)
-      lines.push_back(name + ": " + value);
+      lines.push_back(fmt::format("{}: {}", name, value));
   }
 
   // Shutdown only: a blocking, short abort of an upload nobody will finish.

@@ -7,10 +7,22 @@
  * HTTP transport.
  *
  * Versioning: a change to any declaration here bumps FERRY_PLUGIN_ABI_MAJOR (breaking) or
- * FERRY_PLUGIN_ABI_MINOR (additive: new trailing struct fields guarded by a size field, new
- * optional exports). The host refuses a plugin whose major differs or whose minor is newer
- * than its own. tests/lib/output/plugin_host_test.cc pins a hash of this file so that an edit
- * without a version bump fails the build's tests.
+ * FERRY_PLUGIN_ABI_MINOR (additive). The host refuses a plugin whose major differs or whose
+ * minor is newer than its own, so a loaded plugin was built against the host's minor or an
+ * older one. No struct carries a size field; what is additive is:
+ *   - a new optional export: the host looks it up with dlsym and, when it is missing, does
+ *     what it did before (ferry_on_request_bytes, ferry_on_check, ferry_on_request_records);
+ *   - a new trailing field of a struct the host allocates and zeroes before the plugin fills
+ *     it (ferry_plugin_limits, ferry_plugin_verdict), zero meaning the old behaviour: an
+ *     older plugin never writes it (limits.parallel_encode, ABI 1.1);
+ *   - a new trailing field of ferry_host_api, which the plugin only reads: a plugin that
+ *     knows the field was built with a minor that has it, and the host's is not older;
+ *   - a new trailing field of ferry_plugin_descriptor that the host reads only when the
+ *     descriptor's abi_minor says the plugin has it.
+ * Anything else breaks: a field in the middle, a field of an array element (the
+ * ferry_plugin_record and ferry_plugin_option strides would change), a changed signature.
+ * tests/lib/output/plugin_host_test.cc pins a hash of this file so that an edit without a
+ * version bump fails the build's tests (an edit of comments alone re-pins the hash only).
  *
  * Conventions: every function returns quickly and never throws (a C++ plugin catches
  * everything at the boundary). OWNERSHIP says who frees a buffer; THREADING says from which

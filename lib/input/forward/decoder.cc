@@ -25,8 +25,9 @@ constexpr int64_t kMinSeconds = INT64_MIN / kNanosPerSecond;
 // Below this, buffers are kept between frames; above, trim() gives them back.
 constexpr size_t kKeepScratchBytes = 1024 * 1024;
 
-uint32_t readBe32(const char* p) {
-  const auto* u = reinterpret_cast<const uint8_t*>(p);
+// The first 4 bytes of `s` (the caller checked there are that many), big-endian.
+uint32_t readBe32(std::string_view s) {
+  const auto* u = reinterpret_cast<const uint8_t*>(s.data());
   return static_cast<uint32_t>(u[0]) << 24 | static_cast<uint32_t>(u[1]) << 16 |
          static_cast<uint32_t>(u[2]) << 8 | static_cast<uint32_t>(u[3]);
 }
@@ -73,8 +74,8 @@ bool readTime(MsgpackCursor& c, int64_t& out, std::vector<uint64_t>& stack, bool
       why = fmt::format("extension type {} of {} bytes is not an EventTime", type, body.size());
       return false;
     }
-    const uint32_t seconds = readBe32(body.data());
-    const uint32_t nanos = readBe32(body.data() + 4);
+    const uint32_t seconds = readBe32(body);
+    const uint32_t nanos = readBe32(body.substr(4));
     if (nanos >= kNanosPerSecond) {
       why = "EventTime nanoseconds out of range";
       return false;

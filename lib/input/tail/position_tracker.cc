@@ -13,6 +13,7 @@ std::shared_ptr<PositionTracker> PositionTracker::create(std::string db_path) {
 PositionTracker::~PositionTracker() {
   if (!dirty_ || db_path_.empty()) return;
   std::vector<PositionEntry> entries;
+  entries.reserve(files_.size());
   for (const auto& [id, f] : files_)
     entries.push_back({id, f->committed, f->path});
   (void)savePositions(db_path_, entries); // nobody is left to report a failure to

@@ -38,5 +38,8 @@ bool appendRecordJson(core::ByteBuffer& out, core::RecordFormat format,
 
 // "2024-05-01T12:00:00.123456789Z" (UTC, nanoseconds), without quotes.
 void appendIso8601(core::ByteBuffer& out, int64_t timestamp_ns);
+// A time as the JSON value `format` says: a quoted ISO 8601 string, a number (epoch seconds
+// with nine decimals, or epoch milliseconds), nothing for kNone.
+void appendTimeValue(core::ByteBuffer& out, int64_t timestamp_ns, TimeFormat format);
 
 } // namespace ferry::codec

@@ -19,9 +19,12 @@ public:
   virtual ~InputContext() = default;
   // Hands a batch to the ring. Blocks while the ring is full or while this input is paused
   // by an output's full buffer (backpressure: the input simply stops reading). Counts the
-  // records and bytes in ferry_input_records_total / ferry_input_bytes_total. Returns
-  // false only when the daemon is stopping and the batch could not be taken (the batch is
-  // then freed unresolved, so its finalizer reports kFailed).
+  // records and bytes in ferry_input_records_total / ferry_input_bytes_total.
+  // Without storage it always returns true: the ring is waited on, never refused (when the
+  // daemon stops, the pause ends and the batch is taken anyway). With storage on it returns
+  // false only when the daemon stops while the disk still cannot take the batch: nothing was
+  // stored or counted, and the batch is freed unresolved, so its finalizer reports kFailed
+  // and the source does not acknowledge it (the sender or the file has it again).
   virtual bool push(core::BatchRef batch) = 0;
   // True while an output fed by this input is over budget (or, with storage on, while the
   // disk buffer cannot take more). Inputs with their own event loop (forward, tcp) check it
