@@ -159,6 +159,8 @@ cat > "$WORK/bad.conf" <<'CONF'
     Name cloudwatch_logs
     Match *
     log_group_name g
+    log_stream_name s
+    log_stream_prefix p-
 CONF
 rc=0
 "$FERRY_BIN" run --fluent-bit-config "$WORK/bad.conf" 2> "$WORK/bad.err" || rc=$?

@@ -212,7 +212,7 @@ TEST(FluentBitImport, UnmappableKeysAreErrorsNamingFileLineAndKey) {
   EXPECT_EQ(errors[2].key, "[OUTPUT cloudwatch_logs]");
   // s3_key_format's $TAG maps (one object stream per tag); role_arn does not.
   EXPECT_EQ(errors[3].key, "[OUTPUT s3] role_arn");
-  EXPECT_EQ(errors[3].line, 22);
+  EXPECT_EQ(errors[3].line, 24);
   EXPECT_EQ(errors[3].file, "fluent-bit.conf");
 }
 
