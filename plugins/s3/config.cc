@@ -10,7 +10,6 @@
 
 #include "ferry/aws/sigv4.h"
 #include "ferry/sink/aws.h"
-#include "key_format.h"
 
 namespace ferry::s3 {
 namespace {
@@ -163,6 +162,22 @@ std::string defaultKeyFormat(codec::Compression c) {
   return fmt::format("ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson{}", fileExtension(c));
 }
 
+std::string formatKey(std::string_view format, const sink::NameContext& context) {
+  std::string key = sink::expandNameTemplate(format, context);
+  key.erase(0, std::min(key.find_first_not_of('/'), key.size()));
+  return key;
+}
+
+std::expected<void, std::string> checkKeyFormat(std::string_view format) {
+  const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
+  if (sample.empty()) return std::unexpected("gives an empty key");
+  if (sample.size() > kMaxKeyBytes) {
+    return std::unexpected(
+        fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
+  }
+  return {};
+}
+
 std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
                                                  const sink::EnvLookup& env) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
@@ -177,22 +192,17 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   c.region = std::move(*region);
 
   c.endpoint = std::string(trim(options.string("endpoint")));
-  if (!c.endpoint.empty()) {
-    auto url = sink::parseAwsEndpoint("endpoint", c.endpoint);
-    if (!url) return std::unexpected(url.error());
-    c.scheme = url->scheme;
-    c.host = url->host;
-    c.base_path = url->path;
-    while (!c.base_path.empty() && c.base_path.back() == '/')
-      c.base_path.pop_back();
-    c.path_style = true;
-  } else {
-    // A dotted bucket name does not match the wildcard certificate of
-    // <bucket>.s3.<region>.amazonaws.com, so it is addressed path-style.
-    c.path_style = c.bucket.find('.') != std::string::npos;
-    c.host = c.path_style ? sink::awsServiceUrl("s3", c.region).host
-                          : sink::awsServiceUrl(c.bucket + ".s3", c.region).host;
-  }
+  // An override is addressed path-style; so is a dotted bucket name on AWS (it does not match
+  // the wildcard certificate of <bucket>.s3.<region>.amazonaws.com).
+  c.path_style = !c.endpoint.empty() || c.bucket.find('.') != std::string::npos;
+  auto url = sink::resolveAwsEndpoint("endpoint", c.endpoint,
+                                      c.path_style ? "s3" : c.bucket + ".s3", c.region);
+  if (!url) return std::unexpected(url.error());
+  c.scheme = url->scheme;
+  c.host = url->host;
+  c.base_path = url->path;
+  while (!c.base_path.empty() && c.base_path.back() == '/')
+    c.base_path.pop_back();
 
   auto compression = codec::parseCompression(options.string("compression"));
   if (!compression) return std::unexpected("compression: " + compression.error());

@@ -15,6 +15,7 @@
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
 #include "ferry/sink/aws.h"
+#include "ferry/sink/object_key.h"
 
 namespace ferry::s3 {
 
@@ -64,6 +65,13 @@ struct S3Config {
 std::string_view fileExtension(codec::Compression c);
 // The default key format: "ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson" plus the extension.
 std::string defaultKeyFormat(codec::Compression c);
+
+// The key of one object: key_format expanded (ferry/sink/object_key.h) without a leading '/'
+// (S3 keys do not start with one).
+std::string formatKey(std::string_view format, const sink::NameContext& context);
+// Refuses formats that cannot give a usable key: empty, or longer than S3's 1,024 bytes
+// with a short tag.
+std::expected<void, std::string> checkKeyFormat(std::string_view format);
 
 // Validates the options (already type-checked against kDescriptor). `env` resolves the
 // region when the option is empty (AWS_REGION, then AWS_DEFAULT_REGION). Errors name the

@@ -1,6 +1,6 @@
-// The `s3` sink: the ABI exports and the glue. Options live in config.cc, keys in
-// key_format.cc, the NDJSON object in encoder.cc, the upload steps in upload.cc and the
-// status → verdict table in response.cc.
+// The `s3` sink: the ABI exports and the glue. Options and keys live in config.cc
+// (templates: ferry/sink/object_key.h), the NDJSON object in encoder.cc, the upload steps in
+// upload.cc and the status → verdict table in response.cc.
 //
 // One request = one object. The runner's limits carry the object's boundaries: it offers
 // at most offerBytes() of records per encode (the plugin closes the object earlier once the
@@ -18,7 +18,6 @@
 #include "ferry/aws/sigv4.h"
 #include "ferry/net/http_client.h"
 #include "ferry/output/plugin_sdk.h"
-#include "key_format.h"
 #include "response.h"
 #include "upload.h"
 
@@ -26,13 +25,6 @@ namespace {
 
 using namespace ferry;
 using namespace ferry::s3;
-
-// Abandoned uploads aborted at the start of each new object, at most this many at once.
-constexpr size_t kOrphanAbortsPerObject = 4;
-// At shutdown, abandoned uploads still listed get a short synchronous abort, all of them
-// within this budget (the grace period is already spent; ECS kills 5 s after it).
-constexpr uint64_t kShutdownAbortBudgetMs = 2000;
-constexpr size_t kShutdownAborts = 8;
 
 class S3Sink : public sdk::Sink {
 public:
@@ -48,14 +40,8 @@ public:
   }
 
   ~S3Sink() override {
-    const auto start = std::chrono::steady_clock::now();
-    for (const auto& o : orphans_->take(kShutdownAborts)) {
-      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
-      if (spent >= static_cast<int64_t>(kShutdownAbortBudgetMs)) break;
-      abortNow(o, kShutdownAbortBudgetMs - static_cast<uint64_t>(spent));
-    }
+    sink::abortWithin(*orphans_, sink::kShutdownAborts, sink::kShutdownAbortBudgetMs,
+                      [this](const sink::OpenUpload& o, uint64_t ms) { abortNow(o, ms); });
   }
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
@@ -81,7 +67,7 @@ public:
     }
     auto upload =
         std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size, stats->lines,
-                                   orphans_.get(), orphans_->take(kOrphanAbortsPerObject));
+                                   orphans_.get(), orphans_->take(sink::kOrphanAbortsPerRequest));
     if (upload->partCount() > 0) {
       host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(),
                 upload->bodySize(), upload->partCount());
@@ -165,13 +151,10 @@ private:
   }
 
   // Shutdown only: a blocking, short abort of an upload nobody will finish.
-  void abortNow(const OpenUpload& o, uint64_t timeout_ms) const {
+  void abortNow(const sink::OpenUpload& o, uint64_t timeout_ms) const {
     auto creds = credentials_->current();
     if (!creds) return;
-    S3Call call;
-    call.method = "DELETE";
-    call.key = o.key;
-    call.query = "uploadId=" + aws::uriEncode(o.upload_id);
+    const S3Call call = abortCall(o);
     net::HttpRequest req;
     req.method = "DELETE";
     signInto(call, *creds, aws::sha256Hex(""), req.url, req.headers);

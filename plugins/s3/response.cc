@@ -10,6 +10,7 @@
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/sink/http.h"
+#include "ferry/sink/xml.h"
 
 namespace ferry::s3 {
 namespace {
@@ -40,38 +41,6 @@ std::string printable(std::string_view s, size_t max) {
 
 } // namespace
 
-std::string xmlText(std::string_view xml, std::string_view element) {
-  const std::string open = "<" + std::string(element) + ">";
-  const std::string close = "</" + std::string(element) + ">";
-  const size_t start = xml.find(open);
-  if (start == std::string_view::npos) return {};
-  const size_t from = start + open.size();
-  const size_t end = xml.find(close, from);
-  if (end == std::string_view::npos) return {};
-  std::string_view raw = xml.substr(from, end - from);
-  std::string out;
-  out.reserve(raw.size());
-  static constexpr std::array<std::pair<std::string_view, char>, 5> kEntities = {
-      {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}}};
-  while (!raw.empty()) {
-    if (raw.front() == '&') {
-      bool matched = false;
-      for (const auto& [name, ch] : kEntities) {
-        if (raw.starts_with(name)) {
-          out.push_back(ch);
-          raw.remove_prefix(name.size());
-          matched = true;
-          break;
-        }
-      }
-      if (matched) continue;
-    }
-    out.push_back(raw.front());
-    raw.remove_prefix(1);
-  }
-  return out;
-}
-
 bool bodyIsError(const ferry_http_response& r) {
   const std::string_view body = sink::bodyOf(r);
   return body.find("<Error>") != std::string_view::npos;
@@ -85,9 +54,9 @@ S3Error parseError(const ferry_http_response& r) {
     return e;
   }
   const std::string_view body = sink::bodyOf(r);
-  e.code = printable(xmlText(body, "Code"), 64);
-  e.message = obs::logSnippet(xmlText(body, "Message"), 160);
-  e.region = printable(xmlText(body, "Region"), 32);
+  e.code = printable(sink::xmlText(body, "Code"), 64);
+  e.message = obs::logSnippet(sink::xmlText(body, "Message"), 160);
+  e.region = printable(sink::xmlText(body, "Region"), 32);
   if (e.region.empty()) {
     if (auto h = sink::findHeader(sink::headersOf(r), "x-amz-bucket-region")) {
       e.region = printable(*h, 32);

@@ -33,9 +33,6 @@ enum class Outcome {
   kNoSuchUpload, // the multipart upload is gone: start it again
 };
 
-// The text of the first <element>...</element> in `xml`, with the five XML entities
-// decoded; empty when absent.
-std::string xmlText(std::string_view xml, std::string_view element);
 // Status, code and message of a response (a body <Error> counts even with a 200).
 S3Error parseError(const ferry_http_response& response);
 // Whether a 2xx body carries an error after all (CompleteMultipartUpload may answer 200
