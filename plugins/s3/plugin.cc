@@ -18,6 +18,7 @@
 #include "ferry/aws/sigv4.h"
 #include "ferry/net/http_client.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/aws_call.h"
 #include "response.h"
 #include "upload.h"
 
@@ -83,17 +84,8 @@ public:
     if (!creds)
       return std::unexpected("no AWS credentials available yet (see the credentials log)");
     const S3Call call = upload.call(config_);
-    signInto(call, *creds, upload.payloadHash(call.body), upload.url, upload.header_lines);
-    upload.header_ptrs.clear();
-    for (const auto& h : upload.header_lines)
-      upload.header_ptrs.push_back(h.c_str());
-    out.method = methodName(call.method);
-    out.url = upload.url.c_str();
-    out.headers = upload.header_ptrs.data();
-    out.header_count = upload.header_ptrs.size();
-    // Never a null body: libcurl would then read the body from a callback.
-    out.body = reinterpret_cast<const uint8_t*>(call.body.empty() ? "" : call.body.data());
-    out.body_len = call.body.size();
+    sign(call, *creds, upload.payloadHash(call.body), upload.attempt);
+    upload.attempt.describe(call.method, call.body, out);
     return {};
   }
 
@@ -120,34 +112,17 @@ public:
   }
 
 private:
-  static const char* methodName(const std::string& m) {
-    if (m == "PUT") return "PUT";
-    if (m == "DELETE") return "DELETE";
-    return "POST";
-  }
-
-  // Signs `call` and renders the URL and header lines the host sends.
-  void signInto(const S3Call& call, const aws::Credentials& creds, const std::string& payload_hash,
-                std::string& url, std::vector<std::string>& lines) const {
+  void sign(const S3Call& call, const aws::Credentials& creds, const std::string& payload_hash,
+            sink::SignedCall& out) const {
     const std::string path = objectPath(config_, call.key);
-    aws::SigV4Request req;
-    req.method = call.method;
-    req.path = path;
-    req.query = call.query;
-    req.headers = call.headers;
-    req.headers.emplace_back("Host", config_.host);
-    req.payload = call.body;
-    req.payload_hash = payload_hash;
-    aws::SigV4Options options;
-    options.s3 = true;
-    const aws::SigV4Result signed_req =
-        aws::sign(req, creds, config_.region, "s3", std::chrono::system_clock::now(), options);
-    url = objectUrl(config_, call.key, call.query);
-    lines.clear();
-    for (const auto& [name, value] : req.headers)
-      lines.push_back(name + ": " + value);
-    for (const auto& [name, value] : signed_req.headers)
-      lines.push_back(name + ": " + value);
+    aws::SigV4Request req{.method = call.method,
+                          .path = path,
+                          .query = call.query,
+                          .headers = call.headers,
+                          .payload = call.body,
+                          .payload_hash = payload_hash};
+    sink::signAwsCall(std::move(req), config_.host, objectUrl(config_, call.key, call.query), creds,
+                      config_.region, "s3", {.s3 = true}, std::chrono::system_clock::now(), out);
   }
 
   // Shutdown only: a blocking, short abort of an upload nobody will finish.
@@ -155,9 +130,11 @@ private:
     auto creds = credentials_->current();
     if (!creds) return;
     const S3Call call = abortCall(o);
-    net::HttpRequest req;
-    req.method = "DELETE";
-    signInto(call, *creds, aws::sha256Hex(""), req.url, req.headers);
+    sink::SignedCall signed_call;
+    sign(call, *creds, aws::sha256Hex(""), signed_call);
+    net::HttpRequest req{.method = "DELETE",
+                         .url = std::move(signed_call.url),
+                         .headers = std::move(signed_call.header_lines)};
     req.body = reinterpret_cast<const uint8_t*>("");
     req.timeout_ms = timeout_ms;
     const net::HttpResponse resp = net::httpFetch(req);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "ferry/aws/sigv4.h"
+#include "ferry/sink/aws_call.h"
 #include "ferry/sink/multipart.h"
 #include "response.h"
 
@@ -51,6 +52,8 @@ public:
   // backoff), DROP (after the multipart upload was aborted).
   StepEvent onResponse(const S3Config& config, const ferry_http_response& response,
                        ferry_plugin_verdict& verdict);
+
+  sink::SignedCall attempt; // the one being sent
 };
 
 // The AbortMultipartUpload call of an upload.

@@ -97,11 +97,6 @@ public:
   // Cached SHA-256 of the current call's body (a 5 MiB part is hashed once, not per retry).
   const std::string& payloadHash(std::string_view body);
 
-  // The attempt being sent, kept alive for the host until the next call on this request.
-  std::string url;
-  std::vector<std::string> header_lines;
-  std::vector<const char*> header_ptrs;
-
 private:
   std::string key_;
   core::ByteBuffer body_;
