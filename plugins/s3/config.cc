@@ -65,22 +65,24 @@ const ferry_plugin_option kOptions[] = {
      .enum_values = "gzip|zstd|none",
      .doc = "Object compression (the key's extension says it; no Content-Encoding is set)."},
     sink::kCompressionLevelOption,
+    // The storage classes and canned ACLs S3 accepts.
     {.name = "storage_class",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "x-amz-storage-class, e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR; empty = "
-            "the bucket's default."},
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "STANDARD|REDUCED_REDUNDANCY|STANDARD_IA|ONEZONE_IA|INTELLIGENT_TIERING|"
+                    "GLACIER|DEEP_ARCHIVE|OUTPOSTS|GLACIER_IR|EXPRESS_ONEZONE",
+     .doc = "x-amz-storage-class; empty = the bucket's default."},
     {.name = "content_type",
      .type = FERRY_OPTION_STRING,
      .default_value = "application/x-ndjson",
      .doc = "Content-Type stored with each object."},
     {.name = "acl",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Canned ACL (x-amz-acl), e.g. bucket-owner-full-control; empty = none."},
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "private|public-read|public-read-write|authenticated-read|aws-exec-read|"
+                    "bucket-owner-read|bucket-owner-full-control",
+     .doc = "Canned ACL (x-amz-acl); empty = none."},
     {.name = "sse",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "AES256|aws:kms",
      .doc = "Server-side encryption: AES256 or aws:kms; empty = the bucket's default."},
     {.name = "kms_key_id",
      .type = FERRY_OPTION_STRING,
@@ -100,28 +102,7 @@ const ferry_plugin_option kOptions[] = {
                         "HTTP timeout of one request (one PutObject or one part)."),
 };
 
-// Storage classes S3 accepts in x-amz-storage-class.
-constexpr std::array<std::string_view, 10> kStorageClasses = {
-    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "GLACIER",  "DEEP_ARCHIVE",       "OUTPOSTS",    "GLACIER_IR", "EXPRESS_ONEZONE"};
-// S3's canned ACLs for objects.
-constexpr std::array<std::string_view, 7> kCannedAcls = {
-    "private",       "public-read",       "public-read-write",        "authenticated-read",
-    "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
-
 using core::trim;
-
-template <size_t N>
-std::expected<std::string, std::string> oneOf(const char* option, std::string_view value,
-                                              const std::array<std::string_view, N>& allowed) {
-  if (value.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) {
-    return std::string(value);
-  }
-  std::string list;
-  for (const auto a : allowed)
-    list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
-  return std::unexpected(fmt::format("{}: unknown value '{}' (known: {})", option, value, list));
-}
 
 // Bucket names as S3 allows them for new buckets: 3-63 of [a-z0-9.-], starting and ending
 // with a letter or digit. (Legacy upper-case names only work path-style; refuse them.)
@@ -224,20 +205,12 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   c.upload_timeout_ms = static_cast<uint64_t>(options.integer("upload_timeout"));
   c.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
 
-  auto storage_class =
-      oneOf("storage_class", trim(options.string("storage_class")), kStorageClasses);
-  if (!storage_class) return std::unexpected(storage_class.error());
-  c.storage_class = std::move(*storage_class);
-  auto acl = oneOf("acl", trim(options.string("acl")), kCannedAcls);
-  if (!acl) return std::unexpected(acl.error());
-  c.acl = std::move(*acl);
+  c.storage_class = options.string("storage_class"); // enums: the table checks them
+  c.acl = options.string("acl");
   c.content_type = std::string(trim(options.string("content_type")));
   if (auto ok = sink::checkHeaderValue("content_type", c.content_type); !ok)
     return std::unexpected(ok.error());
-  c.sse = std::string(trim(options.string("sse")));
-  if (!c.sse.empty() && c.sse != "AES256" && c.sse != "aws:kms") {
-    return std::unexpected(fmt::format("sse: expected AES256 or aws:kms, got '{}'", c.sse));
-  }
+  c.sse = options.string("sse");
   c.kms_key_id = std::string(trim(options.string("kms_key_id")));
   if (!c.kms_key_id.empty() && c.sse != "aws:kms") {
     return std::unexpected("kms_key_id: only meaningful with sse: aws:kms");

@@ -1,6 +1,6 @@
 // The `s3` sink: the ABI exports and the glue. Options and keys live in config.cc
-// (templates: ferry/sink/object_key.h), the NDJSON object in encoder.cc, the upload steps in
-// upload.cc and the status → verdict table in response.cc.
+// (templates: ferry/sink/object_key.h), the NDJSON object in ferry/sink/compressed_object.h, the
+// upload steps in upload.cc and the status → verdict table in response.cc.
 //
 // One request = one object. The runner's limits carry the object's boundaries: it offers
 // at most offerBytes() of records per encode (the plugin closes the object earlier once the
@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "config.h"
-#include "encoder.h"
 #include "ferry/aws/credentials.h"
 #include "ferry/aws/sigv4.h"
 #include "ferry/net/http_client.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/aws_batch.h"
 #include "ferry/sink/aws_call.h"
+#include "ferry/sink/compressed_object.h"
 #include "response.h"
 #include "upload.h"
 
@@ -31,14 +32,9 @@ class S3Sink : public sdk::Sink {
 public:
   S3Sink(const sdk::Host& host, S3Config config, aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        orphans_(std::make_unique<OrphanList>()) {
-    settings_.compression = config_.compression;
-    settings_.level = config_.compression_level;
-    settings_.target_bytes = config_.total_file_size;
-    settings_.chunk_bytes =
-        static_cast<size_t>(std::clamp<uint64_t>(config_.total_file_size / 4, 16 * 1024, 1u << 20));
-    settings_.json = config_.json;
-  }
+        orphans_(std::make_unique<OrphanList>()),
+        settings_(sink::ObjectSettings::forTarget(config_.compression, config_.compression_level,
+                                                  config_.total_file_size, config_.json)) {}
 
   ~S3Sink() override {
     sink::abortWithin(*orphans_, sink::kShutdownAborts, sink::kShutdownAbortBudgetMs,
@@ -48,7 +44,7 @@ public:
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
     core::ByteBuffer body;
-    auto stats = buildObject(settings_, records, scratch_, body);
+    auto stats = sink::buildObject(settings_, records, scratch_, body);
     if (!stats) return std::unexpected(stats.error());
     consumed = stats->consumed;
     dropped = stats->dropped;
@@ -148,7 +144,7 @@ private:
   S3Config config_;
   aws::CredentialsProviderPtr credentials_;
   std::unique_ptr<OrphanList> orphans_; // outlives every request (the ABI frees them first)
-  ObjectSettings settings_;
+  sink::ObjectSettings settings_;
   core::ByteBuffer scratch_;
   uint64_t index_ = 0; // objects opened: $INDEX (from 1, as Fluent Bit's seq_index)
 };
@@ -162,14 +158,9 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto config = checkConfig(options);
   if (!config) return std::unexpected(config.error());
-  auto credentials = aws::CredentialsProvider::createDefault();
-  // Start-up resolves the chain once; a failure is not fatal (an ECS role may appear a
-  // moment later): requests wait, retried with backoff, and /health reports it.
-  if (auto first = credentials->initial(); !first) {
-    host.log(FERRY_LOG_WARN, "s3: no AWS credentials yet: {}", first.error());
-  } else {
-    host.log(FERRY_LOG_INFO, "s3: AWS credentials from {}", first->source);
-  }
+  // Not fatal when none yet (an ECS role may appear a moment later): requests wait, retried
+  // with backoff, and /health reports it.
+  auto credentials = sink::defaultAwsCredentials(host);
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = 1u << 24; // bytes bound an object, not a record count
   limits.max_request_bytes = offerBytes(*config);

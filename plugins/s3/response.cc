@@ -62,37 +62,38 @@ S3Error parseError(const ferry_http_response& r) {
       e.region = printable(*h, 32);
     }
   }
-  e.retry_after_ms = sink::retryAfterMs(r, std::chrono::system_clock::now());
   return e;
 }
 
-Outcome classify(const S3Error& e) {
+sink::StatusClass classify(const S3Error& e) {
   using sink::StatusClass;
   const StatusClass cls = sink::classifyStatus(e.status);
-  if (cls == StatusClass::kDelivered && e.code.empty()) return Outcome::kDelivered;
-  if (cls == StatusClass::kTransport) return Outcome::kRetry;
+  if (cls == StatusClass::kDelivered && e.code.empty()) return cls;
+  if (cls == StatusClass::kTransport) return cls;
   if (e.code == "SlowDown" || e.status == 503 || cls == StatusClass::kThrottled) {
-    return Outcome::kThrottled;
+    return StatusClass::kThrottled;
   }
-  if (e.code == "NoSuchUpload") return Outcome::kNoSuchUpload;
+  // Someone (a lifecycle rule, another tool) aborted the upload: retried from its start.
+  if (e.code == "NoSuchUpload") return StatusClass::kServerError;
   if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" ||
       e.code == "AuthorizationHeaderMalformed" || e.status == 301 || e.status == 307) {
-    return Outcome::kUnhealthy;
+    return StatusClass::kUnauthorized; // retried, unhealthy: someone must fix the config
   }
-  if (among(e.code, kAuthCodes) || cls == StatusClass::kUnauthorized) return Outcome::kUnhealthy;
+  if (among(e.code, kAuthCodes) || cls == StatusClass::kUnauthorized) {
+    return StatusClass::kUnauthorized;
+  }
   if (among(e.code, kTransientCodes) || cls == StatusClass::kTimeout ||
       cls == StatusClass::kServerError) {
-    return Outcome::kRetry;
+    return StatusClass::kServerError;
   }
   // A 200 with an <Error> body (CompleteMultipartUpload's late failure): S3 says to retry.
-  if (cls == StatusClass::kDelivered) return Outcome::kRetry;
-  if (cls == StatusClass::kTooLarge || e.code == "EntityTooLarge") return Outcome::kSplit;
-  if (cls == StatusClass::kRefused) return Outcome::kDrop;
-  return Outcome::kUnhealthy; // 1xx/3xx: a proxy or a wrong endpoint; keep the records
+  if (cls == StatusClass::kDelivered) return StatusClass::kServerError;
+  if (e.code == "EntityTooLarge") return StatusClass::kTooLarge;
+  return cls; // 413 split, other 4xx dropped, 1xx/3xx retried and unhealthy
 }
 
-void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
-                    std::string_view bucket, ferry_plugin_verdict& v) {
+void failureVerdict(sink::StatusClass cls, const S3Error& e, const ferry_http_response& r,
+                    std::string_view what, std::string_view bucket, ferry_plugin_verdict& v) {
   std::string text;
   if (e.status == 0) {
     text = fmt::format("{}: transport error: {}", what, e.message);
@@ -106,37 +107,12 @@ void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
   } else {
     text = fmt::format("{}: HTTP {}{}{}{}{}", what, e.status, e.code.empty() ? "" : " ", e.code,
                        e.message.empty() ? "" : ": ", e.message);
-    if (outcome == Outcome::kUnhealthy && (e.status == 401 || e.status == 403)) {
+    if (cls == sink::StatusClass::kUnauthorized && (e.status == 401 || e.status == 403)) {
       text += " (check the AWS credentials and the bucket policy)";
     }
   }
   sdk::setMessage(v, text);
-  if (e.retry_after_ms && outcome != Outcome::kDrop && outcome != Outcome::kSplit) {
-    v.retry_after_ms = *e.retry_after_ms;
-  }
-  switch (outcome) {
-  case Outcome::kDrop:
-    v.kind = FERRY_VERDICT_DROP;
-    return;
-  case Outcome::kSplit:
-    v.kind = FERRY_VERDICT_SPLIT;
-    return;
-  case Outcome::kThrottled:
-    v.kind = FERRY_VERDICT_RETRY;
-    v.throttled = 1;
-    return;
-  case Outcome::kUnhealthy:
-    v.kind = FERRY_VERDICT_RETRY;
-    v.unhealthy = 1;
-    return;
-  case Outcome::kDelivered:
-    v.kind = FERRY_VERDICT_DELIVERED;
-    return;
-  case Outcome::kRetry:
-  case Outcome::kNoSuchUpload:
-    v.kind = FERRY_VERDICT_RETRY;
-    return;
-  }
+  sink::applyStatusClass(cls, r, v);
 }
 
 } // namespace ferry::s3

@@ -129,10 +129,9 @@ StepEvent S3Upload::onResponse(const S3Config& config, const ferry_http_response
   }
   S3Error error = parseError(r);
   if (body_error && error.code.empty()) error.code = "InternalError";
-  const Outcome outcome = classify(error);
   // Someone (a lifecycle rule, another tool) aborted our upload: start again.
-  if (outcome == Outcome::kNoSuchUpload) restart();
-  failureVerdict(outcome, error, stepName(current), config.bucket, v);
+  if (error.code == "NoSuchUpload") restart();
+  failureVerdict(classify(error), error, r, stepName(current), config.bucket, v);
   failed(v);
   return ev;
 }

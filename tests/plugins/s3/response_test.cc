@@ -28,7 +28,7 @@ ferry_plugin_verdict judge(int status, const std::string& code, const char* head
   r.error = status == 0 ? "Connection refused" : nullptr;
   const S3Error e = parseError(r);
   ferry_plugin_verdict v{};
-  failureVerdict(classify(e), e, "PutObject", "my-logs", v);
+  failureVerdict(classify(e), e, r, "PutObject", "my-logs", v);
   return v;
 }
 

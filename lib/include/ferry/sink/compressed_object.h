@@ -1,6 +1,7 @@
-// Records → one S3 object: newline-delimited JSON, one record per line, compressed in chunks
-// (each chunk a complete gzip member or zstd frame; their concatenation is a valid .gz/.zst
-// stream) until the object reaches total_file_size as uploaded.
+// The sink kit, objects of records: newline-delimited JSON, one record per line, compressed
+// in chunks (each chunk a complete gzip member or zstd frame; their concatenation is a valid
+// .gz/.zst stream) until the object reaches its target size as stored. An object store sink
+// (S3 today) takes as many records as fit; the runner offers the rest again.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@
 #include "ferry/core/buffer.h"
 #include "ferry/plugin.h"
 
-namespace ferry::s3 {
+namespace ferry::sink {
 
 struct ObjectSettings {
   codec::Compression compression = codec::Compression::kGzip;
@@ -26,6 +27,10 @@ struct ObjectSettings {
   // small enough to stop near target_bytes.
   size_t chunk_bytes = 1u << 20;
   codec::RecordJsonOptions json;
+
+  // Chunks of a quarter of the target, from 16 KiB to 1 MiB.
+  static ObjectSettings forTarget(codec::Compression compression, int level, uint64_t target_bytes,
+                                  codec::RecordJsonOptions json);
 };
 
 struct ObjectStats {
@@ -42,4 +47,4 @@ std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settin
                                                     core::ByteBuffer& scratch,
                                                     core::ByteBuffer& body);
 
-} // namespace ferry::s3
+} // namespace ferry::sink

@@ -1,12 +1,23 @@
-// NDJSON object assembly for the S3 sink: one JSON object per line (ferry::codec's record
-// writer: the time field, then the record's fields), compressed chunk by chunk.
-#include "encoder.h"
+// Objects of records: one JSON object per line (ferry::codec's record writer: the time field,
+// then the record's fields), compressed chunk by chunk.
+#include "ferry/sink/compressed_object.h"
 
 #include <algorithm>
 
 #include "ferry/core/batch.h"
 
-namespace ferry::s3 {
+namespace ferry::sink {
+
+ObjectSettings ObjectSettings::forTarget(codec::Compression compression, int level,
+                                         uint64_t target_bytes, codec::RecordJsonOptions json) {
+  ObjectSettings s;
+  s.compression = compression;
+  s.level = level;
+  s.target_bytes = target_bytes;
+  s.chunk_bytes = static_cast<size_t>(std::clamp<uint64_t>(target_bytes / 4, 16 * 1024, 1u << 20));
+  s.json = std::move(json);
+  return s;
+}
 
 std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
                                                     std::span<const ferry_plugin_record> records,
@@ -47,4 +58,4 @@ std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settin
   return stats;
 }
 
-} // namespace ferry::s3
+} // namespace ferry::sink
