@@ -19,6 +19,13 @@ ObjectSettings ObjectSettings::forTarget(codec::Compression compression, int lev
   return s;
 }
 
+uint64_t offerBytesFor(const ObjectSettings& settings, uint64_t max_bytes) {
+  // JSON lines carry the date field and quoting; uncompressed they outgrow the records.
+  const double ratio = settings.compression == codec::Compression::kNone ? 0.75 : 5.0;
+  const auto bytes = static_cast<uint64_t>(static_cast<double>(settings.target_bytes) * ratio);
+  return std::clamp<uint64_t>(bytes, 1024, max_bytes);
+}
+
 std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
                                                     std::span<const ferry_plugin_record> records,
                                                     core::ByteBuffer& scratch,

@@ -241,11 +241,13 @@ std::string objectUrl(const S3Config& config, std::string_view key, std::string_
   return url;
 }
 
+sink::ObjectSettings objectSettings(const S3Config& config) {
+  return sink::ObjectSettings::forTarget(config.compression, config.compression_level,
+                                         config.total_file_size, config.json);
+}
+
 uint64_t offerBytes(const S3Config& config) {
-  // JSON lines carry the date field and quoting; uncompressed they outgrow the records.
-  const double ratio = config.compression == codec::Compression::kNone ? 0.75 : 5.0;
-  const auto bytes = static_cast<uint64_t>(static_cast<double>(config.total_file_size) * ratio);
-  return std::clamp<uint64_t>(bytes, 1024, kMaxOfferBytes);
+  return sink::offerBytesFor(objectSettings(config), kMaxOfferBytes);
 }
 
 } // namespace ferry::s3

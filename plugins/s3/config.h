@@ -15,6 +15,7 @@
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
 #include "ferry/sink/aws.h"
+#include "ferry/sink/compressed_object.h"
 #include "ferry/sink/object_key.h"
 
 namespace ferry::s3 {
@@ -83,9 +84,9 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
 std::string objectPath(const S3Config& config, std::string_view key);
 std::string objectUrl(const S3Config& config, std::string_view key, std::string_view query);
 
-// Raw record bytes the runner should offer per object so that the uploaded object is near
-// total_file_size: a guess of the compression ratio (JSON is larger than the records'
-// msgpack, gzip/zstd shrink logs 5-10x), clamped to kMaxOfferBytes.
+// The objects' build settings, and the raw bytes the runner offers per object
+// (sink::offerBytesFor, at most kMaxOfferBytes).
+sink::ObjectSettings objectSettings(const S3Config& config);
 uint64_t offerBytes(const S3Config& config);
 
 } // namespace ferry::s3

@@ -32,9 +32,7 @@ class S3Sink : public sdk::Sink {
 public:
   S3Sink(const sdk::Host& host, S3Config config, aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        orphans_(std::make_unique<OrphanList>()),
-        settings_(sink::ObjectSettings::forTarget(config_.compression, config_.compression_level,
-                                                  config_.total_file_size, config_.json)) {}
+        orphans_(std::make_unique<OrphanList>()), settings_(objectSettings(config_)) {}
 
   ~S3Sink() override {
     sink::abortWithin(*orphans_, sink::kShutdownAborts, sink::kShutdownAbortBudgetMs,

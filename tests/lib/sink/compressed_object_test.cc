@@ -123,5 +123,19 @@ TEST(CompressedObjectTest, ChunksFollowTheTarget) {
   EXPECT_EQ(ObjectSettings::forTarget(Compression::kZstd, 3, 1024, {}).level, 3);
 }
 
+TEST(CompressedObjectTest, OfferGuessesTheRatio) {
+  using codec::Compression;
+  // Compressed: 5x the target in raw records, within the bounds.
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kGzip, 0, 1 << 20, {}), 1 << 30),
+            5u << 20);
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kZstd, 0, 1 << 30, {}), 1 << 27),
+            1u << 27);
+  // Plain: JSON outgrows the records, so 3/4; never below 1 KiB.
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kNone, 0, 1 << 20, {}), 1 << 30),
+            786432u);
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kNone, 0, 1000, {}), 1 << 30),
+            1024u);
+}
+
 } // namespace
 } // namespace ferry::sink

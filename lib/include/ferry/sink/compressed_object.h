@@ -33,6 +33,11 @@ struct ObjectSettings {
                                   codec::RecordJsonOptions json);
 };
 
+// Raw record bytes the runner should offer per object so that the stored object is near
+// target_bytes: a guess of the ratio (JSON lines outgrow the records' msgpack, gzip/zstd
+// shrink logs 5-10x), from 1 KiB to max_bytes.
+uint64_t offerBytesFor(const ObjectSettings& settings, uint64_t max_bytes);
+
 struct ObjectStats {
   size_t consumed = 0;    // leading records covered (lines + dropped)
   size_t lines = 0;       // records written
