@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include <fmt/format.h>
+
 namespace ferry::sink {
 
 void signAwsCall(aws::SigV4Request request, std::string_view host, std::string url,
@@ -13,10 +15,11 @@ void signAwsCall(aws::SigV4Request request, std::string_view host, std::string u
   const aws::SigV4Result signature = aws::sign(request, credentials, region, service, now, options);
   out.url = std::move(url);
   out.header_lines.clear();
+  out.header_lines.reserve(request.headers.size() + signature.headers.size());
   for (const auto& [name, value] : request.headers)
-    out.header_lines.push_back(name + ": " + value);
+    out.header_lines.push_back(fmt::format("{}: {}", name, value));
   for (const auto& [name, value] : signature.headers)
-    out.header_lines.push_back(name + ": " + value);
+    out.header_lines.push_back(fmt::format("{}: {}", name, value));
 }
 
 void SignedCall::describe(std::string_view method, std::string_view body, ferry_http_request& out) {
@@ -28,6 +31,7 @@ void SignedCall::describe(std::string_view method, std::string_view body, ferry_
     if (method == m) out.method = m;
   }
   header_ptrs.clear();
+  header_ptrs.reserve(header_lines.size());
   for (const auto& h : header_lines)
     header_ptrs.push_back(h.c_str());
   out.url = url.c_str();
