@@ -10,7 +10,6 @@
 
 #include "ferry/aws/sigv4.h"
 #include "ferry/sink/aws.h"
-#include "key_format.h"
 
 namespace ferry::s3 {
 namespace {
@@ -66,22 +65,24 @@ const ferry_plugin_option kOptions[] = {
      .enum_values = "gzip|zstd|none",
      .doc = "Object compression (the key's extension says it; no Content-Encoding is set)."},
     sink::kCompressionLevelOption,
+    // The storage classes and canned ACLs S3 accepts.
     {.name = "storage_class",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "x-amz-storage-class, e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR; empty = "
-            "the bucket's default."},
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "STANDARD|REDUCED_REDUNDANCY|STANDARD_IA|ONEZONE_IA|INTELLIGENT_TIERING|"
+                    "GLACIER|DEEP_ARCHIVE|OUTPOSTS|GLACIER_IR|EXPRESS_ONEZONE",
+     .doc = "x-amz-storage-class; empty = the bucket's default."},
     {.name = "content_type",
      .type = FERRY_OPTION_STRING,
      .default_value = "application/x-ndjson",
      .doc = "Content-Type stored with each object."},
     {.name = "acl",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Canned ACL (x-amz-acl), e.g. bucket-owner-full-control; empty = none."},
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "private|public-read|public-read-write|authenticated-read|aws-exec-read|"
+                    "bucket-owner-read|bucket-owner-full-control",
+     .doc = "Canned ACL (x-amz-acl); empty = none."},
     {.name = "sse",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
+     .type = FERRY_OPTION_ENUM,
+     .enum_values = "AES256|aws:kms",
      .doc = "Server-side encryption: AES256 or aws:kms; empty = the bucket's default."},
     {.name = "kms_key_id",
      .type = FERRY_OPTION_STRING,
@@ -101,28 +102,7 @@ const ferry_plugin_option kOptions[] = {
                         "HTTP timeout of one request (one PutObject or one part)."),
 };
 
-// Storage classes S3 accepts in x-amz-storage-class.
-constexpr std::array<std::string_view, 10> kStorageClasses = {
-    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "GLACIER",  "DEEP_ARCHIVE",       "OUTPOSTS",    "GLACIER_IR", "EXPRESS_ONEZONE"};
-// S3's canned ACLs for objects.
-constexpr std::array<std::string_view, 7> kCannedAcls = {
-    "private",       "public-read",       "public-read-write",        "authenticated-read",
-    "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
-
 using core::trim;
-
-template <size_t N>
-std::expected<std::string, std::string> oneOf(const char* option, std::string_view value,
-                                              const std::array<std::string_view, N>& allowed) {
-  if (value.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) {
-    return std::string(value);
-  }
-  std::string list;
-  for (const auto a : allowed)
-    list += fmt::format("{}{}", list.empty() ? "" : ", ", a);
-  return std::unexpected(fmt::format("{}: unknown value '{}' (known: {})", option, value, list));
-}
 
 // Bucket names as S3 allows them for new buckets: 3-63 of [a-z0-9.-], starting and ending
 // with a letter or digit. (Legacy upper-case names only work path-style; refuse them.)
@@ -163,6 +143,22 @@ std::string defaultKeyFormat(codec::Compression c) {
   return fmt::format("ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson{}", fileExtension(c));
 }
 
+std::string formatKey(std::string_view format, const sink::NameContext& context) {
+  std::string key = sink::expandNameTemplate(format, context);
+  key.erase(0, std::min(key.find_first_not_of('/'), key.size()));
+  return key;
+}
+
+std::expected<void, std::string> checkKeyFormat(std::string_view format) {
+  const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
+  if (sample.empty()) return std::unexpected("gives an empty key");
+  if (sample.size() > kMaxKeyBytes) {
+    return std::unexpected(
+        fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
+  }
+  return {};
+}
+
 std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
                                                  const sink::EnvLookup& env) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
@@ -177,22 +173,17 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   c.region = std::move(*region);
 
   c.endpoint = std::string(trim(options.string("endpoint")));
-  if (!c.endpoint.empty()) {
-    auto url = sink::parseAwsEndpoint("endpoint", c.endpoint);
-    if (!url) return std::unexpected(url.error());
-    c.scheme = url->scheme;
-    c.host = url->host;
-    c.base_path = url->path;
-    while (!c.base_path.empty() && c.base_path.back() == '/')
-      c.base_path.pop_back();
-    c.path_style = true;
-  } else {
-    // A dotted bucket name does not match the wildcard certificate of
-    // <bucket>.s3.<region>.amazonaws.com, so it is addressed path-style.
-    c.path_style = c.bucket.find('.') != std::string::npos;
-    c.host = c.path_style ? sink::awsServiceUrl("s3", c.region).host
-                          : sink::awsServiceUrl(c.bucket + ".s3", c.region).host;
-  }
+  // An override is addressed path-style; so is a dotted bucket name on AWS (it does not match
+  // the wildcard certificate of <bucket>.s3.<region>.amazonaws.com).
+  c.path_style = !c.endpoint.empty() || c.bucket.find('.') != std::string::npos;
+  auto url = sink::resolveAwsEndpoint("endpoint", c.endpoint,
+                                      c.path_style ? "s3" : c.bucket + ".s3", c.region);
+  if (!url) return std::unexpected(url.error());
+  c.scheme = url->scheme;
+  c.host = url->host;
+  c.base_path = url->path;
+  while (!c.base_path.empty() && c.base_path.back() == '/')
+    c.base_path.pop_back();
 
   auto compression = codec::parseCompression(options.string("compression"));
   if (!compression) return std::unexpected("compression: " + compression.error());
@@ -214,20 +205,12 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   c.upload_timeout_ms = static_cast<uint64_t>(options.integer("upload_timeout"));
   c.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
 
-  auto storage_class =
-      oneOf("storage_class", trim(options.string("storage_class")), kStorageClasses);
-  if (!storage_class) return std::unexpected(storage_class.error());
-  c.storage_class = std::move(*storage_class);
-  auto acl = oneOf("acl", trim(options.string("acl")), kCannedAcls);
-  if (!acl) return std::unexpected(acl.error());
-  c.acl = std::move(*acl);
+  c.storage_class = options.string("storage_class"); // enums: the table checks them
+  c.acl = options.string("acl");
   c.content_type = std::string(trim(options.string("content_type")));
   if (auto ok = sink::checkHeaderValue("content_type", c.content_type); !ok)
     return std::unexpected(ok.error());
-  c.sse = std::string(trim(options.string("sse")));
-  if (!c.sse.empty() && c.sse != "AES256" && c.sse != "aws:kms") {
-    return std::unexpected(fmt::format("sse: expected AES256 or aws:kms, got '{}'", c.sse));
-  }
+  c.sse = options.string("sse");
   c.kms_key_id = std::string(trim(options.string("kms_key_id")));
   if (!c.kms_key_id.empty() && c.sse != "aws:kms") {
     return std::unexpected("kms_key_id: only meaningful with sse: aws:kms");
@@ -258,11 +241,13 @@ std::string objectUrl(const S3Config& config, std::string_view key, std::string_
   return url;
 }
 
+sink::ObjectSettings objectSettings(const S3Config& config) {
+  return sink::ObjectSettings::forTarget(config.compression, config.compression_level,
+                                         config.total_file_size, config.json);
+}
+
 uint64_t offerBytes(const S3Config& config) {
-  // JSON lines carry the date field and quoting; uncompressed they outgrow the records.
-  const double ratio = config.compression == codec::Compression::kNone ? 0.75 : 5.0;
-  const auto bytes = static_cast<uint64_t>(static_cast<double>(config.total_file_size) * ratio);
-  return std::clamp<uint64_t>(bytes, 1024, kMaxOfferBytes);
+  return sink::offerBytesFor(objectSettings(config), kMaxOfferBytes);
 }
 
 } // namespace ferry::s3

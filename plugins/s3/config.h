@@ -15,6 +15,8 @@
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
 #include "ferry/sink/aws.h"
+#include "ferry/sink/compressed_object.h"
+#include "ferry/sink/object_key.h"
 
 namespace ferry::s3 {
 
@@ -65,6 +67,13 @@ std::string_view fileExtension(codec::Compression c);
 // The default key format: "ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson" plus the extension.
 std::string defaultKeyFormat(codec::Compression c);
 
+// The key of one object: key_format expanded (ferry/sink/object_key.h) without a leading '/'
+// (S3 keys do not start with one).
+std::string formatKey(std::string_view format, const sink::NameContext& context);
+// Refuses formats that cannot give a usable key: empty, or longer than S3's 1,024 bytes
+// with a short tag.
+std::expected<void, std::string> checkKeyFormat(std::string_view format);
+
 // Validates the options (already type-checked against kDescriptor). `env` resolves the
 // region when the option is empty (AWS_REGION, then AWS_DEFAULT_REGION). Errors name the
 // option.
@@ -75,9 +84,9 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
 std::string objectPath(const S3Config& config, std::string_view key);
 std::string objectUrl(const S3Config& config, std::string_view key, std::string_view query);
 
-// Raw record bytes the runner should offer per object so that the uploaded object is near
-// total_file_size: a guess of the compression ratio (JSON is larger than the records'
-// msgpack, gzip/zstd shrink logs 5-10x), clamped to kMaxOfferBytes.
+// The objects' build settings, and the raw bytes the runner offers per object
+// (sink::offerBytesFor, at most kMaxOfferBytes).
+sink::ObjectSettings objectSettings(const S3Config& config);
 uint64_t offerBytes(const S3Config& config);
 
 } // namespace ferry::s3

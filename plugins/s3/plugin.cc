@@ -1,6 +1,6 @@
-// The `s3` sink: the ABI exports and the glue. Options live in config.cc, keys in
-// key_format.cc, the NDJSON object in encoder.cc, the upload steps in upload.cc and the
-// status → verdict table in response.cc.
+// The `s3` sink: the ABI exports and the glue. Options and keys live in config.cc
+// (templates: ferry/sink/object_key.h), the NDJSON object in ferry/sink/compressed_object.h, the
+// upload steps in upload.cc and the status → verdict table in response.cc.
 //
 // One request = one object. The runner's limits carry the object's boundaries: it offers
 // at most offerBytes() of records per encode (the plugin closes the object earlier once the
@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "config.h"
-#include "encoder.h"
 #include "ferry/aws/credentials.h"
 #include "ferry/aws/sigv4.h"
 #include "ferry/net/http_client.h"
 #include "ferry/output/plugin_sdk.h"
-#include "key_format.h"
+#include "ferry/sink/aws_batch.h"
+#include "ferry/sink/aws_call.h"
+#include "ferry/sink/compressed_object.h"
 #include "response.h"
 #include "upload.h"
 
@@ -27,41 +28,21 @@ namespace {
 using namespace ferry;
 using namespace ferry::s3;
 
-// Abandoned uploads aborted at the start of each new object, at most this many at once.
-constexpr size_t kOrphanAbortsPerObject = 4;
-// At shutdown, abandoned uploads still listed get a short synchronous abort, all of them
-// within this budget (the grace period is already spent; ECS kills 5 s after it).
-constexpr uint64_t kShutdownAbortBudgetMs = 2000;
-constexpr size_t kShutdownAborts = 8;
-
 class S3Sink : public sdk::Sink {
 public:
   S3Sink(const sdk::Host& host, S3Config config, aws::CredentialsProviderPtr credentials)
       : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        orphans_(std::make_unique<OrphanList>()) {
-    settings_.compression = config_.compression;
-    settings_.level = config_.compression_level;
-    settings_.target_bytes = config_.total_file_size;
-    settings_.chunk_bytes =
-        static_cast<size_t>(std::clamp<uint64_t>(config_.total_file_size / 4, 16 * 1024, 1u << 20));
-    settings_.json = config_.json;
-  }
+        orphans_(std::make_unique<OrphanList>()), settings_(objectSettings(config_)) {}
 
   ~S3Sink() override {
-    const auto start = std::chrono::steady_clock::now();
-    for (const auto& o : orphans_->take(kShutdownAborts)) {
-      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
-      if (spent >= static_cast<int64_t>(kShutdownAbortBudgetMs)) break;
-      abortNow(o, kShutdownAbortBudgetMs - static_cast<uint64_t>(spent));
-    }
+    sink::abortWithin(*orphans_, sink::kShutdownAborts, sink::kShutdownAbortBudgetMs,
+                      [this](const sink::OpenUpload& o, uint64_t ms) { abortNow(o, ms); });
   }
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
     core::ByteBuffer body;
-    auto stats = buildObject(settings_, records, scratch_, body);
+    auto stats = sink::buildObject(settings_, records, scratch_, body);
     if (!stats) return std::unexpected(stats.error());
     consumed = stats->consumed;
     dropped = stats->dropped;
@@ -81,7 +62,7 @@ public:
     }
     auto upload =
         std::make_unique<S3Upload>(std::move(key), std::move(body), config_.part_size, stats->lines,
-                                   orphans_.get(), orphans_->take(kOrphanAbortsPerObject));
+                                   orphans_.get(), orphans_->take(sink::kOrphanAbortsPerRequest));
     if (upload->partCount() > 0) {
       host_.log(FERRY_LOG_DEBUG, "object {}: {} bytes in {} parts", upload->key(),
                 upload->bodySize(), upload->partCount());
@@ -97,17 +78,8 @@ public:
     if (!creds)
       return std::unexpected("no AWS credentials available yet (see the credentials log)");
     const S3Call call = upload.call(config_);
-    signInto(call, *creds, upload.payloadHash(call.body), upload.url, upload.header_lines);
-    upload.header_ptrs.clear();
-    for (const auto& h : upload.header_lines)
-      upload.header_ptrs.push_back(h.c_str());
-    out.method = methodName(call.method);
-    out.url = upload.url.c_str();
-    out.headers = upload.header_ptrs.data();
-    out.header_count = upload.header_ptrs.size();
-    // Never a null body: libcurl would then read the body from a callback.
-    out.body = reinterpret_cast<const uint8_t*>(call.body.empty() ? "" : call.body.data());
-    out.body_len = call.body.size();
+    sign(call, *creds, upload.payloadHash(call.body), upload.attempt);
+    upload.attempt.describe(call.method, call.body, out);
     return {};
   }
 
@@ -134,47 +106,29 @@ public:
   }
 
 private:
-  static const char* methodName(const std::string& m) {
-    if (m == "PUT") return "PUT";
-    if (m == "DELETE") return "DELETE";
-    return "POST";
-  }
-
-  // Signs `call` and renders the URL and header lines the host sends.
-  void signInto(const S3Call& call, const aws::Credentials& creds, const std::string& payload_hash,
-                std::string& url, std::vector<std::string>& lines) const {
+  void sign(const S3Call& call, const aws::Credentials& creds, const std::string& payload_hash,
+            sink::SignedCall& out) const {
     const std::string path = objectPath(config_, call.key);
-    aws::SigV4Request req;
-    req.method = call.method;
-    req.path = path;
-    req.query = call.query;
-    req.headers = call.headers;
-    req.headers.emplace_back("Host", config_.host);
-    req.payload = call.body;
-    req.payload_hash = payload_hash;
-    aws::SigV4Options options;
-    options.s3 = true;
-    const aws::SigV4Result signed_req =
-        aws::sign(req, creds, config_.region, "s3", std::chrono::system_clock::now(), options);
-    url = objectUrl(config_, call.key, call.query);
-    lines.clear();
-    for (const auto& [name, value] : req.headers)
-      lines.push_back(fmt::format("{}: {}", name, value));
-    for (const auto& [name, value] : signed_req.headers)
-      lines.push_back(fmt::format("{}: {}", name, value));
+    aws::SigV4Request req{.method = call.method,
+                          .path = path,
+                          .query = call.query,
+                          .headers = call.headers,
+                          .payload = call.body,
+                          .payload_hash = payload_hash};
+    sink::signAwsCall(std::move(req), config_.host, objectUrl(config_, call.key, call.query), creds,
+                      config_.region, "s3", {.s3 = true}, std::chrono::system_clock::now(), out);
   }
 
   // Shutdown only: a blocking, short abort of an upload nobody will finish.
-  void abortNow(const OpenUpload& o, uint64_t timeout_ms) const {
+  void abortNow(const sink::OpenUpload& o, uint64_t timeout_ms) const {
     auto creds = credentials_->current();
     if (!creds) return;
-    S3Call call;
-    call.method = "DELETE";
-    call.key = o.key;
-    call.query = "uploadId=" + aws::uriEncode(o.upload_id);
-    net::HttpRequest req;
-    req.method = "DELETE";
-    signInto(call, *creds, aws::sha256Hex(""), req.url, req.headers);
+    const S3Call call = abortCall(o);
+    sink::SignedCall signed_call;
+    sign(call, *creds, aws::sha256Hex(""), signed_call);
+    net::HttpRequest req{.method = "DELETE",
+                         .url = std::move(signed_call.url),
+                         .headers = std::move(signed_call.header_lines)};
     req.body = reinterpret_cast<const uint8_t*>("");
     req.timeout_ms = timeout_ms;
     const net::HttpResponse resp = net::httpFetch(req);
@@ -188,7 +142,7 @@ private:
   S3Config config_;
   aws::CredentialsProviderPtr credentials_;
   std::unique_ptr<OrphanList> orphans_; // outlives every request (the ABI frees them first)
-  ObjectSettings settings_;
+  sink::ObjectSettings settings_;
   core::ByteBuffer scratch_;
   uint64_t index_ = 0; // objects opened: $INDEX (from 1, as Fluent Bit's seq_index)
 };
@@ -202,14 +156,9 @@ std::expected<std::unique_ptr<sdk::Sink>, std::string>
 makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits& limits) {
   auto config = checkConfig(options);
   if (!config) return std::unexpected(config.error());
-  auto credentials = aws::CredentialsProvider::createDefault();
-  // Start-up resolves the chain once; a failure is not fatal (an ECS role may appear a
-  // moment later): requests wait, retried with backoff, and /health reports it.
-  if (auto first = credentials->initial(); !first) {
-    host.log(FERRY_LOG_WARN, "s3: no AWS credentials yet: {}", first.error());
-  } else {
-    host.log(FERRY_LOG_INFO, "s3: AWS credentials from {}", first->source);
-  }
+  // Not fatal when none yet (an ECS role may appear a moment later): requests wait, retried
+  // with backoff, and /health reports it.
+  auto credentials = sink::defaultAwsCredentials(host);
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = 1u << 24; // bytes bound an object, not a record count
   limits.max_request_bytes = offerBytes(*config);

@@ -10,6 +10,7 @@
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/sink/http.h"
+#include "ferry/sink/xml.h"
 
 namespace ferry::s3 {
 namespace {
@@ -40,38 +41,6 @@ std::string printable(std::string_view s, size_t max) {
 
 } // namespace
 
-std::string xmlText(std::string_view xml, std::string_view element) {
-  const std::string open = "<" + std::string(element) + ">";
-  const std::string close = "</" + std::string(element) + ">";
-  const size_t start = xml.find(open);
-  if (start == std::string_view::npos) return {};
-  const size_t from = start + open.size();
-  const size_t end = xml.find(close, from);
-  if (end == std::string_view::npos) return {};
-  std::string_view raw = xml.substr(from, end - from);
-  std::string out;
-  out.reserve(raw.size());
-  static constexpr std::array<std::pair<std::string_view, char>, 5> kEntities = {
-      {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}}};
-  while (!raw.empty()) {
-    if (raw.front() == '&') {
-      bool matched = false;
-      for (const auto& [name, ch] : kEntities) {
-        if (raw.starts_with(name)) {
-          out.push_back(ch);
-          raw.remove_prefix(name.size());
-          matched = true;
-          break;
-        }
-      }
-      if (matched) continue;
-    }
-    out.push_back(raw.front());
-    raw.remove_prefix(1);
-  }
-  return out;
-}
-
 bool bodyIsError(const ferry_http_response& r) {
   const std::string_view body = sink::bodyOf(r);
   return body.find("<Error>") != std::string_view::npos;
@@ -85,45 +54,46 @@ S3Error parseError(const ferry_http_response& r) {
     return e;
   }
   const std::string_view body = sink::bodyOf(r);
-  e.code = printable(xmlText(body, "Code"), 64);
-  e.message = obs::logSnippet(xmlText(body, "Message"), 160);
-  e.region = printable(xmlText(body, "Region"), 32);
+  e.code = printable(sink::xmlText(body, "Code"), 64);
+  e.message = obs::logSnippet(sink::xmlText(body, "Message"), 160);
+  e.region = printable(sink::xmlText(body, "Region"), 32);
   if (e.region.empty()) {
     if (auto h = sink::findHeader(sink::headersOf(r), "x-amz-bucket-region")) {
       e.region = printable(*h, 32);
     }
   }
-  e.retry_after_ms = sink::retryAfterMs(r, std::chrono::system_clock::now());
   return e;
 }
 
-Outcome classify(const S3Error& e) {
+sink::StatusClass classify(const S3Error& e) {
   using sink::StatusClass;
   const StatusClass cls = sink::classifyStatus(e.status);
-  if (cls == StatusClass::kDelivered && e.code.empty()) return Outcome::kDelivered;
-  if (cls == StatusClass::kTransport) return Outcome::kRetry;
+  if (cls == StatusClass::kDelivered && e.code.empty()) return cls;
+  if (cls == StatusClass::kTransport) return cls;
   if (e.code == "SlowDown" || e.status == 503 || cls == StatusClass::kThrottled) {
-    return Outcome::kThrottled;
+    return StatusClass::kThrottled;
   }
-  if (e.code == "NoSuchUpload") return Outcome::kNoSuchUpload;
+  // Someone (a lifecycle rule, another tool) aborted the upload: retried from its start.
+  if (e.code == "NoSuchUpload") return StatusClass::kServerError;
   if (e.code == "NoSuchBucket" || e.code == "PermanentRedirect" ||
       e.code == "AuthorizationHeaderMalformed" || e.status == 301 || e.status == 307) {
-    return Outcome::kUnhealthy;
+    return StatusClass::kUnauthorized; // retried, unhealthy: someone must fix the config
   }
-  if (among(e.code, kAuthCodes) || cls == StatusClass::kUnauthorized) return Outcome::kUnhealthy;
+  if (among(e.code, kAuthCodes) || cls == StatusClass::kUnauthorized) {
+    return StatusClass::kUnauthorized;
+  }
   if (among(e.code, kTransientCodes) || cls == StatusClass::kTimeout ||
       cls == StatusClass::kServerError) {
-    return Outcome::kRetry;
+    return StatusClass::kServerError;
   }
   // A 200 with an <Error> body (CompleteMultipartUpload's late failure): S3 says to retry.
-  if (cls == StatusClass::kDelivered) return Outcome::kRetry;
-  if (cls == StatusClass::kTooLarge || e.code == "EntityTooLarge") return Outcome::kSplit;
-  if (cls == StatusClass::kRefused) return Outcome::kDrop;
-  return Outcome::kUnhealthy; // 1xx/3xx: a proxy or a wrong endpoint; keep the records
+  if (cls == StatusClass::kDelivered) return StatusClass::kServerError;
+  if (e.code == "EntityTooLarge") return StatusClass::kTooLarge;
+  return cls; // 413 split, other 4xx dropped, 1xx/3xx retried and unhealthy
 }
 
-void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
-                    std::string_view bucket, ferry_plugin_verdict& v) {
+void failureVerdict(sink::StatusClass cls, const S3Error& e, const ferry_http_response& r,
+                    std::string_view what, std::string_view bucket, ferry_plugin_verdict& v) {
   std::string text;
   if (e.status == 0) {
     text = fmt::format("{}: transport error: {}", what, e.message);
@@ -137,37 +107,12 @@ void failureVerdict(Outcome outcome, const S3Error& e, std::string_view what,
   } else {
     text = fmt::format("{}: HTTP {}{}{}{}{}", what, e.status, e.code.empty() ? "" : " ", e.code,
                        e.message.empty() ? "" : ": ", e.message);
-    if (outcome == Outcome::kUnhealthy && (e.status == 401 || e.status == 403)) {
+    if (cls == sink::StatusClass::kUnauthorized && (e.status == 401 || e.status == 403)) {
       text += " (check the AWS credentials and the bucket policy)";
     }
   }
   sdk::setMessage(v, text);
-  if (e.retry_after_ms && outcome != Outcome::kDrop && outcome != Outcome::kSplit) {
-    v.retry_after_ms = *e.retry_after_ms;
-  }
-  switch (outcome) {
-  case Outcome::kDrop:
-    v.kind = FERRY_VERDICT_DROP;
-    return;
-  case Outcome::kSplit:
-    v.kind = FERRY_VERDICT_SPLIT;
-    return;
-  case Outcome::kThrottled:
-    v.kind = FERRY_VERDICT_RETRY;
-    v.throttled = 1;
-    return;
-  case Outcome::kUnhealthy:
-    v.kind = FERRY_VERDICT_RETRY;
-    v.unhealthy = 1;
-    return;
-  case Outcome::kDelivered:
-    v.kind = FERRY_VERDICT_DELIVERED;
-    return;
-  case Outcome::kRetry:
-  case Outcome::kNoSuchUpload:
-    v.kind = FERRY_VERDICT_RETRY;
-    return;
-  }
+  sink::applyStatusClass(cls, r, v);
 }
 
 } // namespace ferry::s3

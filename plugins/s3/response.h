@@ -12,41 +12,30 @@
 #include <string_view>
 
 #include "ferry/plugin.h"
+#include "ferry/sink/http.h"
 
 namespace ferry::s3 {
 
 struct S3Error {
   int status = 0;
-  std::string code;                       // <Code> of the XML error body ("SlowDown"), may be empty
-  std::string message;                    // <Message>, or the transport error
-  std::string region;                     // <Region> of a PermanentRedirect / x-amz-bucket-region
-  std::optional<uint64_t> retry_after_ms; // Retry-After, read by the kit
+  std::string code;    // <Code> of the XML error body ("SlowDown"), may be empty
+  std::string message; // <Message>, or the transport error
+  std::string region;  // <Region> of a PermanentRedirect / x-amz-bucket-region
 };
 
-enum class Outcome {
-  kDelivered,
-  kRetry,
-  kThrottled,    // retry and slow down (SlowDown, 503, 429)
-  kUnhealthy,    // retry, report the output unhealthy (credentials, bucket, region)
-  kDrop,         // refused for good
-  kSplit,        // 413 / EntityTooLarge: the runner halves the object
-  kNoSuchUpload, // the multipart upload is gone: start it again
-};
-
-// The text of the first <element>...</element> in `xml`, with the five XML entities
-// decoded; empty when absent.
-std::string xmlText(std::string_view xml, std::string_view element);
 // Status, code and message of a response (a body <Error> counts even with a 200).
 S3Error parseError(const ferry_http_response& response);
 // Whether a 2xx body carries an error after all (CompleteMultipartUpload may answer 200
 // and then fail in the body).
 bool bodyIsError(const ferry_http_response& response);
 
-Outcome classify(const S3Error& error);
+// The kit's status class S3's error codes refine (an answer, or a 200 with an <Error> body).
+sink::StatusClass classify(const S3Error& error);
 
 // Fills the verdict for a failed attempt. `what` names the operation ("PutObject"),
 // `bucket` goes into the message of NoSuchBucket.
-void failureVerdict(Outcome outcome, const S3Error& error, std::string_view what,
+void failureVerdict(sink::StatusClass cls, const S3Error& error,
+                    const ferry_http_response& response, std::string_view what,
                     std::string_view bucket, ferry_plugin_verdict& verdict);
 
 } // namespace ferry::s3

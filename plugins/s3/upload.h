@@ -1,46 +1,23 @@
-// One object's upload as a request the runner holds: PutObject when the object is smaller
-// than the part size, else CreateMultipartUpload → UploadPart × n → CompleteMultipartUpload
-// (each step answered CONTINUE), AbortMultipartUpload before a drop. An upload still open
-// when the request is freed (the runner gave up) is handed to the OrphanList; the next
-// request aborts it first, so no half-finished upload keeps costing storage.
+// One object's upload as S3 wants it: PutObject when the object is smaller than the part
+// size, else CreateMultipartUpload → UploadPart × n → CompleteMultipartUpload, and
+// AbortMultipartUpload before a drop. The steps' order, the parts, the ETags and abandoned
+// uploads are the kit's (ferry/sink/multipart.h); here are each step's wire form and the
+// judging of its answer.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "config.h"
 #include "ferry/aws/sigv4.h"
-#include "ferry/core/buffer.h"
-#include "ferry/output/plugin_sdk.h"
-#include "ferry/plugin.h"
+#include "ferry/sink/aws_call.h"
+#include "ferry/sink/multipart.h"
 #include "response.h"
 
 namespace ferry::s3 {
 
-struct OpenUpload {
-  std::string key;
-  std::string upload_id;
-};
-
-// Multipart uploads abandoned by freed requests. Thread-safe (requests may be freed on the
-// runner thread, the sink destroyed on the main thread).
-class OrphanList {
-public:
-  void add(OpenUpload upload);
-  // Takes up to `max` of them.
-  std::vector<OpenUpload> take(size_t max);
-  size_t size() const;
-
-private:
-  mutable std::mutex mu_;
-  std::vector<OpenUpload> items_;
-};
-
-enum class Step { kAbortOrphan, kPut, kCreate, kPart, kComplete, kAbort, kDone };
+using OrphanList = sink::OpenUploadList;
+using Step = sink::UploadStep;
 std::string_view stepName(Step step);
 
 // One HTTP call before signing: the signer adds Host, X-Amz-Date, x-amz-content-sha256,
@@ -61,19 +38,12 @@ struct StepEvent {
   bool abort_failed = false;
 };
 
-class S3Upload : public sdk::Request {
+class S3Upload : public sink::MultipartUpload {
 public:
   S3Upload(std::string key, core::ByteBuffer body, uint64_t part_size, size_t records,
-           OrphanList* orphans, std::vector<OpenUpload> orphan_aborts = {});
-  ~S3Upload() override;
-
-  Step step() const;
-  const std::string& key() const { return key_; }
-  size_t records() const { return records_; }
-  size_t partCount() const { return part_count_; }
-  uint64_t bodySize() const { return body_.size(); }
-  uint64_t heldBytes() const override { return body_.capacity() + complete_xml_.capacity(); }
-  const std::string& uploadId() const { return upload_id_; }
+           OrphanList* orphans, std::vector<sink::OpenUpload> orphan_aborts = {})
+      : MultipartUpload(std::move(key), std::move(body), part_size, kMaxParts, records, orphans,
+                        std::move(orphan_aborts)) {}
 
   // The call for the current step.
   S3Call call(const S3Config& config) const;
@@ -83,43 +53,10 @@ public:
   StepEvent onResponse(const S3Config& config, const ferry_http_response& response,
                        ferry_plugin_verdict& verdict);
 
-  // Cached SHA-256 of the current call's body (a 5 MiB part is hashed once, not per retry).
-  const std::string& payloadHash(std::string_view body);
-
-  // The attempt being sent, kept alive for the host until the next call on this request.
-  std::string url;
-  std::vector<std::string> header_lines;
-  std::vector<const char*> header_ptrs;
-
-private:
-  std::string_view partBody(size_t index) const;
-  std::string completeXml() const;
-
-  std::string key_;
-  core::ByteBuffer body_;
-  uint64_t part_size_;
-  size_t part_count_; // 0: PutObject
-  size_t records_;
-  // Non-owning (a raw pointer, not shared_ptr: the plugin must export only the ABI symbols,
-  // and shared_ptr's type info would leak out): the sink owns it and, per the ABI, frees every
-  // request before itself.
-  OrphanList* orphans_;
-  std::vector<OpenUpload> orphan_aborts_; // done first, last one first
-
-  Step step_;
-  std::string upload_id_;
-  size_t next_part_ = 0;
-  std::vector<std::string> etags_;
-  std::string complete_xml_;
-  ferry_plugin_verdict drop_verdict_{}; // given once the abort before a drop has answered
-
-  const void* hashed_data_ = nullptr;
-  size_t hashed_len_ = 0;
-  std::string hash_;
+  sink::SignedCall attempt; // the one being sent
 };
 
-// Parts for an object of `size` bytes: 0 when it goes in one PutObject (size < part_size),
-// else ceil(size / part), the part grown when needed to stay within S3's 10,000 parts.
-size_t partCountFor(uint64_t size, uint64_t& part_size);
+// The AbortMultipartUpload call of an upload.
+S3Call abortCall(const sink::OpenUpload& upload);
 
 } // namespace ferry::s3

@@ -97,5 +97,13 @@ TEST(S3ConfigTest, ObjectOptions) {
   EXPECT_EQ(offerBytes(*c), 786432u); // JSON outgrows the records: offer 3/4
 }
 
+TEST(S3ConfigTest, KeysAndKeyFormatChecks) {
+  // S3 keys do not start with '/'; the rest is the kit's name template.
+  EXPECT_EQ(formatKey("//a/$TAG/%Y", {"t", 1709618828, 0, ""}), "a/t/2024");
+  EXPECT_TRUE(checkKeyFormat("a/$TAG/%Y").has_value());
+  EXPECT_FALSE(checkKeyFormat("/").has_value());
+  EXPECT_FALSE(checkKeyFormat(std::string(1100, 'k')).has_value());
+}
+
 } // namespace
 } // namespace ferry::s3

@@ -185,11 +185,11 @@ TEST(S3UploadTest, AbandonedUploadIsAbortedByTheNextObject) {
 
 TEST(S3UploadTest, PartCountStaysWithinS3Limits) {
   uint64_t part = kMinPartBytes;
-  EXPECT_EQ(partCountFor(kMinPartBytes - 1, part), 0u);
-  EXPECT_EQ(partCountFor(kMinPartBytes, part), 1u);
+  EXPECT_EQ(sink::partCountFor(kMinPartBytes - 1, part, kMaxParts), 0u);
+  EXPECT_EQ(sink::partCountFor(kMinPartBytes, part, kMaxParts), 1u);
   part = kMinPartBytes;
   const uint64_t huge = kMinPartBytes * (kMaxParts + 5);
-  EXPECT_LE(partCountFor(huge, part), kMaxParts);
+  EXPECT_LE(sink::partCountFor(huge, part, kMaxParts), kMaxParts);
   EXPECT_GT(part, kMinPartBytes);
 }
 

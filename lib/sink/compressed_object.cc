@@ -1,12 +1,30 @@
-// NDJSON object assembly for the S3 sink: one JSON object per line (ferry::codec's record
-// writer: the time field, then the record's fields), compressed chunk by chunk.
-#include "encoder.h"
+// Objects of records: one JSON object per line (ferry::codec's record writer: the time field,
+// then the record's fields), compressed chunk by chunk.
+#include "ferry/sink/compressed_object.h"
 
 #include <algorithm>
 
 #include "ferry/core/batch.h"
 
-namespace ferry::s3 {
+namespace ferry::sink {
+
+ObjectSettings ObjectSettings::forTarget(codec::Compression compression, int level,
+                                         uint64_t target_bytes, codec::RecordJsonOptions json) {
+  ObjectSettings s;
+  s.compression = compression;
+  s.level = level;
+  s.target_bytes = target_bytes;
+  s.chunk_bytes = static_cast<size_t>(std::clamp<uint64_t>(target_bytes / 4, 16 * 1024, 1u << 20));
+  s.json = std::move(json);
+  return s;
+}
+
+uint64_t offerBytesFor(const ObjectSettings& settings, uint64_t max_bytes) {
+  // JSON lines carry the date field and quoting; uncompressed they outgrow the records.
+  const double ratio = settings.compression == codec::Compression::kNone ? 0.75 : 5.0;
+  const auto bytes = static_cast<uint64_t>(static_cast<double>(settings.target_bytes) * ratio);
+  return std::clamp<uint64_t>(bytes, 1024, max_bytes);
+}
 
 std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settings,
                                                     std::span<const ferry_plugin_record> records,
@@ -47,4 +65,4 @@ std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settin
   return stats;
 }
 
-} // namespace ferry::s3
+} // namespace ferry::sink

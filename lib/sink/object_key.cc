@@ -1,6 +1,5 @@
-// key_format expansion: strftime first (so a '%' in a tag is never read as a conversion),
-// then the $ tokens. UUIDs come from OpenSSL's CSPRNG.
-#include "key_format.h"
+// Name templates: strftime in UTC, then the $ tokens. UUIDs come from OpenSSL's CSPRNG.
+#include "ferry/sink/object_key.h"
 
 #include <openssl/rand.h>
 
@@ -12,9 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "config.h"
-
-namespace ferry::s3 {
+namespace ferry::sink {
 namespace {
 
 std::string utcStrftime(std::string_view format, std::time_t t) {
@@ -52,7 +49,7 @@ std::optional<std::string_view> tagPart(std::string_view tag, std::string_view d
 
 } // namespace
 
-std::string formatKey(std::string_view format, const KeyContext& context) {
+std::string expandNameTemplate(std::string_view format, const NameContext& context) {
   const std::string timed = utcStrftime(format, context.time);
   std::string out;
   out.reserve(timed.size() + context.tag.size() + 40);
@@ -96,21 +93,7 @@ std::string formatKey(std::string_view format, const KeyContext& context) {
       rest.remove_prefix(1);
     }
   }
-  size_t lead = 0;
-  while (lead < out.size() && out[lead] == '/')
-    ++lead;
-  out.erase(0, lead);
   return out;
-}
-
-std::expected<void, std::string> checkKeyFormat(std::string_view format) {
-  const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
-  if (sample.empty()) return std::unexpected("gives an empty key");
-  if (sample.size() > kMaxKeyBytes) {
-    return std::unexpected(
-        fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
-  }
-  return {};
 }
 
 std::string uuidV4() {
@@ -134,4 +117,4 @@ std::string uuidV4() {
   return s;
 }
 
-} // namespace ferry::s3
+} // namespace ferry::sink

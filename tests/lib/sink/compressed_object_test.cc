@@ -1,7 +1,7 @@
-// S3 objects: one JSON line per record (time field first), gzip/zstd/none, chunked members
+// Objects of records: one JSON line per record (time field first), gzip/zstd/none, chunked members
 // that decompress as one stream, the object closing at its uploaded size, malformed records
 // dropped and counted.
-#include "s3/encoder.h"
+#include "ferry/sink/compressed_object.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "ferry/codec/msgpack_scan.h"
 
-namespace ferry::s3 {
+namespace ferry::sink {
 namespace {
 
 struct Lines {
@@ -35,7 +35,7 @@ std::string decompressed(codec::Compression c, const core::ByteBuffer& body) {
   return std::string(out.view());
 }
 
-TEST(S3EncoderTest, LinesRoundTripEveryCodec) {
+TEST(CompressedObjectTest, LinesRoundTripEveryCodec) {
   Lines in(5000, 40);
   for (auto c : {codec::Compression::kGzip, codec::Compression::kZstd, codec::Compression::kNone}) {
     ObjectSettings s;
@@ -61,7 +61,7 @@ TEST(S3EncoderTest, LinesRoundTripEveryCodec) {
   }
 }
 
-TEST(S3EncoderTest, ClosesAtTheUploadedSize) {
+TEST(CompressedObjectTest, ClosesAtTheUploadedSize) {
   Lines in(20000, 100);
   ObjectSettings s;
   s.compression = codec::Compression::kNone;
@@ -84,7 +84,7 @@ TEST(S3EncoderTest, ClosesAtTheUploadedSize) {
   EXPECT_EQ(decompressed(codec::Compression::kGzip, body).size(), stats->raw_bytes);
 }
 
-TEST(S3EncoderTest, OneRecordAlwaysFitsAndMalformedIsDropped) {
+TEST(CompressedObjectTest, OneRecordAlwaysFitsAndMalformedIsDropped) {
   Lines in(3, 5000);
   ObjectSettings s;
   s.compression = codec::Compression::kNone; // sizes known per record, not per chunk
@@ -114,5 +114,28 @@ TEST(S3EncoderTest, OneRecordAlwaysFitsAndMalformedIsDropped) {
   EXPECT_EQ(std::string(body.view()), "{\"msg\":\"ok\"}\n");
 }
 
+TEST(CompressedObjectTest, ChunksFollowTheTarget) {
+  using codec::Compression;
+  EXPECT_EQ(ObjectSettings::forTarget(Compression::kGzip, 0, 64ull << 20, {}).chunk_bytes,
+            1u << 20);
+  EXPECT_EQ(ObjectSettings::forTarget(Compression::kGzip, 0, 200'000, {}).chunk_bytes, 50'000u);
+  EXPECT_EQ(ObjectSettings::forTarget(Compression::kZstd, 3, 1024, {}).chunk_bytes, 16u * 1024);
+  EXPECT_EQ(ObjectSettings::forTarget(Compression::kZstd, 3, 1024, {}).level, 3);
+}
+
+TEST(CompressedObjectTest, OfferGuessesTheRatio) {
+  using codec::Compression;
+  // Compressed: 5x the target in raw records, within the bounds.
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kGzip, 0, 1 << 20, {}), 1 << 30),
+            5u << 20);
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kZstd, 0, 1 << 30, {}), 1 << 27),
+            1u << 27);
+  // Plain: JSON outgrows the records, so 3/4; never below 1 KiB.
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kNone, 0, 1 << 20, {}), 1 << 30),
+            786432u);
+  EXPECT_EQ(offerBytesFor(ObjectSettings::forTarget(Compression::kNone, 0, 1000, {}), 1 << 30),
+            1024u);
+}
+
 } // namespace
-} // namespace ferry::s3
+} // namespace ferry::sink

@@ -1,6 +1,7 @@
-// Records → one S3 object: newline-delimited JSON, one record per line, compressed in chunks
-// (each chunk a complete gzip member or zstd frame; their concatenation is a valid .gz/.zst
-// stream) until the object reaches total_file_size as uploaded.
+// The sink kit, objects of records: newline-delimited JSON, one record per line, compressed
+// in chunks (each chunk a complete gzip member or zstd frame; their concatenation is a valid
+// .gz/.zst stream) until the object reaches its target size as stored. An object store sink
+// (S3 today) takes as many records as fit; the runner offers the rest again.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@
 #include "ferry/core/buffer.h"
 #include "ferry/plugin.h"
 
-namespace ferry::s3 {
+namespace ferry::sink {
 
 struct ObjectSettings {
   codec::Compression compression = codec::Compression::kGzip;
@@ -26,7 +27,16 @@ struct ObjectSettings {
   // small enough to stop near target_bytes.
   size_t chunk_bytes = 1u << 20;
   codec::RecordJsonOptions json;
+
+  // Chunks of a quarter of the target, from 16 KiB to 1 MiB.
+  static ObjectSettings forTarget(codec::Compression compression, int level, uint64_t target_bytes,
+                                  codec::RecordJsonOptions json);
 };
+
+// Raw record bytes the runner should offer per object so that the stored object is near
+// target_bytes: a guess of the ratio (JSON lines outgrow the records' msgpack, gzip/zstd
+// shrink logs 5-10x), from 1 KiB to max_bytes.
+uint64_t offerBytesFor(const ObjectSettings& settings, uint64_t max_bytes);
 
 struct ObjectStats {
   size_t consumed = 0;    // leading records covered (lines + dropped)
@@ -42,4 +52,4 @@ std::expected<ObjectStats, std::string> buildObject(const ObjectSettings& settin
                                                     core::ByteBuffer& scratch,
                                                     core::ByteBuffer& body);
 
-} // namespace ferry::s3
+} // namespace ferry::sink
