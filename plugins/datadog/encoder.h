@@ -76,7 +76,7 @@ private:
 };
 
 // Turns records into the JSON body. Not thread-safe: it keeps scratch buffers, one encoder per
-// sink instance (the runner calls encode from one thread).
+// encoding thread (parallel_encode is on: the plugin's encode() borrows one per call).
 class DatadogEncoder {
 public:
   explicit DatadogEncoder(EncoderSettings settings);
