@@ -512,23 +512,5 @@ TEST(DatadogRequestBuildTest, HeadersCarryKeyTypeAndEncoding) {
   }
 }
 
-TEST(DatadogKeySetTest, SwitchesToHashingWithoutLosingKeys) {
-  KeySet set;
-  std::vector<std::string> names;
-  for (int i = 0; i < 500; ++i)
-    names.push_back("key" + std::to_string(i));
-  for (const auto& n : names)
-    EXPECT_TRUE(set.insert(n));
-  for (const auto& n : names)
-    EXPECT_FALSE(set.insert(n));
-  EXPECT_TRUE(set.contains("key499"));
-  EXPECT_FALSE(set.contains("key500"));
-  EXPECT_TRUE(set.insert(""));
-  EXPECT_FALSE(set.insert(""));
-  set.clear();
-  EXPECT_FALSE(set.contains("key1"));
-  EXPECT_TRUE(set.insert("key1"));
-}
-
 } // namespace
 } // namespace ferry::datadog
