@@ -1,11 +1,10 @@
-// Records → Datadog intake v2 JSON (≤ 1,000 entries, ≤ 5 MB uncompressed, ≤ 1 MB per entry).
-// The issue asked for rapidjson's writer; we write JSON with the sink kit's record → JSON
-// pieces (ferry/sink/record_json.h, json_message.h) on ferry::codec's writer instead (faster,
-// and it escapes any bytes, replacing invalid UTF-8). rapidjson only reads a JSON message.
+// Records → Datadog intake v2 JSON (≤ 1,000 entries, ≤ 5 MB uncompressed, ≤ 1 MB per entry):
+// the sink kit's record object (ferry/sink/record_object.h) with Datadog's attributes. The
+// issue asked for rapidjson's writer; the kit writes JSON with ferry::codec's writer instead
+// (faster, and it escapes any bytes, replacing invalid UTF-8). rapidjson only reads.
 #include "encoder.h"
 
 #include <algorithm>
-#include <array>
 
 #include "ferry/codec/json.h"
 #include "ferry/codec/msgpack_scan.h"
@@ -14,14 +13,29 @@ namespace ferry::datadog {
 namespace {
 
 namespace mp = ferry::input::forward;
-using sink::appendJsonMember;
-using sink::ObjectResult;
 
-constexpr std::string_view kMessageMember = "\"message\":";
-constexpr std::string_view kTruncatedAttribute = ",\"ferry.truncated\":true";
-// A JSON message's own message (else msg) becomes the message; its level/severity the status.
-constexpr std::array<std::string_view, 2> kMessageKeys = {"message", "msg"};
-constexpr std::array<std::string_view, 2> kLevelKeys = {"level", "severity"};
+// The intake's limits over whatever the settings say.
+const EncoderSettings& clamp(EncoderSettings& s) {
+  s.max_entries = std::clamp<size_t>(s.max_entries, 1, kMaxEntries);
+  s.max_payload_bytes = std::min(s.max_payload_bytes, kMaxPayloadBytes);
+  s.max_entry_bytes = std::min({s.max_entry_bytes, kMaxEntryBytes, s.max_payload_bytes - 2});
+  return s;
+}
+
+sink::RecordObjectSettings objectSettingsOf(const EncoderSettings& s) {
+  // Configured values only where the record (or its JSON message) has none of its own.
+  return {.message_key = s.message_key,
+          .parse_json_message = s.parse_json_message,
+          .defaults = {{"ddsource", s.source},
+                       {"service", s.service},
+                       {"ddtags", s.tags},
+                       {"hostname", s.hostname}},
+          // To the nearest millisecond, half up, as Fluent Bit's out_datadog rounds: the same
+          // record gets the same timestamp from either, so the two agree on order and dedup.
+          .time_key = "timestamp",
+          .level_alias = s.status_from_level ? "status" : "",
+          .max_object_bytes = s.max_entry_bytes};
+}
 
 } // namespace
 
@@ -42,84 +56,20 @@ EncoderSettings EncoderSettings::fromConfig(const DatadogConfig& config, std::st
   return s;
 }
 
-DatadogEncoder::DatadogEncoder(EncoderSettings settings) : settings_(std::move(settings)) {
-  settings_.max_entries = std::clamp<size_t>(settings_.max_entries, 1, kMaxEntries);
-  settings_.max_payload_bytes = std::min(settings_.max_payload_bytes, kMaxPayloadBytes);
-  settings_.max_entry_bytes =
-      std::min({settings_.max_entry_bytes, kMaxEntryBytes, settings_.max_payload_bytes - 2});
-}
+DatadogEncoder::DatadogEncoder(EncoderSettings settings)
+    : RecordObjectWriter(objectSettingsOf(clamp(settings))), settings_(std::move(settings)) {}
 
 EncodeStats DatadogEncoder::encodeJson(std::span<const ferry_plugin_record> records,
                                        core::ByteBuffer& out) {
   const sink::JsonArrayLimits limits{settings_.max_entries, settings_.max_payload_bytes};
   return sink::appendJsonArray(records, limits, out,
                                [&](const ferry_plugin_record& record, std::string_view& entry) {
-                                 const ObjectResult result = encodeEntry(record);
-                                 entry = entry_.view();
-                                 return result;
+                                 return write(record, entry);
                                });
 }
 
-ObjectResult DatadogEncoder::encodeEntry(const ferry_plugin_record& record) {
-  owned_.clear();
-  keys_.clear();
-  attributes_.clear();
-  message_ = {};
-  has_message_ = false;
-  level_json_ = {};
-  keys_.insert("message");
-  const std::string_view data(reinterpret_cast<const char*>(record.data), record.data_len);
-
-  fields_.clear();
-  size_t message_field = fields_.size(); // none
-  if (record.format == FERRY_RECORD_LINE) {
-    message_ = data; // a line record's line is its message whatever message_key says
-    has_message_ = true;
-  } else if (record.format == FERRY_RECORD_MSGPACK_MAP) {
-    if (!fields_.scan(data, owned_)) return ObjectResult::kMalformed;
-    message_field = fields_.find(settings_.message_key);
-    if (message_field == fields_.size()) message_field = fields_.find("message");
-    if (message_field < fields_.size()) {
-      has_message_ = true;
-      if (!sink::msgpackValueText(fields_[message_field].value, owned_, scratch_, message_))
-        return ObjectResult::kMalformed; // a map or number as message: its JSON text
-    }
-  } else {
-    return ObjectResult::kMalformed;
-  }
-
-  if (settings_.provider == Provider::kEcs) {
-    if (message_field < fields_.size()) fields_[message_field].taken = true;
-    if (!remapToTags()) return ObjectResult::kMalformed;
-  }
-
-  // The record's fields; the first of duplicated keys wins, "message" is ours.
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    const sink::RecordField& f = fields_[i];
-    if (i == message_field || f.taken || !keys_.insert(f.key)) continue;
-    appendJsonMember(attributes_, f.key);
-    const size_t at = attributes_.size();
-    if (codec::appendMsgpackAsJson(attributes_, f.value) == 0) return ObjectResult::kMalformed;
-    if (level_json_.empty() && (f.key == "level" || f.key == "severity")) {
-      level_json_ = owned_.add(attributes_.view(at, attributes_.size() - at));
-    }
-  }
-
-  if (settings_.parse_json_message) spliceJsonMessage();
-  appendTail(record.timestamp_ns);
-
-  message_json_.clear();
-  codec::appendJsonString(message_json_, message_);
-  // No message field (a parser took `log` apart, say): no "message" either, as Fluent Bit
-  // sends it, so Datadog's message remapper can pick `msg` and the like.
-  const sink::JsonObjectParts parts{.lead_member = has_message_ ? kMessageMember : "",
-                                    .lead_value = message_json_.view(),
-                                    .members = attributes_.view(),
-                                    .truncated_member = kTruncatedAttribute};
-  return sink::writeJsonObject(entry_, parts, settings_.max_entry_bytes);
-}
-
-bool DatadogEncoder::remapToTags() {
+bool DatadogEncoder::shape() {
+  if (settings_.provider != Provider::kEcs) return true;
   tags_.clear();
   for (sink::RecordField& f : fields_) {
     if (f.taken) continue; // the message
@@ -138,67 +88,19 @@ bool DatadogEncoder::remapToTags() {
   std::string_view base = settings_.tags;
   for (sink::RecordField& f : fields_) {
     if (f.taken || f.key != "ddtags") continue;
-    f.taken = true; // the first wins; keys_ below keeps any later one out
+    f.taken = true; // the first wins; the ddtags member below keeps any later one out
     // A number or map: its JSON text, as for a message.
-    if (!sink::msgpackValueText(f.value, owned_, scratch_, base)) return false;
+    if (!sink::msgpackValueText(f.value, arena_, scratch_, base)) return false;
     break;
   }
   if (!base.empty()) {
     tags_.push_back(',');
     tags_.append(base);
   }
-  keys_.insert("ddtags"); // also keeps a parsed JSON message's ddtags member out
-  appendJsonMember(attributes_, "ddtags");
-  codec::appendJsonString(attributes_, tags_);
+  addStringMember("ddtags", tags_); // its key also keeps a JSON message's ddtags out
   return true;
 }
 
-void DatadogEncoder::spliceJsonMessage() {
-  const sink::JsonSpliceKeys splice{kMessageKeys, kLevelKeys};
-  if (!sink::spliceJsonObject(message_, splice, keys_, owned_, attributes_, spliced_)) return;
-  for (const std::string_view key : spliced_.keys)
-    keys_.insert(key);
-  auto take = [&](const sink::JsonCapture& c) {
-    message_ = owned_.add(c.is_string ? std::string_view(c.text) : c.json.view());
-  };
-  const sink::JsonCapture& message = spliced_.captured[0];
-  const sink::JsonCapture& msg = spliced_.captured[1];
-  if (message.present) {
-    take(message);
-    // "message" won: a "msg" member stays an attribute (unless the record has one).
-    if (msg.present && keys_.insert("msg")) {
-      appendJsonMember(attributes_, "msg");
-      attributes_.append(msg.json.view());
-    }
-  } else if (msg.present) {
-    take(msg);
-  }
-  if (level_json_.empty() && !spliced_.noted.empty()) level_json_ = owned_.add(spliced_.noted);
-}
-
-void DatadogEncoder::appendTail(int64_t timestamp_ns) {
-  // Configured values only where the record (or its JSON message) has none of its own.
-  auto add = [&](std::string_view key, std::string_view value) {
-    if (value.empty() || !keys_.insert(key)) return;
-    appendJsonMember(attributes_, key);
-    codec::appendJsonString(attributes_, value);
-  };
-  add("ddsource", settings_.source);
-  add("service", settings_.service);
-  add("ddtags", settings_.tags);
-  add("hostname", settings_.hostname);
-  if (keys_.insert("timestamp")) {
-    appendJsonMember(attributes_, "timestamp");
-    // To the nearest millisecond, half up, as Fluent Bit's out_datadog rounds: the same
-    // record gets the same timestamp from either, so the two agree on order and dedup.
-    const fmt::format_int ms(sink::roundedMillis(timestamp_ns));
-    attributes_.append(ms.data(), ms.size());
-  }
-  if (settings_.status_from_level && !level_json_.empty() && keys_.insert("status")) {
-    appendJsonMember(attributes_, "status");
-    attributes_.append(level_json_);
-  }
-}
 // ---- Requests -------------------------------------------------------------------------------
 
 std::expected<std::unique_ptr<DatadogRequest>, std::string>

@@ -17,9 +17,7 @@
 #include "ferry/core/buffer.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
-#include "ferry/sink/json_keys.h"
-#include "ferry/sink/json_message.h"
-#include "ferry/sink/record_json.h"
+#include "ferry/sink/record_object.h"
 
 namespace ferry::datadog {
 
@@ -43,9 +41,11 @@ struct EncoderSettings {
 // too large even with an empty message), truncated (message cut to fit max_entry_bytes).
 using EncodeStats = sink::JsonArrayStats;
 
-// Turns records into the JSON body. Not thread-safe: it keeps scratch buffers, one encoder per
+// Turns records into the JSON body: the kit's record object (ferry/sink/record_object.h)
+// with Datadog's reserved attributes as defaults, `status` from the level, and provider ecs.
+// Not thread-safe: it keeps scratch buffers, one encoder per
 // encoding thread (parallel_encode is on: the plugin's encode() borrows one per call).
-class DatadogEncoder {
+class DatadogEncoder : private sink::RecordObjectWriter {
 public:
   explicit DatadogEncoder(EncoderSettings settings);
 
@@ -57,28 +57,11 @@ public:
   const EncoderSettings& settings() const { return settings_; }
 
 private:
-  // Encodes one record as a complete JSON object into entry_.
-  sink::ObjectResult encodeEntry(const ferry_plugin_record& record);
-  // provider ecs: moves the ECS fields into ddtags, written at once into attributes_.
-  bool remapToTags();
-  // parse_json_message: a JSON object message's members become attributes (json_message.h).
-  void spliceJsonMessage();
-  void appendTail(int64_t timestamp_ns);
+  // provider ecs: moves the ECS fields into ddtags, written first.
+  bool shape() override;
 
   EncoderSettings settings_;
-  // Per-entry scratch, kept between records to avoid allocations.
-  sink::RecordFields fields_;
-  sink::StringArena owned_; // keys and texts that are not views into the record
-  sink::KeySet keys_;
-  sink::SplicedJson spliced_;
-  std::string_view message_;      // the message text (view into the record or owned_)
-  bool has_message_ = false;      // false: the record has no message field (no "message")
-  std::string tags_;              // ddtags built by the provider
-  std::string_view level_json_;   // JSON of the level/severity value, for `status`
-  core::ByteBuffer scratch_;      // a non-string message or tag rendered as JSON
-  core::ByteBuffer message_json_; // "message" string literal
-  core::ByteBuffer attributes_;   // ,"key":value ... (no closing brace)
-  core::ByteBuffer entry_;        // the finished object
+  std::string tags_; // ddtags built by the provider
 };
 
 // A request as the runner holds it: the body as sent, and what it covers.
