@@ -111,18 +111,8 @@ encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level
   if (stats.entries == 0) return std::unique_ptr<DatadogRequest>(); // every record dropped
   auto request = std::make_unique<DatadogRequest>();
   request->entries = stats.entries;
-  request->json_bytes = json.size();
-  if (compression == codec::Compression::kNone) {
-    request->body = std::move(json);
-    json = core::ByteBuffer();
-  } else {
-    request->body.reserve(json.size() / 4 + 64);
-    if (auto ok = codec::compress(compression, level, json.view(), request->body); !ok) {
-      return std::unexpected(fmt::format("{} compression failed: {}",
-                                         codec::compressionName(compression), ok.error()));
-    }
-  }
-  request->body.shrinkToFit(); // it waits for its answer at this size
+  if (auto ok = sink::compressBody(*request, compression, level, json); !ok)
+    return std::unexpected(ok.error());
   return request;
 }
 

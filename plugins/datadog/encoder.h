@@ -17,6 +17,7 @@
 #include "ferry/core/buffer.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/http_body.h"
 #include "ferry/sink/record_object.h"
 
 namespace ferry::datadog {
@@ -64,15 +65,8 @@ private:
   std::string tags_; // ddtags built by the provider
 };
 
-// A request as the runner holds it: the body as sent, and what it covers.
-class DatadogRequest : public sdk::Request {
-public:
-  core::ByteBuffer body;
-  size_t entries = 0;
-  size_t json_bytes = 0; // uncompressed size
-
-  uint64_t heldBytes() const override { return body.capacity(); }
-};
+// A request as the runner holds it: the body as sent, entries, raw_bytes (the JSON's size).
+using DatadogRequest = sink::BodyRequest;
 
 // Encodes and compresses one request. `json` is scratch space for the uncompressed body.
 std::expected<std::unique_ptr<DatadogRequest>, std::string>

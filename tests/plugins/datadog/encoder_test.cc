@@ -466,7 +466,7 @@ TEST_P(DatadogRequestTest, BodyDecompressesToTheJsonArray) {
   EXPECT_EQ((*request)->entries, 200u);
   core::ByteBuffer plain;
   ASSERT_TRUE(codec::decompress(GetParam(), (*request)->body.view(), plain, 10'000'000));
-  EXPECT_EQ(plain.size(), (*request)->json_bytes);
+  EXPECT_EQ(plain.size(), (*request)->raw_bytes);
   const auto doc = parse(plain.view());
   ASSERT_EQ(doc.Size(), 200u);
   EXPECT_EQ(str(doc[199], "message"), "line 199");
