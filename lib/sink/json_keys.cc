@@ -1,7 +1,6 @@
 // The sink kit's KeySet and StringArena (ferry/sink/json_keys.h).
 #include "ferry/sink/json_keys.h"
 
-#include <algorithm>
 #include <functional>
 
 namespace ferry::sink {
@@ -26,25 +25,14 @@ void KeySet::rehash(size_t capacity) {
     slots_[slot(k)] = k;
 }
 
-bool KeySet::contains(std::string_view key) const {
-  if (slots_.empty()) return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
-  return slots_[slot(key)].data() != nullptr;
-}
-
-bool KeySet::insert(std::string_view key) {
-  if (key.data() == nullptr) key = std::string_view("", 0);
-  if (contains(key)) return false;
-  keys_.push_back(key);
+void KeySet::grow(std::string_view added) {
   if (slots_.empty()) {
-    if (keys_.size() > kLinearLimit) rehash(64);
-    return true;
-  }
-  if (keys_.size() * 2 > slots_.size()) {
+    rehash(64);
+  } else if (keys_.size() * 2 > slots_.size()) {
     rehash(slots_.size() * 2); // keeps the load at most one half
   } else {
-    slots_[slot(key)] = key;
+    slots_[slot(added)] = added;
   }
-  return true;
 }
 
 std::string_view StringArena::add(std::string_view s) {

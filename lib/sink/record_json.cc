@@ -31,12 +31,6 @@ int hexValue(std::string_view s) {
 
 } // namespace
 
-void appendJsonMember(core::ByteBuffer& out, std::string_view key) {
-  out.push_back(',');
-  codec::appendJsonString(out, key);
-  out.push_back(':');
-}
-
 int64_t roundedMillis(int64_t timestamp_ns) {
   const int64_t a = timestamp_ns + 500'000;
   const int64_t q = a / 1'000'000;

@@ -5,6 +5,7 @@
 // to the next (clear() keeps their memory), so a steady stream allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -21,12 +22,23 @@ class KeySet {
 public:
   void clear();
   // Adds key; false when it was already there. The view must outlive the next clear().
-  bool insert(std::string_view key);
-  bool contains(std::string_view key) const;
+  // (Inline: a sink calls it for every field of every record.)
+  bool insert(std::string_view key) {
+    if (key.data() == nullptr) key = std::string_view("", 0);
+    if (contains(key)) return false;
+    keys_.push_back(key);
+    if (keys_.size() > kLinearLimit) grow(key);
+    return true;
+  }
+  bool contains(std::string_view key) const {
+    if (slots_.empty()) return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+    return slots_[slot(key)].data() != nullptr;
+  }
   size_t size() const { return keys_.size(); }
 
 private:
   static constexpr size_t kLinearLimit = 24;
+  void grow(std::string_view added);       // the hashed part of insert()
   size_t slot(std::string_view key) const; // where key is, or the empty slot it would take
   void rehash(size_t capacity);
   std::vector<std::string_view> keys_;  // in insertion order

@@ -16,13 +16,18 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/codec/json.h"
 #include "ferry/core/buffer.h"
 #include "ferry/sink/json_keys.h"
 
 namespace ferry::sink {
 
 // Appends `,"key":` (key escaped).
-void appendJsonMember(core::ByteBuffer& out, std::string_view key);
+inline void appendJsonMember(core::ByteBuffer& out, std::string_view key) {
+  out.push_back(',');
+  codec::appendJsonString(out, key);
+  out.push_back(':');
+}
 
 // A record time in milliseconds, to the nearest one, half up (floor of ns + 0.5 ms): the way
 // Fluent Bit rounds, so that both agree on a record's time.
