@@ -2,6 +2,13 @@
 // one request's JSON body from 1,000 FireLens-shaped records (msgpack maps: log plus the ECS
 // fields), as is, with provider ecs (the ECS fields become ddtags) and with
 // parse_json_message on a JSON log line. Built into the bench from the plugin's sources.
+//
+// Figures (Release, GCC 12, 2 vCPU shared VM under load from other builds; CPU time per
+// 1,000 records, median of 3, runs taken back to back with the encoder before issue 15's
+// move into the kit):                     before     after
+//   plain                                  436 µs     439 µs    (2.3 M rec/s)
+//   provider ecs                           485 µs     501 µs
+//   parse_json_message                     938 µs     907 µs
 #include <benchmark/benchmark.h>
 #include <msgpack.hpp>
 
