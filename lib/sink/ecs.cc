@@ -1,6 +1,8 @@
 // The sink kit's ECS task metadata reads.
 #include "ferry/sink/ecs.h"
 
+#include <unistd.h>
+
 #include <rapidjson/document.h>
 
 #include <fmt/format.h>
@@ -59,6 +61,18 @@ std::optional<std::string> taskIdFromTaskDocument(std::string_view task_json) {
   const std::string_view id = arn.substr(slash + 1);
   if (!isSafeHeaderValue(id)) return std::nullopt;
   return std::string(id);
+}
+
+std::string taskIdOrHostname(const EnvLookup& env, const MetadataFetch& fetch,
+                             std::chrono::milliseconds timeout) {
+  if (auto uri = ecsMetadataUri(env("ECS_CONTAINER_METADATA_URI_V4"))) {
+    if (auto body = ecsTaskDocument(*uri, timeout, fetch)) {
+      if (auto id = taskIdFromTaskDocument(*body)) return *id;
+    }
+  }
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
+  return "unknown";
 }
 
 } // namespace ferry::sink

@@ -3,8 +3,6 @@
 #include "config.h"
 #include "ferry/core/strings.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -182,19 +180,8 @@ std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& option
   return c;
 }
 
-std::string defaultHostname(const sink::EnvLookup& env, const sink::MetadataFetch& fetch) {
-  if (auto uri = sink::ecsMetadataUri(env("ECS_CONTAINER_METADATA_URI_V4"))) {
-    if (auto body = sink::ecsTaskDocument(*uri, kEcsMetadataTimeout, fetch)) {
-      if (auto id = sink::taskIdFromTaskDocument(*body)) return *id;
-    }
-  }
-  char name[256] = {0};
-  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
-  return "unknown";
-}
-
 std::string defaultHostname() {
-  return defaultHostname(sink::processEnv, sink::fetchMetadata);
+  return sink::taskIdOrHostname(sink::processEnv, sink::fetchMetadata, kEcsMetadataTimeout);
 }
 
 } // namespace ferry::datadog

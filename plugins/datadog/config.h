@@ -65,10 +65,7 @@ std::expected<std::string, std::string> intakeUrlForSite(std::string_view site);
 // applies the vendor limits. Errors name the option.
 std::expected<DatadogConfig, std::string> parseConfig(const sdk::Options& options);
 
-// The ECS task id when ECS_CONTAINER_METADATA_URI_V4 is set and answers, else the host's
-// name (gethostname), else "unknown".
-std::string defaultHostname(const sink::EnvLookup& env, const sink::MetadataFetch& fetch);
-// The same with the process environment and the kit's metadata fetch.
+// The ECS task id, else the host's name: sink::taskIdOrHostname with the process environment.
 std::string defaultHostname();
 
 } // namespace ferry::datadog

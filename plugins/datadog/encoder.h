@@ -17,6 +17,8 @@
 #include "ferry/core/buffer.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/http_body.h"
+#include "ferry/sink/record_object.h"
 
 namespace ferry::datadog {
 
@@ -36,50 +38,15 @@ struct EncoderSettings {
   static EncoderSettings fromConfig(const DatadogConfig& config, std::string hostname);
 };
 
-// What one encode call covered.
-struct EncodeStats {
-  size_t consumed = 0;  // leading records covered (entries + dropped)
-  size_t entries = 0;   // objects in the array
-  size_t dropped = 0;   // malformed, or too large even with an empty message
-  size_t truncated = 0; // entries whose message was cut to fit kMaxEntryBytes
-};
+// What one encode call covered: consumed (entries + dropped), entries, dropped (malformed, or
+// too large even with an empty message), truncated (message cut to fit max_entry_bytes).
+using EncodeStats = sink::JsonArrayStats;
 
-// Keys already written into one entry, so that no entry carries a key twice. Most records
-// have a handful of fields (a linear scan wins); a large one switches to open addressing.
-// (Hand-rolled rather than std::unordered_set: libstdc++'s out-of-line template code would be
-// exported from the plugin, which must export only the ABI symbols.)
-class KeySet {
-public:
-  void clear();
-  // Adds key; false when it was already there. The view must outlive the next clear().
-  bool insert(std::string_view key);
-  bool contains(std::string_view key) const;
-
-private:
-  static constexpr size_t kLinearLimit = 24;
-  size_t slot(std::string_view key) const; // where key is, or the empty slot it would take
-  void rehash(size_t capacity);
-  std::vector<std::string_view> keys_;  // in insertion order
-  std::vector<std::string_view> slots_; // hash table (power-of-two size) once keys_ is large
-};
-
-// Strings an entry owns (keys that were not strings, JSON texts): stable addresses, so
-// string_views into them stay valid until clear().
-class StringArena {
-public:
-  std::string_view add(std::string_view s);
-  void clear() { used_ = 0; }
-
-private:
-  std::vector<std::unique_ptr<std::string>> strings_; // reused between entries
-  size_t used_ = 0;
-};
-
-// Turns records into the JSON body. Not thread-safe: it keeps scratch buffers. The sink sets
-// limits.parallel_encode, so the host encodes from several threads at once: each call borrows
-// an encoder of its own from the sink's pool (DatadogSink::takeScratch in plugin.cc), never
-// one encoder from two threads.
-class DatadogEncoder {
+// Turns records into the JSON body: the kit's record object (ferry/sink/record_object.h)
+// with Datadog's reserved attributes as defaults, `status` from the level, and provider ecs.
+// Not thread-safe: it keeps scratch buffers, one encoder per
+// encoding thread (parallel_encode is on: the plugin's encode() borrows one per call).
+class DatadogEncoder : private sink::RecordObjectWriter {
 public:
   explicit DatadogEncoder(EncoderSettings settings);
 
@@ -91,49 +58,15 @@ public:
   const EncoderSettings& settings() const { return settings_; }
 
 private:
-  enum class EntryResult { kOk, kTruncated, kMalformed, kTooLarge };
-  struct Field {
-    std::string_view key;
-    std::string_view value; // raw msgpack of the value
-    bool taken = false;     // moved into ddtags by the provider
-  };
-
-  // Encodes one record as a complete JSON object into entry_.
-  EntryResult encodeEntry(const ferry_plugin_record& record);
-  bool scanFields(std::string_view map);
-  // Parses message_ as a JSON object into json_members_ (see parseJsonMessage in encoder.cc).
-  bool parseJsonMessage();
-  // provider ecs: moves the ECS fields into ddtags, written at once into attributes_.
-  bool remapToTags();
-  void appendTail(int64_t timestamp_ns);
-  EntryResult assemble();
+  // provider ecs: moves the ECS fields into ddtags, written first.
+  bool shape() override;
 
   EncoderSettings settings_;
-  // Per-entry scratch, kept between records to avoid allocations.
-  std::vector<Field> fields_;
-  StringArena owned_; // keys and texts that are not views into the record
-  KeySet keys_;
-  std::vector<uint64_t> skip_stack_;
-  std::string_view message_;      // the message text (view into the record or owned_)
-  bool has_message_ = false;      // false: the record has no message field (no "message")
-  std::string tags_;              // ddtags built by the provider
-  std::string_view level_json_;   // JSON of the level/severity value, for `status`
-  core::ByteBuffer scratch_;      // a non-string message or key rendered as JSON
-  core::ByteBuffer message_json_; // "message" string literal
-  core::ByteBuffer attributes_;   // ,"key":value ... (no closing brace)
-  core::ByteBuffer json_members_; // members of a parsed JSON message, same form
-  core::ByteBuffer entry_;        // the finished object
+  std::string tags_; // ddtags built by the provider
 };
 
-// A request as the runner holds it: the body as sent, and what it covers.
-class DatadogRequest : public sdk::Request {
-public:
-  core::ByteBuffer body;
-  size_t entries = 0;
-  size_t json_bytes = 0; // uncompressed size
-
-  uint64_t heldBytes() const override { return body.capacity(); }
-};
+// A request as the runner holds it: the body as sent, entries, raw_bytes (the JSON's size).
+using DatadogRequest = sink::BodyRequest;
 
 // Encodes and compresses one request. `json` is scratch space for the uncompressed body.
 std::expected<std::unique_ptr<DatadogRequest>, std::string>

@@ -1,13 +1,13 @@
 // The `datadog` sink: the ABI exports only. Options and limits live in config.cc, the JSON
 // body in encoder.cc, the status → verdict table in response.cc.
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "config.h"
 #include "encoder.h"
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/http_body.h"
+#include "ferry/sink/scratch_pool.h"
 #include "response.h"
 
 namespace {
@@ -15,25 +15,30 @@ namespace {
 using namespace ferry;
 using namespace ferry::datadog;
 
+// What one encode() call borrows: an encoder and the uncompressed body.
+struct Scratch {
+  explicit Scratch(const EncoderSettings& settings) : encoder(settings) {}
+  DatadogEncoder encoder;
+  core::ByteBuffer json;
+};
+
 class DatadogSink : public sdk::Sink {
 public:
   DatadogSink(const sdk::Host& host, DatadogConfig config, std::string hostname)
       : host_(host), config_(std::move(config)),
         settings_(EncoderSettings::fromConfig(config_, std::move(hostname))),
-        headers_(requestHeaders(config_)) {
-    for (const auto& h : headers_)
-      header_ptrs_.push_back(h.c_str());
-  }
+        target_(config_.url, requestHeaders(config_)),
+        scratch_([this] { return std::make_unique<Scratch>(settings_); }) {}
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
-    // Called from several host threads at once (limits.parallel_encode): each call borrows
-    // its own encoder and JSON buffer, reused across calls to avoid allocations.
-    std::unique_ptr<Scratch> scratch = takeScratch();
+    // Called from several host threads at once (limits.parallel_encode).
     EncodeStats stats;
-    auto request = encodeRequest(scratch->encoder, config_.compression, config_.compression_level,
-                                 records, scratch->json, stats);
-    giveScratch(std::move(scratch));
+    auto request = [&] {
+      auto scratch = scratch_.borrow();
+      return encodeRequest(scratch->encoder, config_.compression, config_.compression_level,
+                           records, scratch->json, stats);
+    }();
     if (!request) return std::unexpected(request.error());
     consumed = stats.consumed;
     dropped = stats.dropped;
@@ -52,13 +57,7 @@ public:
 
   std::expected<void, std::string> httpRequest(sdk::Request& request,
                                                ferry_http_request& out) override {
-    auto& r = static_cast<DatadogRequest&>(request);
-    out.method = "POST";
-    out.url = config_.url.c_str();
-    out.headers = header_ptrs_.data();
-    out.header_count = header_ptrs_.size();
-    out.body = reinterpret_cast<const uint8_t*>(r.body.data());
-    out.body_len = r.body.size();
+    target_.describe(static_cast<DatadogRequest&>(request).body, out);
     return {};
   }
 
@@ -70,34 +69,9 @@ public:
 private:
   sdk::Host host_;
   DatadogConfig config_;
-  struct Scratch {
-    explicit Scratch(const EncoderSettings& settings) : encoder(settings) {}
-    DatadogEncoder encoder;
-    core::ByteBuffer json; // the uncompressed body
-  };
-  std::unique_ptr<Scratch> takeScratch() {
-    {
-      std::lock_guard lock(scratch_mu_);
-      if (!free_scratch_.empty()) {
-        auto s = std::move(free_scratch_.back());
-        free_scratch_.pop_back();
-        return s;
-      }
-    }
-    return std::make_unique<Scratch>(settings_);
-  }
-  void giveScratch(std::unique_ptr<Scratch> s) {
-    std::lock_guard lock(scratch_mu_);
-    free_scratch_.push_back(std::move(s));
-  }
-
   EncoderSettings settings_;
-  std::mutex scratch_mu_;
-  std::vector<std::unique_ptr<Scratch>> free_scratch_; // one per encoder thread, at most
-  // Built once: every request sends the same headers. Owned here, so the pointers handed to
-  // the host stay valid for the instance's lifetime.
-  std::vector<std::string> headers_;
-  std::vector<const char*> header_ptrs_;
+  sink::PostTarget target_; // every request goes to the same URL with the same headers
+  sink::ScratchPool<Scratch> scratch_;
 };
 
 std::expected<std::unique_ptr<sdk::Sink>, std::string>

@@ -4,12 +4,20 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "http_test_server.h"
 
 namespace ferry::sink {
 namespace {
+
+std::string localHostname() {
+  char name[256] = {0};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
 
 TEST(SinkEcsTest, MetadataUriFromTheEnvironment) {
   EXPECT_EQ(ecsMetadataUri(std::nullopt), std::nullopt);
@@ -56,6 +64,37 @@ TEST(SinkEcsTest, FetchesTheDocumentsFromARealEndpoint) {
   EXPECT_NE(missing.error().find("HTTP 404"), std::string::npos) << missing.error();
   EXPECT_EQ(missing.error().find("/v4/gone"), std::string::npos)
       << "the URI's path is not for the log: " << missing.error();
+}
+
+TEST(SinkEcsTest, TaskIdOrHostnamePrefersTheEcsTaskId) {
+  using Body = std::expected<std::string, std::string>;
+  std::string asked;
+  std::chrono::milliseconds timeout{0};
+  const MetadataFetch fetch = [&](const std::string& url, std::chrono::milliseconds t) -> Body {
+    asked = url;
+    timeout = t;
+    return R"({"TaskARN":"arn:aws:ecs:eu-west-1:1:task/prod/feedbeef"})";
+  };
+  const EnvLookup ecs = [](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "ECS_CONTAINER_METADATA_URI_V4") return "http://169.254.170.2/v4/abc/";
+    return std::nullopt;
+  };
+  EXPECT_EQ(taskIdOrHostname(ecs, fetch, std::chrono::milliseconds(1234)), "feedbeef");
+  EXPECT_EQ(asked, "http://169.254.170.2/v4/abc/task");
+  EXPECT_EQ(timeout, std::chrono::milliseconds(1234));
+
+  const MetadataFetch failing = [](const std::string&, std::chrono::milliseconds) -> Body {
+    return std::unexpected("HTTP 404");
+  };
+  EXPECT_EQ(taskIdOrHostname(ecs, failing, std::chrono::milliseconds(1)), localHostname());
+  const EnvLookup no_ecs = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  bool fetched = false;
+  const MetadataFetch unexpected = [&](const std::string&, std::chrono::milliseconds) -> Body {
+    fetched = true;
+    return std::unexpected("not on ECS");
+  };
+  EXPECT_EQ(taskIdOrHostname(no_ecs, unexpected, std::chrono::milliseconds(1)), localHostname());
+  EXPECT_FALSE(fetched);
 }
 
 } // namespace

@@ -207,41 +207,6 @@ TEST(DatadogConfigTest, DescriptorDeclaresTheOptionTable) {
   }
 }
 
-TEST(DatadogConfigTest, DefaultHostnamePrefersTheEcsTaskId) {
-  using Body = std::expected<std::string, std::string>;
-  std::string asked;
-  std::chrono::milliseconds timeout{0};
-  const sink::MetadataFetch fetch = [&](const std::string& url,
-                                        std::chrono::milliseconds t) -> Body {
-    asked = url;
-    timeout = t;
-    return R"({"TaskARN":"arn:aws:ecs:eu-west-1:1:task/prod/feedbeef"})";
-  };
-  const sink::EnvLookup ecs = [](const char* name) -> std::optional<std::string> {
-    if (std::string(name) == "ECS_CONTAINER_METADATA_URI_V4") return "http://169.254.170.2/v4/abc/";
-    return std::nullopt;
-  };
-  EXPECT_EQ(defaultHostname(ecs, fetch), "feedbeef");
-  EXPECT_EQ(asked, "http://169.254.170.2/v4/abc/task");
-  EXPECT_EQ(timeout, kEcsMetadataTimeout);
-
-  const sink::MetadataFetch failing = [](const std::string&, std::chrono::milliseconds) -> Body {
-    return std::unexpected("HTTP 404");
-  };
-  EXPECT_EQ(defaultHostname(ecs, failing), localHostname());
-  const sink::EnvLookup no_ecs = [](const char*) -> std::optional<std::string> {
-    return std::nullopt;
-  };
-  bool fetched = false;
-  const sink::MetadataFetch unexpected = [&](const std::string&,
-                                             std::chrono::milliseconds) -> Body {
-    fetched = true;
-    return std::unexpected("not on ECS");
-  };
-  EXPECT_EQ(defaultHostname(no_ecs, unexpected), localHostname());
-  EXPECT_FALSE(fetched);
-}
-
 TEST(DatadogConfigTest, DefaultHostnameAsksARealMetadataEndpoint) {
   test::HttpTestServer server([](const test::HttpTestRequest& req) {
     test::HttpTestResponse resp;

@@ -1,7 +1,7 @@
 // The sink kit, ECS part: the task metadata endpoint v4 ($ECS_CONTAINER_METADATA_URI_V4),
 // read the one way every user of it needs: plain HTTP to a link-local address, never through
 // a proxy, short timeouts, errors that name the host and never the URI's secret-ish path.
-// Used by datadog's default hostname and the ecs_metadata filter.
+// Used by sinks' default hostname (datadog) and the ecs_metadata filter.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "ferry/sink/aws.h"
 
 namespace ferry::sink {
 
@@ -36,5 +38,11 @@ ecsContainerDocument(const std::string& uri, std::chrono::milliseconds timeout,
 // (arn:aws:ecs:region:account:task/cluster/0123abcd; older ARNs: task/0123abcd), from the
 // task document; nullopt when absent, unreadable or not printable.
 std::optional<std::string> taskIdFromTaskDocument(std::string_view task_json);
+
+// The host name a sink sends by default: the task id when ECS_CONTAINER_METADATA_URI_V4
+// (read through `env`) is set and the task document answers within `timeout`, else the
+// host's name (gethostname), else "unknown".
+std::string taskIdOrHostname(const EnvLookup& env, const MetadataFetch& fetch,
+                             std::chrono::milliseconds timeout);
 
 } // namespace ferry::sink
