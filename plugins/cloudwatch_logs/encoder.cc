@@ -3,6 +3,7 @@
 // events, 1,048,576 bytes (message + 26 each) and a 24-hour span; sorted by time (stable).
 #include "cloudwatch.h"
 #include "ferry/codec/json.h"
+#include "ferry/sink/text.h"
 
 namespace ferry::cloudwatch {
 namespace {
@@ -11,15 +12,10 @@ namespace {
 // nullopt when malformed, missing or empty. Over 256 KiB: cut and marked (`truncated`).
 std::optional<Event> eventOf(const Config& c, const ferry_plugin_record& r, bool& truncated) {
   core::ByteBuffer json;
-  std::optional<sink::FieldValue> value;
+  std::string_view raw;
   const codec::RecordJsonOptions plain{.time_key = "", .time_format = codec::TimeFormat::kNone};
-  const std::string_view data(reinterpret_cast<const char*>(r.data), r.data_len);
-  if (!c.log_key.empty() && !(value = sink::recordField(r, {c.log_key}))) return std::nullopt;
-  if (value ? !value->is_string && codec::appendMsgpackAsJson(json, value->bytes) == 0
-            : !codec::appendRecordJson(json, static_cast<core::RecordFormat>(r.format),
-                                       {r.timestamp_ns, data}, plain))
-    return std::nullopt;
-  sink::JsonText text(value && value->is_string ? value->bytes : json.view());
+  if (!sink::recordText(r, c.log_key, plain, json, raw)) return std::nullopt;
+  sink::JsonText text(raw);
   if (text.bytes == 0) return std::nullopt; // CloudWatch refuses an empty message
   truncated = text.bytes + kEventOverhead > kMaxEventBytes;
   if (truncated) text.cut(kMaxEventBytes - kEventOverhead, kTruncatedMark);
