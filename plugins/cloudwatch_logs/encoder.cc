@@ -34,6 +34,7 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
   int64_t lo = 0, hi = 0;
   for (const ferry_plugin_record& r : records) {
     auto route = routeOf(c, r);
+    const bool routable = route.has_value();       // route moves into `first` below
     if (route && first && *route != *first) break; // another stream (a coarser partition)
     bool truncated = false;
     auto event = route ? eventOf(c, r, truncated) : std::nullopt;
@@ -52,7 +53,7 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
       req->events.push_back(std::move(*event));
       if (!first) first = std::move(route);
     }
-    (route ? stats.malformed : stats.unroutable) += event ? 0 : 1;
+    (routable ? stats.malformed : stats.unroutable) += event ? 0 : 1;
     req->states.push_back(event ? FERRY_RECORD_HELD : FERRY_RECORD_DROPPED);
   }
   stats.consumed = req->states.size();
