@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ struct Options {
   bool discard = false; // send to a reader in this process that throws the bytes away
 };
 
+// The first record's time (then one second per 2,000 records): 2024-05-01, or with --now the
+// start of the run (for sinks that refuse old events, e.g. CloudWatch Logs: over 14 days).
+uint32_t g_base_seconds = 1714564800;
+
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "forward_load: %s\n", what.c_str());
   std::exit(2);
@@ -55,6 +60,10 @@ Options parseArgs(int argc, char** argv) {
     const std::string_view k = argv[i];
     if (k == "--ack") {
       o.ack = true;
+      continue;
+    }
+    if (k == "--now") {
+      g_base_seconds = static_cast<uint32_t>(std::time(nullptr));
       continue;
     }
     if (k == "--discard") {
@@ -86,7 +95,7 @@ Options parseArgs(int argc, char** argv) {
   }
   if (o.file.empty() || (o.port <= 0 && !o.discard) || o.batch == 0 || o.window == 0) {
     die("usage: forward_load --file F (--port P | --discard) [--batch 1000] [--ack] [--window 32] "
-        "[--metrics-port M --expect N] [--limit N] [--timeout S]");
+        "[--metrics-port M --expect N] [--limit N] [--timeout S] [--now]");
   }
   return o;
 }
@@ -153,9 +162,8 @@ public:
 private:
   // A FireLens-shaped record: [EventTime, {log, source, container_id, container_name}].
   void packRecord(msgpack::packer<msgpack::sbuffer>& pk, std::string_view line) const {
-    constexpr uint32_t kBaseSeconds = 1714564800;
     // EventTime: ext type 0, big-endian seconds then nanoseconds.
-    const uint32_t sec = htonl(kBaseSeconds + static_cast<uint32_t>(records_ / 2000));
+    const uint32_t sec = htonl(g_base_seconds + static_cast<uint32_t>(records_ / 2000));
     const uint32_t nsec = htonl(static_cast<uint32_t>((records_ * 7919) % 1000000000));
     char time[8];
     std::memcpy(time, &sec, 4);

@@ -140,6 +140,7 @@ YAML
     sleep 0.05
   done
   local ack=(); [ "${FORWARD_ACK:-0}" = 1 ] && ack=(--ack)
+  [ "${FORWARD_NOW:-0}" = 1 ] && ack+=(--now)   # records timed from now, not 2024
   local out
   if ! out=$("$load" --file "$DATA" --limit "$lines" --port "$port" --batch 1000 "${ack[@]}" \
       --metrics-port "$http" --expect "$lines" --timeout "$RUN_TIMEOUT"); then
@@ -198,6 +199,42 @@ scenario_forward_firehose() {
     endpoint: http://127.0.0.1:$(cat "$WORK/fh.port")
     aggregate: true
     buffer: { max_bytes: ${DD_BUFFER:-16MiB} }"
+  stop_aws_peer
+}
+
+# forward → kinesis_streams and forward → cloudwatch_logs, to the e2e tests' strict stand-ins
+# (SigV4 verified, every limit checked, in node on the same cores), AWS_LINES records.
+# start_aws_peer SCRIPT ARGS...: starts tests/e2e/SCRIPT, sets AWS_PID and PEER_PORT.
+start_aws_peer() {
+  local script=$1; shift
+  rm -f "$WORK/peer.port"
+  node "$ROOT/tests/e2e/$script" --port-file "$WORK/peer.port" --out /dev/null --region "$AWS_REGION" \
+    --access-key-id "$AWS_ACCESS_KEY_ID" --secret-access-key "$AWS_SECRET_ACCESS_KEY" "$@" \
+    > /dev/null 2> "$WORK/peer.err" &
+  AWS_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/peer.port" ] && break; sleep 0.05; done
+  PEER_PORT=$(cat "$WORK/peer.port")
+}
+
+scenario_forward_kinesis() {
+  start_aws_peer kinesis_server.js --stream bench --shards 4
+  forward_run forward_kinesis "$AWS_LINES" "  - type: kinesis_streams
+    stream: bench
+    region: $AWS_REGION
+    endpoint: http://127.0.0.1:$PEER_PORT"
+  stop_aws_peer
+}
+
+# CloudWatch Logs takes one call at a time per output (each stream's events stay in order).
+scenario_forward_cloudwatch() {
+  start_aws_peer cloudwatch_logs_server.js
+  # Records timed from now: CloudWatch rejects events over 14 days old.
+  FORWARD_NOW=1 forward_run forward_cloudwatch "$AWS_LINES" "  - type: cloudwatch_logs
+    region: $AWS_REGION
+    endpoint: http://127.0.0.1:$PEER_PORT
+    log_group_name: /bench/ferry
+    log_stream_name: bench
+    auto_create_group: true"
   stop_aws_peer
 }
 

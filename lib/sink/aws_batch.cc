@@ -164,8 +164,11 @@ void describeBatchAttempt(AwsBatchRequest& request, const HttpUrl& endpoint, con
   out.body_len = request.body.size();
 }
 
-aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host) {
-  auto credentials = aws::CredentialsProvider::createDefault();
+aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host,
+                                                  const std::string& sts_endpoint) {
+  aws::CredentialSourceOptions sources;
+  sources.sts_endpoint = sts_endpoint;
+  auto credentials = aws::CredentialsProvider::createDefault(sources);
   if (auto first = credentials->initial(); !first)
     host.log(FERRY_LOG_WARN, "{}; will keep trying", first.error());
   return credentials;

@@ -86,23 +86,11 @@ std::string callBody(const CloudWatchRequest& req, const Config& c) {
 void judge(CloudWatchRequest& req, const Config& c, const ferry_http_response& r,
            ferry_plugin_verdict& v, Outcome& o) {
   using sink::StatusClass;
-  StatusClass cls = sink::classifyStatus(r.status);
+  const StatusClass cls = sink::classifyStatus(r.status);
   const std::string_view call = stepName(req.step);
-  if (cls == StatusClass::kTransport) {
-    sink::applyStatusClass(cls, r, v);
-    sdk::setMessage(v, fmt::format("{}: transport error: {}", call, r.error ? r.error : "unknown"));
-    return;
-  }
-  if (cls == StatusClass::kDelivered) {
-    if (req.step == Step::kPut) return judgePut(req, r, v, o);
-    return advance(req, c, v, o);
-  }
-  const sink::AwsError e = sink::awsError(r);
-  auto describe = [&](std::string_view what) {
-    return fmt::format("{}: {} (HTTP {}{}{}){}{}", call, what, r.status, e.type.empty() ? "" : " ",
-                       e.type, e.message.empty() ? "" : ": ", e.message);
-  };
-  std::string text;
+  if (cls == StatusClass::kDelivered)
+    return req.step == Step::kPut ? judgePut(req, r, v, o) : advance(req, c, v, o);
+  const sink::AwsError e = cls == StatusClass::kTransport ? sink::AwsError{} : sink::awsError(r);
   if (e.type == "ResourceAlreadyExistsException" && req.step != Step::kPut) {
     return advance(req, c, v, o);
   } else if (e.type == "DataAlreadyAcceptedException") {
@@ -116,28 +104,22 @@ void judge(CloudWatchRequest& req, const Config& c, const ferry_http_response& r
       v.kind = FERRY_VERDICT_CONTINUE;
       return;
     }
-    cls = StatusClass::kUnauthorized; // retried and unhealthy: an operator must create it
-    text = describe(
-        fmt::format("log group '{}' does not exist and auto_create_group is off", req.route.group));
-  } else if (cls == StatusClass::kThrottled || sink::isAwsThrottling(e.type)) {
-    cls = StatusClass::kThrottled;
-    text = describe("throttled by CloudWatch Logs");
-  } else if (cls == StatusClass::kUnauthorized || sink::isAwsAuthError(e.type)) {
-    cls = StatusClass::kUnauthorized;
-    text = describe(fmt::format("AWS refused the credentials or their permission (logs:{})", call));
-  } else if (cls == StatusClass::kTooLarge || e.type == "RequestEntityTooLargeException") {
-    cls = StatusClass::kTooLarge;
-    text = describe("request too large");
-  } else if (cls == StatusClass::kRefused) {
-    // InvalidParameterException, SerializationException, ...: the same call cannot succeed.
-    o.invalid = req.events.size();
-    text = describe(fmt::format("CloudWatch Logs refused the events for {} / {}", req.route.group,
-                                req.route.stream));
-  } else {
-    text = describe("CloudWatch Logs error");
+    // Retried and unhealthy: an operator must create it.
+    sink::applyStatusClass(StatusClass::kUnauthorized, r, v);
+    return sdk::setMessage(v,
+                           sink::describeAwsFailure(call,
+                                                    fmt::format("log group '{}' does not exist and "
+                                                                "auto_create_group is off",
+                                                                req.route.group),
+                                                    r, e));
   }
-  sink::applyStatusClass(cls, r, v);
-  sdk::setMessage(v, text);
+  // InvalidParameterException, SerializationException, ...: the same call cannot succeed.
+  const std::string permission = fmt::format("logs:{}", call);
+  const std::string refused = fmt::format("CloudWatch Logs refused the events for {} / {}",
+                                          req.route.group, req.route.stream);
+  if (sink::judgeAwsFailure(r, e, {call, "CloudWatch Logs", permission, refused}, v) ==
+      StatusClass::kRefused)
+    o.invalid = req.events.size();
 }
 
 } // namespace ferry::cloudwatch

@@ -11,6 +11,7 @@
 
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
+#include "ferry/sink/aws_call.h"
 #include "ferry/sink/http.h"
 #include "ferry/sink/record.h"
 
@@ -67,11 +68,9 @@ public:
   std::vector<uint8_t> states; // per consumed record (ferry_record_state)
   std::string put_body;
   Step step = Step::kPut;
-  uint32_t chained = 0; // CONTINUE steps since the last other verdict
-  // The attempt being sent, kept alive for the host.
-  std::string call_body;
-  std::vector<std::string> header_lines;
-  std::vector<const char*> header_ptrs;
+  uint32_t chained = 0;     // CONTINUE steps since the last other verdict
+  std::string call_body;    // of a create step
+  sink::AwsAttempt attempt; // the attempt being sent, kept alive for the host
 
   uint64_t heldBytes() const override {
     return put_body.capacity() + call_body.capacity() + events.capacity() * sizeof(Event);

@@ -15,27 +15,24 @@
 namespace ferry::cloudwatch {
 namespace {
 
-constexpr ferry_plugin_option text(const char* name, const char* doc, int required = 0) {
-  return {.name = name,
-          .type = FERRY_OPTION_STRING,
-          .default_value = required ? nullptr : "",
-          .required = required,
-          .doc = doc};
-}
-
 const ferry_plugin_option kOptions[] = {
-    text("region", "AWS region of the log group, e.g. eu-west-1 (signing scope, endpoint).", 1),
-    text("log_group_name",
-         "Log group; may hold $(tag), $(tag[N]), $(field), $(field['sub']), $(ecs_cluster), "
-         "$(ecs_task_id), $(ecs_task_arn).",
-         1),
-    text("log_group_template", "Log group from $TAG, $TAG[N], $field['sub'] (record accessor); "
-                               "log_group_name when a value is missing."),
-    text("log_stream_name", "Log stream (variables as in log_group_name); this or "
-                            "log_stream_prefix."),
-    text("log_stream_prefix", "The stream is this prefix followed by the record's tag."),
-    text("log_stream_template", "Log stream as log_group_template; the stream of "
-                                "log_stream_name or log_stream_prefix when a value is missing."),
+    sink::stringOption("region",
+                       "AWS region of the log group, e.g. eu-west-1 (signing scope, endpoint).", 1),
+    sink::stringOption(
+        "log_group_name",
+        "Log group; may hold $(tag), $(tag[N]), $(field), $(field['sub']), $(ecs_cluster), "
+        "$(ecs_task_id), $(ecs_task_arn).",
+        1),
+    sink::stringOption("log_group_template",
+                       "Log group from $TAG, $TAG[N], $field['sub'] (record accessor); "
+                       "log_group_name when a value is missing."),
+    sink::stringOption("log_stream_name", "Log stream (variables as in log_group_name); this or "
+                                          "log_stream_prefix."),
+    sink::stringOption("log_stream_prefix",
+                       "The stream is this prefix followed by the record's tag."),
+    sink::stringOption("log_stream_template",
+                       "Log stream as log_group_template; the stream of "
+                       "log_stream_name or log_stream_prefix when a value is missing."),
     {.name = "auto_create_group",
      .type = FERRY_OPTION_BOOL,
      .default_value = "false",
@@ -49,16 +46,18 @@ const ferry_plugin_option kOptions[] = {
     {.name = "log_group_tags",
      .type = FERRY_OPTION_STRING_MAP,
      .doc = "Tags of a group ferry creates."},
-    text("log_key", "Send only this field's value (a string as it is), not the record as JSON."),
+    sink::stringOption("log_key",
+                       "Send only this field's value (a string as it is), not the record as JSON."),
     {.name = "log_format",
      .type = FERRY_OPTION_ENUM,
      .default_value = "text",
      .enum_values = "text|json/emf",
      .doc = "json/emf marks the events as Embedded Metric Format (x-amzn-logs-format)."},
-    text("extra_user_agent", "Appended to the User-Agent header."),
-    text("endpoint", "Endpoint override (tests, VPC endpoints): http(s)://host[:port] or a host "
-                     "name; default https://logs.<region>.amazonaws.com."),
-    text("sts_endpoint", "STS endpoint for web identity credentials."),
+    sink::stringOption("extra_user_agent", "Appended to the User-Agent header."),
+    sink::stringOption("endpoint",
+                       "Endpoint override (tests, VPC endpoints): http(s)://host[:port] or a host "
+                       "name; default https://logs.<region>.amazonaws.com."),
+    sink::stringOption("sts_endpoint", "STS endpoint for web identity credentials."),
     sink::timeoutOption("30s", 100, 600'000, "HTTP timeout of one request attempt."),
 };
 
@@ -94,10 +93,7 @@ std::expected<Config, std::string> parseConfig(const sdk::Options& options) {
   auto region = sink::resolveRegion("region", options.string("region"));
   if (!region) return std::unexpected(region.error());
   c.region = std::move(*region);
-  const std::string endpoint(core::trim(options.string("endpoint")));
-  auto url = endpoint.empty()
-                 ? std::expected<sink::HttpUrl, std::string>(sink::awsServiceUrl("logs", c.region))
-                 : sink::parseAwsEndpoint("endpoint", endpoint);
+  auto url = sink::resolveAwsEndpoint("endpoint", options.string("endpoint"), "logs", c.region);
   if (!url) return std::unexpected(url.error());
   c.endpoint = std::move(*url);
   c.url = c.endpoint.text();

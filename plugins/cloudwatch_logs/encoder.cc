@@ -3,6 +3,7 @@
 // events, 1,048,576 bytes (message + 26 each) and a 24-hour span; sorted by time (stable).
 #include "cloudwatch.h"
 #include "ferry/codec/json.h"
+#include "ferry/sink/text.h"
 
 namespace ferry::cloudwatch {
 namespace {
@@ -11,15 +12,10 @@ namespace {
 // nullopt when malformed, missing or empty. Over 256 KiB: cut and marked (`truncated`).
 std::optional<Event> eventOf(const Config& c, const ferry_plugin_record& r, bool& truncated) {
   core::ByteBuffer json;
-  std::optional<sink::FieldValue> value;
+  std::string_view raw;
   const codec::RecordJsonOptions plain{.time_key = "", .time_format = codec::TimeFormat::kNone};
-  const std::string_view data(reinterpret_cast<const char*>(r.data), r.data_len);
-  if (!c.log_key.empty() && !(value = sink::recordField(r, {c.log_key}))) return std::nullopt;
-  if (value ? !value->is_string && codec::appendMsgpackAsJson(json, value->bytes) == 0
-            : !codec::appendRecordJson(json, static_cast<core::RecordFormat>(r.format),
-                                       {r.timestamp_ns, data}, plain))
-    return std::nullopt;
-  sink::JsonText text(value && value->is_string ? value->bytes : json.view());
+  if (!sink::recordText(r, c.log_key, plain, json, raw)) return std::nullopt;
+  sink::JsonText text(raw);
   if (text.bytes == 0) return std::nullopt; // CloudWatch refuses an empty message
   truncated = text.bytes + kEventOverhead > kMaxEventBytes;
   if (truncated) text.cut(kMaxEventBytes - kEventOverhead, kTruncatedMark);
@@ -38,6 +34,7 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
   int64_t lo = 0, hi = 0;
   for (const ferry_plugin_record& r : records) {
     auto route = routeOf(c, r);
+    const bool routable = route.has_value();       // route moves into `first` below
     if (route && first && *route != *first) break; // another stream (a coarser partition)
     bool truncated = false;
     auto event = route ? eventOf(c, r, truncated) : std::nullopt;
@@ -56,7 +53,7 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
       req->events.push_back(std::move(*event));
       if (!first) first = std::move(route);
     }
-    (route ? stats.malformed : stats.unroutable) += event ? 0 : 1;
+    (routable ? stats.malformed : stats.unroutable) += event ? 0 : 1;
     req->states.push_back(event ? FERRY_RECORD_HELD : FERRY_RECORD_DROPPED);
   }
   stats.consumed = req->states.size();

@@ -4,9 +4,7 @@
 #include <set>
 
 #include "cloudwatch.h"
-#include "ferry/aws/credentials.h"
-#include "ferry/aws/sigv4.h"
-#include "ferry/sink/aws.h"
+#include "ferry/sink/aws_batch.h"
 
 namespace {
 
@@ -19,8 +17,9 @@ constexpr uint32_t kMaxChainedSteps = 6;
 class CloudWatchSink : public sdk::Sink {
 public:
   CloudWatchSink(const sdk::Host& host, Config config, aws::CredentialsProviderPtr credentials)
-      : host_(host), config_(std::move(config)), credentials_(std::move(credentials)),
-        user_agent_("ferry" + (config_.user_agent.empty() ? "" : " " + config_.user_agent)) {}
+      : host_(host), config_(std::move(config)),
+        client_(config_.endpoint, config_.region, "logs", std::move(credentials),
+                "ferry" + (config_.user_agent.empty() ? "" : " " + config_.user_agent)) {}
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
@@ -44,30 +43,12 @@ public:
   std::expected<void, std::string> httpRequest(sdk::Request& request,
                                                ferry_http_request& out) override {
     auto& r = static_cast<CloudWatchRequest&>(request);
-    auto credentials = credentials_->current();
-    if (!credentials)
-      return std::unexpected("no AWS credentials available yet (see the aws log lines)");
-    r.call_body = r.step == Step::kPut ? std::string() : callBody(r, config_);
-    const std::string_view body = r.step == Step::kPut ? r.put_body : r.call_body;
-    const std::string target = fmt::format("Logs_20140328.{}", stepName(r.step));
-    sink::AwsJsonCall call{.endpoint = config_.endpoint,
-                           .region = config_.region,
-                           .service = "logs",
-                           .target = target,
-                           .body = body,
-                           .unsigned_headers = {{"User-Agent", user_agent_}}};
-    if (config_.emf && r.step == Step::kPut) call.extra = {{"x-amzn-logs-format", "json/emf"}};
-    r.header_lines = sink::signAwsJsonCall(call, *credentials);
-    r.header_ptrs.clear();
-    for (const auto& h : r.header_lines)
-      r.header_ptrs.push_back(h.c_str());
-    out = {"POST",
-           config_.url.c_str(),
-           r.header_ptrs.data(),
-           r.header_ptrs.size(),
-           reinterpret_cast<const uint8_t*>(body.data()),
-           body.size()};
-    return {};
+    const bool put = r.step == Step::kPut;
+    r.call_body = put ? std::string() : callBody(r, config_);
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (config_.emf && put) extra = {{"x-amzn-logs-format", "json/emf"}};
+    return client_.describe(fmt::format("Logs_20140328.{}", stepName(r.step)),
+                            put ? r.put_body : r.call_body, std::move(extra), r.attempt, out);
   }
 
   void httpResponse(sdk::Request& request, const ferry_http_response& response,
@@ -98,8 +79,7 @@ public:
 private:
   sdk::Host host_;
   Config config_;
-  aws::CredentialsProviderPtr credentials_;
-  std::string user_agent_;
+  sink::AwsJsonClient client_;
   std::set<Route> known_; // streams known to exist
 };
 
@@ -111,11 +91,7 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   if (c.group.usesEcs() || c.group_template.usesEcs() || c.stream.usesEcs() ||
       c.stream_template.usesEcs())
     c.ecs = sink::readEcsTask();
-  aws::CredentialSourceOptions sources;
-  sources.sts_endpoint = config->sts_endpoint;
-  auto credentials = aws::CredentialsProvider::createDefault(sources);
-  if (auto first = credentials->initial(); !first)
-    host.log(FERRY_LOG_WARN, "cloudwatch_logs: {}; will keep trying", first.error());
+  auto credentials = sink::defaultAwsCredentials(host, c.sts_endpoint);
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = static_cast<uint32_t>(kMaxEvents);
   limits.max_request_bytes = kMaxBatchBytes; // the encoder stops at the limit

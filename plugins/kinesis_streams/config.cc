@@ -14,27 +14,20 @@ namespace ferry::kinesis {
 namespace {
 
 const ferry_plugin_option kOptions[] = {
-    {.name = "stream",
-     .type = FERRY_OPTION_STRING,
-     .required = 1,
-     .doc = "Name of the Kinesis data stream (1-128 characters: letters, digits, _ . -)."},
+    sink::stringOption(
+        "stream", "Name of the Kinesis data stream (1-128 characters: letters, digits, _ . -).",
+        true),
     sink::kAwsRegionOption,
-    {.name = "endpoint",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Endpoint override (tests, VPC endpoints): http(s)://host[:port] or a host name; "
-            "default https://kinesis.<region>.amazonaws.com."},
-    {.name = "partition_key",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Record field whose value is the partition key (nested with ->, e.g. "
-            "kubernetes->pod_name); empty, or a record without a usable value (missing, "
-            "empty, not a scalar, over 256 characters): a random key."},
-    {.name = "log_key",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Send only this field's value (a string as it is, anything else as JSON) instead "
-            "of the whole record; a record without it is dropped and counted."},
+    sink::stringOption("endpoint",
+                       "Endpoint override (tests, VPC endpoints): http(s)://host[:port] or a host "
+                       "name; default https://kinesis.<region>.amazonaws.com."),
+    sink::stringOption("partition_key",
+                       "Record field whose value is the partition key (nested with ->, e.g. "
+                       "kubernetes->pod_name); empty, or a record without a usable value "
+                       "(missing, empty, not a scalar, over 256 characters): a random key."),
+    sink::stringOption("log_key",
+                       "Send only this field's value (a string as it is, anything else as JSON) "
+                       "instead of the whole record; a record without it is dropped and counted."),
     {.name = "append_newline",
      .type = FERRY_OPTION_BOOL,
      .default_value = "true",

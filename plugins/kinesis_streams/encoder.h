@@ -19,6 +19,7 @@
 #include "ferry/filter/record.h"
 #include "ferry/plugin.h"
 #include "ferry/sink/aws_batch.h"
+#include "ferry/sink/text.h"
 
 namespace ferry::kinesis {
 
@@ -55,9 +56,8 @@ struct EncodeStats {
   size_t random_keys = 0; // partition_key set, but the record had no usable value
 };
 
-// A partition key's length in UTF-16 code units (as Kinesis counts it), or SIZE_MAX when
-// it is not well-formed UTF-8.
-size_t utf16Units(std::string_view text);
+// A partition key's length as Kinesis counts it (UTF-16 code units; SIZE_MAX: not UTF-8).
+using sink::utf16Units;
 
 // Not thread-safe (scratch buffers, random source): one encoder per sink instance.
 class KinesisEncoder {

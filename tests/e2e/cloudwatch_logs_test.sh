@@ -12,6 +12,9 @@
 #    report the output unhealthy without losing anything, and everything arrives once after.
 # 3. Templates: group /ecs$(container_name) (created), stream $(source)-$(tag[1]): six streams
 #    in three groups, each record once in its own, a few calls per stream (partitions).
+# 4. Storage on, every call refused (403) while 100,000 records are acknowledged over forward;
+#    kill -9; a restart with calls allowed (20% of the puts failing): the group and stream
+#    created, every acknowledged record delivered exactly once.
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for the CloudWatch Logs stand-in"
@@ -43,7 +46,9 @@ stop_server() {
   [ -s "$WORK/$1.stats" ] || fail "$1: the server left no stats"
 }
 
-# start_ferry NAME OUTPUT_YAML: ferry with a forward input and the given output; sets FPID, FWD.
+# start_ferry NAME OUTPUT_YAML: ferry with a forward input and the given output (and the
+# service.storage line STORAGE when set); sets FPID, FWD.
+STORAGE=""
 start_ferry() {
   local name=$1 output=$2
   HTTP=127.0.0.1:$(free_port)
@@ -51,6 +56,7 @@ start_ferry() {
 service:
   grace_period: 60s
   http: { listen: $HTTP }
+$STORAGE
 inputs:
   - type: forward
     listen: [ "tcp://127.0.0.1:0" ]
@@ -225,3 +231,33 @@ print(f"tmpl: 600 events once each in {len(groups)} groups of 2 streams each: {g
       f"{stats['targets'].get('PutLogEvents')} PutLogEvents calls (one stream per call)")
 PY
 pass "templates: groups and streams named from record fields and the tag, every record once (${SECONDS}s)"
+
+# 4. Storage on, every call refused while records are acknowledged; kill -9; restart with
+#    calls allowed: every acknowledged record once (none was delivered before the kill).
+R=100000
+start_server restart --fault-fraction 0.2
+curl -sf --max-time 2 "http://127.0.0.1:$PORT/__deny?status=403" > /dev/null || fail "restart: /__deny"
+STORAGE="  storage: { path: $WORK/store }"
+RESTART_OUTPUT="  - type: cloudwatch_logs
+    name: cw
+    match: '*'
+    region: \${AWS_REGION}
+    endpoint: http://127.0.0.1:$PORT
+    log_group_name: /ecs/restart
+    log_stream_name: host-1
+    auto_create_group: true
+    retry: { initial_backoff: 50ms, max_backoff: 500ms }"
+start_ferry restart "$RESTART_OUTPUT"
+send app.web "$R" 0 --time-base now --window 5000
+[ "$(wc -l < "$WORK/restart.out")" = 0 ] || fail "restart: records stored while every call was refused"
+kill -9 "$FPID"; wait_exit "$FPID" 10
+curl -sf --max-time 2 "http://127.0.0.1:$PORT/__deny?status=0" > /dev/null || fail "restart: /__deny?status=0"
+start_ferry restart "$RESTART_OUTPUT"
+wait_for 60 stored restart "$R" || { tail -5 "$WORK/restart.err"; fail "restart: $(wc -l < "$WORK/restart.out") of $R after the restart"; }
+kill -TERM "$FPID"; wait_exit "$FPID" 30
+[ "$RC" = 0 ] || fail "restart: ferry exited $RC"
+STORAGE=""
+stop_server restart
+check restart /ecs/restart "{\"host-1\": [0, $R]}" "stats['groups_created'] == 1" \
+  "stats['denied_requests'] > 0" "stats['fraction_faults'] > 0" || fail "restart: check failed"
+pass "storage on, calls refused, kill -9, restart: all $R acknowledged records delivered exactly once (${SECONDS}s)"

@@ -2,7 +2,7 @@
 # forward → kinesis_streams → a strict PutRecords stand-in (tests/e2e/kinesis_server.js) that
 # recomputes every SigV4 signature and checks every limit of the service (500 records, 5 MiB
 # of data and partition keys per call, 1 MiB per record, keys of 1-256 characters).
-#  1. 50,000 records from the real @fluent-org/logger client, acknowledged, while 10% of the
+#  1. 100,000 records from the real @fluent-org/logger client, acknowledged, while 10% of the
 #     records of every call fail (FailedRecordCount, ProvisionedThroughputExceededException
 #     and InternalFailure): every record arrives exactly once, its partition key the record's
 #     container_id; nothing invalid reaches the server; in bounded time.
@@ -15,13 +15,16 @@
 #     delivers everything before it exits.
 #  5. Fluent Bit configs, `Name kinesis_streams` and `Name kinesis` (the Go plugin), converted
 #     and run; keys ferry cannot honour exit 1 naming file, line and key.
+#  6. Storage on, every call refused (403) while 100,000 records are acknowledged over
+#     forward; kill -9; a restart with calls allowed again (10% of the records failing):
+#     every acknowledged record arrives exactly once.
 source "$(dirname "$0")/lib.sh"
 
 command -v node >/dev/null || fail "node is required for the Kinesis stand-in"
 [ -d "$E2E_DIR/node_modules/@smithy/signature-v4" ] || fail "@smithy/signature-v4 missing: run 'npm ci' in tests/e2e"
 [ -d "$E2E_DIR/node_modules/@fluent-org/logger" ] || fail "@fluent-org/logger missing: run 'npm ci' in tests/e2e"
 
-N=50000
+N=100000
 export KINESIS_STREAM="ferry-e2e-stream"
 export AWS_REGION="eu-west-1"
 export AWS_ACCESS_KEY_ID="AKIAFERRYE2E0000001"
@@ -50,6 +53,7 @@ stop_server() {
 }
 
 FERRY_PID=""
+STORAGE=""   # the service.storage line of start_ferry's config, when set
 listening() { bash -c ": > /dev/tcp/127.0.0.1/$FWD_PORT" 2>/dev/null; }   # connects, sends nothing
 # start_ferry NAME EXTRA_OUTPUT_YAML: ferry with a forward input on FWD_PORT and one
 # kinesis_streams output to the stand-in.
@@ -59,6 +63,7 @@ start_ferry() {
   cat > "$WORK/$name.yaml" <<YAML
 service:
   grace_period: 60s
+$STORAGE
 inputs:
   - type: forward
     listen: [ "tcp://127.0.0.1:$FWD_PORT" ]
@@ -141,19 +146,19 @@ print(f"{name}: {sum(seen.values())} of {count} records once each, {len(missing)
 PY
 }
 
-# 1. 50,000 records, 10% of each call failing; partition key = container_id.
+# 1. 100,000 records, 10% of each call failing; partition key = container_id.
 start_server partial --fail-fraction 0.1
 start_ferry partial "    partition_key: container_id"
 T0=$SECONDS
 send partial "$N" --window 5000
-wait_for 90 at_least partial "$N" || { tail "$WORK/partial.err"; fail "partial: $(received partial) of $N records"; }
+wait_for 60 at_least partial "$N" || { tail "$WORK/partial.err"; fail "partial: $(received partial) of $N records"; }
 ELAPSED=$((SECONDS - T0))
 stop_ferry partial
 stop_server partial
 check partial 0 "$N" container_id "stats['missing'] == 0" "stats['failed_records'] >= $N // 10" \
   "stats['partial_responses'] > 10" "stats['max_records_seen'] == 500" "stats['shards_used'] >= 2" ||
   fail "partial: check failed"
-[ "$ELAPSED" -le 90 ] || fail "partial: $N records took ${ELAPSED}s"
+[ "$ELAPSED" -le 60 ] || fail "partial: $N records took ${ELAPSED}s"
 pass "$N records over forward, 10% failing per call: every record once in ${ELAPSED}s, keys from container_id"
 
 # 2. Throttled 6 calls, then 3 unavailable: backed off; random keys over the shards.
@@ -288,3 +293,26 @@ for bad in "role_arn arn:aws:iam::123456789012:role/x" "aggregation true" "data_
     { cat "$WORK/bad.err"; fail "$key: the error does not name file, line and key"; }
 done
 pass "unhonourable keys (role_arn, aggregation, data_keys, compression) refused naming file:line:key"
+
+# 6. Storage on, the stand-in refusing every call while records are acknowledged; kill -9;
+#    restart with calls allowed: every acknowledged record once (nothing had been delivered
+#    before the kill, so none can come twice).
+R=100000
+start_server restart --fail-fraction 0.1
+curl -sf --max-time 2 "http://127.0.0.1:$PORT/__deny?status=403" > /dev/null || fail "restart: /__deny"
+STORAGE="  storage: { path: $WORK/store }"
+start_ferry restart "    partition_key: container_id"
+send restart "$R" --window 5000
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["acked"]==r["sent"]==int(sys.argv[2]), r' \
+  "$WORK/restart.client" "$R" || fail "restart: not every record acknowledged: $(cat "$WORK/restart.client")"
+[ "$(received restart)" = 0 ] || fail "restart: records stored while every call was refused"
+kill -9 "$FERRY_PID"; wait_exit "$FERRY_PID" 10
+curl -sf --max-time 2 "http://127.0.0.1:$PORT/__deny?status=0" > /dev/null || fail "restart: /__deny?status=0"
+start_ferry restart "    partition_key: container_id"
+wait_for 60 at_least restart "$R" || { tail "$WORK/restart.err"; fail "restart: $(received restart) of $R after the restart"; }
+stop_ferry restart
+STORAGE=""
+stop_server restart
+check restart 0 "$R" container_id "stats['missing'] == 0" "stats['denied_requests'] > 0" \
+  "stats['partial_responses'] > 0" || fail "restart: check failed"
+pass "storage on, calls refused, kill -9, restart: all $R acknowledged records delivered exactly once"

@@ -99,9 +99,10 @@ void describeBatchAttempt(AwsBatchRequest& request, const HttpUrl& endpoint, con
                           const std::string& region, const aws::Credentials& credentials,
                           aws::SystemTime now, ferry_http_request& out);
 
-// The default AWS credentials chain for a sink; a first failure is logged ("...; will keep
-// trying"), not fatal: ECS or IMDS may answer later.
-aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host);
+// The default AWS credentials chain for a sink (web identity through sts_endpoint when set);
+// a first failure is logged ("...; will keep trying"), not fatal: ECS or IMDS may answer later.
+aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host,
+                                                  const std::string& sts_endpoint = {});
 
 // The AWS error type of a failed call: "__type" (or "code") of the JSON body, else the
 // x-amzn-ErrorType header, without a "namespace#" prefix or ":uri" suffix. Empty if none.

@@ -24,7 +24,7 @@ public:
   // Adds key; false when it was already there. The view must outlive the next clear().
   // (Inline: a sink calls it for every field of every record.)
   bool insert(std::string_view key) {
-    if (key.data() == nullptr) key = std::string_view("", 0);
+    if (key.data() == nullptr) key = std::string_view("");
     if (contains(key)) return false;
     keys_.push_back(key);
     if (keys_.size() > kLinearLimit) grow(key);

@@ -60,6 +60,16 @@ constexpr ferry_plugin_option timeoutOption(const char* default_value, int64_t m
           .doc = doc};
 }
 
+// A STRING option: required (no default), or optional with "" as its default.
+constexpr ferry_plugin_option stringOption(const char* name, const char* doc,
+                                           bool required = false) {
+  return {.name = name,
+          .type = FERRY_OPTION_STRING,
+          .default_value = required ? nullptr : "",
+          .required = required ? 1 : 0,
+          .doc = doc};
+}
+
 class PluginOptions {
 public:
   // doc: the options JSON the host passes (ferry_on_init, ferry_on_check) or a test builds;
