@@ -1,4 +1,5 @@
 // Router cost per batch: glob match (cached per tag) and fan-out by reference to N outputs.
+// Figures and hardware: see bench/README.md.
 #include <benchmark/benchmark.h>
 
 #include "ferry/core/router.h"
