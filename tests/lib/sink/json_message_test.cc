@@ -14,22 +14,23 @@ namespace {
 constexpr std::array<std::string_view, 2> kCaptured = {"message", "msg"};
 constexpr std::array<std::string_view, 2> kNoted = {"level", "severity"};
 
+// The key set and arena live with the result: its keys and texts are views into them.
 struct Splice {
   bool ok = false;
   std::string members;
+  KeySet keys;
+  StringArena arena;
   SplicedJson out;
 };
 
 Splice splice(std::string_view text, std::initializer_list<std::string_view> exclude = {},
               std::string_view before = "") {
-  KeySet keys;
+  Splice s;
   for (auto k : exclude)
-    keys.insert(k);
-  StringArena arena;
+    s.keys.insert(k);
   core::ByteBuffer members;
   members.append(before);
-  Splice s;
-  s.ok = spliceJsonObject(text, {kCaptured, kNoted}, keys, arena, members, s.out);
+  s.ok = spliceJsonObject(text, {kCaptured, kNoted}, s.keys, s.arena, members, s.out);
   s.members = std::string(members.view());
   return s;
 }

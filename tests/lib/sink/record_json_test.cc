@@ -58,13 +58,18 @@ TEST(SinkRecordJsonTest, ValueTextIsTheStringElseItsJson) {
   StringArena arena;
   core::ByteBuffer scratch;
   std::string_view text = "x";
-  ASSERT_TRUE(msgpackValueText(test::packValue(std::string("a\"b")), arena, scratch, text));
+  // The text may be a view into the value's bytes: each value outlives its check.
+  const std::string str = test::packValue(std::string("a\"b"));
+  ASSERT_TRUE(msgpackValueText(str, arena, scratch, text));
   EXPECT_EQ(text, "a\"b");
-  ASSERT_TRUE(msgpackValueText(test::bytes({0xc0}), arena, scratch, text));
+  const std::string nil = test::bytes({0xc0});
+  ASSERT_TRUE(msgpackValueText(nil, arena, scratch, text));
   EXPECT_EQ(text, "");
-  ASSERT_TRUE(msgpackValueText(test::packValue(std::vector<int>{1, 2}), arena, scratch, text));
+  const std::string array = test::packValue(std::vector<int>{1, 2});
+  ASSERT_TRUE(msgpackValueText(array, arena, scratch, text));
   EXPECT_EQ(text, "[1,2]");
-  ASSERT_TRUE(msgpackValueText(test::packValue(-3), arena, scratch, text));
+  const std::string number = test::packValue(-3);
+  ASSERT_TRUE(msgpackValueText(number, arena, scratch, text));
   EXPECT_EQ(text, "-3");
   EXPECT_FALSE(msgpackValueText(test::bytes({0x92, 0x01}), arena, scratch, text));
 }
