@@ -29,22 +29,8 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
 
 SERVER_PID=""
 # start_server NAME [OPTIONS...]: starts the stand-in, sets PORT.
-start_server() {
-  local name=$1; shift
-  node "$E2E_DIR/cloudwatch_logs_server.js" --port-file "$WORK/$name.port" --out "$WORK/$name.out" \
-    --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
-    --secret-access-key "$AWS_SECRET_ACCESS_KEY" --stats-file "$WORK/$name.stats" "$@" \
-    2> "$WORK/$name.server-err" &
-  SERVER_PID=$!; PIDS+=("$SERVER_PID")
-  wait_for 10 test -s "$WORK/$name.port" || { cat "$WORK/$name.server-err"; fail "$name: server did not start"; }
-  PORT=$(cat "$WORK/$name.port")
-  touch "$WORK/$name.out"
-}
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  [ -s "$WORK/$1.stats" ] || fail "$1: the server left no stats"
-}
+start_server() { local name=$1; shift; start_aws_server "$name" cloudwatch_logs_server.js "$@"; }
+stop_server() { stop_aws_server "$1"; }
 
 # start_ferry NAME OUTPUT_YAML: ferry with a forward input and the given output (and the
 # service.storage line STORAGE when set); sets FPID, FWD.

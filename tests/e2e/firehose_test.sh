@@ -46,23 +46,8 @@ PY
 
 SERVER_PID=""
 # start_server NAME [FAULT OPTIONS...]: starts the stand-in, sets PORT.
-start_server() {
-  local name=$1; shift
-  node "$E2E_DIR/firehose_server.js" --port-file "$WORK/$name.port" --out "$WORK/$name.out" \
-    --stream "$DELIVERY_STREAM" --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
-    --secret-access-key "$AWS_SECRET_ACCESS_KEY" --stats-file "$WORK/$name.stats" "$@" 2> "$WORK/$name.server-err" &
-  SERVER_PID=$!; PIDS+=("$SERVER_PID")
-  wait_for 10 test -s "$WORK/$name.port" ||
-    { cat "$WORK/$name.server-err"; fail "$name: server did not start"; }
-  PORT=$(cat "$WORK/$name.port")
-  touch "$WORK/$name.out"
-}
-
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  [ -s "$WORK/$1.stats" ] || fail "$1: the server left no stats"
-}
+start_server() { local name=$1; shift; start_aws_server "$name" firehose_server.js --stream "$DELIVERY_STREAM" "$@"; }
+stop_server() { stop_aws_server "$1"; }
 
 # run_ferry NAME AGGREGATE INPUT: ships INPUT through the firehose sink; fails unless exit 0.
 run_ferry() {

@@ -35,22 +35,8 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
 
 SERVER_PID=""
 # start_server NAME [FAULT OPTIONS...]: starts the stand-in (4 shards), sets PORT.
-start_server() {
-  local name=$1; shift
-  node "$E2E_DIR/kinesis_server.js" --port-file "$WORK/$name.port" --out "$WORK/$name.out" \
-    --stream "$KINESIS_STREAM" --shards 4 --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
-    --secret-access-key "$AWS_SECRET_ACCESS_KEY" --stats-file "$WORK/$name.stats" "$@" 2> "$WORK/$name.server-err" &
-  SERVER_PID=$!; PIDS+=("$SERVER_PID")
-  wait_for 10 test -s "$WORK/$name.port" ||
-    { cat "$WORK/$name.server-err"; fail "$name: server did not start"; }
-  PORT=$(cat "$WORK/$name.port")
-  touch "$WORK/$name.out"
-}
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  [ -s "$WORK/$1.stats" ] || fail "$1: the server left no stats"
-}
+start_server() { local name=$1; shift; start_aws_server "$name" kinesis_server.js --stream "$KINESIS_STREAM" --shards 4 "$@"; }
+stop_server() { stop_aws_server "$1"; }
 
 FERRY_PID=""
 STORAGE=""   # the service.storage line of start_ferry's config, when set

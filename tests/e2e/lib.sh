@@ -86,3 +86,26 @@ wait_exit() {
   RC=0
   wait "$pid" || RC=$?
 }
+
+# start_aws_server NAME SCRIPT [ARGS...]: the strict AWS stand-in tests/e2e/SCRIPT
+# (firehose_server.js, kinesis_server.js, cloudwatch_logs_server.js) with the test's region
+# and credentials; sets SERVER_PID and PORT. It appends what it stores to $WORK/NAME.out and
+# writes its counts to $WORK/NAME.stats when stopped (stop_aws_server NAME).
+start_aws_server() {
+  local name=$1 script=$2; shift 2
+  node "$E2E_DIR/$script" --port-file "$WORK/$name.port" --out "$WORK/$name.out" \
+    --region "$AWS_REGION" --access-key-id "$AWS_ACCESS_KEY_ID" \
+    --secret-access-key "$AWS_SECRET_ACCESS_KEY" --stats-file "$WORK/$name.stats" "$@" \
+    2> "$WORK/$name.server-err" &
+  SERVER_PID=$!; PIDS+=("$SERVER_PID")
+  wait_for 10 test -s "$WORK/$name.port" ||
+    { cat "$WORK/$name.server-err"; fail "$name: server did not start"; }
+  PORT=$(cat "$WORK/$name.port")
+  touch "$WORK/$name.out"
+}
+# stop_aws_server NAME: stops the stand-in start_aws_server started; its stats must be there.
+stop_aws_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  [ -s "$WORK/$1.stats" ] || fail "$1: the server left no stats"
+}
