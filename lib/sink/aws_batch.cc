@@ -8,12 +8,16 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
 
 #include "ferry/aws/sigv4.h"
 #include "ferry/codec/json.h"
+#include "ferry/core/strings.h"
+#include "ferry/obs/redact.h"
+#include "ferry/sink/aws.h"
 
 namespace ferry::sink {
 namespace {
@@ -162,6 +166,30 @@ void describeBatchAttempt(AwsBatchRequest& request, const HttpUrl& endpoint, con
   out.header_count = request.header_ptrs.size();
   out.body = reinterpret_cast<const uint8_t*>(request.body.data());
   out.body_len = request.body.size();
+}
+
+std::expected<AwsStreamTarget, std::string> parseAwsStreamTarget(const sdk::Options& options,
+                                                                 const char* stream_option,
+                                                                 size_t max_chars,
+                                                                 std::string_view service) {
+  AwsStreamTarget t;
+  t.stream = std::string(core::trim(options.string(stream_option)));
+  const auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  };
+  if (t.stream.size() > max_chars || !std::all_of(t.stream.begin(), t.stream.end(), name_char)) {
+    return std::unexpected(
+        fmt::format("{}: '{}' is not a stream name (1-{} of letters, digits, _ . -)", stream_option,
+                    obs::logSnippet(t.stream, max_chars + 16), max_chars));
+  }
+  auto region = resolveRegion("region", options.string("region"));
+  if (!region) return std::unexpected(region.error());
+  t.region = std::move(*region);
+  auto endpoint = resolveAwsEndpoint("endpoint", options.string("endpoint"), service, t.region);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  t.endpoint = std::move(*endpoint);
+  t.url = t.endpoint.text();
+  return t;
 }
 
 aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host,

@@ -8,6 +8,7 @@
 
 #include "ferry/obs/redact.h"
 #include "ferry/sink/aws.h"
+#include "ferry/sink/aws_batch.h"
 
 namespace ferry::firehose {
 namespace {
@@ -34,12 +35,6 @@ const ferry_plugin_option kOptions[] = {
     sink::timeoutOption("30s", 100, 600'000, "HTTP timeout of one request attempt."),
 };
 
-using core::trim;
-
-bool streamChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-}
-
 } // namespace
 
 const ferry_plugin_descriptor kDescriptor = {
@@ -55,21 +50,12 @@ const ferry_plugin_descriptor kDescriptor = {
 std::expected<FirehoseConfig, std::string> parseConfig(const sdk::Options& options) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
   FirehoseConfig c;
-  c.delivery_stream = std::string(trim(options.string("delivery_stream")));
-  if (c.delivery_stream.size() > 64 ||
-      !std::all_of(c.delivery_stream.begin(), c.delivery_stream.end(), streamChar)) {
-    return std::unexpected(
-        fmt::format("delivery_stream: '{}' is not a stream name (1-64 of letters, digits, _ . -)",
-                    obs::logSnippet(c.delivery_stream, 80)));
-  }
-  auto region = sink::resolveRegion("region", options.string("region"));
-  if (!region) return std::unexpected(region.error());
-  c.region = std::move(*region);
-  auto endpoint =
-      sink::resolveAwsEndpoint("endpoint", options.string("endpoint"), "firehose", c.region);
-  if (!endpoint) return std::unexpected(endpoint.error());
-  c.endpoint = std::move(*endpoint);
-  c.url = c.endpoint.text();
+  auto target = sink::parseAwsStreamTarget(options, "delivery_stream", 64, "firehose");
+  if (!target) return std::unexpected(target.error());
+  c.delivery_stream = std::move(target->stream);
+  c.region = std::move(target->region);
+  c.endpoint = std::move(target->endpoint);
+  c.url = std::move(target->url);
   c.aggregate = options.boolean("aggregate");
   auto json = sink::recordJsonOptions(options, "time_key", "time_format");
   if (!json) return std::unexpected(json.error());

@@ -9,6 +9,7 @@
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 #include "ferry/sink/aws.h"
+#include "ferry/sink/aws_batch.h"
 
 namespace ferry::kinesis {
 namespace {
@@ -37,10 +38,6 @@ const ferry_plugin_option kOptions[] = {
     sink::timeoutOption("30s", 100, 600'000, "HTTP timeout of one request attempt."),
 };
 
-bool streamChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-}
-
 } // namespace
 
 const ferry_plugin_descriptor kDescriptor = {
@@ -55,20 +52,12 @@ const ferry_plugin_descriptor kDescriptor = {
 std::expected<KinesisConfig, std::string> parseConfig(const sdk::Options& options) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
   KinesisConfig c;
-  c.stream = std::string(core::trim(options.string("stream")));
-  if (c.stream.size() > 128 || !std::all_of(c.stream.begin(), c.stream.end(), streamChar)) {
-    return std::unexpected(
-        fmt::format("stream: '{}' is not a stream name (1-128 of letters, digits, _ . -)",
-                    obs::logSnippet(c.stream, 140)));
-  }
-  auto region = sink::resolveRegion("region", options.string("region"));
-  if (!region) return std::unexpected(region.error());
-  c.region = std::move(*region);
-  auto endpoint =
-      sink::resolveAwsEndpoint("endpoint", options.string("endpoint"), "kinesis", c.region);
-  if (!endpoint) return std::unexpected(endpoint.error());
-  c.endpoint = std::move(*endpoint);
-  c.url = c.endpoint.text();
+  auto target = sink::parseAwsStreamTarget(options, "stream", 128, "kinesis");
+  if (!target) return std::unexpected(target.error());
+  c.stream = std::move(target->stream);
+  c.region = std::move(target->region);
+  c.endpoint = std::move(target->endpoint);
+  c.url = std::move(target->url);
   const std::string key(core::trim(options.string("partition_key")));
   for (size_t start = 0; !key.empty();) {
     const size_t arrow = key.find("->", start);

@@ -99,6 +99,19 @@ void describeBatchAttempt(AwsBatchRequest& request, const HttpUrl& endpoint, con
                           const std::string& region, const aws::Credentials& credentials,
                           aws::SystemTime now, ferry_http_request& out);
 
+// Where a batch sink sends: its stream (option `stream_option`: 1..max_chars of letters,
+// digits, _ . -, as Firehose and Kinesis name streams), its region (`region`, else the
+// environment) and its endpoint (`endpoint`, else https://<service>.<region>.amazonaws.com/).
+struct AwsStreamTarget {
+  std::string stream, region;
+  HttpUrl endpoint;
+  std::string url; // endpoint.text(): what the host sends to
+};
+std::expected<AwsStreamTarget, std::string> parseAwsStreamTarget(const sdk::Options& options,
+                                                                 const char* stream_option,
+                                                                 size_t max_chars,
+                                                                 std::string_view service);
+
 // The default AWS credentials chain for a sink (web identity through sts_endpoint when set);
 // a first failure is logged ("...; will keep trying"), not fatal: ECS or IMDS may answer later.
 aws::CredentialsProviderPtr defaultAwsCredentials(const sdk::Host& host,
