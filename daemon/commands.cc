@@ -27,6 +27,7 @@
 #include "ferry/codec/json.h"
 #include "ferry/config/config.h"
 #include "ferry/config/fluent_bit.h"
+#include "ferry/config/memory.h"
 #include "ferry/config/validator.h"
 #include "ferry/obs/http_server.h"
 #include "ferry/obs/log.h"
@@ -120,6 +121,7 @@ std::string pluginDirFor(const config::ConfigSource& source) {
 struct Loaded {
   config::Config config;
   std::unique_ptr<output::PluginHost> plugins;
+  config::MemoryPlan memory; // how the `auto` budgets were sized
 };
 
 // Loads and validates, the components' own settings checks included (the built-in inputs'
@@ -150,6 +152,7 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
     for (auto& d : loaded.plugins->checkOutputs(loaded.config))
       refused.push_back(std::move(d));
     if (!refused.empty()) throw config::ConfigError(std::move(refused));
+    loaded.memory = config::planMemory(loaded.config, config::cgroupMemoryLimit());
     return loaded;
   } catch (const config::ConfigError& e) {
     printDiagnostics(e);
@@ -190,6 +193,7 @@ int validateCommand(const std::vector<std::string>& args) {
   auto loaded = loadConfig(a.config_path, a.fluent_bit_config);
   if (!loaded) return kExitConfig;
   std::fputs(config::renderResolved(loaded->config).c_str(), stdout);
+  std::fprintf(stderr, "ferry: %s\n", loaded->memory.describe().c_str());
   std::fprintf(stderr, "ferry: configuration %s is valid\n", loaded->config.source.c_str());
   return kExitOk;
 }
@@ -276,6 +280,7 @@ int runCommand(const std::vector<std::string>& args) {
   }
   FERRY_LOG_INFO("ferry", "started ({}): {} inputs, {} outputs", loaded->config.source,
                  loaded->config.inputs.size(), loaded->config.outputs.size());
+  FERRY_LOG_INFO("ferry", "{}", loaded->memory.describe());
   notifyServiceManager(fmt::format("READY=1\nSTATUS=running: {} inputs, {} outputs",
                                    loaded->config.inputs.size(), loaded->config.outputs.size()));
 

@@ -1,8 +1,10 @@
 // A Datadog Logs intake stand-in for the throughput harness (bench/e2e/run.sh): it accepts
 // POST /api/v2/logs, decompresses each body (gzip, zstd or none) with the native libraries,
 // counts the entries of the JSON array and the bytes, and answers 202, optionally after
-// --latency-ms (the round trip to Datadog that concurrency hides). GET /stats answers
-// {requests, records, compressed_bytes, json_bytes, errors, first_ms, last_ms}.
+// --latency-ms (the round trip to Datadog that concurrency hides). With --outage-ms it answers
+// 503 to every request for that long after the first one (a Datadog outage; those requests
+// count as refused, not as records). GET /stats answers
+// {requests, records, compressed_bytes, json_bytes, errors, refused, first_ms, last_ms}.
 //
 // Why native: the harness runs ferry and the intake on the same two cores, and a node intake
 // decoding and scanning ~700 MB of JSON took as much CPU as ferry did to produce it, so the
@@ -42,12 +44,14 @@
 namespace {
 
 struct Stats {
-  std::atomic<uint64_t> requests{0}, records{0}, compressed_bytes{0}, json_bytes{0}, errors{0};
+  std::atomic<uint64_t> requests{0}, records{0}, compressed_bytes{0}, json_bytes{0}, errors{0},
+      refused{0};
   std::atomic<int64_t> first_ms{0}, last_ms{0};
 };
 
 Stats g_stats;
 int g_latency_ms = 0;
+int64_t g_outage_ms = 0;
 
 int64_t nowMs() {
   using namespace std::chrono;
@@ -132,12 +136,13 @@ std::string statsJson() {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "{\"requests\":%llu,\"records\":%llu,\"compressed_bytes\":%llu,\"json_bytes\":%llu,"
-                "\"errors\":%llu,\"first_ms\":%lld,\"last_ms\":%lld}",
+                "\"errors\":%llu,\"refused\":%llu,\"first_ms\":%lld,\"last_ms\":%lld}",
                 static_cast<unsigned long long>(g_stats.requests.load()),
                 static_cast<unsigned long long>(g_stats.records.load()),
                 static_cast<unsigned long long>(g_stats.compressed_bytes.load()),
                 static_cast<unsigned long long>(g_stats.json_bytes.load()),
                 static_cast<unsigned long long>(g_stats.errors.load()),
+                static_cast<unsigned long long>(g_stats.refused.load()),
                 static_cast<long long>(g_stats.first_ms.load()),
                 static_cast<long long>(g_stats.last_ms.load()));
   return buf;
@@ -183,8 +188,11 @@ void serve(int fd) {
         g_stats.first_ms.compare_exchange_strong(first, t);
         g_stats.requests.fetch_add(1);
         g_stats.compressed_bytes.fetch_add(body.size());
-        if (head.starts_with("POST /api/v2/logs ") &&
-            decode(header(head, "Content-Encoding"), body, json, inflater)) {
+        if (g_outage_ms > 0 && t - g_stats.first_ms.load() < g_outage_ms) {
+          g_stats.refused.fetch_add(1);
+          reply = response(503, "Service Unavailable", "{\"errors\":[\"outage\"]}");
+        } else if (head.starts_with("POST /api/v2/logs ") &&
+                   decode(header(head, "Content-Encoding"), body, json, inflater)) {
           g_stats.json_bytes.fetch_add(json.size());
           g_stats.records.fetch_add(countEntries(json));
           reply = response(202, "Accepted", "{}");
@@ -214,8 +222,10 @@ int main(int argc, char** argv) {
       port_file = argv[i + 1];
     else if (k == "--latency-ms")
       g_latency_ms = std::atoi(argv[i + 1]);
+    else if (k == "--outage-ms")
+      g_outage_ms = std::atoll(argv[i + 1]);
     else
-      die("usage: datadog_intake --port-file F [--latency-ms MS]");
+      die("usage: datadog_intake --port-file F [--latency-ms MS] [--outage-ms MS]");
   }
   if (port_file.empty()) die("--port-file is required");
   std::signal(SIGPIPE, SIG_IGN);

@@ -53,6 +53,8 @@ measure() {
 
 LINES_RUN=$LINES
 BYTES_RUN=$BYTES
+# Outputs keep their default budget (buffer.max_bytes: auto) unless DD_BUFFER names one.
+buffer_line() { [ -n "${DD_BUFFER:-}" ] && printf '\n    buffer: { max_bytes: %s }' "$DD_BUFFER"; return 0; }
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -197,8 +199,7 @@ scenario_forward_firehose() {
     delivery_stream: bench
     region: $AWS_REGION
     endpoint: http://127.0.0.1:$(cat "$WORK/fh.port")
-    aggregate: true
-    buffer: { max_bytes: ${DD_BUFFER:-16MiB} }"
+    aggregate: true$(buffer_line)"
   stop_aws_peer
 }
 
@@ -263,16 +264,17 @@ scenario_forward_s3() {
 }
 
 # Datadog: bench/e2e/datadog_intake (built beside ferry) counts what arrives; INTAKE_LATENCY_MS
-# delays each answer. datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained.
-# The output's buffer is capped at DD_BUFFER (default 16MiB; Fluent Bit's capped figures used
-# mem_buf_limit): tail reads faster than any sink, so with the default 256MiB the buffer fills
-# and peak RSS measures the budget, not the pipeline.
+# delays each answer, INTAKE_OUTAGE_MS answers 503 for that long from the first request.
+# datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained. The output's
+# buffer is left at its default (auto: 32MiB without a cgroup limit); tail reads faster than any
+# sink, so the buffer fills and peak RSS shows what the default budget costs.
 INTAKE_PID=""
 start_intake() {
   rm -f "$WORK/intake.port"
   local intake="$ROOT/$BUILD/bin/datadog_intake"
   [ -x "$intake" ] || intake="$ROOT/$BUILD/bench/datadog_intake"
-  "$intake" --port-file "$WORK/intake.port" --latency-ms "${INTAKE_LATENCY_MS:-0}" 2> "$WORK/intake.err" &
+  "$intake" --port-file "$WORK/intake.port" --latency-ms "${INTAKE_LATENCY_MS:-0}" \
+    --outage-ms "${INTAKE_OUTAGE_MS:-0}" 2> "$WORK/intake.err" &
   INTAKE_PID=$!
   for _ in $(seq 200); do [ -s "$WORK/intake.port" ] && break; sleep 0.05; done
   INTAKE_PORT=$(cat "$WORK/intake.port")
@@ -284,7 +286,8 @@ import sys, json, urllib.request
 s = json.loads(urllib.request.urlopen(sys.argv[1], timeout=5).read())
 n = max(s["records"], 1)
 flag = "" if s["records"] == int(sys.argv[2]) and not s["errors"] else f" MISMATCH: {s['records']} records, {s['errors']} errors"
-print(f"{s['compressed_bytes']/n:.1f} wire B/record ({s['json_bytes']/n:.0f} JSON), {s['requests']} requests{flag}")
+refused = f" ({s['refused']} refused with 503)" if s.get("refused") else ""
+print(f"{s['compressed_bytes']/n:.1f} wire B/record ({s['json_bytes']/n:.0f} JSON), {s['requests']} requests{refused}{flag}")
 PY
 }
 datadog_run() {
@@ -299,12 +302,16 @@ datadog_run() {
     tags: env:bench
     hostname: bench-host
     compression: $compression
-    concurrency: $concurrency
-    buffer: { max_bytes: ${DD_BUFFER:-16MiB} }" > "$WORK/$name.yaml"
+    concurrency: $concurrency$(buffer_line)" > "$WORK/$name.yaml"
   EXTRA_CMD=intake_stats measure "$name" "$FERRY" run -c "$WORK/$name.yaml"
   stop_intake
 }
 scenario_tail_datadog_gzip() { datadog_run tail_datadog_gzip gzip "${DD_CONCURRENCY:-auto}"; }
+# Datadog down for the first 20 s (503) while tail offers all 2,000,000 records: the inputs
+# pause at the budget, nothing is lost (the intake's count must match), peak RSS stays put.
+scenario_datadog_outage() {
+  INTAKE_OUTAGE_MS=${OUTAGE_MS:-20000} datadog_run datadog_outage gzip "${DD_CONCURRENCY:-auto}"
+}
 scenario_tail_datadog_zstd() { datadog_run tail_datadog_zstd zstd "${DD_CONCURRENCY:-auto}"; }
 
 # Concurrency: the intake answers each request after 100 ms, as a far-away Datadog would;

@@ -39,6 +39,7 @@ public:
     batch->setInputId(id_);
     records_->add(batch->size());
     bytes_->add(batch->buffer().size());
+    pipeline_.ring_bytes_.fetch_add(batch->byteSize(), std::memory_order_relaxed);
     core::Batch* raw = batch.release(); // the ring carries the reference
     pipeline_.ring_.push(raw);
     return true;
@@ -68,9 +69,12 @@ private:
     if (pipeline_.disk_) return pipeline_.disk_->mustPause();
     const uint64_t mask = output_mask_.load(std::memory_order_relaxed);
     if (mask == 0) return false;
+    // What waits in the ring is on its way to these outputs (or to others: pausing a little
+    // early is safe, running past a budget is not).
+    const uint64_t incoming = pipeline_.ring_bytes_.load(std::memory_order_relaxed);
     const auto& outs = pipeline_.outputs_;
     for (size_t i = 0; i < outs.size() && i < 64; ++i) {
-      if ((mask >> i & 1) && outs[i]->overBudget()) return true;
+      if ((mask >> i & 1) && outs[i]->overBudget(incoming)) return true;
     }
     return false;
   }
@@ -256,6 +260,9 @@ void Pipeline::routerLoop() {
       }
     }
     core::BatchRef batch = core::BatchRef::adopt(raw);
+    // Routed batches are counted by their outputs from here on; those that went through
+    // storage were never counted (their inputs pause on the disk buffer).
+    if (!disk_) ring_bytes_.fetch_sub(batch->byteSize(), std::memory_order_relaxed);
     const uint32_t input = batch->inputId();
     if (input < contexts_.size()) {
       uint64_t mask = 0;

@@ -119,9 +119,10 @@ const OptionTable& retryTable() {
 
 const OptionTable& bufferTable() {
   static const OptionTable table = {
-      bounded(option("max_bytes", OptionType::kSize, "256MiB",
-                     "Memory held for this output before inputs are paused."),
-              1, kUnbounded),
+      option("max_bytes", OptionType::kString, "auto",
+             "Memory held for this output before inputs are paused: a size, or auto (a share of "
+             "the memory ferry may use: a quarter of the cgroup limit, else 32MiB, split among "
+             "the outputs)."),
   };
   return table;
 }
@@ -413,7 +414,19 @@ private:
       const std::string at = joinPath(path, "buffer");
       const auto nested = v_.entries(buffer->value, at, buffer->line);
       const auto b = v_.options(nested, bufferTable(), at, buffer->line, {}, "buffer");
-      common.buffer_max_bytes = static_cast<uint64_t>(number(b, "max_bytes"));
+      const std::string& max = text(b, "max_bytes");
+      if (max != "auto") {
+        auto size = parseSize(max);
+        if (size && *size >= 1) {
+          common.buffer_max_bytes = static_cast<uint64_t>(*size);
+          common.buffer_auto = false;
+        } else {
+          const MapEntry* key = findEntry(nested, "max_bytes");
+          v_.error(
+              key ? key->line : buffer->line, joinPath(at, "max_bytes"),
+              fmt::format("'{}' is neither 'auto' nor a size (512KiB, 64MiB, 1GiB, bytes)", max));
+        }
+      }
     }
     if (const MapEntry* concurrency = findEntry(entries, "concurrency")) {
       const std::string at = joinPath(path, "concurrency");

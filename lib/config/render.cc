@@ -144,9 +144,16 @@ void emitOutputCommon(YAML::Emitter& out, const OutputCommon& c) {
       << formatDuration(static_cast<int64_t>(c.retry.max_backoff_ms));
   out << YAML::EndMap;
   out << YAML::Key << "buffer" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "max_bytes" << YAML::Value
-      << formatSize(static_cast<int64_t>(c.buffer_max_bytes));
+  out << YAML::Key << "max_bytes" << YAML::Value;
+  if (c.buffer_auto) {
+    out << "auto";
+  } else {
+    out << formatSize(static_cast<int64_t>(c.buffer_max_bytes));
+  }
   out << YAML::EndMap;
+  // What auto came to (config::planMemory; `ferry validate` prints the rule beside it).
+  if (c.buffer_auto)
+    out << YAML::Comment("= " + formatSize(static_cast<int64_t>(c.buffer_max_bytes)));
   out << YAML::Key << "concurrency" << YAML::Value;
   if (c.concurrency == 0) {
     out << "auto";

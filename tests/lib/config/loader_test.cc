@@ -88,7 +88,7 @@ TEST_F(LoaderTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(out.common.retry.max_attempts, 0u);
   EXPECT_EQ(out.common.retry.initial_backoff_ms, 1000u);
   EXPECT_EQ(out.common.retry.max_backoff_ms, 60'000u);
-  EXPECT_EQ(out.common.buffer_max_bytes, 256ull << 20);
+  EXPECT_TRUE(out.common.buffer_auto); // sized by config::planMemory()
   EXPECT_EQ(out.common.concurrency, 0u);
   EXPECT_EQ(out.common.flush_interval_ms, 0u);
 }
@@ -516,6 +516,7 @@ outputs:
   EXPECT_EQ(a.retry.initial_backoff_ms, 250u);
   EXPECT_EQ(a.retry.max_backoff_ms, 10'000u);
   EXPECT_EQ(a.buffer_max_bytes, 64ull << 20);
+  EXPECT_FALSE(a.buffer_auto);
   EXPECT_EQ(a.concurrency, 4u);
   EXPECT_EQ(a.flush_interval_ms, 2000u);
   EXPECT_EQ(c.outputs[1].common.concurrency, 0u);
@@ -546,11 +547,39 @@ outputs:
   EXPECT_EQ(all[1].line, 8);
   EXPECT_EQ(all[2].key, "outputs[1].retry.jitter");
   EXPECT_EQ(all[3].key, "outputs[1].buffer.max_bytes");
+  EXPECT_EQ(all[3].line, 10);
+  EXPECT_NE(all[3].message.find("'lots' is neither 'auto' nor a size"), std::string::npos)
+      << all[3].message;
   EXPECT_EQ(all[4].key, "outputs[1].concurrency");
   EXPECT_EQ(all[5].key, "outputs[1].flush_interval");
   EXPECT_EQ(all[6].key, "outputs[2].retry");
   EXPECT_NE(all[6].message.find("initial_backoff (1m) is longer than max_backoff (1s)"),
             std::string::npos);
+}
+
+TEST_F(LoaderTest, BufferMaxBytesAutoOrASize) {
+  const Config c = load(R"(inputs:
+  - type: stdin
+outputs:
+  - type: stdout
+    buffer: { max_bytes: auto }
+  - type: stdout
+    buffer:
+      max_bytes: ${BUF:-8MiB}
+)");
+  EXPECT_TRUE(c.outputs[0].common.buffer_auto);
+  EXPECT_FALSE(c.outputs[1].common.buffer_auto);
+  EXPECT_EQ(c.outputs[1].common.buffer_max_bytes, 8ull << 20);
+  const auto all = errors(R"(inputs:
+  - type: stdin
+outputs:
+  - type: stdout
+    buffer:
+      max_bytes: 0
+)");
+  ASSERT_EQ(all.size(), 1u) << dump(all);
+  EXPECT_EQ(all[0].key, "outputs[0].buffer.max_bytes");
+  EXPECT_EQ(all[0].line, 6);
 }
 
 TEST_F(LoaderTest, CollectsEveryErrorBeforeThrowing) {

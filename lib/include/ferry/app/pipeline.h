@@ -95,6 +95,10 @@ private:
   // outputs, so that it outlives the batches they free (their finalizers may reach it).
   storage::DiskBufferPtr disk_;
   core::MpscRing<core::Batch*> ring_;
+  // Bytes of the batches in the ring, not yet routed: they count against the budgets of the
+  // outputs they are heading for, or a busy input outruns a starved router thread (tail →
+  // datadog on 2 cores put 17 MB in the ring past a 2 MiB budget).
+  std::atomic<uint64_t> ring_bytes_{0};
   core::Router router_;
   std::vector<std::unique_ptr<RunnerConsumer>> consumers_;
   std::vector<output::OutputRunnerPtr> outputs_;

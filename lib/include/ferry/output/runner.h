@@ -59,8 +59,10 @@ public:
   // What it holds, plus the bodies its waiting records will need once encoded (as far as the
   // cap on bodies lets them be), passes buffer.max_bytes: the inputs feeding it pause. So
   // records and bodies together stay within the budget (give or take a batch and a request).
-  bool overBudget() const override {
-    return bufferedBytes() + bodiesToCome() > config_.common.buffer_max_bytes;
+  bool overBudget() const override { return overBudget(0); }
+  // The same with `incoming` bytes on their way here (batches in the ring, not yet routed).
+  bool overBudget(uint64_t incoming) const {
+    return bufferedBytes() + bodiesToCome() + incoming > config_.common.buffer_max_bytes;
   }
 
   // Sends everything held at once (no flush interval), retrying (with backoff) until `deadline`;
