@@ -40,20 +40,10 @@ sink::RecordObjectSettings objectSettingsOf(const EncoderSettings& s) {
 } // namespace
 
 EncoderSettings EncoderSettings::fromConfig(const DatadogConfig& config, std::string hostname) {
-  EncoderSettings s;
-  s.message_key = config.message_key;
-  s.service = config.service;
-  s.source = config.source;
-  s.tags = config.tags;
+  EncoderSettings s = config;
   s.hostname = std::move(hostname);
-  s.parse_json_message = config.parse_json_message;
-  s.status_from_level = config.status_from_level;
-  s.provider = config.provider;
-  s.max_entries = std::clamp<size_t>(config.max_entries, 1, kMaxEntries);
-  s.max_payload_bytes = std::clamp(config.max_payload_bytes, kMinPayloadBytes, kMaxPayloadBytes);
-  // One entry plus the array's brackets always fits in a request.
-  s.max_entry_bytes = std::min(kMaxEntryBytes, s.max_payload_bytes - 2);
-  return s;
+  s.max_payload_bytes = std::max(s.max_payload_bytes, kMinPayloadBytes);
+  return clamp(s); // one entry plus the array's brackets always fits in a request
 }
 
 DatadogEncoder::DatadogEncoder(EncoderSettings settings)

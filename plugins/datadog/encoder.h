@@ -22,22 +22,6 @@
 
 namespace ferry::datadog {
 
-struct EncoderSettings {
-  std::string message_key = "log";
-  std::string service;  // empty: no `service`
-  std::string source;   // empty: no `ddsource`
-  std::string tags;     // empty: no `ddtags`
-  std::string hostname; // empty: no `hostname`
-  bool parse_json_message = false;
-  bool status_from_level = true;       // a level/severity field is also sent as `status`
-  Provider provider = Provider::kNone; // kEcs: the ECS fields become ddtags (remap.h)
-  size_t max_entries = kMaxEntries;
-  size_t max_payload_bytes = kMaxPayloadBytes;
-  size_t max_entry_bytes = kMaxEntryBytes;
-
-  static EncoderSettings fromConfig(const DatadogConfig& config, std::string hostname);
-};
-
 // What one encode call covered: consumed (entries + dropped), entries, dropped (malformed, or
 // too large even with an empty message), truncated (message cut to fit max_entry_bytes).
 using EncodeStats = sink::JsonArrayStats;
