@@ -1,5 +1,5 @@
 // The `datadog` sink: the ABI exports only. Options and limits live in config.cc, the JSON
-// body in encoder.cc, the status → verdict table in response.cc.
+// body in encoder.cc, the status → verdict words in response.h.
 #include <string>
 
 #include "config.h"
