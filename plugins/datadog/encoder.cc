@@ -91,21 +91,6 @@ bool DatadogEncoder::shape() {
   return true;
 }
 
-// ---- Requests -------------------------------------------------------------------------------
-
-std::expected<std::unique_ptr<DatadogRequest>, std::string>
-encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level,
-              std::span<const ferry_plugin_record> records, core::ByteBuffer& json,
-              EncodeStats& stats) {
-  stats = encoder.encodeJson(records, json);
-  if (stats.entries == 0) return std::unique_ptr<DatadogRequest>(); // every record dropped
-  auto request = std::make_unique<DatadogRequest>();
-  request->entries = stats.entries;
-  if (auto ok = sink::compressBody(*request, compression, level, json); !ok)
-    return std::unexpected(ok.error());
-  return request;
-}
-
 std::vector<std::string> requestHeaders(const DatadogConfig& config) {
   std::vector<std::string> headers;
   headers.push_back("DD-API-KEY: " + config.api_key);
