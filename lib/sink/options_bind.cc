@@ -1,6 +1,8 @@
 // Options bound to a config struct: the text rules.
 #include "ferry/sink/options_bind.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "ferry/core/strings.h"
@@ -23,6 +25,15 @@ std::expected<std::string, std::string> readText(const PluginOptions& options,
 
 std::string doesNotFit(const ferry_plugin_option& row, int64_t n) {
   return fmt::format("{}: {} does not fit its field", row.name, n);
+}
+
+void requireKind(const ferry_plugin_option& row, FieldKind kind) {
+  const bool fits =
+      kind == FieldKind::kText   ? row.type == FERRY_OPTION_STRING || row.type == FERRY_OPTION_ENUM
+      : kind == FieldKind::kFlag ? row.type == FERRY_OPTION_BOOL
+                                 : row.type == FERRY_OPTION_INT || row.type == FERRY_OPTION_SIZE ||
+                                       row.type == FERRY_OPTION_DURATION;
+  if (!fits) throw std::logic_error(fmt::format("{}: bound to a field of another type", row.name));
 }
 
 } // namespace ferry::sink

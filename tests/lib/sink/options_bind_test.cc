@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace ferry::sink {
@@ -225,6 +226,20 @@ TEST(OptionsBindTest, CheckFirstThenTheFirstErrorInTableOrder) {
   EXPECT_EQ(missing.error(), "key: required");
   // name (row 4) comes before even (row 14), whatever the order in the JSON.
   EXPECT_EQ(errorOf(R"("even":"one","name":"")"), "name: must not be empty");
+}
+
+TEST(OptionsBindTest, ARowBoundToAFieldOfAnotherTypeIsABug) {
+  constexpr BoundOption<Config> kWrong[] = {
+      {{.name = "on", .type = FERRY_OPTION_BOOL, .default_value = "true", .doc = "A flag."},
+       field<&Config::count>},
+  };
+  constexpr auto rows = optionRows(kWrong);
+  const ferry_plugin_descriptor wrong = {
+      .type_name = "wrong", .options = rows.data(), .option_count = rows.size()};
+  rapidjson::Document doc;
+  doc.Parse("{}");
+  Config c;
+  EXPECT_THROW((void)readOptions(PluginOptions(doc, wrong), kWrong, c), std::logic_error);
 }
 
 TEST(OptionsBindTest, ChoicesOfARow) {

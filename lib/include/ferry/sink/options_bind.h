@@ -42,6 +42,10 @@ std::expected<std::string, std::string> readText(const PluginOptions& options,
                                                  const ferry_plugin_option& row, TextRules rules);
 // "<name>: <n> does not fit its field": a table whose bounds exceed the field's type.
 std::string doesNotFit(const ferry_plugin_option& row, int64_t n);
+// What a field's C++ type can hold; a row of another type bound to it is a programming error
+// (std::logic_error, as reading an undeclared option is).
+enum class FieldKind { kText, kFlag, kNumber };
+void requireKind(const ferry_plugin_option& row, FieldKind kind);
 
 template <class Config>
 using OptionReader = std::expected<void, std::string> (*)(const PluginOptions& options,
@@ -94,13 +98,16 @@ template <TextRules Rules, class T>
 std::expected<void, std::string> readField(const PluginOptions& o, const ferry_plugin_option& row,
                                            T& field) {
   if constexpr (std::is_same_v<T, std::string>) {
+    requireKind(row, FieldKind::kText);
     auto text = readText(o, row, Rules);
     if (!text) return std::unexpected(text.error());
     field = std::move(*text);
   } else if constexpr (std::is_same_v<T, bool>) {
+    requireKind(row, FieldKind::kFlag);
     field = o.boolean(row.name);
   } else {
     static_assert(std::is_integral_v<T>, "field: a std::string, bool or integer member");
+    requireKind(row, FieldKind::kNumber);
     const int64_t n = o.integer(row.name);
     if (!std::in_range<T>(n)) return std::unexpected(doesNotFit(row, n));
     field = static_cast<T>(n);
