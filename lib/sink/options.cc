@@ -1,6 +1,7 @@
 // Reading a plugin's options through its declared table.
 #include "ferry/sink/options.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -21,17 +22,6 @@ std::expected<int64_t, std::string> parseNumber(uint32_t type, std::string_view 
   return config::parseInt(text);
 }
 
-bool isChoice(const char* choices, std::string_view value) {
-  if (choices == nullptr) return false;
-  std::string_view rest(choices);
-  while (true) {
-    const size_t bar = rest.find('|');
-    if (rest.substr(0, bar) == value) return true;
-    if (bar == std::string_view::npos) return false;
-    rest.remove_prefix(bar + 1);
-  }
-}
-
 } // namespace
 
 const ferry_plugin_option* findPluginOption(const ferry_plugin_descriptor& d,
@@ -40,6 +30,27 @@ const ferry_plugin_option* findPluginOption(const ferry_plugin_descriptor& d,
     if (d.options[i].name != nullptr && name == d.options[i].name) return &d.options[i];
   }
   return nullptr;
+}
+
+std::vector<std::string_view> choicesOf(const ferry_plugin_option& row) {
+  std::vector<std::string_view> choices;
+  if (row.enum_values == nullptr) return choices;
+  std::string_view rest(row.enum_values);
+  while (true) {
+    const size_t bar = rest.find('|');
+    choices.push_back(rest.substr(0, bar));
+    if (bar == std::string_view::npos) return choices;
+    rest.remove_prefix(bar + 1);
+  }
+}
+
+std::expected<size_t, std::string> choiceIndex(const ferry_plugin_option& row,
+                                               std::string_view value) {
+  const auto choices = choicesOf(row);
+  const auto it = std::find(choices.begin(), choices.end(), value);
+  if (it != choices.end()) return static_cast<size_t>(it - choices.begin());
+  return std::unexpected(fmt::format("{}: '{}' is not one of {}", row.name, value,
+                                     row.enum_values != nullptr ? row.enum_values : ""));
 }
 
 bool isBounded(const ferry_plugin_option& o) {
@@ -121,8 +132,8 @@ std::expected<void, std::string> PluginOptions::check() const {
       if (o.required && core::trim(s).empty()) {
         return std::unexpected(fmt::format("{}: required and must not be empty", o.name));
       }
-      if (o.type == FERRY_OPTION_ENUM && !s.empty() && !isChoice(o.enum_values, s)) {
-        return std::unexpected(fmt::format("{}: '{}' is not one of {}", o.name, s, o.enum_values));
+      if (o.type == FERRY_OPTION_ENUM && !s.empty()) {
+        if (auto i = choiceIndex(o, s); !i) return std::unexpected(i.error());
       }
       break;
     }

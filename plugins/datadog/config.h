@@ -7,17 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "ferry/codec/compress.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
-#include "ferry/sink/aws.h"
-#include "ferry/sink/ecs.h"
 #include "remap.h"
 
 namespace ferry::datadog {
@@ -37,23 +32,35 @@ inline constexpr std::chrono::milliseconds kEcsMetadataTimeout{2'000};
 // The `type: datadog` descriptor (type name, description, option table).
 extern const ferry_plugin_descriptor kDescriptor;
 
-struct DatadogConfig {
-  std::string api_key; // secret: never logged, never in an error message
-  std::string url;     // the intake endpoint (from `url`, else from `site`)
-  std::string service;
-  std::string source;
-  std::string tags;
-  std::string hostname; // empty: resolve with defaultHostname(), unless !auto_hostname
-  bool auto_hostname = true;
+struct DatadogConfig;
+
+// What shapes each entry: the encoder's settings, and the options that fill them.
+struct EncoderSettings {
   std::string message_key = "log";
+  std::string service;  // empty: no `service`
+  std::string source;   // empty: no `ddsource`
+  std::string tags;     // empty: no `ddtags`
+  std::string hostname; // empty: no `hostname` (as an option: see auto_hostname)
+  bool parse_json_message = false;
+  bool status_from_level = true;       // a level/severity field is also sent as `status`
+  Provider provider = Provider::kNone; // kEcs: the ECS fields become ddtags (remap.h)
+  size_t max_entries = kMaxEntries;
+  size_t max_payload_bytes = kMaxPayloadBytes;
+  size_t max_entry_bytes = kMaxEntryBytes;
+
+  // The configured settings with the hostname to send, within the intake's limits.
+  static EncoderSettings fromConfig(const DatadogConfig& config, std::string hostname);
+};
+
+struct DatadogConfig : EncoderSettings {
+  std::string api_key; // secret: never logged, never in an error message
+  std::string site;
+  std::string url; // the intake endpoint (from `url`, else from `site`)
+  // Without `hostname`: true resolves one with defaultHostname(), false sends none.
+  bool auto_hostname = true;
   codec::Compression compression = codec::Compression::kGzip;
   int compression_level = 0; // 0 = the codec's default
   uint64_t timeout_ms = kDefaultTimeoutMs;
-  bool parse_json_message = false;
-  bool status_from_level = true;
-  Provider provider = Provider::kNone;
-  size_t max_entries = kMaxEntries;
-  size_t max_payload_bytes = kMaxPayloadBytes;
 };
 
 // "datadoghq.eu" → "https://http-intake.logs.datadoghq.eu/api/v2/logs". Accepts the

@@ -40,20 +40,10 @@ sink::RecordObjectSettings objectSettingsOf(const EncoderSettings& s) {
 } // namespace
 
 EncoderSettings EncoderSettings::fromConfig(const DatadogConfig& config, std::string hostname) {
-  EncoderSettings s;
-  s.message_key = config.message_key;
-  s.service = config.service;
-  s.source = config.source;
-  s.tags = config.tags;
+  EncoderSettings s = config;
   s.hostname = std::move(hostname);
-  s.parse_json_message = config.parse_json_message;
-  s.status_from_level = config.status_from_level;
-  s.provider = config.provider;
-  s.max_entries = std::clamp<size_t>(config.max_entries, 1, kMaxEntries);
-  s.max_payload_bytes = std::clamp(config.max_payload_bytes, kMinPayloadBytes, kMaxPayloadBytes);
-  // One entry plus the array's brackets always fits in a request.
-  s.max_entry_bytes = std::min(kMaxEntryBytes, s.max_payload_bytes - 2);
-  return s;
+  s.max_payload_bytes = std::max(s.max_payload_bytes, kMinPayloadBytes);
+  return clamp(s); // one entry plus the array's brackets always fits in a request
 }
 
 DatadogEncoder::DatadogEncoder(EncoderSettings settings)
@@ -99,21 +89,6 @@ bool DatadogEncoder::shape() {
   }
   addStringMember("ddtags", tags_); // its key also keeps a JSON message's ddtags out
   return true;
-}
-
-// ---- Requests -------------------------------------------------------------------------------
-
-std::expected<std::unique_ptr<DatadogRequest>, std::string>
-encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level,
-              std::span<const ferry_plugin_record> records, core::ByteBuffer& json,
-              EncodeStats& stats) {
-  stats = encoder.encodeJson(records, json);
-  if (stats.entries == 0) return std::unique_ptr<DatadogRequest>(); // every record dropped
-  auto request = std::make_unique<DatadogRequest>();
-  request->entries = stats.entries;
-  if (auto ok = sink::compressBody(*request, compression, level, json); !ok)
-    return std::unexpected(ok.error());
-  return request;
 }
 
 std::vector<std::string> requestHeaders(const DatadogConfig& config) {

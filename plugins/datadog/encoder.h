@@ -1,42 +1,19 @@
 // Records → a Datadog Logs intake v2 request: a JSON array of entries (message, ddsource,
 // service, ddtags, hostname, timestamp, the record's fields), at most 1,000 entries and
-// 5 MB uncompressed, each entry at most 1 MB (a longer message is truncated), compressed.
+// 5 MB uncompressed, each entry at most 1 MB (a longer message is truncated); the kit's
+// PostSink compresses it (sink::encodeRequest).
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <expected>
-#include <memory>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "config.h"
-#include "ferry/codec/compress.h"
 #include "ferry/core/buffer.h"
-#include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
-#include "ferry/sink/http_body.h"
 #include "ferry/sink/record_object.h"
 
 namespace ferry::datadog {
-
-struct EncoderSettings {
-  std::string message_key = "log";
-  std::string service;  // empty: no `service`
-  std::string source;   // empty: no `ddsource`
-  std::string tags;     // empty: no `ddtags`
-  std::string hostname; // empty: no `hostname`
-  bool parse_json_message = false;
-  bool status_from_level = true;       // a level/severity field is also sent as `status`
-  Provider provider = Provider::kNone; // kEcs: the ECS fields become ddtags (remap.h)
-  size_t max_entries = kMaxEntries;
-  size_t max_payload_bytes = kMaxPayloadBytes;
-  size_t max_entry_bytes = kMaxEntryBytes;
-
-  static EncoderSettings fromConfig(const DatadogConfig& config, std::string hostname);
-};
 
 // What one encode call covered: consumed (entries + dropped), entries, dropped (malformed, or
 // too large even with an empty message), truncated (message cut to fit max_entry_bytes).
@@ -44,8 +21,8 @@ using EncodeStats = sink::JsonArrayStats;
 
 // Turns records into the JSON body: the kit's record object (ferry/sink/record_object.h)
 // with Datadog's reserved attributes as defaults, `status` from the level, and provider ecs.
-// Not thread-safe: it keeps scratch buffers, one encoder per
-// encoding thread (parallel_encode is on: the plugin's encode() borrows one per call).
+// Not thread-safe: it keeps scratch buffers, one encoder per encoding thread
+// (parallel_encode is on: PostSink's encode() borrows one per call).
 class DatadogEncoder : private sink::RecordObjectWriter {
 public:
   explicit DatadogEncoder(EncoderSettings settings);
@@ -64,15 +41,6 @@ private:
   EncoderSettings settings_;
   std::string tags_; // ddtags built by the provider
 };
-
-// A request as the runner holds it: the body as sent, entries, raw_bytes (the JSON's size).
-using DatadogRequest = sink::BodyRequest;
-
-// Encodes and compresses one request. `json` is scratch space for the uncompressed body.
-std::expected<std::unique_ptr<DatadogRequest>, std::string>
-encodeRequest(DatadogEncoder& encoder, codec::Compression compression, int level,
-              std::span<const ferry_plugin_record> records, core::ByteBuffer& json,
-              EncodeStats& stats);
 
 // The header lines every request carries: DD-API-KEY, Content-Type, Content-Encoding (unless
 // uncompressed) and DD-EVP-ORIGIN.

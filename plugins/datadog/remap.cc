@@ -6,8 +6,6 @@
 
 #include <array>
 
-#include <fmt/format.h>
-
 namespace ferry::datadog {
 namespace {
 
@@ -83,12 +81,6 @@ const Rule* ruleFor(std::string_view key) {
 }
 
 } // namespace
-
-std::expected<Provider, std::string> parseProvider(std::string_view name) {
-  if (name.empty() || name == "none") return Provider::kNone;
-  if (name == "ecs") return Provider::kEcs;
-  return std::unexpected(fmt::format("provider: expected none or ecs, got '{}'", name));
-}
 
 bool appendEcsTags(std::string_view key, std::string_view value, std::string& tags) {
   if (value.empty()) return false;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <expected>
 #include <string>
 #include <string_view>
 
@@ -14,9 +13,6 @@ enum class Provider : uint8_t {
   kNone, // every field stays an attribute
   kEcs,  // the ECS fields become `ddtags` (see appendEcsTags)
 };
-
-// "none" (or empty) / "ecs"; anything else is an error naming the option.
-std::expected<Provider, std::string> parseProvider(std::string_view name);
 
 // Appends the Datadog tags of one ECS field to `tags` (comma-separated, after what is there):
 //   container_id, container_image   → container_id:<v>, container_image:<v>

@@ -78,7 +78,22 @@ TEST(DatadogConfigTest, EveryOptionIsRead) {
   EXPECT_EQ(parseJson(withKey())->provider, Provider::kNone) << "default";
   auto bad = parseJson(withKey(R"("provider":"eks")"));
   ASSERT_FALSE(bad.has_value());
-  EXPECT_NE(bad.error().find("provider"), std::string::npos) << bad.error();
+  EXPECT_EQ(bad.error(), "provider: 'eks' is not one of none|ecs");
+}
+
+TEST(DatadogConfigTest, ProviderNamesAsFluentBitHasThem) {
+  EXPECT_EQ(parseJson(withKey(R"("provider":"none")"))->provider, Provider::kNone);
+  EXPECT_EQ(parseJson(withKey(R"("provider":"")"))->provider, Provider::kNone) << "blank";
+  auto upper = parseJson(withKey(R"("provider":"ECS")"));
+  ASSERT_FALSE(upper.has_value()) << "Fluent Bit matches ecs exactly";
+  EXPECT_EQ(upper.error().rfind("provider:", 0), 0u) << upper.error();
+}
+
+TEST(DatadogConfigTest, BlankCompressionIsNotTheDefault) {
+  // `compression: ${X}` with X="": refused, as before the table read it (no silent gzip).
+  auto c = parseJson(withKey(R"("compression":"")"));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error(), "compression: unknown compression \"\" (expected gzip, zstd or none)");
 }
 
 TEST(DatadogConfigTest, IntakeUrlForEverySite) {

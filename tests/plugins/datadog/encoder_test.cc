@@ -13,6 +13,7 @@
 
 #include "entries.h"
 #include "ferry/codec/compress.h"
+#include "ferry/sink/post_sink.h"
 #include "msgpack_builders.h"
 #include "test_support.h"
 
@@ -20,6 +21,7 @@ namespace ferry::datadog {
 namespace {
 
 using namespace test_entries;
+using sink::encodeRequest; // the kit compresses the encoder's array into a request
 using test::Packer;
 
 // Packs a map of `pairs` entries; the callback packs them, so any msgpack type fits.

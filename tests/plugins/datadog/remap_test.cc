@@ -82,14 +82,6 @@ TEST(DatadogRemapTest, OtherKeysAndEmptyValuesStay) {
   EXPECT_EQ(tags, "a:1,container_id:x") << "appended after a comma";
 }
 
-TEST(DatadogRemapTest, ProviderNames) {
-  EXPECT_EQ(parseProvider("ecs").value(), Provider::kEcs);
-  EXPECT_EQ(parseProvider("none").value(), Provider::kNone);
-  EXPECT_EQ(parseProvider("").value(), Provider::kNone);
-  ASSERT_FALSE(parseProvider("ECS").has_value()) << "Fluent Bit matches ecs exactly";
-  EXPECT_NE(parseProvider("eks").error().find("provider"), std::string::npos);
-}
-
 // The settings ecs-fargate-datadog's [OUTPUT] converts to.
 EncoderSettings fargateDatadog() {
   EncoderSettings s;

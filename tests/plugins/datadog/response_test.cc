@@ -100,5 +100,27 @@ TEST(DatadogResponseTest, RefusalMessagesQuoteTheBodySafely) {
   EXPECT_NE(std::string(w.message).find("..."), std::string::npos);
 }
 
+TEST(DatadogResponseTest, EveryClassInDatadogsWords) {
+  const std::vector<std::pair<int, const char*>> words = {
+      {401, "API key rejected (HTTP 401): check api_key and site"},
+      {403, "API key rejected (HTTP 403): check api_key and site"},
+      {408, "intake timed out (HTTP 408)"},
+      {413, "payload too large (HTTP 413)"},
+      {429, "throttled by the intake (HTTP 429)"},
+      {500, "intake error (HTTP 500): busy"},
+      {503, "intake error (HTTP 503): busy"},
+      {400, "intake refused the payload (HTTP 400): busy"},
+      {404, "intake refused the request (HTTP 404): busy"},
+      {302, "unexpected HTTP 302 (check url)"},
+      {202, ""},
+  };
+  for (const auto& [status, text] : words) {
+    EXPECT_STREQ(judge({status, {}, 0, 0, 0, 0, ""}, "busy").message, text) << status;
+  }
+  EXPECT_STREQ(judge({500, {}, 0, 0, 0, 0, ""}).message, "intake error (HTTP 500)") << "no body";
+  EXPECT_STREQ(judge({0, {}, 0, 0, 0, 0, ""}, nullptr, "reset").message, "transport error: reset");
+  EXPECT_STREQ(judge({0, {}, 0, 0, 0, 0, ""}).message, "transport error: unknown");
+}
+
 } // namespace
 } // namespace ferry::datadog

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <expected>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ferry/codec/json.h"
 #include "ferry/plugin.h"
@@ -19,6 +21,12 @@ namespace ferry::sink {
 // The declared option `name` of a descriptor, or nullptr.
 const ferry_plugin_option* findPluginOption(const ferry_plugin_descriptor& descriptor,
                                             std::string_view name);
+
+// The choices of an ENUM row ("a|b|c" → {"a", "b", "c"}); empty for a row without.
+std::vector<std::string_view> choicesOf(const ferry_plugin_option& row);
+// The position of `value` among the row's choices, else "<name>: 'v' is not one of a|b|c".
+std::expected<size_t, std::string> choiceIndex(const ferry_plugin_option& row,
+                                               std::string_view value);
 
 // Whether the table bounds this INT/SIZE/DURATION option (min <= max; the ABI's
 // "min > max = unbounded").
