@@ -5,12 +5,9 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 
-#include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/sink/http.h"
-#include "ferry/sink/xml.h"
 
 namespace ferry::s3 {
 namespace {
@@ -30,40 +27,7 @@ template <size_t N> bool among(std::string_view code, const std::array<std::stri
   return std::find(set.begin(), set.end(), code) != set.end();
 }
 
-std::string printable(std::string_view s, size_t max) {
-  std::string out;
-  for (const char ch : s.substr(0, max)) {
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(c >= 0x20 && c < 0x7f ? ch : ' ');
-  }
-  return out;
-}
-
 } // namespace
-
-bool bodyIsError(const ferry_http_response& r) {
-  const std::string_view body = sink::bodyOf(r);
-  return body.find("<Error>") != std::string_view::npos;
-}
-
-S3Error parseError(const ferry_http_response& r) {
-  S3Error e;
-  e.status = r.status;
-  if (r.status == 0) {
-    e.message = r.error != nullptr ? r.error : "transport error";
-    return e;
-  }
-  const std::string_view body = sink::bodyOf(r);
-  e.code = printable(sink::xmlText(body, "Code"), 64);
-  e.message = obs::logSnippet(sink::xmlText(body, "Message"), 160);
-  e.region = printable(sink::xmlText(body, "Region"), 32);
-  if (e.region.empty()) {
-    if (auto h = sink::findHeader(sink::headersOf(r), "x-amz-bucket-region")) {
-      e.region = printable(*h, 32);
-    }
-  }
-  return e;
-}
 
 sink::StatusClass classify(const S3Error& e) {
   using sink::StatusClass;

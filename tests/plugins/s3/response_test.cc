@@ -26,7 +26,7 @@ ferry_plugin_verdict judge(int status, const std::string& code, const char* head
   r.body = reinterpret_cast<const uint8_t*>(body.data());
   r.body_len = body.size();
   r.error = status == 0 ? "Connection refused" : nullptr;
-  const S3Error e = parseError(r);
+  const S3Error e = sink::awsXmlError(r);
   ferry_plugin_verdict v{};
   failureVerdict(classify(e), e, r, "PutObject", "my-logs", v);
   return v;
