@@ -10,6 +10,7 @@
 #include "ferry/aws/sigv4.h"
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
+#include "ferry/sink/record.h"
 
 namespace ferry::sink {
 
@@ -69,6 +70,50 @@ std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
   text = core::trim(text);
   if (text.empty()) return awsServiceUrl(host_prefix, region);
   return parseAwsEndpoint(option, text);
+}
+
+std::expected<AwsService, std::string> parseAwsService(const PluginOptions& options,
+                                                       std::string_view host_prefix) {
+  AwsService s;
+  auto region = resolveRegion("region", options.string("region"));
+  if (!region) return std::unexpected(region.error());
+  s.region = std::move(*region);
+  auto url = resolveAwsEndpoint("endpoint", options.string("endpoint"), host_prefix, s.region);
+  if (!url) return std::unexpected(url.error());
+  s.endpoint = std::move(*url);
+  s.url = s.endpoint.text();
+  if (findPluginOption(options.descriptor(), "extra_user_agent")) {
+    const std::string extra(core::trim(options.string("extra_user_agent")));
+    if (auto ok = checkHeaderValue("extra_user_agent", extra); !ok)
+      return std::unexpected(ok.error());
+    if (!extra.empty()) s.user_agent += " " + extra;
+  }
+  if (findPluginOption(options.descriptor(), "sts_endpoint")) {
+    s.sts_endpoint = std::string(core::trim(options.string("sts_endpoint")));
+    if (!s.sts_endpoint.empty()) {
+      if (auto e = parseAwsEndpoint("sts_endpoint", s.sts_endpoint); !e)
+        return std::unexpected(e.error());
+    }
+  }
+  if (findPluginOption(options.descriptor(), "timeout"))
+    s.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
+  return s;
+}
+
+AwsTags awsTags(const PluginOptions& options, const char* option) {
+  AwsTags tags;
+  if (const rapidjson::Value* map = options.value(option); map && map->IsObject()) {
+    for (const auto& m : map->GetObject())
+      tags.emplace_back(m.name.GetString(), m.value.IsString() ? m.value.GetString() : "");
+  }
+  return tags;
+}
+
+std::string awsTagsJson(const AwsTags& tags) {
+  std::string out = "{";
+  for (const auto& [k, v] : tags)
+    out += (out.size() > 1 ? "," : "") + jsonString(k) + ":" + jsonString(v);
+  return out + "}";
 }
 
 namespace {

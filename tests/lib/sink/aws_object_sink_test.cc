@@ -13,55 +13,15 @@
 
 #include "http_test_server.h"
 #include "plugin_records.h"
+#include "sink_test_host.h"
 
 namespace ferry::sink {
 namespace {
 
-struct FakeHost {
-  std::vector<std::string> logs;
-  std::map<std::string, uint64_t> counters;
-  ferry_host_api api{};
-  FakeHost() {
-    api.abi_major = FERRY_PLUGIN_ABI_MAJOR;
-    api.abi_minor = FERRY_PLUGIN_ABI_MINOR;
-    api.host_context = this;
-    api.log = [](void* c, uint32_t, const char* m, size_t n) {
-      static_cast<FakeHost*>(c)->logs.emplace_back(m, n);
-    };
-    api.counter_add = [](void* c, const char* name, uint64_t v) {
-      static_cast<FakeHost*>(c)->counters[name] += v;
-    };
-  }
-  bool logged(std::string_view text) const {
-    for (const auto& l : logs)
-      if (l.find(text) != std::string::npos) return true;
-    return false;
-  }
-};
-
-class StaticSource : public aws::CredentialSource {
-public:
-  explicit StaticSource(bool ok) : ok_(ok) {}
-  std::string_view name() const override { return "static"; }
-  aws::CredentialResult fetch() override {
-    if (!ok_) return std::unexpected(aws::CredentialError{.message = "none here"});
-    return aws::Credentials{.access_key_id = "AKIDEXAMPLE",
-                            .secret_access_key = "secret",
-                            .session_token = "",
-                            .expiration = std::nullopt,
-                            .source = "static"};
-  }
-
-private:
-  bool ok_;
-};
+using FakeHost = test::RecordingHost;
 
 aws::CredentialsProviderPtr credentials(bool ok = true) {
-  std::vector<aws::CredentialSourcePtr> sources;
-  sources.push_back(std::make_unique<StaticSource>(ok));
-  auto provider = std::make_unique<aws::CredentialsProvider>(std::move(sources));
-  (void)provider->initial();
-  return provider;
+  return test::staticCredentials(ok);
 }
 
 AwsObjectStore store(const std::string& endpoint, std::string key_format = "logs/$TAG/$INDEX") {

@@ -1,7 +1,9 @@
-// The sink kit, AWS part: region names, their DNS suffix and the endpoint of a service,
-// the same for every AWS sink (firehose and s3 today; CloudWatch Logs and Kinesis next).
+// The sink kit, AWS part: region names, their DNS suffix and the endpoint of a service, where
+// a sink sends and signs, and the error of a JSON-protocol answer, the same for every AWS sink
+// (s3, firehose, kinesis_streams, cloudwatch_logs).
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <functional>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "ferry/aws/credentials.h"
 #include "ferry/sink/http.h"
+#include "ferry/sink/options.h"
 
 namespace ferry::sink {
 
@@ -51,6 +54,28 @@ std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
 // `endpoint` allows). Errors name the option.
 std::expected<HttpUrl, std::string> parseAwsEndpoint(std::string_view option,
                                                      std::string_view text);
+
+// Where a sink sends and signs: `region` (required, trimmed), `endpoint` (else
+// https://<host_prefix>.<region>.<suffix>/), `timeout` (of one attempt), and, when its table
+// declares them, `extra_user_agent` (a header value, sent after "ferry") and `sts_endpoint`
+// (an endpoint: web identity credentials are fetched there). Errors name the option.
+struct AwsService {
+  std::string region;
+  HttpUrl endpoint;
+  std::string url; // endpoint.text(): what the host sends to
+  std::string user_agent = "ferry";
+  std::string sts_endpoint;
+  uint64_t timeout_ms = 0; // limits.request_timeout_ms
+};
+std::expected<AwsService, std::string> parseAwsService(const PluginOptions& options,
+                                                       std::string_view host_prefix);
+
+// AWS resource tags from a STRING_MAP option (a group's tags, a stream's): name → value, in
+// the order given, a value that is not a string as "". Empty when not given.
+using AwsTags = std::vector<std::pair<std::string, std::string>>;
+AwsTags awsTags(const PluginOptions& options, const char* option);
+// The tags as a JSON object: {"name":"value",...}.
+std::string awsTagsJson(const AwsTags& tags);
 
 // The AWS error of a failed JSON-protocol call: its type from "__type" (or "code") of the
 // body, else the x-amzn-ErrorType header, without a "namespace#" prefix or ":uri" suffix
