@@ -148,6 +148,18 @@ AwsError awsError(const ferry_http_response& r, size_t max_chars) {
   return e;
 }
 
+const AwsErrorRow* findAwsError(std::span<const AwsErrorRow> rows, std::string_view code) {
+  if (code.empty()) return nullptr;
+  for (const AwsErrorRow& row : rows) {
+    for (std::string_view rest = row.codes; !rest.empty();) {
+      const size_t bar = rest.find('|');
+      if (rest.substr(0, bar) == code) return &row;
+      rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+    }
+  }
+  return nullptr;
+}
+
 bool isAwsThrottling(std::string_view t) {
   return t == "ThrottlingException" || t == "ServiceUnavailableException" ||
          t == "LimitExceededException" || t == "RequestLimitExceeded" ||

@@ -71,5 +71,24 @@ TEST(SinkAwsTest, EndpointOverrides) {
   }
 }
 
+TEST(SinkAwsTest, ErrorTablesFindTheirCodes) {
+  constexpr AwsErrorRow rows[] = {
+      {"SlowDown", StatusClass::kThrottled, true},
+      {"AccessDenied|ExpiredToken|Expired", StatusClass::kUnauthorized, true},
+      {"EntityTooLarge", StatusClass::kTooLarge},
+  };
+  const AwsErrorRow* row = findAwsError(rows, "ExpiredToken");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row, &rows[1]);
+  EXPECT_TRUE(row->over_status);
+  EXPECT_EQ(findAwsError(rows, "Expired"), &rows[1]); // the last of a list
+  EXPECT_EQ(findAwsError(rows, "AccessDenied"), &rows[1]);
+  ASSERT_NE(findAwsError(rows, "EntityTooLarge"), nullptr);
+  EXPECT_FALSE(findAwsError(rows, "EntityTooLarge")->over_status);
+  // Whole codes only, and an empty code names none.
+  for (const char* none : {"", "Access", "SlowDownX", "Denied", "AccessDenied|ExpiredToken"})
+    EXPECT_EQ(findAwsError(rows, none), nullptr) << none;
+}
+
 } // namespace
 } // namespace ferry::sink

@@ -7,6 +7,7 @@
 #include <expected>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,17 @@ struct AwsError {
   std::string message;
 };
 AwsError awsError(const ferry_http_response& response, size_t max_chars = 160);
+// One row of a sink's table of AWS error codes: the codes ('|'-separated) that make an answer
+// `cls`. An `over_status` row decides whatever the status says; the others only refine a
+// status that says nothing more specific (the sink's judging says where each kind applies).
+struct AwsErrorRow {
+  std::string_view codes;
+  StatusClass cls;
+  bool over_status = false;
+};
+// The row naming `code`, or nullptr (an empty code names none).
+const AwsErrorRow* findAwsError(std::span<const AwsErrorRow> rows, std::string_view code);
+
 // Error types that ask the client to slow down (resending later can succeed).
 bool isAwsThrottling(std::string_view type);
 // Error types about the credentials or their permissions (an operator must act).
