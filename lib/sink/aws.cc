@@ -116,13 +116,11 @@ std::string awsTagsJson(const AwsTags& tags) {
   return out + "}";
 }
 
-namespace {
-std::string bareErrorType(std::string_view t) {
+std::string bareAwsErrorType(std::string_view t) {
   if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
   if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
   return std::string(core::trim(t));
 }
-} // namespace
 
 AwsError awsError(const ferry_http_response& r, size_t max_chars) {
   AwsError e;
@@ -134,7 +132,7 @@ AwsError awsError(const ferry_http_response& r, size_t max_chars) {
     text.clear();
     for (const char* key : {"__type", "code", "Code"}) {
       if (e.type.empty() && doc.HasMember(key) && doc[key].IsString())
-        e.type = bareErrorType({doc[key].GetString(), doc[key].GetStringLength()});
+        e.type = bareAwsErrorType({doc[key].GetString(), doc[key].GetStringLength()});
     }
     for (const char* key : {"message", "Message"}) {
       if (text.empty() && doc.HasMember(key) && doc[key].IsString())
@@ -142,7 +140,7 @@ AwsError awsError(const ferry_http_response& r, size_t max_chars) {
     }
   }
   if (e.type.empty()) {
-    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareErrorType(*h);
+    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareAwsErrorType(*h);
   }
   e.message = obs::logSnippet(text, max_chars);
   return e;

@@ -86,6 +86,8 @@ struct AwsError {
   std::string message;
 };
 AwsError awsError(const ferry_http_response& response, size_t max_chars = 160);
+// "com.amazonaws.firehose#ResourceNotFoundException" or "X:http://..." → the bare name.
+std::string bareAwsErrorType(std::string_view type);
 // One row of a sink's table of AWS error codes: the codes ('|'-separated) that make an answer
 // `cls`. An `over_status` row decides whatever the status says; the others only refine a
 // status that says nothing more specific (the sink's judging says where each kind applies).
