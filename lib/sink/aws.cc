@@ -122,12 +122,17 @@ std::string bareAwsErrorType(std::string_view t) {
   return std::string(core::trim(t));
 }
 
+rapidjson::Document awsJsonBody(const ferry_http_response& r) {
+  rapidjson::Document doc;
+  const std::string_view body = bodyOf(r);
+  doc.Parse(body.data(), body.size());
+  return doc;
+}
+
 AwsError awsError(const ferry_http_response& r, size_t max_chars) {
   AwsError e;
-  const std::string_view body = bodyOf(r);
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  std::string text(body);
+  const rapidjson::Document doc = awsJsonBody(r);
+  std::string text(bodyOf(r));
   if (!doc.HasParseError() && doc.IsObject()) {
     text.clear();
     for (const char* key : {"__type", "code", "Code"}) {

@@ -30,9 +30,7 @@ void setRetry(ferry_plugin_verdict& v, std::string_view text) {
 
 // 200: every record put, or some failed (narrow to those), or an unreadable answer.
 void judgeSuccess(AwsBatchRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
-  rapidjson::Document doc;
-  const std::string_view body = sink::bodyOf(r);
-  doc.Parse(body.data(), body.size());
+  const rapidjson::Document doc = awsJsonBody(r);
   const AwsBatchApi& api = *request.api;
   const std::string count_name(api.failed_count);
   const std::string results_name(api.results);

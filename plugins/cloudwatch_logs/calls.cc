@@ -23,8 +23,7 @@ uint64_t indexOf(const rapidjson::Document& doc, const char* key, uint64_t fallb
 void judgePut(CloudWatchRequest& req, const ferry_http_response& r, ferry_plugin_verdict& v,
               Outcome& o) {
   o.stream_exists = true;
-  rapidjson::Document doc;
-  doc.Parse(sink::bodyOf(r).data(), sink::bodyOf(r).size());
+  const rapidjson::Document doc = sink::awsJsonBody(r);
   const size_t n = req.events.size();
   const uint64_t too_old = indexOf(doc, "tooOldLogEventEndIndex", 0, n);
   const uint64_t expired = std::max(too_old, indexOf(doc, "expiredLogEventEndIndex", 0, n));

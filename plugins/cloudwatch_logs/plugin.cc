@@ -1,5 +1,5 @@
-// The `cloudwatch_logs` sink: the ABI exports, SigV4 per attempt, the streams known to exist.
-// Everything runs on the runner thread (no parallel encoding).
+// The `cloudwatch_logs` sink: the ABI exports, each step's call, the streams known to exist
+// (signing, the chained-step bound: the kit's AwsJsonSink). Runs on the runner thread only.
 #include <set>
 
 #include "cloudwatch.h"

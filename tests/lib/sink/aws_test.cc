@@ -71,6 +71,22 @@ TEST(SinkAwsTest, EndpointOverrides) {
   }
 }
 
+TEST(SinkAwsTest, JsonBodies) {
+  const std::string json = R"({"FailedPutCount":2})", text = "<html>";
+  ferry_http_response r{};
+  r.body = reinterpret_cast<const uint8_t*>(json.data());
+  r.body_len = json.size();
+  const rapidjson::Document doc = awsJsonBody(r);
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_EQ(doc["FailedPutCount"].GetInt(), 2);
+  r.body = reinterpret_cast<const uint8_t*>(text.data());
+  r.body_len = text.size();
+  EXPECT_TRUE(awsJsonBody(r).HasParseError());
+  r.body = nullptr;
+  r.body_len = 0;
+  EXPECT_TRUE(awsJsonBody(r).HasParseError()); // no body
+}
+
 TEST(SinkAwsTest, ErrorTablesFindTheirCodes) {
   constexpr AwsErrorRow rows[] = {
       {"SlowDown", StatusClass::kThrottled, true},

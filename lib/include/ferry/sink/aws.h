@@ -3,6 +3,8 @@
 // (s3, firehose, kinesis_streams, cloudwatch_logs).
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -81,6 +83,9 @@ std::string awsTagsJson(const AwsTags& tags);
 // The AWS error of a failed JSON-protocol call: its type from "__type" (or "code") of the
 // body, else the x-amzn-ErrorType header, without a "namespace#" prefix or ":uri" suffix
 // (empty if none), and its "message" as a log snippet (secrets masked).
+// The JSON body of an answer, parsed (HasParseError() when it is none).
+rapidjson::Document awsJsonBody(const ferry_http_response& response);
+
 struct AwsError {
   std::string type;
   std::string message;
