@@ -10,6 +10,7 @@
 #include "ferry/aws/sigv4.h"
 #include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
+#include "ferry/sink/record.h"
 
 namespace ferry::sink {
 
@@ -71,25 +72,72 @@ std::expected<HttpUrl, std::string> resolveAwsEndpoint(std::string_view option,
   return parseAwsEndpoint(option, text);
 }
 
-namespace {
-std::string bareErrorType(std::string_view t) {
+std::expected<AwsService, std::string> parseAwsService(const PluginOptions& options,
+                                                       std::string_view host_prefix) {
+  AwsService s;
+  auto region = resolveRegion("region", options.string("region"));
+  if (!region) return std::unexpected(region.error());
+  s.region = std::move(*region);
+  auto url = resolveAwsEndpoint("endpoint", options.string("endpoint"), host_prefix, s.region);
+  if (!url) return std::unexpected(url.error());
+  s.endpoint = std::move(*url);
+  s.url = s.endpoint.text();
+  if (findPluginOption(options.descriptor(), "extra_user_agent")) {
+    const std::string extra(core::trim(options.string("extra_user_agent")));
+    if (auto ok = checkHeaderValue("extra_user_agent", extra); !ok)
+      return std::unexpected(ok.error());
+    if (!extra.empty()) s.user_agent += " " + extra;
+  }
+  if (findPluginOption(options.descriptor(), "sts_endpoint")) {
+    s.sts_endpoint = std::string(core::trim(options.string("sts_endpoint")));
+    if (!s.sts_endpoint.empty()) {
+      if (auto e = parseAwsEndpoint("sts_endpoint", s.sts_endpoint); !e)
+        return std::unexpected(e.error());
+    }
+  }
+  if (findPluginOption(options.descriptor(), "timeout"))
+    s.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
+  return s;
+}
+
+AwsTags awsTags(const PluginOptions& options, const char* option) {
+  AwsTags tags;
+  if (const rapidjson::Value* map = options.value(option); map && map->IsObject()) {
+    for (const auto& m : map->GetObject())
+      tags.emplace_back(m.name.GetString(), m.value.IsString() ? m.value.GetString() : "");
+  }
+  return tags;
+}
+
+std::string awsTagsJson(const AwsTags& tags) {
+  std::string out = "{";
+  for (const auto& [k, v] : tags)
+    out += (out.size() > 1 ? "," : "") + jsonString(k) + ":" + jsonString(v);
+  return out + "}";
+}
+
+std::string bareAwsErrorType(std::string_view t) {
   if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
   if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
   return std::string(core::trim(t));
 }
-} // namespace
+
+rapidjson::Document awsJsonBody(const ferry_http_response& r) {
+  rapidjson::Document doc;
+  const std::string_view body = bodyOf(r);
+  doc.Parse(body.data(), body.size());
+  return doc;
+}
 
 AwsError awsError(const ferry_http_response& r, size_t max_chars) {
   AwsError e;
-  const std::string_view body = bodyOf(r);
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  std::string text(body);
+  const rapidjson::Document doc = awsJsonBody(r);
+  std::string text(bodyOf(r));
   if (!doc.HasParseError() && doc.IsObject()) {
     text.clear();
     for (const char* key : {"__type", "code", "Code"}) {
       if (e.type.empty() && doc.HasMember(key) && doc[key].IsString())
-        e.type = bareErrorType({doc[key].GetString(), doc[key].GetStringLength()});
+        e.type = bareAwsErrorType({doc[key].GetString(), doc[key].GetStringLength()});
     }
     for (const char* key : {"message", "Message"}) {
       if (text.empty() && doc.HasMember(key) && doc[key].IsString())
@@ -97,10 +145,22 @@ AwsError awsError(const ferry_http_response& r, size_t max_chars) {
     }
   }
   if (e.type.empty()) {
-    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareErrorType(*h);
+    if (auto h = findHeader(headersOf(r), "x-amzn-ErrorType")) e.type = bareAwsErrorType(*h);
   }
   e.message = obs::logSnippet(text, max_chars);
   return e;
+}
+
+const AwsErrorRow* findAwsError(std::span<const AwsErrorRow> rows, std::string_view code) {
+  if (code.empty()) return nullptr;
+  for (const AwsErrorRow& row : rows) {
+    for (std::string_view rest = row.codes; !rest.empty();) {
+      const size_t bar = rest.find('|');
+      if (rest.substr(0, bar) == code) return &row;
+      rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+    }
+  }
+  return nullptr;
 }
 
 bool isAwsThrottling(std::string_view t) {

@@ -182,13 +182,11 @@ std::expected<AwsStreamTarget, std::string> parseAwsStreamTarget(const sdk::Opti
         fmt::format("{}: '{}' is not a stream name (1-{} of letters, digits, _ . -)", stream_option,
                     obs::logSnippet(t.stream, max_chars + 16), max_chars));
   }
-  auto region = resolveRegion("region", options.string("region"));
-  if (!region) return std::unexpected(region.error());
-  t.region = std::move(*region);
-  auto endpoint = resolveAwsEndpoint("endpoint", options.string("endpoint"), service, t.region);
-  if (!endpoint) return std::unexpected(endpoint.error());
-  t.endpoint = std::move(*endpoint);
-  t.url = t.endpoint.text();
+  auto where = parseAwsService(options, service);
+  if (!where) return std::unexpected(where.error());
+  t.region = std::move(where->region);
+  t.endpoint = std::move(where->endpoint);
+  t.url = std::move(where->url);
   return t;
 }
 

@@ -5,13 +5,11 @@
 // verdict.
 #include <rapidjson/document.h>
 
-#include <algorithm>
-#include <array>
-#include <cctype>
+#include <string>
 
-#include "ferry/core/strings.h"
 #include "ferry/obs/redact.h"
 #include "ferry/output/plugin_sdk.h"
+#include "ferry/sink/aws.h"
 #include "ferry/sink/aws_batch.h"
 #include "ferry/sink/http.h"
 
@@ -20,55 +18,10 @@ namespace {
 
 constexpr size_t kSnippet = 160;
 
-using core::trim;
-
-// "com.amazonaws.firehose#ResourceNotFoundException" or "X:http://..." → the bare name.
-std::string bareType(std::string_view t) {
-  if (const size_t hash = t.rfind('#'); hash != std::string_view::npos) t.remove_prefix(hash + 1);
-  if (const size_t colon = t.find(':'); colon != std::string_view::npos) t = t.substr(0, colon);
-  return std::string(trim(t));
+// Resending later can succeed; the sink asked us to slow down (a KMS key's throttling too).
+bool isThrottling(std::string_view type) {
+  return isAwsThrottling(type) || type == "KMSThrottlingException";
 }
-
-// The error's own message ("message" or "Message" in the body) as a log snippet.
-std::string errorMessage(const ferry_http_response& r) {
-  std::string text;
-  rapidjson::Document doc;
-  const std::string_view body = sink::bodyOf(r);
-  doc.Parse(body.data(), body.size());
-  if (!doc.HasParseError() && doc.IsObject()) {
-    for (const char* key : {"message", "Message"}) {
-      if (doc.HasMember(key) && doc[key].IsString()) {
-        text.assign(doc[key].GetString(), doc[key].GetStringLength());
-        break;
-      }
-    }
-  } else {
-    text = std::string(body);
-  }
-  return obs::logSnippet(text, kSnippet);
-}
-
-template <size_t N>
-bool isOneOf(std::string_view type, const std::array<std::string_view, N>& names) {
-  return std::find(names.begin(), names.end(), type) != names.end();
-}
-
-// Resending later can succeed; the sink asked us to slow down.
-constexpr std::array<std::string_view, 6> kThrottled = {
-    "ThrottlingException",    "ServiceUnavailableException",
-    "LimitExceededException", "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",   "KMSThrottlingException"};
-// The credentials or their permissions: an operator must act; keep retrying meanwhile.
-constexpr std::array<std::string_view, 10> kAuth = {"AccessDeniedException",
-                                                    "UnrecognizedClientException",
-                                                    "InvalidSignatureException",
-                                                    "IncompleteSignature",
-                                                    "MissingAuthenticationToken",
-                                                    "InvalidClientTokenId",
-                                                    "ExpiredTokenException",
-                                                    "SignatureDoesNotMatch",
-                                                    "NotAuthorized",
-                                                    "MissingAuthenticationTokenException"};
 
 void setRetry(ferry_plugin_verdict& v, std::string_view text) {
   v.kind = FERRY_VERDICT_RETRY;
@@ -77,9 +30,7 @@ void setRetry(ferry_plugin_verdict& v, std::string_view text) {
 
 // 200: every record put, or some failed (narrow to those), or an unreadable answer.
 void judgeSuccess(AwsBatchRequest& request, const ferry_http_response& r, ferry_plugin_verdict& v) {
-  rapidjson::Document doc;
-  const std::string_view body = sink::bodyOf(r);
-  doc.Parse(body.data(), body.size());
+  const rapidjson::Document doc = awsJsonBody(r);
   const AwsBatchApi& api = *request.api;
   const std::string count_name(api.failed_count);
   const std::string results_name(api.results);
@@ -114,9 +65,10 @@ void judgeSuccess(AwsBatchRequest& request, const ferry_http_response& r, ferry_
     keep[i] = true;
     ++marked;
     const std::string type =
-        code->value.IsString() ? bareType({code->value.GetString(), code->value.GetStringLength()})
-                               : "?";
-    if (isOneOf(type, kThrottled)) throttled = true;
+        code->value.IsString()
+            ? bareAwsErrorType({code->value.GetString(), code->value.GetStringLength()})
+            : "?";
+    if (isThrottling(type)) throttled = true;
     if (first_code.empty()) {
       first_code = type;
       const auto msg = entry.FindMember("ErrorMessage");
@@ -144,19 +96,7 @@ void judgeSuccess(AwsBatchRequest& request, const ferry_http_response& r, ferry_
 } // namespace
 
 std::string awsErrorType(const ferry_http_response& r) {
-  rapidjson::Document doc;
-  const std::string_view body = sink::bodyOf(r);
-  doc.Parse(body.data(), body.size());
-  if (!doc.HasParseError() && doc.IsObject()) {
-    for (const char* key : {"__type", "code", "Code"}) {
-      if (doc.HasMember(key) && doc[key].IsString()) {
-        const std::string t = bareType({doc[key].GetString(), doc[key].GetStringLength()});
-        if (!t.empty()) return t;
-      }
-    }
-  }
-  if (auto h = sink::findHeader(sink::headersOf(r), "x-amzn-ErrorType")) return bareType(*h);
-  return {};
+  return awsError(r).type;
 }
 
 void judgeBatchResponse(AwsBatchRequest& request, const ferry_http_response& r,
@@ -175,22 +115,23 @@ void judgeBatchResponse(AwsBatchRequest& request, const ferry_http_response& r,
                     fmt::format("transport error: {}", r.error != nullptr ? r.error : "unknown"));
     return;
   }
-  const std::string type = awsErrorType(r);
-  const std::string detail = errorMessage(r);
+  const AwsError error = awsError(r, kSnippet);
+  const std::string& type = error.type;
+  const std::string& detail = error.message;
   auto describe = [&](std::string_view what) {
     return fmt::format("{} (HTTP {}{}{}){}{}", what, status, type.empty() ? "" : " ", type,
                        detail.empty() ? "" : ": ", detail);
   };
   // The AWS error type says more than the status: a throttling 400, a missing stream 400.
   std::string text;
-  if (cls == StatusClass::kThrottled || isOneOf(type, kThrottled)) {
+  if (cls == StatusClass::kThrottled || isThrottling(type)) {
     cls = StatusClass::kThrottled;
     text = describe(fmt::format("throttled by {}", api.vendor));
   } else if (type == "ResourceNotFoundException") {
     cls = StatusClass::kUnauthorized; // retried, unhealthy: an operator must act
     text = describe(fmt::format("{} '{}' not found in region {}; check {} and region",
                                 api.stream_noun, request.stream, region, api.stream_option));
-  } else if (cls == StatusClass::kUnauthorized || isOneOf(type, kAuth)) {
+  } else if (cls == StatusClass::kUnauthorized || isAwsAuthError(type)) {
     cls = StatusClass::kUnauthorized;
     text = describe(
         fmt::format("AWS refused the credentials or their permission ({})", api.permission));

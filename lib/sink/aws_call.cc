@@ -81,6 +81,12 @@ std::string describeAwsFailure(std::string_view call, std::string_view what,
                      e.type, e.message.empty() ? "" : ": ", e.message);
 }
 
+void failAwsCall(StatusClass cls, std::string_view call, std::string_view what,
+                 const ferry_http_response& r, const AwsError& e, ferry_plugin_verdict& v) {
+  applyStatusClass(cls, r, v);
+  sdk::setMessage(v, describeAwsFailure(call, what, r, e));
+}
+
 StatusClass judgeAwsFailure(const ferry_http_response& r, const AwsError& e,
                             const AwsCallWords& words, ferry_plugin_verdict& v) {
   StatusClass cls = classifyStatus(r.status);

@@ -23,8 +23,7 @@ uint64_t indexOf(const rapidjson::Document& doc, const char* key, uint64_t fallb
 void judgePut(CloudWatchRequest& req, const ferry_http_response& r, ferry_plugin_verdict& v,
               Outcome& o) {
   o.stream_exists = true;
-  rapidjson::Document doc;
-  doc.Parse(sink::bodyOf(r).data(), sink::bodyOf(r).size());
+  const rapidjson::Document doc = sink::awsJsonBody(r);
   const size_t n = req.events.size();
   const uint64_t too_old = indexOf(doc, "tooOldLogEventEndIndex", 0, n);
   const uint64_t expired = std::max(too_old, indexOf(doc, "expiredLogEventEndIndex", 0, n));
@@ -33,9 +32,7 @@ void judgePut(CloudWatchRequest& req, const ferry_http_response& r, ferry_plugin
   o.expired = expired - too_old;
   o.too_new = n - too_new;
   for (size_t i = 0; i < n; ++i) {
-    const bool kept = i >= expired && i < too_new;
-    req.states[req.events[i].record] = kept ? FERRY_RECORD_DELIVERED : FERRY_RECORD_DROPPED;
-    (kept ? v.records_delivered : v.records_dropped) += 1;
+    req.resolve(req.events[i].record, i >= expired && i < too_new, v);
   }
   v.kind = v.records_dropped == 0 ? FERRY_VERDICT_DELIVERED : FERRY_VERDICT_PARTIAL;
   if (v.records_dropped > 0) {
@@ -66,12 +63,9 @@ std::string_view stepName(Step step) {
 std::string callBody(const CloudWatchRequest& req, const Config& c) {
   const std::string group = sink::jsonString(req.route.group);
   switch (req.step) {
-  case Step::kCreateGroup: {
-    std::string tags;
-    for (const auto& [k, val] : c.group_tags)
-      tags += (tags.empty() ? "" : ",") + sink::jsonString(k) + ":" + sink::jsonString(val);
-    return "{\"logGroupName\":" + group + (tags.empty() ? "" : ",\"tags\":{" + tags + "}") + "}";
-  }
+  case Step::kCreateGroup:
+    return "{\"logGroupName\":" + group +
+           (c.group_tags.empty() ? "" : ",\"tags\":" + sink::awsTagsJson(c.group_tags)) + "}";
   case Step::kRetention:
     return fmt::format("{{\"logGroupName\":{},\"retentionInDays\":{}}}", group, c.retention_days);
   case Step::kCreateStream:
@@ -105,13 +99,10 @@ void judge(CloudWatchRequest& req, const Config& c, const ferry_http_response& r
       return;
     }
     // Retried and unhealthy: an operator must create it.
-    sink::applyStatusClass(StatusClass::kUnauthorized, r, v);
-    return sdk::setMessage(v,
-                           sink::describeAwsFailure(call,
-                                                    fmt::format("log group '{}' does not exist and "
-                                                                "auto_create_group is off",
-                                                                req.route.group),
-                                                    r, e));
+    return sink::failAwsCall(
+        StatusClass::kUnauthorized, call,
+        fmt::format("log group '{}' does not exist and auto_create_group is off", req.route.group),
+        r, e, v);
   }
   // InvalidParameterException, SerializationException, ...: the same call cannot succeed.
   const std::string permission = fmt::format("logs:{}", call);

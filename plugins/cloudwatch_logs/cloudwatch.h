@@ -3,7 +3,6 @@
 // of a request (create group / retention / stream, put) and each answer's verdict.
 #pragma once
 
-#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,8 +10,7 @@
 
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
-#include "ferry/sink/aws_call.h"
-#include "ferry/sink/http.h"
+#include "ferry/sink/aws_json_sink.h"
 #include "ferry/sink/record.h"
 
 namespace ferry::cloudwatch {
@@ -28,13 +26,12 @@ inline constexpr std::string_view kTruncatedMark = "[Truncated...]";
 extern const ferry_plugin_descriptor kDescriptor;
 
 struct Config {
-  std::string region, url, stream_prefix, log_key, user_agent, sts_endpoint;
-  sink::HttpUrl endpoint;
+  sink::AwsService aws; // region, endpoint, user agent, STS endpoint
+  std::string stream_prefix, log_key;
   sink::RecordTemplate group, group_template, stream, stream_template;
   bool auto_create_group = false, emf = false; // emf: log_format json/emf
   int64_t retention_days = 0;
-  std::vector<std::pair<std::string, std::string>> group_tags;
-  uint64_t timeout_ms = 30'000;
+  sink::AwsTags group_tags;
   sink::EcsTask ecs;
   // The runner's partition template (limits.partition_template): records of one partition
   // share a route (routeOf), so a request is one stream's. "" when every record has one route.
@@ -61,23 +58,15 @@ struct Event {
 enum class Step { kPut, kCreateGroup, kRetention, kCreateStream };
 std::string_view stepName(Step step);
 
-class CloudWatchRequest : public sdk::Request {
+class CloudWatchRequest : public sink::AwsJsonRequest {
 public:
   Route route;
-  std::vector<Event> events;   // in time order (stable)
-  std::vector<uint8_t> states; // per consumed record (ferry_record_state)
+  std::vector<Event> events; // in time order (stable)
   std::string put_body;
   Step step = Step::kPut;
-  uint32_t chained = 0;     // CONTINUE steps since the last other verdict
-  std::string call_body;    // of a create step
-  sink::AwsAttempt attempt; // the attempt being sent, kept alive for the host
 
   uint64_t heldBytes() const override {
-    return put_body.capacity() + call_body.capacity() + events.capacity() * sizeof(Event);
-  }
-  bool recordStates(std::span<uint8_t> out) const override {
-    return out.size() == states.size() &&
-           (std::copy(states.begin(), states.end(), out.begin()), true);
+    return put_body.capacity() + step_body.capacity() + events.capacity() * sizeof(Event);
   }
 };
 

@@ -1,16 +1,12 @@
 // cloudwatch_logs options (the one table), their checks, and the names of groups and streams:
 // templates over the tag, record fields and the ECS task, and routeOf, the record → stream map.
-#include <rapidjson/document.h>
-
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include <fmt/ranges.h>
 
 #include "cloudwatch.h"
 #include "ferry/core/strings.h"
-#include "ferry/sink/aws.h"
 
 namespace ferry::cloudwatch {
 namespace {
@@ -90,13 +86,9 @@ std::optional<Route> routeOf(const Config& c, const ferry_plugin_record& r) {
 std::expected<Config, std::string> parseConfig(const sdk::Options& options) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
   Config c;
-  auto region = sink::resolveRegion("region", options.string("region"));
-  if (!region) return std::unexpected(region.error());
-  c.region = std::move(*region);
-  auto url = sink::resolveAwsEndpoint("endpoint", options.string("endpoint"), "logs", c.region);
-  if (!url) return std::unexpected(url.error());
-  c.endpoint = std::move(*url);
-  c.url = c.endpoint.text();
+  auto aws = sink::parseAwsService(options, "logs");
+  if (!aws) return std::unexpected(aws.error());
+  c.aws = std::move(*aws);
   for (auto [option, target] : {std::pair{"log_group_name", &c.group},
                                 {"log_group_template", &c.group_template},
                                 {"log_stream_name", &c.stream},
@@ -117,21 +109,9 @@ std::expected<Config, std::string> parseConfig(const sdk::Options& options) {
     return std::unexpected(fmt::format("log_retention_days: {} is not one of {}", c.retention_days,
                                        fmt::join(kRetentionDays, ", ")));
   }
-  if (const rapidjson::Value* tags = options.value("log_group_tags"); tags && tags->IsObject()) {
-    for (const auto& m : tags->GetObject())
-      c.group_tags.emplace_back(m.name.GetString(), m.value.IsString() ? m.value.GetString() : "");
-  }
+  c.group_tags = sink::awsTags(options, "log_group_tags");
   c.log_key = std::string(core::trim(options.string("log_key")));
   c.emf = options.string("log_format") == "json/emf";
-  c.user_agent = std::string(core::trim(options.string("extra_user_agent")));
-  if (auto ok = sink::checkHeaderValue("extra_user_agent", c.user_agent); !ok)
-    return std::unexpected(ok.error());
-  c.sts_endpoint = std::string(core::trim(options.string("sts_endpoint")));
-  if (!c.sts_endpoint.empty()) {
-    if (auto e = sink::parseAwsEndpoint("sts_endpoint", c.sts_endpoint); !e)
-      return std::unexpected(e.error());
-  }
-  c.timeout_ms = static_cast<uint64_t>(options.integer("timeout"));
   for (const auto* t : {&c.group_template, &c.group, &c.stream_template, &c.stream})
     c.partition += t->partitionKey();
   if (!c.stream_prefix.empty() && c.partition.find("$TAG|") == std::string::npos)

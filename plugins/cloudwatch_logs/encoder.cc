@@ -30,8 +30,7 @@ std::unique_ptr<CloudWatchRequest>
 encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStats& stats) {
   auto req = std::make_unique<CloudWatchRequest>();
   std::optional<Route> first;
-  size_t bytes = 0;
-  int64_t lo = 0, hi = 0;
+  sink::AwsCallBudget budget({kMaxEvents, kMaxBatchBytes, kEventOverhead, kMaxSpanMs});
   for (const ferry_plugin_record& r : records) {
     auto route = routeOf(c, r);
     const bool routable = route.has_value();       // route moves into `first` below
@@ -39,30 +38,23 @@ encode(const Config& c, std::span<const ferry_plugin_record> records, EncodeStat
     bool truncated = false;
     auto event = route ? eventOf(c, r, truncated) : std::nullopt;
     if (event) {
-      const size_t cost = event->bytes + kEventOverhead;
-      if (!req->events.empty() &&
-          (req->events.size() == kMaxEvents || bytes + cost > kMaxBatchBytes ||
-           std::max(hi, event->ms) - std::min(lo, event->ms) > kMaxSpanMs))
-        break;
-      if (req->events.empty()) lo = hi = event->ms;
-      lo = std::min(lo, event->ms);
-      hi = std::max(hi, event->ms);
-      bytes += cost;
+      if (!budget.add(event->bytes, event->ms)) break; // the call is full
       stats.truncated += truncated;
       event->record = static_cast<uint32_t>(req->states.size());
       req->events.push_back(std::move(*event));
       if (!first) first = std::move(route);
     }
     (routable ? stats.malformed : stats.unroutable) += event ? 0 : 1;
-    req->states.push_back(event ? FERRY_RECORD_HELD : FERRY_RECORD_DROPPED);
+    req->consume(event.has_value());
   }
   stats.consumed = req->states.size();
   if (req->events.empty()) return nullptr;
   req->route = std::move(*first);
+  req->what = req->route.group + " / " + req->route.stream;
   std::stable_sort(req->events.begin(), req->events.end(),
                    [](const Event& a, const Event& b) { return a.ms < b.ms; });
   std::string& body = req->put_body;
-  body.reserve(bytes + req->events.size() * 40 + 256);
+  body.reserve(budget.bytes() + req->events.size() * 40 + 256);
   body += "{\"logGroupName\":" + sink::jsonString(req->route.group) +
           ",\"logStreamName\":" + sink::jsonString(req->route.stream) + ",\"logEvents\":[";
   for (Event& e : req->events) {

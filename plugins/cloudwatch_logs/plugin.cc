@@ -1,6 +1,5 @@
-// The `cloudwatch_logs` sink: the ABI exports, SigV4 per attempt, the streams known to exist.
-// Everything runs on the runner thread (no parallel encoding).
-#include <chrono>
+// The `cloudwatch_logs` sink: the ABI exports, each step's call, the streams known to exist
+// (signing, the chained-step bound: the kit's AwsJsonSink). Runs on the runner thread only.
 #include <set>
 
 #include "cloudwatch.h"
@@ -14,12 +13,11 @@ using namespace ferry::cloudwatch;
 // More steps in a row than a whole create chain: something keeps answering "missing".
 constexpr uint32_t kMaxChainedSteps = 6;
 
-class CloudWatchSink : public sdk::Sink {
+class CloudWatchSink : public sink::AwsJsonSink {
 public:
   CloudWatchSink(const sdk::Host& host, Config config, aws::CredentialsProviderPtr credentials)
-      : host_(host), config_(std::move(config)),
-        client_(config_.endpoint, config_.region, "logs", std::move(credentials),
-                "ferry" + (config_.user_agent.empty() ? "" : " " + config_.user_agent)) {}
+      : AwsJsonSink(host, config.aws, "logs", std::move(credentials), kMaxChainedSteps),
+        config_(std::move(config)) {}
 
   std::expected<sdk::RequestPtr, std::string> encode(std::span<const ferry_plugin_record> records,
                                                      size_t& consumed, size_t& dropped) override {
@@ -27,8 +25,7 @@ public:
     auto request = cloudwatch::encode(config_, records, stats);
     consumed = stats.consumed;
     dropped = stats.malformed + stats.unroutable;
-    if (stats.truncated > 0) host_.count("truncated", stats.truncated);
-    if (stats.unroutable > 0) host_.count("unroutable", stats.unroutable);
+    countNonZero({{"truncated", stats.truncated}, {"unroutable", stats.unroutable}});
     if (dropped > 0) {
       host_.log(FERRY_LOG_WARN,
                 "dropped {} malformed or empty records, {} whose group or stream "
@@ -40,46 +37,33 @@ public:
     return sdk::RequestPtr(std::move(request));
   }
 
-  std::expected<void, std::string> httpRequest(sdk::Request& request,
-                                               ferry_http_request& out) override {
-    auto& r = static_cast<CloudWatchRequest&>(request);
-    const bool put = r.step == Step::kPut;
-    r.call_body = put ? std::string() : callBody(r, config_);
-    std::vector<std::pair<std::string, std::string>> extra;
-    if (config_.emf && put) extra = {{"x-amzn-logs-format", "json/emf"}};
-    return client_.describe(fmt::format("Logs_20140328.{}", stepName(r.step)),
-                            put ? r.put_body : r.call_body, std::move(extra), r.attempt, out);
-  }
-
-  void httpResponse(sdk::Request& request, const ferry_http_response& response,
-                    ferry_plugin_verdict& verdict) override {
-    auto& r = static_cast<CloudWatchRequest&>(request);
-    Outcome o;
-    judge(r, config_, response, verdict, o);
-    if (o.stream_exists) known_.insert(r.route);
-    if (o.stream_missing) known_.erase(r.route);
-    if (o.group_created) host_.log(FERRY_LOG_INFO, "created log group {}", r.route.group);
-    for (auto [name, n] : {std::pair{"rejected_too_old", o.too_old},
-                           {"rejected_expired", o.expired},
-                           {"rejected_too_new", o.too_new},
-                           {"invalid_events", o.invalid}}) {
-      if (n > 0) host_.count(name, n);
-    }
-    if (verdict.kind != FERRY_VERDICT_CONTINUE) {
-      r.chained = 0;
-    } else if (++r.chained > kMaxChainedSteps) {
-      r.chained = 0;
-      verdict.kind = FERRY_VERDICT_RETRY;
-      sdk::setMessage(verdict, fmt::format("{} / {} still missing", r.route.group, r.route.stream));
-    }
-  }
-
   const Config& config() const { return config_; }
 
 private:
-  sdk::Host host_;
+  sink::AwsJsonStep call(sink::AwsJsonRequest& request) override {
+    auto& r = static_cast<CloudWatchRequest&>(request);
+    sink::AwsJsonStep step{.target = fmt::format("Logs_20140328.{}", stepName(r.step)),
+                           .body = r.put_body};
+    if (r.step != Step::kPut) step.owned = callBody(r, config_);
+    if (config_.emf && r.step == Step::kPut) step.headers = {{"x-amzn-logs-format", "json/emf"}};
+    return step;
+  }
+
+  void judge(sink::AwsJsonRequest& request, const ferry_http_response& response,
+             ferry_plugin_verdict& verdict) override {
+    auto& r = static_cast<CloudWatchRequest&>(request);
+    Outcome o;
+    cloudwatch::judge(r, config_, response, verdict, o);
+    if (o.stream_exists) known_.insert(r.route);
+    if (o.stream_missing) known_.erase(r.route);
+    if (o.group_created) host_.log(FERRY_LOG_INFO, "created log group {}", r.route.group);
+    countNonZero({{"rejected_too_old", o.too_old},
+                  {"rejected_expired", o.expired},
+                  {"rejected_too_new", o.too_new},
+                  {"invalid_events", o.invalid}});
+  }
+
   Config config_;
-  sink::AwsJsonClient client_;
   std::set<Route> known_; // streams known to exist
 };
 
@@ -91,14 +75,14 @@ makeSink(const sdk::Host& host, const sdk::Options& options, ferry_plugin_limits
   if (c.group.usesEcs() || c.group_template.usesEcs() || c.stream.usesEcs() ||
       c.stream_template.usesEcs())
     c.ecs = sink::readEcsTask();
-  auto credentials = sink::defaultAwsCredentials(host, c.sts_endpoint);
+  auto credentials = sink::defaultAwsCredentials(host, c.aws.sts_endpoint);
   limits.transport = FERRY_TRANSPORT_HTTP;
   limits.max_records = static_cast<uint32_t>(kMaxEvents);
   limits.max_request_bytes = kMaxBatchBytes; // the encoder stops at the limit
   // One call at a time keeps each stream's events in order across calls.
   limits.max_concurrency = 1;
-  limits.request_timeout_ms = config->timeout_ms;
-  host.log(FERRY_LOG_INFO, "cloudwatch_logs: sending to {} via {}", config->region, config->url);
+  limits.request_timeout_ms = c.aws.timeout_ms;
+  host.log(FERRY_LOG_INFO, "cloudwatch_logs: sending to {} via {}", c.aws.region, c.aws.url);
   auto sink = std::make_unique<CloudWatchSink>(host, std::move(*config), std::move(credentials));
   // One open batch per stream: every request is one stream's (the string lives in the sink).
   if (!sink->config().partition.empty())

@@ -16,25 +16,18 @@ namespace {
 
 // The one place options are declared: their defaults and bounds are read from here.
 const ferry_plugin_option kOptions[] = {
-    {.name = "bucket",
-     .type = FERRY_OPTION_STRING,
-     .required = 1,
-     .doc = "Bucket the objects go to."},
-    {.name = "region",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "AWS region of the bucket (signing and the endpoint); default: env AWS_REGION, then "
-            "AWS_DEFAULT_REGION."},
-    {.name = "endpoint",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Endpoint override (S3-compatible stores, tests, VPC endpoints), e.g. "
-            "http://127.0.0.1:9000; requests then use path-style addressing."},
-    {.name = "key_format",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "Object key: strftime fields (UTC, when the object is opened), $TAG, $TAG[n], "
-            "$UUID, $INDEX; default ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson plus .gz/.zst."},
+    sink::stringOption("bucket", "Bucket the objects go to.", true),
+    sink::stringOption(
+        "region",
+        "AWS region of the bucket (signing and the endpoint); default: env AWS_REGION, then "
+        "AWS_DEFAULT_REGION."),
+    sink::stringOption("endpoint",
+                       "Endpoint override (S3-compatible stores, tests, VPC endpoints), e.g. "
+                       "http://127.0.0.1:9000; requests then use path-style addressing."),
+    sink::stringOption(
+        "key_format",
+        "Object key: strftime fields (UTC, when the object is opened), $TAG, $TAG[n], "
+        "$UUID, $INDEX; default ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson plus .gz/.zst."),
     {.name = "tag_delimiters",
      .type = FERRY_OPTION_STRING,
      .default_value = ".",
@@ -84,10 +77,8 @@ const ferry_plugin_option kOptions[] = {
      .type = FERRY_OPTION_ENUM,
      .enum_values = "AES256|aws:kms",
      .doc = "Server-side encryption: AES256 or aws:kms; empty = the bucket's default."},
-    {.name = "kms_key_id",
-     .type = FERRY_OPTION_STRING,
-     .default_value = "",
-     .doc = "KMS key id or ARN with sse: aws:kms; empty = the AWS managed key."},
+    sink::stringOption("kms_key_id",
+                       "KMS key id or ARN with sse: aws:kms; empty = the AWS managed key."),
     {.name = "json_date_key",
      .type = FERRY_OPTION_STRING,
      .default_value = "date",
@@ -127,38 +118,6 @@ const ferry_plugin_descriptor kDescriptor = {
     .options = kOptions,
     .option_count = std::size(kOptions)};
 
-std::string_view fileExtension(codec::Compression c) {
-  switch (c) {
-  case codec::Compression::kGzip:
-    return ".gz";
-  case codec::Compression::kZstd:
-    return ".zst";
-  case codec::Compression::kNone:
-    break;
-  }
-  return "";
-}
-
-std::string defaultKeyFormat(codec::Compression c) {
-  return fmt::format("ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson{}", fileExtension(c));
-}
-
-std::string formatKey(std::string_view format, const sink::NameContext& context) {
-  std::string key = sink::expandNameTemplate(format, context);
-  key.erase(0, std::min(key.find_first_not_of('/'), key.size()));
-  return key;
-}
-
-std::expected<void, std::string> checkKeyFormat(std::string_view format) {
-  const std::string sample = formatKey(format, {"app.stdout", 0, 0, ""});
-  if (sample.empty()) return std::unexpected("gives an empty key");
-  if (sample.size() > kMaxKeyBytes) {
-    return std::unexpected(
-        fmt::format("gives keys of {} bytes; S3 allows {}", sample.size(), kMaxKeyBytes));
-  }
-  return {};
-}
-
 std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
                                                  const sink::EnvLookup& env) {
   if (auto ok = options.check(); !ok) return std::unexpected(ok.error());
@@ -172,18 +131,8 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   if (!region) return std::unexpected(region.error());
   c.region = std::move(*region);
 
-  c.endpoint = std::string(trim(options.string("endpoint")));
-  // An override is addressed path-style; so is a dotted bucket name on AWS (it does not match
-  // the wildcard certificate of <bucket>.s3.<region>.amazonaws.com).
-  c.path_style = !c.endpoint.empty() || c.bucket.find('.') != std::string::npos;
-  auto url = sink::resolveAwsEndpoint("endpoint", c.endpoint,
-                                      c.path_style ? "s3" : c.bucket + ".s3", c.region);
-  if (!url) return std::unexpected(url.error());
-  c.scheme = url->scheme;
-  c.host = url->host;
-  c.base_path = url->path;
-  while (!c.base_path.empty() && c.base_path.back() == '/')
-    c.base_path.pop_back();
+  if (auto ok = sink::resolveObjectTarget("endpoint", options.string("endpoint"), "s3", c); !ok)
+    return std::unexpected(ok.error());
 
   auto compression = codec::parseCompression(options.string("compression"));
   if (!compression) return std::unexpected("compression: " + compression.error());
@@ -193,8 +142,11 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   c.compression_level = *level;
 
   c.key_format = options.string("key_format");
-  if (trim(c.key_format).empty()) c.key_format = defaultKeyFormat(c.compression);
-  if (auto ok = checkKeyFormat(c.key_format); !ok)
+  if (trim(c.key_format).empty()) {
+    c.key_format = fmt::format("ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson{}",
+                               sink::objectExtension(c.compression));
+  }
+  if (auto ok = sink::checkObjectKeyFormat(c.key_format, kMaxKeyBytes, "S3"); !ok)
     return std::unexpected("key_format: " + ok.error());
   c.tag_delimiters = options.string("tag_delimiters");
   if (c.tag_delimiters.empty()) return std::unexpected("tag_delimiters: must not be empty");
@@ -224,30 +176,23 @@ std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
   return c;
 }
 
-std::string objectPath(const S3Config& config, std::string_view key) {
-  std::string path = config.base_path;
-  if (config.path_style) path += "/" + aws::uriEncode(config.bucket);
-  path += "/";
-  path += aws::uriEncodePath(key);
-  return path;
-}
-
-std::string objectUrl(const S3Config& config, std::string_view key, std::string_view query) {
-  std::string url = fmt::format("{}://{}{}", config.scheme, config.host, objectPath(config, key));
-  if (!query.empty()) {
-    url += '?';
-    url += query;
-  }
-  return url;
-}
-
-sink::ObjectSettings objectSettings(const S3Config& config) {
-  return sink::ObjectSettings::forTarget(config.compression, config.compression_level,
-                                         config.total_file_size, config.json);
+sink::AwsObjectStore objectStore(const S3Config& c) {
+  return {.target = c,
+          .service = "s3",
+          .uri_scheme = "s3",
+          .key_format = c.key_format,
+          .tag_delimiters = c.tag_delimiters,
+          .max_key_bytes = kMaxKeyBytes,
+          .part_size = c.part_size,
+          .max_parts = kMaxParts,
+          .object = sink::ObjectSettings::forTarget(c.compression, c.compression_level,
+                                                    c.total_file_size, c.json),
+          .abandoned_hint = "an S3 lifecycle rule (AbortIncompleteMultipartUpload) removes such "
+                            "uploads"};
 }
 
 uint64_t offerBytes(const S3Config& config) {
-  return sink::offerBytesFor(objectSettings(config), kMaxOfferBytes);
+  return sink::offerBytesFor(objectStore(config).object, kMaxOfferBytes);
 }
 
 } // namespace ferry::s3

@@ -15,8 +15,7 @@
 #include "ferry/output/plugin_sdk.h"
 #include "ferry/plugin.h"
 #include "ferry/sink/aws.h"
-#include "ferry/sink/compressed_object.h"
-#include "ferry/sink/object_key.h"
+#include "ferry/sink/aws_object_sink.h"
 
 namespace ferry::s3 {
 
@@ -36,16 +35,8 @@ inline constexpr uint64_t kDefaultTimeoutMs = 120'000;
 
 extern const ferry_plugin_descriptor kDescriptor;
 
-struct S3Config {
-  std::string bucket;
-  std::string region;
-  // Where requests go: scheme://host[:port] and the path prefix before /bucket (path
-  // style) or before /key (virtual-host style).
-  std::string scheme = "https";
-  std::string host; // the Host header: host[:port]
-  std::string base_path;
-  bool path_style = false;
-  std::string endpoint; // as given (for the log); empty on AWS
+// Where requests go (bucket, region, addressing) is the kit's AwsObjectTarget.
+struct S3Config : sink::AwsObjectTarget {
   std::string key_format;
   std::string tag_delimiters = "."; // split the tag into $TAG[n] parts
   uint64_t total_file_size = 64ull << 20;
@@ -62,31 +53,15 @@ struct S3Config {
   uint64_t timeout_ms = kDefaultTimeoutMs;
 };
 
-// ".gz", ".zst" or "" for the compression.
-std::string_view fileExtension(codec::Compression c);
-// The default key format: "ferry/$TAG/%Y/%m/%d/%H%M%S-$UUID.ndjson" plus the extension.
-std::string defaultKeyFormat(codec::Compression c);
-
-// The key of one object: key_format expanded (ferry/sink/object_key.h) without a leading '/'
-// (S3 keys do not start with one).
-std::string formatKey(std::string_view format, const sink::NameContext& context);
-// Refuses formats that cannot give a usable key: empty, or longer than S3's 1,024 bytes
-// with a short tag.
-std::expected<void, std::string> checkKeyFormat(std::string_view format);
-
 // Validates the options (already type-checked against kDescriptor). `env` resolves the
 // region when the option is empty (AWS_REGION, then AWS_DEFAULT_REGION). Errors name the
 // option.
 std::expected<S3Config, std::string> parseConfig(const sdk::Options& options,
                                                  const sink::EnvLookup& env);
 
-// The URL path (wire form, percent-encoded) of an object, and its full URL with `query`.
-std::string objectPath(const S3Config& config, std::string_view key);
-std::string objectUrl(const S3Config& config, std::string_view key, std::string_view query);
-
-// The objects' build settings, and the raw bytes the runner offers per object
-// (sink::offerBytesFor, at most kMaxOfferBytes).
-sink::ObjectSettings objectSettings(const S3Config& config);
+// What the kit's object sink needs (ferry/sink/aws_object_sink.h), and the raw bytes the
+// runner offers per object (sink::offerBytesFor, at most kMaxOfferBytes).
+sink::AwsObjectStore objectStore(const S3Config& config);
 uint64_t offerBytes(const S3Config& config);
 
 } // namespace ferry::s3

@@ -12,22 +12,14 @@
 #include <string_view>
 
 #include "ferry/plugin.h"
+#include "ferry/sink/aws_object.h"
 #include "ferry/sink/http.h"
 
 namespace ferry::s3 {
 
-struct S3Error {
-  int status = 0;
-  std::string code;    // <Code> of the XML error body ("SlowDown"), may be empty
-  std::string message; // <Message>, or the transport error
-  std::string region;  // <Region> of a PermanentRedirect / x-amz-bucket-region
-};
-
-// Status, code and message of a response (a body <Error> counts even with a 200).
-S3Error parseError(const ferry_http_response& response);
-// Whether a 2xx body carries an error after all (CompleteMultipartUpload may answer 200
-// and then fail in the body).
-bool bodyIsError(const ferry_http_response& response);
+// Status, code, message and region of a failed answer: the kit's reading of an XML error
+// (sink::awsXmlError; a body <Error> counts even with a 200, sink::hasXmlError).
+using S3Error = sink::AwsXmlError;
 
 // The kit's status class S3's error codes refine (an answer, or a 200 with an <Error> body).
 sink::StatusClass classify(const S3Error& error);

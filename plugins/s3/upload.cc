@@ -1,5 +1,5 @@
 // Each step of an S3 upload as a call, and its answer judged. Pure: it builds unsigned calls
-// and reads answers; signing and sending are the sink's and the runner's.
+// and reads answers; signing and sending are the kit's and the runner's.
 #include "upload.h"
 
 #include "ferry/sink/http.h"
@@ -7,37 +7,19 @@
 
 namespace ferry::s3 {
 
-std::string_view stepName(Step step) {
-  switch (step) {
-  case Step::kAbortOrphan:
-    return "AbortMultipartUpload (abandoned upload)";
-  case Step::kPut:
-    return "PutObject";
-  case Step::kCreate:
-    return "CreateMultipartUpload";
-  case Step::kPart:
-    return "UploadPart";
-  case Step::kComplete:
-    return "CompleteMultipartUpload";
-  case Step::kAbort:
-    return "AbortMultipartUpload";
-  case Step::kDone:
-    break;
-  }
-  return "done";
+std::string_view stepName(Step step) { // in UploadStep's order
+  constexpr std::string_view kNames[] = {"AbortMultipartUpload (abandoned upload)",
+                                         "PutObject",
+                                         "CreateMultipartUpload",
+                                         "UploadPart",
+                                         "CompleteMultipartUpload",
+                                         "AbortMultipartUpload",
+                                         "done"};
+  return kNames[static_cast<size_t>(step)];
 }
 
-S3Call abortCall(const sink::OpenUpload& upload) {
-  return {.method = "DELETE",
-          .key = upload.key,
-          .query = "uploadId=" + aws::uriEncode(upload.upload_id),
-          .body = {},
-          .headers = {}};
-}
-
-S3Call S3Upload::call(const S3Config& config) const {
-  if (step() == Step::kAbortOrphan) return abortCall(orphan());
-  S3Call c = abortCall({key(), uploadId()}); // kAbort
+S3Call uploadCall(const S3Upload& u, const S3Config& config) {
+  S3Call c{.method = "POST", .key = u.key(), .query = "uploadId=" + aws::uriEncode(u.uploadId())};
   // Headers that describe the stored object go on PutObject and CreateMultipartUpload only.
   auto objectHeaders = [&] {
     c.headers.emplace_back("Content-Type", config.content_type);
@@ -49,27 +31,25 @@ S3Call S3Upload::call(const S3Config& config) const {
       c.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", config.kms_key_id);
     }
   };
-  switch (step()) {
+  switch (u.step()) {
   case Step::kPut:
     c.method = "PUT";
     c.query.clear();
-    c.body = body();
+    c.body = u.body();
     objectHeaders();
     break;
   case Step::kCreate:
-    c.method = "POST";
     c.query = "uploads=";
     objectHeaders();
     break;
   case Step::kPart:
     c.method = "PUT";
-    c.query = fmt::format("partNumber={}&uploadId={}", partIndex() + 1, aws::uriEncode(uploadId()));
-    c.body = partBody();
+    c.query = fmt::format("partNumber={}&{}", u.partIndex() + 1, c.query);
+    c.body = u.partBody();
     c.headers.emplace_back("Content-Type", "application/octet-stream");
     break;
   case Step::kComplete:
-    c.method = "POST";
-    c.body = complete_body;
+    c.body = u.complete_body;
     c.headers.emplace_back("Content-Type", "application/xml");
     break;
   default:
@@ -78,32 +58,22 @@ S3Call S3Upload::call(const S3Config& config) const {
   return c;
 }
 
-StepEvent S3Upload::onResponse(const S3Config& config, const ferry_http_response& r,
-                               ferry_plugin_verdict& v) {
-  StepEvent ev;
-  const Step current = step();
+sink::UploadEvent onResponse(S3Upload& u, const S3Config& config, const ferry_http_response& r,
+                             ferry_plugin_verdict& v) {
+  sink::UploadEvent ev;
+  const Step current = u.step();
   const bool ok_status = r.status >= 200 && r.status < 300;
-  if (current == Step::kAbortOrphan || current == Step::kAbort) {
-    // Best effort: 2xx, or 404 NoSuchUpload (already gone), ends it; anything else is left
-    // to a later request or the bucket's lifecycle rule rather than holding up this object.
-    ev.upload_aborted = ok_status || r.status == 404;
-    ev.abort_failed = !ev.upload_aborted;
-    if (current == Step::kAbort) return abortAnswered(v), ev;
-    orphanAnswered(ev.upload_aborted);
-    v.kind = FERRY_VERDICT_CONTINUE;
-    return ev;
-  }
-  const bool body_error = ok_status && current == Step::kComplete && bodyIsError(r);
+  const bool body_error = ok_status && current == Step::kComplete && sink::hasXmlError(r);
   v.kind = FERRY_VERDICT_CONTINUE;
   if (ok_status && !body_error && (current == Step::kPut || current == Step::kComplete)) {
-    delivered();
+    u.delivered();
     ev.object_done = true;
     v.kind = FERRY_VERDICT_DELIVERED;
     return ev;
   }
   if (ok_status && current == Step::kCreate) {
     std::string id = sink::xmlText(sink::bodyOf(r), "UploadId");
-    if (!id.empty()) return created(std::move(id)), ev;
+    if (!id.empty()) return u.created(std::move(id)), ev;
     v.kind = FERRY_VERDICT_RETRY;
     sdk::setMessage(v, "CreateMultipartUpload: answer without an UploadId");
     return ev;
@@ -112,27 +82,27 @@ StepEvent S3Upload::onResponse(const S3Config& config, const ferry_http_response
     const auto etag = sink::findHeader(sink::headersOf(r), "ETag");
     if (!etag || etag->empty()) {
       v.kind = FERRY_VERDICT_RETRY;
-      sdk::setMessage(v, fmt::format("UploadPart {}: answer without an ETag", partIndex() + 1));
+      sdk::setMessage(v, fmt::format("UploadPart {}: answer without an ETag", u.partIndex() + 1));
       return ev;
     }
-    partUploaded(std::string(*etag));
+    u.partUploaded(std::string(*etag));
     ev.part_done = true;
-    if (step() != Step::kComplete) return ev;
+    if (u.step() != Step::kComplete) return ev;
     // ETags go in as S3 returned them, quotes included (quotes are legal XML text).
-    complete_body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    for (size_t i = 0; i < etags().size(); ++i) {
-      complete_body +=
-          fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1, etags()[i]);
+    u.complete_body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    for (size_t i = 0; i < u.etags().size(); ++i) {
+      u.complete_body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+                                     i + 1, u.etags()[i]);
     }
-    complete_body += "</CompleteMultipartUpload>";
+    u.complete_body += "</CompleteMultipartUpload>";
     return ev;
   }
-  S3Error error = parseError(r);
+  S3Error error = sink::awsXmlError(r);
   if (body_error && error.code.empty()) error.code = "InternalError";
   // Someone (a lifecycle rule, another tool) aborted our upload: start again.
-  if (error.code == "NoSuchUpload") restart();
+  if (error.code == "NoSuchUpload") u.restart();
   failureVerdict(classify(error), error, r, stepName(current), config.bucket, v);
-  failed(v);
+  u.failed(v);
   return ev;
 }
 

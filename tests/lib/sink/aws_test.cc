@@ -71,5 +71,40 @@ TEST(SinkAwsTest, EndpointOverrides) {
   }
 }
 
+TEST(SinkAwsTest, JsonBodies) {
+  const std::string json = R"({"FailedPutCount":2})", text = "<html>";
+  ferry_http_response r{};
+  r.body = reinterpret_cast<const uint8_t*>(json.data());
+  r.body_len = json.size();
+  const rapidjson::Document doc = awsJsonBody(r);
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_EQ(doc["FailedPutCount"].GetInt(), 2);
+  r.body = reinterpret_cast<const uint8_t*>(text.data());
+  r.body_len = text.size();
+  EXPECT_TRUE(awsJsonBody(r).HasParseError());
+  r.body = nullptr;
+  r.body_len = 0;
+  EXPECT_TRUE(awsJsonBody(r).HasParseError()); // no body
+}
+
+TEST(SinkAwsTest, ErrorTablesFindTheirCodes) {
+  constexpr AwsErrorRow rows[] = {
+      {"SlowDown", StatusClass::kThrottled, true},
+      {"AccessDenied|ExpiredToken|Expired", StatusClass::kUnauthorized, true},
+      {"EntityTooLarge", StatusClass::kTooLarge},
+  };
+  const AwsErrorRow* row = findAwsError(rows, "ExpiredToken");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row, &rows[1]);
+  EXPECT_TRUE(row->over_status);
+  EXPECT_EQ(findAwsError(rows, "Expired"), &rows[1]); // the last of a list
+  EXPECT_EQ(findAwsError(rows, "AccessDenied"), &rows[1]);
+  ASSERT_NE(findAwsError(rows, "EntityTooLarge"), nullptr);
+  EXPECT_FALSE(findAwsError(rows, "EntityTooLarge")->over_status);
+  // Whole codes only, and an empty code names none.
+  for (const char* none : {"", "Access", "SlowDownX", "Denied", "AccessDenied|ExpiredToken"})
+    EXPECT_EQ(findAwsError(rows, none), nullptr) << none;
+}
+
 } // namespace
 } // namespace ferry::sink

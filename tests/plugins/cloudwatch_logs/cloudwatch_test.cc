@@ -62,7 +62,7 @@ TEST(CloudWatchConfigTest, NeedsExactlyOneOfStreamNameAndPrefix) {
                              "log_stream_prefix":"p-"})"));
   auto ok = parseJson(R"({"region":"eu-west-1","log_group_name":"g","log_stream_prefix":"p-"})");
   ASSERT_TRUE(ok) << ok.error();
-  EXPECT_EQ(ok->url, "https://logs.eu-west-1.amazonaws.com/");
+  EXPECT_EQ(ok->aws.url, "https://logs.eu-west-1.amazonaws.com/");
 }
 
 TEST(CloudWatchConfigTest, RefusesRetentionCloudWatchDoesNotKnowAndBadTemplates) {

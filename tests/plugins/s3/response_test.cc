@@ -26,7 +26,7 @@ ferry_plugin_verdict judge(int status, const std::string& code, const char* head
   r.body = reinterpret_cast<const uint8_t*>(body.data());
   r.body_len = body.size();
   r.error = status == 0 ? "Connection refused" : nullptr;
-  const S3Error e = parseError(r);
+  const S3Error e = sink::awsXmlError(r);
   ferry_plugin_verdict v{};
   failureVerdict(classify(e), e, r, "PutObject", "my-logs", v);
   return v;
@@ -62,6 +62,14 @@ TEST(S3ResponseTest, Classification) {
   // Too large, as every sink judges it: the runner halves the object and resends the halves.
   EXPECT_EQ(judge(413, "EntityTooLarge").kind, FERRY_VERDICT_SPLIT);
   EXPECT_EQ(judge(400, "EntityTooLarge").kind, FERRY_VERDICT_SPLIT);
+  // Codes over the status decide after throttling; the others only refine a plain status.
+  EXPECT_EQ(judge(503, "NoSuchBucket").throttled, 1u);
+  EXPECT_EQ(judge(403, "SlowDown").throttled, 1u);
+  EXPECT_EQ(judge(301, "NoSuchUpload").unhealthy, 0u);
+  EXPECT_EQ(judge(301, "RequestTimeout").unhealthy, 1u);
+  EXPECT_EQ(judge(403, "RequestTimeout").unhealthy, 1u);
+  EXPECT_EQ(judge(500, "EntityTooLarge").kind, FERRY_VERDICT_RETRY);
+  EXPECT_EQ(judge(200, "EntityTooLarge").kind, FERRY_VERDICT_RETRY); // a 200 with an <Error>
 }
 
 TEST(S3ResponseTest, Helpers) {

@@ -79,6 +79,12 @@ struct AwsCallWords {
 std::string describeAwsFailure(std::string_view call, std::string_view what,
                                const ferry_http_response& response, const AwsError& error);
 
+// Fails a call as `cls` says (applyStatusClass) with describeAwsFailure's message: for an
+// answer the sink judges itself ("log group 'x' does not exist": retried, unhealthy).
+void failAwsCall(StatusClass cls, std::string_view call, std::string_view what,
+                 const ferry_http_response& response, const AwsError& error,
+                 ferry_plugin_verdict& verdict);
+
 // The verdict of an answer that is not 2xx and that the sink does not judge itself: no
 // answer retried; throttling (429 or an AWS throttling type) and 5xx retried, throttled;
 // refused credentials or permissions (401, 403 or an AWS auth type) retried and unhealthy;
