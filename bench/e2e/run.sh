@@ -266,7 +266,7 @@ scenario_forward_s3() {
 # Datadog: bench/e2e/datadog_intake (built beside ferry) counts what arrives; INTAKE_LATENCY_MS
 # delays each answer, INTAKE_OUTAGE_MS answers 503 for that long from the first request.
 # datadog_run NAME COMPRESSION CONCURRENCY: tail → datadog until EOF and drained. The output's
-# buffer is left at its default (auto: 32MiB without a cgroup limit); tail reads faster than any
+# buffer is left at its default (auto: 24MiB without a cgroup limit); tail reads faster than any
 # sink, so the buffer fills and peak RSS shows what the default budget costs.
 INTAKE_PID=""
 start_intake() {

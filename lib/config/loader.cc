@@ -121,7 +121,7 @@ const OptionTable& bufferTable() {
   static const OptionTable table = {
       option("max_bytes", OptionType::kString, "auto",
              "Memory held for this output before inputs are paused: a size, or auto (a share of "
-             "the memory ferry may use: a quarter of the cgroup limit, else 32MiB, split among "
+             "the memory ferry may use: a quarter of the cgroup limit, else 24MiB, split among "
              "the outputs)."),
   };
   return table;

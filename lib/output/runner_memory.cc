@@ -1,5 +1,6 @@
 // The output runner's memory: budget arithmetic (records and the bodies of encoded requests
-// against buffer.max_bytes) and the policy that hands freed bodies back to the system.
+// against buffer.max_bytes). Freed bodies go back to the system by themselves: those of 1 MiB
+// and more are mmap'ed (the thresholds are set in daemon/main.cc).
 //
 // A request keeps its records (the batches stay until resolved) and the plugin keeps its
 // body, possibly as large again, until the sink answers. Both count in buffer.max_bytes, and
@@ -8,8 +9,6 @@
 // out), however many requests the concurrency limit would allow in flight. The inputs pause
 // before the records waiting to be encoded would need more than the budget leaves for their
 // bodies, so records and bodies together stay within it.
-#include <malloc.h>
-
 #include "runner_internal.h"
 
 namespace ferry::output {
@@ -18,33 +17,6 @@ int64_t runnerNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(RunnerClock::now().time_since_epoch())
       .count();
 }
-
-namespace {
-
-// Freed bodies and batches go back to glibc, which keeps them: its arenas grow to a peak and
-// the free pieces between live ones stay resident (forward → firehose, 16 MiB budget: ~21 MB
-// held, 80-100 MB of RSS, 60 MB of it free in two arenas). Once a runner has freed this much
-// in bodies, what is free goes back to the system, at most every kTrimIntervalNs in the process:
-// each trim costs page faults later, as the memory is used again (every 100 ms: RSS 45 MB but
-// ferry's CPU +80%; 300 ms: 48-53 MB, +35%; 1 s: 56-68 MB, +0%).
-constexpr uint64_t kTrimAfterBytes = 1u << 20;
-// 1 s: the bench's forward → firehose at 45 k records/s, peak RSS 58-62 MiB (300 ms: 34 k and
-// 47 MiB, ferry's records per CPU-second nearly halved).
-constexpr int64_t kTrimIntervalNs = 1'000'000'000;
-
-// True if it trimmed (false: it or another runner did, less than kTrimIntervalNs ago).
-bool releaseFreedMemory() {
-#if defined(__GLIBC__)
-  static std::atomic<int64_t> last_ns{0};
-  const int64_t now = runnerNowNs();
-  int64_t last = last_ns.load(std::memory_order_relaxed);
-  if (now - last < kTrimIntervalNs || !last_ns.compare_exchange_strong(last, now)) return false;
-  malloc_trim(0);
-#endif
-  return true;
-}
-
-} // namespace
 
 uint64_t OutputRunner::expectedBodyBytes(uint64_t record_bytes) const {
   return static_cast<uint64_t>(static_cast<double>(record_bytes) *
@@ -85,9 +57,7 @@ void OutputRunner::freeRequest(Request& request) {
   api_.request_free(instance_, request.handle);
   request.handle = nullptr;
   request_bytes_.fetch_sub(request.held_bytes, std::memory_order_relaxed);
-  freed_since_trim_ += request.held_bytes;
   request.held_bytes = 0;
-  if (freed_since_trim_ >= kTrimAfterBytes && releaseFreedMemory()) freed_since_trim_ = 0;
 }
 
 // Smoothed, for estimating what the encodes still running will hold.

@@ -119,11 +119,11 @@ TEST(MemoryPlan, NoLimitSharesTheFixedDefault) {
   const MemoryPlan plan = planMemory(c, std::nullopt);
   EXPECT_EQ(plan.total, kDefaultTotal);
   EXPECT_EQ(plan.shared_by, 2u);
-  EXPECT_EQ(c.outputs[0].common.buffer_max_bytes, 16ull << 20);
-  EXPECT_EQ(c.outputs[1].common.buffer_max_bytes, 16ull << 20);
+  EXPECT_EQ(c.outputs[0].common.buffer_max_bytes, 12ull << 20);
+  EXPECT_EQ(c.outputs[1].common.buffer_max_bytes, 12ull << 20);
   EXPECT_EQ(c.outputs[2].common.buffer_max_bytes, kMinPerOutput);
   EXPECT_NE(plan.describe().find("no cgroup memory limit"), std::string::npos) << plan.describe();
-  EXPECT_NE(plan.describe().find("16MiB each for 2 output(s)"), std::string::npos)
+  EXPECT_NE(plan.describe().find("12MiB each for 2 output(s)"), std::string::npos)
       << plan.describe();
 }
 

@@ -69,7 +69,7 @@ TEST_F(RenderTest, PrintsResolvedValuesInUnits) {
         "max_bytes: 2GiB", "grace_period: 90s", "capacity: 4096", "name: forward", "name: app",
         "env: dev", "batch_bytes: 1MiB", "timeout: 1500ms", "site: datadoghq.com",
         "max_attempts: 4", "concurrency: 8", "concurrency: auto", "flush_interval: 5s",
-        "max_bytes: auto}  # = 32MiB", "match: \"*\"", "service: \"\""}) {
+        "max_bytes: auto}  # = 24MiB", "match: \"*\"", "service: \"\""}) {
     EXPECT_NE(yaml.find(expected), std::string::npos) << expected << " not in:\n" << yaml;
   }
 }

@@ -49,7 +49,7 @@ struct OutputCommon {
   RetryPolicy retry;
   // `buffer.max_bytes`; with buffer_auto (the default, `auto`) planMemory() (memory.h) sets it
   // from the memory ferry may use. The value here is what an output gets without that plan.
-  uint64_t buffer_max_bytes = 32ull << 20;
+  uint64_t buffer_max_bytes = 24ull << 20;
   bool buffer_auto = true;
   uint32_t concurrency = 0;       // 0 = auto
   uint64_t flush_interval_ms = 0; // 0 = the plugin's default

@@ -4,9 +4,9 @@
 // The rule: the limit is the container's, read from the cgroup ferry runs in (v2
 // memory.max / memory.high, v1 memory.limit_in_bytes; the lowest along the visible
 // hierarchy, no more than the machine's RAM). A quarter of it goes to the output buffers;
-// without a limit they get a fixed kDefaultTotal, small enough for a sidecar. That total is
-// split evenly among the outputs left at `auto` that hold records (all but `null`), each
-// getting at least kMinPerOutput; a `null` output gets kMinPerOutput. Outputs with their own
+// without a limit they get a fixed kDefaultTotal (24 MiB), small enough for a sidecar. That total
+// is split evenly among the outputs left at `auto` that hold records (all but `null`), each getting
+// at least kMinPerOutput; a `null` output gets kMinPerOutput. Outputs with their own
 // `buffer.max_bytes` keep it and take nothing from the total.
 #pragma once
 
@@ -19,7 +19,7 @@
 
 namespace ferry::config {
 
-inline constexpr uint64_t kDefaultTotal = 32ull << 20; // no limit known
+inline constexpr uint64_t kDefaultTotal = 24ull << 20; // no limit known
 inline constexpr uint64_t kMinPerOutput = 4ull << 20;  // a request and its records
 inline constexpr uint64_t kMaxTotal = 1ull << 30;      // however large the limit
 inline constexpr uint64_t kLimitShareDivisor = 4;      // a quarter of the limit

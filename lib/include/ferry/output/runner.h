@@ -205,7 +205,6 @@ private:
   size_t encoding_jobs_ = 0;            // submitted to pool_, result not yet adopted
   uint64_t encoding_estimate_ = 0;      // request bytes those jobs are expected to produce
   std::atomic<double> body_ratio_{1.0}; // recent request bytes per record byte encoded
-  uint64_t freed_since_trim_ = 0;       // request bytes freed since this runner last trimmed
   std::deque<RequestPtr> ready_;        // encoded by the pool, waiting for a slot
   Backoff backoff_;
   RetryGate gate_{backoff_};
