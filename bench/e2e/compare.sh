@@ -30,6 +30,7 @@ if [ -n "${FLUENT_BIT:-}" ]; then
     echo "compare.sh: FLUENT_BIT=$FLUENT_BIT is not an executable file (unset FLUENT_BIT to run ferry alone)" >&2
     exit 2
   fi
+  FB_BIN=$(realpath "$FB_BIN")
   FB_VERSION=$("$FB_BIN" --version 2>&1 | head -1)
 fi
 
