@@ -336,6 +336,9 @@ rows.sort(key=lambda l: float(l.split(":")[1].split("records/s")[0].replace(",",
 print("median of %d -> %s" % (len(rows), rows[len(rows)//2]) if rows else "no result")'
 }
 
+# Sourced (bench/e2e/compare.sh reuses the scenarios and helpers above): stop here.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
+
 scenarios=()
 for a in "$@"; do scenarios+=("$a"); done
 if [ ${#scenarios[@]} -eq 0 ]; then
