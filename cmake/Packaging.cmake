@@ -77,10 +77,11 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/ferry")
 find_program(FERRY_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(FERRY_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates, passwd")
+  # libcurl is dlopened on first use (lib/net/curl_loader.cc), so shlibdeps cannot see it.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates, passwd, libcurl4")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "ca-certificates, passwd, libc6, libstdc++6, libgcc-s1, libcurl4, libssl3, zlib1g, libzstd1, libdeflate0, libyaml-cpp0.7, libfmt9, libre2-9, libpcre2-8-0, libsystemd0")
+      "ca-certificates, passwd, libc6, libstdc++6, libgcc-s1, libcurl4, libssl3, zlib1g, libzstd1, libdeflate0, libyaml-cpp0.7, libfmt9, libre2-9, libpcre2-8-0")
 endif()
 # Maintainer scripts and the conffile list (dpkg keeps a user's edits of these on upgrade).
 set(FERRY_DEB_CONTROL_DIR ${CMAKE_BINARY_DIR}/packaging/debian)

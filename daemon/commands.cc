@@ -10,16 +10,17 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
-#ifdef FERRY_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "fd_limit.h"
 #include "ferry/app/pipeline.h"
@@ -161,13 +162,24 @@ std::optional<Loaded> loadConfig(const std::optional<std::string>& path,
 }
 
 // systemd's Type=notify protocol (sd_notify(3)): READY=1 once the inputs listen, STOPPING=1
-// when the flush starts. A no-op outside systemd (NOTIFY_SOCKET unset) or without libsystemd.
+// when the flush starts. One datagram to the unix socket NOTIFY_SOCKET names ('@' for the
+// abstract namespace), as sd_notify(3) sends it; a no-op outside systemd. Written here rather
+// than linking libsystemd, which maps five more libraries for this one call (issue 18).
 void notifyServiceManager(const std::string& state) {
-#ifdef FERRY_HAVE_SYSTEMD
-  sd_notify(0, state.c_str());
-#else
-  (void)state;
-#endif
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || (path[0] != '/' && path[0] != '@')) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  (void)sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+               addr_len);
+  close(fd);
 }
 
 void applyLogging(const config::ServiceConfig& service) {

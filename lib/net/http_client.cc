@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -81,7 +82,23 @@ void configure(Transfer& t, const HttpRequest& r, char* error_buffer) {
 } // namespace
 
 struct HttpClient::Impl {
-  CURLM* multi = nullptr;
+  // Made by the first start() or poll(), not by the constructor: an HTTP output that has not
+  // sent yet neither loads libcurl nor initialises OpenSSL (see curl_loader.cc). Atomic
+  // because wakeup() comes from other threads.
+  std::atomic<CURLM*> multi{nullptr};
+
+  CURLM* ensureMulti() {
+    if (CURLM* m = multi.load(std::memory_order_acquire)) return m;
+    globalInit();
+    CURLM* m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    multi.store(m, std::memory_order_release);
+    // A wakeup() that came before the handle existed is not lost: the next poll returns.
+    curl_multi_wakeup(m);
+    return m;
+  }
+
   std::vector<CURL*> idle; // pooled easy handles
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
   std::unordered_map<CURL*, std::unique_ptr<char[]>> error_buffers;
@@ -113,7 +130,7 @@ struct HttpClient::Impl {
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - t.started)
                                   .count());
-    curl_multi_remove_handle(multi, e);
+    curl_multi_remove_handle(multi.load(), e);
     curl_slist_free_all(t.headers);
     done.push_back(std::move(t.response));
     active.erase(it);
@@ -121,22 +138,18 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {
-  globalInit();
-  impl_->multi = curl_multi_init();
-  curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-}
+HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {}
 
 HttpClient::~HttpClient() {
   std::vector<HttpResponse> ignored;
   abortAll(ignored);
   for (CURL* e : impl_->idle)
     curl_easy_cleanup(e);
-  curl_multi_cleanup(impl_->multi);
+  if (CURLM* m = impl_->multi.load()) curl_multi_cleanup(m);
 }
 
 void HttpClient::start(const HttpRequest& request) {
+  CURLM* multi = impl_->ensureMulti();
   CURL* e = impl_->takeHandle();
   auto t = std::make_unique<Transfer>();
   t->easy = e;
@@ -148,7 +161,7 @@ void HttpClient::start(const HttpRequest& request) {
   configure(*t, request, errbuf.get());
   Transfer* raw = t.get();
   impl_->active.emplace(e, std::move(t));
-  if (curl_multi_add_handle(impl_->multi, e) != CURLM_OK) {
+  if (curl_multi_add_handle(multi, e) != CURLM_OK) {
     std::vector<HttpResponse> done;
     (void)raw;
     impl_->finish(e, CURLE_FAILED_INIT, done);
@@ -156,20 +169,21 @@ void HttpClient::start(const HttpRequest& request) {
 }
 
 void HttpClient::poll(int timeout_ms, std::vector<HttpResponse>& done) {
+  CURLM* multi = impl_->ensureMulti();
   int running = 0;
-  curl_multi_perform(impl_->multi, &running);
+  curl_multi_perform(multi, &running);
   int queued = 0;
   bool any = false;
-  while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &queued)) {
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
     if (msg->msg == CURLMSG_DONE) {
       impl_->finish(msg->easy_handle, msg->data.result, done);
       any = true;
     }
   }
   if (any) return;
-  curl_multi_poll(impl_->multi, nullptr, 0, timeout_ms, nullptr);
-  curl_multi_perform(impl_->multi, &running);
-  while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &queued)) {
+  curl_multi_poll(multi, nullptr, 0, timeout_ms, nullptr);
+  curl_multi_perform(multi, &running);
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
     if (msg->msg == CURLMSG_DONE) impl_->finish(msg->easy_handle, msg->data.result, done);
   }
 }
@@ -183,7 +197,7 @@ void HttpClient::abortAll(std::vector<HttpResponse>& done) {
 }
 
 void HttpClient::wakeup() {
-  curl_multi_wakeup(impl_->multi);
+  if (CURLM* m = impl_->multi.load(std::memory_order_acquire)) curl_multi_wakeup(m);
 }
 
 size_t HttpClient::inFlight() const {
