@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 
 #include "ferry/config/units.h"
+#include "ferry/core/files.h"
 
 namespace ferry::config {
 namespace {
@@ -19,17 +19,9 @@ namespace fs = std::filesystem;
 // cgroup v1 writes "no limit" as a huge page-rounded number (9223372036854771712).
 constexpr uint64_t kNoLimitAbove = 1ull << 62;
 
-std::optional<std::string> readFile(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A limit file's number; nullopt for "max", a missing file or anything else.
 std::optional<uint64_t> readLimit(const fs::path& path) {
-  const auto text = readFile(path);
+  const auto text = core::readSmallFile(path);
   if (!text) return std::nullopt;
   std::string_view v(*text);
   while (!v.empty() && (v.back() == '\n' || v.back() == ' '))
@@ -46,26 +38,29 @@ void lower(std::optional<uint64_t>& limit, std::optional<uint64_t> candidate) {
   if (candidate && (!limit || *candidate < *limit)) limit = candidate;
 }
 
-// The lowest of `files` in `dir` and every directory above it up to `base` (a parent's limit
-// binds its children; in a container only the container's own part of the tree is visible).
-std::optional<uint64_t> lowestUpTo(const fs::path& base, const std::string& relative,
+// The lowest of `files` in our group's directory and every one above it up to `base` (a
+// parent's limit binds its children; in a container only its own part of the tree shows).
+std::optional<uint64_t> lowestUpTo(fs::path base, const std::string& relative,
                                    std::initializer_list<const char*> files) {
-  fs::path dir = base / fs::path(relative).relative_path();
+  base = base.lexically_normal();
+  fs::path dir = (base / fs::path(relative).relative_path()).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path(); // "base/": the group is the root
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) dir = base; // the path is the host's, the mount is ours
+  // The path may be the host's while the mount is the container's own group.
+  if (!fs::is_directory(dir, ec) || dir.lexically_relative(base).native().starts_with("..")) {
+    dir = base;
+  }
   std::optional<uint64_t> limit;
-  for (;;) {
+  for (;; dir = dir.parent_path()) {
     for (const char* f : files)
       lower(limit, readLimit(dir / f));
-    if (dir == base || !dir.has_parent_path() || dir.parent_path() == dir) break;
-    dir = dir.parent_path();
-    if (dir.string().size() < base.string().size()) break;
+    if (dir == base || dir == dir.parent_path()) break;
   }
   return limit;
 }
 
 std::optional<uint64_t> memTotal(const fs::path& root) {
-  const auto text = readFile(root / "proc/meminfo");
+  const auto text = core::readSmallFile(root / "proc/meminfo");
   if (!text) return std::nullopt;
   std::istringstream in(*text);
   std::string key;
@@ -80,7 +75,7 @@ std::optional<uint64_t> memTotal(const fs::path& root) {
 } // namespace
 
 std::optional<uint64_t> cgroupMemoryLimit(const fs::path& root) {
-  const auto cgroups = readFile(root / "proc/self/cgroup");
+  const auto cgroups = core::readSmallFile(root / "proc/self/cgroup");
   if (!cgroups) return std::nullopt;
   std::optional<uint64_t> limit;
   std::istringstream in(*cgroups);

@@ -10,21 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "ferry/core/files.h"
+
 namespace ferry::obs {
 namespace {
 
-// The whole of a small /proc file (they report size 0, so read until EOF).
-std::optional<std::string> readSmallFile(const char* path) {
-  FILE* f = std::fopen(path, "re");
-  if (!f) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    text.append(buf, n);
-  std::fclose(f);
-  return text;
-}
+using core::readSmallFile;
 
 std::optional<double> parseNumber(std::string_view s) {
   unsigned long long v = 0;
