@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "ferry/config/config.h"
+#include "ferry/config/memory.h"
 #include "ferry/config/units.h"
 #include "ferry/config/validator.h"
 
@@ -119,10 +120,12 @@ const OptionTable& retryTable() {
 
 const OptionTable& bufferTable() {
   static const OptionTable table = {
+      // The rule's figures come from memory.h, where planMemory() applies them.
       option("max_bytes", OptionType::kString, "auto",
-             "Memory held for this output before inputs are paused: a size, or auto (a share of "
-             "the memory ferry may use: a quarter of the cgroup limit, else 24MiB, split among "
-             "the outputs)."),
+             fmt::format("Memory held for this output before inputs are paused: a size, or "
+                         "auto (a share of the memory ferry may use: 1/{} of the cgroup limit, "
+                         "else {}, split among the outputs).",
+                         kLimitShareDivisor, formatSize(static_cast<int64_t>(kDefaultTotal)))),
   };
   return table;
 }
